@@ -1,0 +1,13 @@
+//! Sightline's domain vocabulary: identifiers, roles and their scopes, API key and password rules, time.
+//!
+//! Nothing here does I/O; the store persists these types and the server parses requests into them.
+
+pub mod api_key;
+pub mod ids;
+pub mod password;
+pub mod role;
+pub mod time;
+
+pub use api_key::{ApiKeyPair, SecretHash};
+pub use ids::{ApiKeyId, Email, OrgId, ProjectId, UserId};
+pub use role::{InvalidRole, OrgScope, ProjectScope, Role};

@@ -1,0 +1,35 @@
+//! The PostgreSQL store: the shared database behind several stateless replicas.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::error::{StoreError, StoreResult};
+use crate::shared::impl_store;
+use crate::{Backend, StoreOptions};
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn open(options: &StoreOptions) -> StoreResult<Self> {
+        let connect = PgConnectOptions::from_str(&options.url)
+            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
+            .application_name("sightline");
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(connect)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+impl_store!(
+    PgStore,
+    backend: Backend::Postgres,
+    migrator: sqlx::migrate!("./migrations/postgres")
+);
