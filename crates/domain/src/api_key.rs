@@ -78,6 +78,12 @@ pub enum InvalidKeyPair {
     Whitespace,
 }
 
+/// A random server salt: 32 bytes, hex-encoded.
+pub fn generate_salt() -> String {
+    use rand::Rng;
+    hex::encode(rand::rng().random::<[u8; 32]>())
+}
+
 /// The stored form of a secret key: hex SHA-256 over the server salt and the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretHash(String);

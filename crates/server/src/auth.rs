@@ -1,0 +1,196 @@
+//! Public API authentication (wire-spec §1): `Basic base64(pk:sk)` for everything, and
+//! `Bearer <publicKey>` only on routes that accept score writes from browsers.
+//!
+//! Verified credentials are cached in memory by their exact header value for [`CACHE_TTL`], so
+//! a busy client costs one map lookup per request instead of a store round trip and a hash.
+//! A revoked key stops working at once in the process that revoked it and within the TTL in
+//! every other process.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::Engine;
+use sightline_domain::time::now_ms;
+use sightline_domain::{ApiKeyId, OrgId, ProjectId, SecretHash};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const CACHE_TTL: Duration = Duration::from_secs(10);
+const CACHE_MAX_ENTRIES: usize = 10_000;
+const HOST_HINT: &str = ". Confirm that you've configured the correct host.";
+
+/// What a request may do, as established by its credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessLevel {
+    /// Basic auth with a project's key pair: full rights on that project.
+    Project,
+    /// Bearer public key: may only create scores.
+    Scores,
+}
+
+/// The caller of a public API request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiCaller {
+    pub project_id: ProjectId,
+    pub org_id: OrgId,
+    pub api_key_id: ApiKeyId,
+    pub access: AccessLevel,
+}
+
+/// Extractor for routes that need a project key pair (Basic auth).
+#[derive(Debug, Clone)]
+pub struct ProjectAuth(pub ApiCaller);
+
+/// Extractor for routes that also accept a Bearer public key (score writes).
+#[derive(Debug, Clone)]
+pub struct ScoresAuth(pub ApiCaller);
+
+impl FromRequestParts<AppState> for ProjectAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = authenticate(state, parts).await?;
+        if caller.access != AccessLevel::Project {
+            return Err(ApiError::Forbidden(
+                "Access denied - insufficient permissions for this endpoint".into(),
+            ));
+        }
+        record_caller(&caller);
+        Ok(ProjectAuth(caller))
+    }
+}
+
+impl FromRequestParts<AppState> for ScoresAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = authenticate(state, parts).await?;
+        record_caller(&caller);
+        Ok(ScoresAuth(caller))
+    }
+}
+
+fn record_caller(caller: &ApiCaller) {
+    tracing::Span::current().record("project.id", caller.project_id.as_str());
+}
+
+async fn authenticate(state: &AppState, parts: &Parts) -> Result<ApiCaller, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("No authorization header".into()))?;
+    let header = header
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("Invalid authorization header".into()))?;
+    if let Some(caller) = state.keys().get(header) {
+        return Ok(caller);
+    }
+    let caller = if let Some(encoded) = header.strip_prefix("Basic ") {
+        verify_basic(state, encoded.trim()).await?
+    } else if let Some(public_key) = header.strip_prefix("Bearer ") {
+        verify_bearer(state, public_key.trim()).await?
+    } else {
+        return Err(ApiError::Unauthorized(
+            "Invalid authorization header".into(),
+        ));
+    };
+    state.keys().insert(header, caller.clone());
+    Ok(caller)
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthorized(format!("Invalid credentials{HOST_HINT}"))
+}
+
+async fn verify_basic(state: &AppState, encoded: &str) -> Result<ApiCaller, ApiError> {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(invalid_credentials)?;
+    let (public_key, secret_key) = decoded.split_once(':').ok_or_else(invalid_credentials)?;
+    if public_key.is_empty() || secret_key.is_empty() {
+        return Err(invalid_credentials());
+    }
+    let credentials = state
+        .store()
+        .api_key_credentials(public_key)
+        .await
+        .map_err(store_unavailable)?
+        .ok_or_else(invalid_credentials)?;
+    if !credentials
+        .secret_hash
+        .matches(&SecretHash::compute(state.salt(), secret_key))
+    {
+        return Err(invalid_credentials());
+    }
+    state
+        .store()
+        .touch_api_key(&credentials.id, now_ms())
+        .await
+        .map_err(store_unavailable)?;
+    Ok(ApiCaller {
+        project_id: credentials.project_id,
+        org_id: credentials.org_id,
+        api_key_id: credentials.id,
+        access: AccessLevel::Project,
+    })
+}
+
+async fn verify_bearer(state: &AppState, public_key: &str) -> Result<ApiCaller, ApiError> {
+    let credentials = state
+        .store()
+        .api_key_credentials(public_key)
+        .await
+        .map_err(store_unavailable)?
+        .ok_or_else(|| ApiError::Unauthorized(format!("Invalid public key{HOST_HINT}")))?;
+    Ok(ApiCaller {
+        project_id: credentials.project_id,
+        org_id: credentials.org_id,
+        api_key_id: credentials.id,
+        access: AccessLevel::Scores,
+    })
+}
+
+fn store_unavailable(error: sightline_store::StoreError) -> ApiError {
+    tracing::error!(%error, "API key lookup failed");
+    ApiError::ServiceUnavailable("Service Unavailable".into())
+}
+
+/// Verified credentials by their `Authorization` header value. Only successes are cached.
+#[derive(Default)]
+pub struct KeyCache {
+    entries: Mutex<HashMap<String, (ApiCaller, Instant)>>,
+}
+
+impl KeyCache {
+    fn get(&self, header: &str) -> Option<ApiCaller> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(header)
+            .filter(|(_, verified_at)| verified_at.elapsed() < CACHE_TTL)
+            .map(|(caller, _)| caller.clone())
+    }
+
+    fn insert(&self, header: &str, caller: ApiCaller) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHE_MAX_ENTRIES {
+            entries.retain(|_, (_, verified_at)| verified_at.elapsed() < CACHE_TTL);
+            if entries.len() >= CACHE_MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(header.to_owned(), (caller, Instant::now()));
+    }
+
+    /// Drops every cached credential of the key with this row id or public key.
+    pub fn forget(&self, api_key_id: &ApiKeyId) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, (caller, _)| &caller.api_key_id != api_key_id);
+    }
+}

@@ -1,0 +1,97 @@
+//! The one error policy of the public API. Handlers and extractors return [`ApiError`]; its
+//! `IntoResponse` writes Langfuse's shapes (wire-spec §0.1):
+//!
+//! - authentication failures: the status with `{"message": …}` only;
+//! - typed errors: `{"message": …, "error": "<ErrorClassName>"}`;
+//! - internal failures: a generic 500 body; the cause is logged here, once, and never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use sightline_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401 with Langfuse's exact authentication message.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403 with Langfuse's exact message.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Request body is too large")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    ServiceUnavailable(String),
+    #[error("internal error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn internal(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ApiError::Internal(Box::new(error))
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Langfuse's error class name, sent as `error`.
+    fn class(&self) -> Option<&'static str> {
+        match self {
+            ApiError::Unauthorized(_) | ApiError::Forbidden(_) => None,
+            ApiError::InvalidRequest(_) => Some("InvalidRequestError"),
+            ApiError::NotFound(_) => Some("LangfuseNotFoundError"),
+            ApiError::MethodNotAllowed => Some("MethodNotAllowedError"),
+            ApiError::Conflict(_) => Some("LangfuseConflictError"),
+            ApiError::PayloadTooLarge => Some("PayloadTooLargeError"),
+            ApiError::ServiceUnavailable(_) => Some("ServiceUnavailableError"),
+            ApiError::Internal(_) => None,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => ApiError::NotFound(what),
+            StoreError::Conflict(what) => ApiError::Conflict(what),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = match (&self, self.class()) {
+            (ApiError::Internal(cause), _) => {
+                tracing::error!(error = %cause, "request failed");
+                json!({"message": "Internal Server Error", "error": "An unknown error occurred"})
+            }
+            (_, Some(class)) => json!({"message": self.to_string(), "error": class}),
+            (_, None) => json!({"message": self.to_string()}),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,3 @@
+//! Plain service functions (no HTTP types) shared by the API handlers, the UI and the CLI.
+
+pub mod identity;

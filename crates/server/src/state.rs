@@ -1,0 +1,54 @@
+//! What every handler shares: the store, the API key cache and the server's own settings.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sightline_store::Store;
+
+use crate::auth::KeyCache;
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    salt: String,
+    keys: KeyCache,
+    shutting_down: AtomicBool,
+}
+
+impl AppState {
+    /// `salt` is the server-wide salt API key secrets are hashed with.
+    pub fn new(store: Arc<dyn Store>, salt: String) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                salt,
+                keys: KeyCache::default(),
+                shutting_down: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    pub fn salt(&self) -> &str {
+        &self.inner.salt
+    }
+
+    pub fn keys(&self) -> &KeyCache {
+        &self.inner.keys
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.inner.shutting_down.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::Relaxed)
+    }
+}

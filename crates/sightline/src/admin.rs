@@ -1,0 +1,131 @@
+//! `sightline admin …`: users, organizations, memberships, projects and API keys from the shell.
+//! Each command calls the same service functions as the API.
+
+use anyhow::Context;
+use sightline_domain::time::to_iso;
+use sightline_domain::{Email, OrgId, ProjectId, Role, password};
+use sightline_server::services::identity;
+use sightline_store::Store;
+
+use crate::cli::{
+    AdminCommand, KeyCommand, MemberCommand, OrgCommand, ProjectCommand, UserCommand,
+};
+use crate::config::Config;
+use crate::migrate::open_migrated;
+
+pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
+    let store = open_migrated(config).await?;
+    let result = dispatch(store.as_ref(), config, command).await;
+    store.close().await;
+    result
+}
+
+async fn dispatch(store: &dyn Store, config: &Config, command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::User(UserCommand::Create {
+            email,
+            name,
+            password,
+        }) => {
+            let email = Email::parse(&email)?;
+            let (password, generated) = match password {
+                Some(password) => (password, false),
+                None => (password::generate_password(), true),
+            };
+            let user =
+                identity::create_user(store, &email, name.as_deref(), Some(&password)).await?;
+            println!("created user {} ({})", user.email, user.id);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::User(UserCommand::List) => {
+            for user in store.list_users().await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    user.id,
+                    user.email,
+                    user.name.unwrap_or_default(),
+                    to_iso(user.created_at)
+                );
+            }
+        }
+        AdminCommand::Org(OrgCommand::Create { name, id }) => {
+            let id = id.as_deref().map(OrgId::parse).transpose()?;
+            let org = identity::create_organization(store, id, &name).await?;
+            println!("created organization {} ({})", org.name, org.id);
+        }
+        AdminCommand::Org(OrgCommand::List) => {
+            for org in store.list_organizations().await? {
+                println!("{}\t{}\t{}", org.id, org.name, to_iso(org.created_at));
+            }
+        }
+        AdminCommand::Member(MemberCommand::Set(args)) => {
+            let org = OrgId::parse(&args.org)?;
+            let email = Email::parse(&args.email)?;
+            let role: Role = args.role.parse()?;
+            let project_role = match (args.project, args.project_role) {
+                (Some(project), Some(role)) => Some((ProjectId::parse(&project)?, role.parse()?)),
+                _ => None,
+            };
+            identity::set_membership(store, &org, &email, role, project_role).await?;
+            println!("{email} is {role} in organization {org}");
+        }
+        AdminCommand::Member(MemberCommand::List { org }) => {
+            for member in store.list_org_members(&OrgId::parse(&org)?).await? {
+                println!("{}\t{}\t{}", member.user.id, member.user.email, member.role);
+            }
+        }
+        AdminCommand::Project(ProjectCommand::Create {
+            org,
+            name,
+            id,
+            retention_days,
+        }) => {
+            let org = OrgId::parse(&org)?;
+            let id = id.as_deref().map(ProjectId::parse).transpose()?;
+            let project = identity::create_project(store, &org, id, &name, retention_days).await?;
+            println!("created project {} ({})", project.name, project.id);
+        }
+        AdminCommand::Project(ProjectCommand::List { org }) => {
+            let org = org.as_deref().map(OrgId::parse).transpose()?;
+            for project in store.list_projects(org.as_ref()).await? {
+                println!("{}\t{}\t{}", project.id, project.org_id, project.name);
+            }
+        }
+        AdminCommand::Key(KeyCommand::Create { project, note }) => {
+            let salt = salt(store, config).await?;
+            let created =
+                identity::create_api_key(store, &salt, &ProjectId::parse(&project)?, note).await?;
+            println!("LANGFUSE_PUBLIC_KEY={}", created.key.public_key);
+            println!("LANGFUSE_SECRET_KEY={}", created.secret_key);
+            println!("(the secret key is shown only now)");
+        }
+        AdminCommand::Key(KeyCommand::List { project }) => {
+            for key in store.list_api_keys(&ProjectId::parse(&project)?).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\tcreated {}\tlast used {}",
+                    key.id,
+                    key.public_key,
+                    key.display_secret_key,
+                    key.note.unwrap_or_default(),
+                    to_iso(key.created_at),
+                    key.last_used_at.map_or_else(|| "never".to_owned(), to_iso),
+                );
+            }
+        }
+        AdminCommand::Key(KeyCommand::Revoke { key }) => {
+            if !store.delete_api_key(&key).await? {
+                anyhow::bail!("no API key with id or public key {key}");
+            }
+            println!("revoked {key}");
+        }
+    }
+    Ok(())
+}
+
+async fn salt(store: &dyn Store, config: &Config) -> anyhow::Result<String> {
+    identity::resolve_salt(store, config.salt.as_ref().map(|s| s.expose().as_str()))
+        .await
+        .context("cannot resolve the API key salt")
+}

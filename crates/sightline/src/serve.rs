@@ -1,0 +1,112 @@
+//! `sightline serve`: migrate, initialize, then serve the API until SIGTERM or SIGINT, letting
+//! in-flight requests finish.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, anyhow};
+use sightline_server::AppState;
+use sightline_server::services::identity::{self, DefaultSetup};
+
+use crate::config::Config;
+use crate::migrate::{open_migrated, redact_url};
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store = open_migrated(&config).await?;
+    tracing::info!(
+        database = %redact_url(&config.database_url),
+        backend = ?store.backend(),
+        "database ready"
+    );
+    let salt = identity::resolve_salt(
+        store.as_ref(),
+        config.salt.as_ref().map(|s| s.expose().as_str()),
+    )
+    .await
+    .context("cannot resolve the API key salt")?;
+
+    if config.init.is_empty() {
+        if let Some(setup) = identity::create_default_setup(store.as_ref(), &salt)
+            .await
+            .context("cannot create the default organization")?
+        {
+            print_default_setup(&setup, &config);
+        }
+    } else {
+        identity::apply_headless_init(store.as_ref(), &salt, &config.init)
+            .await
+            .context("headless initialization (LANGFUSE_INIT_*) failed")?;
+        tracing::info!("headless initialization applied");
+    }
+
+    let address = resolve_address(&config.hostname, config.port).await?;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "listening");
+
+    sightline_server::serve(
+        listener,
+        AppState::new(store.clone(), salt),
+        shutdown_signal(),
+    )
+    .await
+    .context("server error")?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn resolve_address(hostname: &str, port: u16) -> anyhow::Result<SocketAddr> {
+    tokio::net::lookup_host((hostname, port))
+        .await
+        .ok()
+        .and_then(|mut addresses| addresses.next())
+        .ok_or_else(|| anyhow!("HOSTNAME: cannot resolve '{hostname}' to an address to listen on"))
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+/// Printed once, on stdout, when a fresh instance creates its default setup.
+fn print_default_setup(setup: &DefaultSetup, config: &Config) {
+    let host = match config.hostname.as_str() {
+        "0.0.0.0" | "::" => "localhost",
+        other => other,
+    };
+    println!(
+        "\n\
+         Sightline created a default organization, project and owner. These details are shown once.\n\
+         \n  Organization:  {org}\n  Project:       {project} ({project_id})\n\
+         \n  Sign in as:    {email}\n  Password:      {password}\n\
+         \n  LANGFUSE_HOST={scheme}{host}:{port}\n  LANGFUSE_PUBLIC_KEY={public_key}\n  LANGFUSE_SECRET_KEY={secret_key}\n",
+        org = setup.organization,
+        project = setup.project,
+        project_id = setup.project_id,
+        email = setup.email,
+        password = setup.password,
+        scheme = "http://",
+        port = config.port,
+        public_key = setup.keys.public_key,
+        secret_key = setup.keys.secret_key,
+    );
+}
