@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sightline_store::Store;
+use sightline_store::{Store, StoreResult};
 
 use crate::auth::KeyCache;
 
@@ -42,6 +42,22 @@ impl AppState {
 
     pub fn keys(&self) -> &KeyCache {
         &self.inner.keys
+    }
+
+    /// Deletes the key with this row id or public key and stops honouring it in this process at
+    /// once (other processes within the key cache's TTL). Returns whether a key was deleted.
+    pub async fn revoke_api_key(&self, id_or_public_key: &str) -> StoreResult<bool> {
+        let by_public_key = self.store().api_key_credentials(id_or_public_key).await?;
+        let deleted = self.store().delete_api_key(id_or_public_key).await?;
+        match by_public_key {
+            Some(credentials) => self.keys().forget(&credentials.id),
+            None => self
+                .keys()
+                .forget(&sightline_domain::ApiKeyId::from_trusted(
+                    id_or_public_key.to_owned(),
+                )),
+        }
+        Ok(deleted)
     }
 
     pub fn begin_shutdown(&self) {

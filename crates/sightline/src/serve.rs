@@ -98,13 +98,12 @@ fn print_default_setup(setup: &DefaultSetup, config: &Config) {
          Sightline created a default organization, project and owner. These details are shown once.\n\
          \n  Organization:  {org}\n  Project:       {project} ({project_id})\n\
          \n  Sign in as:    {email}\n  Password:      {password}\n\
-         \n  LANGFUSE_HOST={scheme}{host}:{port}\n  LANGFUSE_PUBLIC_KEY={public_key}\n  LANGFUSE_SECRET_KEY={secret_key}\n",
+         \n  LANGFUSE_HOST=http://{host}:{port}\n  LANGFUSE_PUBLIC_KEY={public_key}\n  LANGFUSE_SECRET_KEY={secret_key}\n",
         org = setup.organization,
         project = setup.project,
         project_id = setup.project_id,
         email = setup.email,
         password = setup.password,
-        scheme = "http://",
         port = config.port,
         public_key = setup.keys.public_key,
         secret_key = setup.keys.secret_key,

@@ -24,11 +24,9 @@ pub async fn get_health(
     Query(query): Query<HealthQuery>,
 ) -> Response {
     let check_database = query.fail_if_database_unavailable.as_deref() == Some("true");
-    if check_database {
-        if let Err(error) = state.store().ping().await {
-            tracing::warn!(%error, "health check: database unavailable");
-            return status(StatusCode::SERVICE_UNAVAILABLE, "Database not available");
-        }
+    if check_database && let Err(error) = state.store().ping().await {
+        tracing::warn!(%error, "health check: database unavailable");
+        return status(StatusCode::SERVICE_UNAVAILABLE, "Database not available");
     }
     status(StatusCode::OK, "OK")
 }

@@ -1,0 +1,135 @@
+//! `TestApp`: the real router over a throwaway database, with fixture builders for tenants.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use base64::Engine;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use sightline_server::AppState;
+use sightline_server::services::identity;
+use sightline_store::testing::TestDb;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub state: AppState,
+    router: Router,
+    _db: TestDb,
+}
+
+/// An organization with one project and one key pair.
+pub struct Tenant {
+    pub org_id: String,
+    pub project_id: String,
+    pub public_key: String,
+    pub secret_key: String,
+}
+
+impl Tenant {
+    pub fn basic(&self) -> String {
+        basic(&self.public_key, &self.secret_key)
+    }
+}
+
+pub fn basic(public_key: &str, secret_key: &str) -> String {
+    basic_raw(&format!("{public_key}:{secret_key}"))
+}
+
+/// A Basic header over any text, for malformed credentials.
+pub fn basic_raw(raw: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|value| value.to_str().unwrap().to_owned())
+    }
+}
+
+impl TestApp {
+    pub async fn new(db: TestDb) -> TestApp {
+        let salt = identity::resolve_salt(db.store.as_ref(), None)
+            .await
+            .unwrap();
+        let state = AppState::new(db.store.clone(), salt);
+        TestApp {
+            router: sightline_server::router(state.clone()),
+            state,
+            _db: db,
+        }
+    }
+
+    pub async fn tenant(&self, org_name: &str, project_name: &str) -> Tenant {
+        self.tenant_with_retention(org_name, project_name, None)
+            .await
+    }
+
+    pub async fn tenant_with_retention(
+        &self,
+        org_name: &str,
+        project_name: &str,
+        retention_days: Option<i64>,
+    ) -> Tenant {
+        let store = self.state.store();
+        let org = identity::create_organization(store, None, org_name)
+            .await
+            .unwrap();
+        let project = identity::create_project(store, &org.id, None, project_name, retention_days)
+            .await
+            .unwrap();
+        let key = identity::create_api_key(store, self.state.salt(), &project.id, None)
+            .await
+            .unwrap();
+        Tenant {
+            org_id: org.id.to_string(),
+            project_id: project.id.to_string(),
+            public_key: key.key.public_key,
+            secret_key: key.secret_key,
+        }
+    }
+
+    pub async fn get(&self, path: &str, authorization: Option<&str>) -> TestResponse {
+        let headers: Vec<(&str, &str)> = authorization
+            .map(|value| vec![("authorization", value)])
+            .unwrap_or_default();
+        self.send(Method::GET, path, &headers).await
+    }
+
+    pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
+        };
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+}

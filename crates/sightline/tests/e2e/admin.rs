@@ -1,0 +1,176 @@
+//! `sightline admin`: users, organizations, memberships, projects and keys from the shell, and
+//! the keys it makes working against a running server.
+
+use crate::harness::{Server, WorkDir, run};
+
+fn admin(dir: &WorkDir, args: &[&str]) -> String {
+    let mut full = vec!["admin"];
+    full.extend_from_slice(args);
+    let (status, stdout, stderr) = run(dir.path(), &[], &full);
+    assert!(status.success(), "admin {args:?} failed: {stderr}");
+    stdout
+}
+
+fn printed(stdout: &str, name: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix(name))
+        .unwrap_or_else(|| panic!("{name} not in {stdout}"))
+        .to_owned()
+}
+
+#[test]
+fn admin_creates_tenants_and_keys_that_the_server_accepts() {
+    let dir = WorkDir::new();
+    admin(
+        &dir,
+        &["org", "create", "--id", "org-1", "--name", "Org One"],
+    );
+    admin(
+        &dir,
+        &[
+            "project",
+            "create",
+            "--org",
+            "org-1",
+            "--id",
+            "p-1",
+            "--name",
+            "Project One",
+        ],
+    );
+    let created = admin(&dir, &["key", "create", "--project", "p-1", "--note", "ci"]);
+    let (pk, sk) = (
+        printed(&created, "LANGFUSE_PUBLIC_KEY="),
+        printed(&created, "LANGFUSE_SECRET_KEY="),
+    );
+    let spare = admin(&dir, &["key", "create", "--project", "p-1"]);
+    let (spare_pk, spare_sk) = (
+        printed(&spare, "LANGFUSE_PUBLIC_KEY="),
+        printed(&spare, "LANGFUSE_SECRET_KEY="),
+    );
+
+    let server = Server::start(dir.path(), &[]);
+    assert_eq!(
+        server.printed_keys(),
+        None,
+        "an instance with an organization gets no default"
+    );
+    let (status, body) = server.get("/api/public/projects", Some((&pk, &sk)));
+    assert_eq!(status, 200);
+    assert_eq!(body["data"][0]["id"], "p-1");
+    assert_eq!(body["data"][0]["organization"]["name"], "Org One");
+
+    let listed = admin(&dir, &["key", "list", "--project", "p-1"]);
+    assert_eq!(listed.lines().count(), 2);
+    let first = listed.lines().find(|line| line.contains(&pk)).unwrap();
+    assert!(first.contains("\tci\t"), "{first}");
+    assert!(
+        !first.contains("last used never"),
+        "use is recorded: {first}"
+    );
+    assert!(
+        !listed.contains(&sk) && !listed.contains(&spare_sk),
+        "secrets are never listed"
+    );
+
+    admin(&dir, &["key", "revoke", &spare_pk]);
+    let (status, _) = server.get("/api/public/projects", Some((&spare_pk, &spare_sk)));
+    assert_eq!(status, 401, "a revoked key is refused");
+    let (status, stdout, _) = run(dir.path(), &[], &["admin", "key", "revoke", &spare_pk]);
+    assert!(!status.success(), "revoking twice fails: {stdout}");
+}
+
+#[test]
+fn admin_manages_users_and_roles() {
+    let dir = WorkDir::new();
+    admin(&dir, &["org", "create", "--id", "org-1", "--name", "Org"]);
+    admin(
+        &dir,
+        &[
+            "project", "create", "--org", "org-1", "--id", "p-1", "--name", "P",
+        ],
+    );
+    let created = admin(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--email",
+            "Dev@Example.com",
+            "--name",
+            "Dev",
+        ],
+    );
+    assert!(
+        created.contains("created user dev@example.com"),
+        "{created}"
+    );
+    assert!(printed(&created, "password: ").len() >= 8);
+    admin(
+        &dir,
+        &[
+            "member",
+            "set",
+            "--org",
+            "org-1",
+            "--email",
+            "dev@example.com",
+            "--role",
+            "viewer",
+            "--project",
+            "p-1",
+            "--project-role",
+            "ADMIN",
+        ],
+    );
+    let members = admin(&dir, &["member", "list", "--org", "org-1"]);
+    assert!(members.contains("dev@example.com\tVIEWER"), "{members}");
+
+    for bad in [
+        vec![
+            "member",
+            "set",
+            "--org",
+            "org-1",
+            "--email",
+            "dev@example.com",
+            "--role",
+            "GOD",
+        ],
+        vec![
+            "member",
+            "set",
+            "--org",
+            "org-1",
+            "--email",
+            "nobody@example.com",
+            "--role",
+            "ADMIN",
+        ],
+        vec![
+            "user",
+            "create",
+            "--email",
+            "dev@example.com",
+            "--password",
+            "long enough",
+        ],
+        vec![
+            "user",
+            "create",
+            "--email",
+            "x@example.com",
+            "--password",
+            "short",
+        ],
+        vec!["project", "create", "--org", "missing", "--name", "P"],
+        vec!["org", "create", "--id", "org-1", "--name", "Again"],
+    ] {
+        let mut args = vec!["admin"];
+        args.extend_from_slice(&bad);
+        let (status, _, stderr) = run(dir.path(), &[], &args);
+        assert!(!status.success(), "{bad:?} should fail");
+        assert!(!stderr.is_empty(), "{bad:?} says why");
+    }
+}
