@@ -3,7 +3,10 @@
 //! Nothing here does I/O; the store persists these types and the server parses requests into them.
 
 pub mod api_key;
+pub mod cost;
 pub mod ids;
+pub mod ingest;
+pub mod otel;
 pub mod password;
 pub mod role;
 pub mod time;

@@ -31,6 +31,15 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("{0}")]
     ServiceUnavailable(String),
+    /// 400 for an ingestion body that is not `{"batch": [...]}`: `{"message", "errors": [..]}`.
+    #[error("{0}")]
+    InvalidEnvelope(String),
+    /// 400 for an OTLP body that cannot be used: `{"error": ...}`.
+    #[error("{0}")]
+    InvalidOtlp(String),
+    /// The ingestion queue is full: 429 (batch) or 503 (OTLP) with `Retry-After`.
+    #[error("Ingestion queue is full, retry later")]
+    Backpressure(StatusCode),
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -50,6 +59,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::InvalidEnvelope(_) | ApiError::InvalidOtlp(_) => StatusCode::BAD_REQUEST,
+            ApiError::Backpressure(status) => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,6 +75,8 @@ impl ApiError {
             ApiError::Conflict(_) => Some("LangfuseConflictError"),
             ApiError::PayloadTooLarge => Some("PayloadTooLargeError"),
             ApiError::ServiceUnavailable(_) => Some("ServiceUnavailableError"),
+            ApiError::InvalidEnvelope(_) | ApiError::InvalidOtlp(_) => None,
+            ApiError::Backpressure(_) => Some("RateLimitError"),
             ApiError::Internal(_) => None,
         }
     }
@@ -83,6 +96,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let body = match (&self, self.class()) {
+            (ApiError::InvalidEnvelope(issue), _) => {
+                json!({"message": "Invalid request data", "errors": [issue]})
+            }
+            (ApiError::InvalidOtlp(issue), _) => json!({"error": issue}),
             (ApiError::Internal(cause), _) => {
                 tracing::error!(error = %cause, "request failed");
                 json!({"message": "Internal Server Error", "error": "An unknown error occurred"})
@@ -90,7 +107,14 @@ impl IntoResponse for ApiError {
             (_, Some(class)) => json!({"message": self.to_string(), "error": class}),
             (_, None) => json!({"message": self.to_string()}),
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if matches!(self, ApiError::Backpressure(_)) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
     }
 }
 

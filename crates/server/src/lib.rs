@@ -5,9 +5,11 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod pagination;
 pub mod router;
 pub mod services;
 pub mod state;
+pub mod views;
 
 use std::future::Future;
 

@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{HeaderName, Method, Request, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
@@ -11,7 +11,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
-use crate::handlers::{fallback, health, projects};
+use crate::handlers::{
+    fallback, health, ingestion, legacy_ingestion, models, observations, otel, projects, traces,
+};
 use crate::state::AppState;
 
 /// Langfuse's default JSON body limit.
@@ -24,6 +26,36 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::get_health))
         .route("/ready", get(health::get_ready))
         .route("/projects", get(projects::get_projects))
+        .route(
+            "/ingestion",
+            post(ingestion::post_ingestion)
+                .layer(DefaultBodyLimit::max(ingestion::INGESTION_BODY_LIMIT)),
+        )
+        .route(
+            "/otel/v1/traces",
+            post(otel::post_otel_traces).layer(DefaultBodyLimit::max(otel::OTLP_BODY_LIMIT)),
+        )
+        .route("/otel/v1/metrics", post(otel::post_otel_metrics))
+        .route("/traces", post(legacy_ingestion::post_trace))
+        .route("/traces/{trace_id}", get(traces::get_trace))
+        .route(
+            "/observations/{observation_id}",
+            get(observations::get_observation),
+        )
+        .route("/models", get(models::get_models).post(models::post_model))
+        .route(
+            "/models/{id}",
+            get(models::get_model).delete(models::delete_model),
+        )
+        .route(
+            "/spans",
+            post(legacy_ingestion::post_span).patch(legacy_ingestion::patch_span),
+        )
+        .route(
+            "/generations",
+            post(legacy_ingestion::post_generation).patch(legacy_ingestion::patch_generation),
+        )
+        .route("/events", post(legacy_ingestion::post_event))
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(fallback::not_found)
         .layer(cors());

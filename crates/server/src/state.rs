@@ -5,6 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sightline_store::{Store, StoreResult};
 
+use crate::services::ingest::rules::Rules;
+use crate::services::ingest::writer::IngestWriter;
+
 use crate::auth::KeyCache;
 
 #[derive(Clone)]
@@ -16,20 +19,43 @@ struct Inner {
     store: Arc<dyn Store>,
     salt: String,
     keys: KeyCache,
+    rules: Arc<Rules>,
+    writer: IngestWriter,
     shutting_down: AtomicBool,
 }
 
+/// Payload that may wait for the ingestion writer before requests are turned away (429/503).
+pub const INGEST_QUEUE_BYTES: usize = 128 * 1024 * 1024;
+
 impl AppState {
-    /// `salt` is the server-wide salt API key secrets are hashed with.
+    /// `salt` is the server-wide salt API key secrets are hashed with. Starts the ingestion
+    /// writer, so it must be called inside a Tokio runtime.
     pub fn new(store: Arc<dyn Store>, salt: String) -> Self {
+        Self::with_queue(store, salt, INGEST_QUEUE_BYTES)
+    }
+
+    /// Like [`AppState::new`] with an explicit ingestion queue budget in bytes.
+    pub fn with_queue(store: Arc<dyn Store>, salt: String, queue_bytes: usize) -> Self {
+        let rules = Arc::new(Rules::new());
+        let writer = IngestWriter::spawn(store.clone(), rules.clone(), queue_bytes);
         Self {
             inner: Arc::new(Inner {
                 store,
                 salt,
                 keys: KeyCache::default(),
+                rules,
+                writer,
                 shutting_down: AtomicBool::new(false),
             }),
         }
+    }
+
+    pub fn writer(&self) -> &IngestWriter {
+        &self.inner.writer
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.inner.rules
     }
 
     pub fn store(&self) -> &dyn Store {

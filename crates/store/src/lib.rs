@@ -11,10 +11,13 @@ mod shared;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tracing_model;
+mod tracing_sql;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use sightline_domain::cost::ModelDefinition;
 use sightline_domain::time::Millis;
 use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
 
@@ -25,6 +28,9 @@ pub use model::{
 };
 pub use postgres::PgStore;
 pub use sqlite::{SqliteStore, Synchronous};
+pub use tracing_model::{
+    Entity, IngestionRules, IngestionWrite, LoggedEvent, ScoreRow, StoredObservation, StoredTrace,
+};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,9 +74,44 @@ pub async fn open(options: &StoreOptions) -> StoreResult<Arc<dyn Store>> {
     }
 }
 
+/// Traces, observations, scores and sessions: what ingestion writes and the API reads.
+#[async_trait]
+pub trait TracingStore: Send + Sync {
+    /// Writes several requests' ingestion in one transaction (group commit): logs batch events
+    /// and refolds their entities, upserts OTel observations, merges OTel trace data, upserts
+    /// scores. Nothing is visible until all of it is committed.
+    async fn write_ingestion(
+        &self,
+        writes: &[IngestionWrite],
+        rules: &dyn IngestionRules,
+    ) -> StoreResult<()>;
+    async fn trace(&self, project: &ProjectId, id: &str) -> StoreResult<Option<StoredTrace>>;
+    /// The trace's observations, by start time.
+    async fn trace_observations(
+        &self,
+        project: &ProjectId,
+        trace_id: &str,
+    ) -> StoreResult<Vec<StoredObservation>>;
+    async fn observation(
+        &self,
+        project: &ProjectId,
+        id: &str,
+    ) -> StoreResult<Option<StoredObservation>>;
+    async fn trace_scores(&self, project: &ProjectId, trace_id: &str)
+    -> StoreResult<Vec<ScoreRow>>;
+    async fn score(&self, project: &ProjectId, id: &str) -> StoreResult<Option<ScoreRow>>;
+
+    /// The project's own model definitions (built-in ones are not stored).
+    async fn project_models(&self, project: &ProjectId) -> StoreResult<Vec<ModelDefinition>>;
+    /// Stores a project model; `definition.project_id` must be set.
+    async fn insert_model(&self, definition: &ModelDefinition) -> StoreResult<()>;
+    /// Deletes a project model; returns whether it existed.
+    async fn delete_model(&self, project: &ProjectId, id: &str) -> StoreResult<bool>;
+}
+
 /// Everything Sightline persists. Implementations are cheap to share (`Arc<dyn Store>`).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TracingStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations. Safe to call from several processes at once.

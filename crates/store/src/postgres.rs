@@ -8,6 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::error::{StoreError, StoreResult};
 use crate::shared::impl_store;
+use crate::tracing_sql::impl_tracing_store;
 use crate::{Backend, StoreOptions};
 
 pub struct PgStore {
@@ -32,4 +33,11 @@ impl_store!(
     PgStore,
     backend: Backend::Postgres,
     migrator: sqlx::migrate!("./migrations/postgres")
+);
+
+impl_tracing_store!(
+    PgStore,
+    db: sqlx::Postgres,
+    begin: "BEGIN",
+    entity_lock: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
 );

@@ -8,6 +8,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::error::{StoreError, StoreResult};
 use crate::shared::impl_store;
+use crate::tracing_sql::impl_tracing_store;
 use crate::{Backend, StoreOptions};
 
 /// SQLite's `synchronous` setting. In WAL mode both survive `kill -9` of the server once a
@@ -67,4 +68,11 @@ impl_store!(
     SqliteStore,
     backend: Backend::Sqlite,
     migrator: sqlx::migrate!("./migrations/sqlite")
+);
+
+impl_tracing_store!(
+    SqliteStore,
+    db: sqlx::Sqlite,
+    begin: "BEGIN IMMEDIATE",
+    entity_lock: None
 );

@@ -3,4 +3,10 @@
 
 pub mod fallback;
 pub mod health;
+pub mod ingestion;
+pub mod legacy_ingestion;
+pub mod models;
+pub mod observations;
+pub mod otel;
 pub mod projects;
+pub mod traces;

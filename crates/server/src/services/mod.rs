@@ -1,3 +1,5 @@
 //! Plain service functions (no HTTP types) shared by the API handlers, the UI and the CLI.
 
 pub mod identity;
+pub mod ingest;
+pub mod models;

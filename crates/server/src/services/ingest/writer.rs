@@ -1,0 +1,141 @@
+//! The group-commit writer: one task per process takes the ingestion writes of concurrent
+//! requests and commits them together in one transaction, then answers each request. A request
+//! is acknowledged only after its data is committed, so an acknowledged event is durable and
+//! readable at once.
+//!
+//! Memory is bounded: each queued write holds permits worth its payload size from a fixed budget;
+//! when the budget is spent, [`IngestWriter::submit`] fails with [`SubmitError::Busy`] at once
+//! and the API answers 429 or 503 with `Retry-After`, so clients back off.
+
+use std::sync::Arc;
+
+use sightline_store::{IngestionWrite, Store, StoreError};
+
+use super::rules::Rules;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+
+/// Most requests committed in one transaction.
+const MAX_GROUP: usize = 256;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the ingestion queue is full")]
+    Busy,
+    #[error("the ingestion writer has stopped")]
+    Stopped,
+    #[error("write failed: {0}")]
+    Failed(#[source] StoreError),
+}
+
+struct Job {
+    write: IngestionWrite,
+    reply: oneshot::Sender<Result<(), StoreError>>,
+    _permit: OwnedSemaphorePermit,
+}
+
+#[derive(Clone)]
+pub struct IngestWriter {
+    jobs: mpsc::UnboundedSender<Job>,
+    budget: Arc<Semaphore>,
+    budget_kib: u32,
+}
+
+impl IngestWriter {
+    /// Starts the writer task. `budget_bytes` bounds the payload waiting to be committed.
+    pub fn spawn(store: Arc<dyn Store>, rules: Arc<Rules>, budget_bytes: usize) -> Self {
+        let budget_kib = u32::try_from(budget_bytes / 1024)
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let (jobs, queue) = mpsc::unbounded_channel();
+        tokio::spawn(run(queue, store, rules));
+        IngestWriter {
+            jobs,
+            budget: Arc::new(Semaphore::new(budget_kib as usize)),
+            budget_kib,
+        }
+    }
+
+    /// Queues `write` (about `size_bytes` of payload) and waits until it is committed.
+    pub async fn submit(
+        &self,
+        write: IngestionWrite,
+        size_bytes: usize,
+    ) -> Result<(), SubmitError> {
+        if write.is_empty() {
+            return Ok(());
+        }
+        let kib = u32::try_from(size_bytes / 1024 + 1)
+            .unwrap_or(u32::MAX)
+            .min(self.budget_kib);
+        let permit = self
+            .budget
+            .clone()
+            .try_acquire_many_owned(kib)
+            .map_err(|_| SubmitError::Busy)?;
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                write,
+                reply,
+                _permit: permit,
+            })
+            .map_err(|_| SubmitError::Stopped)?;
+        answer
+            .await
+            .map_err(|_| SubmitError::Stopped)?
+            .map_err(SubmitError::Failed)
+    }
+}
+
+async fn run(mut queue: mpsc::UnboundedReceiver<Job>, store: Arc<dyn Store>, rules: Arc<Rules>) {
+    while let Some(first) = queue.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_group(store.as_ref(), rules.as_ref(), jobs).await;
+    }
+}
+
+async fn commit_group(store: &dyn Store, rules: &Rules, jobs: Vec<Job>) {
+    let started = std::time::Instant::now();
+    // Permits stay held (inside `waiting`) until each request has its answer.
+    let (writes, waiting): (Vec<IngestionWrite>, Vec<_>) = jobs
+        .into_iter()
+        .map(|job| (job.write, (job.reply, job._permit)))
+        .unzip();
+    if let Err(error) = rules.prepare(store, &writes).await {
+        // Price with the models cached so far; the write below reports a database outage.
+        tracing::warn!(%error, "cannot load project models");
+    }
+    match store.write_ingestion(&writes, rules).await {
+        Ok(()) => {
+            tracing::debug!(
+                requests = writes.len(),
+                duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "ingestion group committed"
+            );
+            for (reply, _permit) in waiting {
+                let _ = reply.send(Ok(()));
+            }
+        }
+        Err(error) if writes.len() > 1 => {
+            // One bad write must not fail the others: commit each on its own.
+            tracing::warn!(%error, requests = writes.len(), "group commit failed; retrying one by one");
+            for (write, (reply, _permit)) in writes.iter().zip(waiting) {
+                let result = store
+                    .write_ingestion(std::slice::from_ref(write), rules)
+                    .await;
+                let _ = reply.send(result);
+            }
+        }
+        Err(error) => {
+            if let Some((reply, _permit)) = waiting.into_iter().next() {
+                let _ = reply.send(Err(error));
+            }
+        }
+    }
+}

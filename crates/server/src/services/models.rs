@@ -1,0 +1,231 @@
+//! Models and their prices (`/api/public/models`, wire-spec §5.9): the project's own models
+//! and the built-in ones, in Langfuse's shapes, and creating a project model from Langfuse's
+//! request body.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sightline_domain::ProjectId;
+use sightline_domain::cost::{
+    AttributeSource, CompiledModel, ModelDefinition, PricingTier, TierCondition, UsageOperator,
+};
+use sightline_domain::ingest::serde_util::datetime;
+use sightline_domain::time::to_iso;
+
+/// `POST /api/public/models` body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateModel {
+    pub model_name: String,
+    pub match_pattern: String,
+    #[serde(default)]
+    pub start_date: Option<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub input_price: Option<f64>,
+    #[serde(default)]
+    pub output_price: Option<f64>,
+    #[serde(default)]
+    pub total_price: Option<f64>,
+    #[serde(default)]
+    pub pricing_tiers: Option<Vec<TierInput>>,
+    #[serde(default)]
+    pub tokenizer_id: Option<String>,
+    #[serde(default)]
+    pub tokenizer_config: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TierInput {
+    pub name: String,
+    pub is_default: bool,
+    pub priority: i32,
+    #[serde(default)]
+    pub conditions: Vec<ConditionInput>,
+    pub prices: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ConditionInput {
+    #[serde(rename_all = "camelCase")]
+    Usage {
+        usage_detail_pattern: String,
+        operator: String,
+        value: f64,
+        #[serde(default)]
+        case_sensitive: bool,
+    },
+    Attribute {
+        source: String,
+        key: String,
+        operator: String,
+        values: Vec<String>,
+    },
+}
+
+/// Validates a create request into a compiled model of `project`.
+pub fn model_from_request(
+    project: &ProjectId,
+    request: CreateModel,
+) -> Result<CompiledModel, String> {
+    if request.model_name.trim().is_empty() {
+        return Err("modelName: must not be empty".into());
+    }
+    let flat: BTreeMap<String, f64> = [
+        ("input", request.input_price),
+        ("output", request.output_price),
+        ("total", request.total_price),
+    ]
+    .into_iter()
+    .filter_map(|(key, price)| price.map(|price| (key.to_owned(), price)))
+    .collect();
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let tiers = match request.pricing_tiers {
+        Some(_) if !flat.is_empty() => {
+            return Err("provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers, not both".into());
+        }
+        Some(tiers) => tiers
+            .into_iter()
+            .enumerate()
+            .map(|(index, tier)| tier_from_input(&id, index, tier))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => vec![PricingTier {
+            id: format!("{id}_tier_default"),
+            name: "Standard".into(),
+            is_default: true,
+            priority: 0,
+            conditions: Vec::new(),
+            prices: flat,
+        }],
+    };
+    let start_date = request
+        .start_date
+        .as_deref()
+        .map(datetime::parse)
+        .transpose()
+        .map_err(|e| format!("startDate: {e}"))?;
+    CompiledModel::compile(ModelDefinition {
+        id,
+        project_id: Some(project.to_string()),
+        model_name: request.model_name,
+        match_pattern: request.match_pattern,
+        start_date,
+        unit: request.unit,
+        tokenizer_id: request.tokenizer_id,
+        tokenizer_config: request.tokenizer_config,
+        tiers,
+    })
+    .map_err(|e| e.to_string())
+}
+
+fn tier_from_input(model_id: &str, index: usize, tier: TierInput) -> Result<PricingTier, String> {
+    let conditions = tier
+        .conditions
+        .into_iter()
+        .map(|condition| match condition {
+            ConditionInput::Usage {
+                usage_detail_pattern,
+                operator,
+                value,
+                case_sensitive,
+            } => Ok(TierCondition::Usage {
+                pattern: usage_detail_pattern,
+                operator: UsageOperator::parse(&operator)
+                    .ok_or_else(|| format!("operator: unknown operator '{operator}'"))?,
+                value,
+                case_sensitive,
+            }),
+            ConditionInput::Attribute {
+                source,
+                key,
+                operator,
+                values,
+            } => {
+                if operator != "in" {
+                    return Err(format!("operator: '{operator}' is not supported; use 'in'"));
+                }
+                Ok(TierCondition::Attribute {
+                    source: AttributeSource::parse(&source)
+                        .ok_or_else(|| format!("source: unknown source '{source}'"))?,
+                    key,
+                    values,
+                })
+            }
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(PricingTier {
+        id: format!("{model_id}_tier_{index}"),
+        name: tier.name,
+        is_default: tier.is_default,
+        priority: tier.priority,
+        conditions,
+        prices: tier.prices,
+    })
+}
+
+/// A model in Langfuse's `Model` shape.
+pub fn model_json(model: &CompiledModel, created_at: Option<i64>) -> Value {
+    let definition = model.definition();
+    let default_prices = &model.default_tier().prices;
+    json!({
+        "id": definition.id,
+        "modelName": definition.model_name,
+        "matchPattern": definition.match_pattern,
+        "startDate": definition.start_date.map(to_iso),
+        "unit": definition.unit,
+        "inputPrice": default_prices.get("input"),
+        "outputPrice": default_prices.get("output"),
+        "totalPrice": default_prices.get("total"),
+        "tokenizerId": definition.tokenizer_id,
+        "tokenizerConfig": definition.tokenizer_config,
+        "isLangfuseManaged": model.is_builtin(),
+        "createdAt": to_iso(created_at.unwrap_or(0)),
+        "prices": default_prices
+            .iter()
+            .map(|(usage_type, price)| (usage_type.clone(), json!({"price": price})))
+            .collect::<serde_json::Map<_, _>>(),
+        "pricingTiers": definition.tiers.iter().map(tier_json).collect::<Vec<_>>(),
+    })
+}
+
+fn tier_json(tier: &PricingTier) -> Value {
+    let conditions: Vec<Value> = tier
+        .conditions
+        .iter()
+        .map(|condition| match condition {
+            TierCondition::Usage {
+                pattern,
+                operator,
+                value,
+                case_sensitive,
+            } => json!({
+                "usageDetailPattern": pattern,
+                "operator": operator.as_str(),
+                "value": value,
+                "caseSensitive": case_sensitive,
+            }),
+            TierCondition::Attribute {
+                source,
+                key,
+                values,
+            } => json!({
+                "source": source.as_str(),
+                "key": key,
+                "operator": "in",
+                "values": values,
+            }),
+        })
+        .collect();
+    json!({
+        "id": tier.id,
+        "name": tier.name,
+        "isDefault": tier.is_default,
+        "priority": tier.priority,
+        "conditions": conditions,
+        "prices": tier.prices,
+    })
+}
