@@ -4,7 +4,10 @@ directory, provisioned through Langfuse's headless-initialization variables.
 The binary is `$SIGHTLINE_BIN`, or `target/debug/sightline` under `$CARGO_TARGET_DIR`.
 """
 
+import base64
+import json
 import os
+import urllib.error
 import shutil
 import socket
 import subprocess
@@ -44,6 +47,26 @@ class Server:
     host: str
     projects: list
 
+    def get(self, project: "Project", path: str):
+        """GET a public API path with the project's keys; returns (status, parsed JSON)."""
+        token = base64.b64encode(f"{project.public_key}:{project.secret_key}".encode()).decode()
+        request = urllib.request.Request(f"{self.host}{path}", headers={"Authorization": f"Basic {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def post(self, project: "Project", path: str, body: bytes, content_type: str, headers=None):
+        token = base64.b64encode(f"{project.public_key}:{project.secret_key}".encode()).decode()
+        all_headers = {"Authorization": f"Basic {token}", "Content-Type": content_type, **(headers or {})}
+        request = urllib.request.Request(f"{self.host}{path}", data=body, headers=all_headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
 
 def start(env_extra: dict, data_dir: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LANGFUSE_") and k not in ("DATABASE_URL", "SALT", "SIGHTLINE_CONFIG")}
@@ -74,6 +97,7 @@ def server():
     first = Project("sdk-project-a", "pk-lf-sdk-a", "sk-lf-sdk-a-secret")
     env = {
         "PORT": str(port),
+        "OTLP_GRPC_PORT": str(free_port()),
         "HOSTNAME": "127.0.0.1",
         "DATABASE_URL": f"sqlite://{data_dir}/sightline.db",
         "LANGFUSE_INIT_ORG_ID": "sdk-org",
@@ -92,11 +116,15 @@ def server():
     try:
         wait_healthy(process, host)
         # A second project of the same organization with its own keys, for isolation checks.
-        admin("project", "create", "--org", "sdk-org", "--id", "sdk-project-b", "--name", "SDK Project B")
-        created = admin("key", "create", "--project", "sdk-project-b")
-        keys = dict(line.split("=", 1) for line in created.splitlines() if line.startswith("LANGFUSE_"))
-        second = Project("sdk-project-b", keys["LANGFUSE_PUBLIC_KEY"], keys["LANGFUSE_SECRET_KEY"])
-        yield Server(host, [first, second])
+        projects = [first]
+        # More projects of the same organization with their own keys: B for isolation checks,
+        # C for tracing (the SDK keeps one client per public key per process).
+        for project_id in ("sdk-project-b", "sdk-project-c"):
+            admin("project", "create", "--org", "sdk-org", "--id", project_id, "--name", project_id)
+            created = admin("key", "create", "--project", project_id)
+            keys = dict(line.split("=", 1) for line in created.splitlines() if line.startswith("LANGFUSE_"))
+            projects.append(Project(project_id, keys["LANGFUSE_PUBLIC_KEY"], keys["LANGFUSE_SECRET_KEY"]))
+        yield Server(host, projects)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -9,7 +9,7 @@ from langfuse.api.commons.errors.unauthorized_error import UnauthorizedError
 
 
 def client(server, public_key, secret_key):
-    return Langfuse(public_key=public_key, secret_key=secret_key, host=server.host, tracing_enabled=False)
+    return Langfuse(public_key=public_key, secret_key=secret_key, host=server.host)
 
 
 def test_auth_check_succeeds_with_a_good_key_pair(server):
@@ -22,7 +22,7 @@ AUTH_CHECK = """
 import sys
 from langfuse import Langfuse
 from langfuse.api.commons.errors.unauthorized_error import UnauthorizedError
-client = Langfuse(public_key=sys.argv[1], secret_key=sys.argv[2], host=sys.argv[3], tracing_enabled=False)
+client = Langfuse(public_key=sys.argv[1], secret_key=sys.argv[2], host=sys.argv[3])
 try:
     print(client.auth_check())
 except UnauthorizedError as error:

@@ -1,5 +1,7 @@
 //! Public API authentication (wire-spec §1): `Basic base64(pk:sk)` for everything, and
 //! `Bearer <publicKey>` only on routes that accept score writes from browsers.
+//! The HTTP extractors and OTLP over gRPC (`grpc.rs`, from `authorization` metadata) share
+//! [`authenticate`].
 //!
 //! Verified credentials are cached in memory by their exact header value for [`CACHE_TTL`], so
 //! a busy client costs one map lookup per request instead of a store round trip and a hash.
@@ -11,6 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderValue;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::Engine;
@@ -54,12 +57,7 @@ impl FromRequestParts<AppState> for ProjectAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = authenticate(state, parts).await?;
-        if caller.access != AccessLevel::Project {
-            return Err(ApiError::Forbidden(
-                "Access denied - insufficient permissions for this endpoint".into(),
-            ));
-        }
+        let caller = authenticate_project(state, parts.headers.get(AUTHORIZATION)).await?;
         record_caller(&caller);
         Ok(ProjectAuth(caller))
     }
@@ -69,21 +67,38 @@ impl FromRequestParts<AppState> for ScoresAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = authenticate(state, parts).await?;
+        let caller = authenticate(state, parts.headers.get(AUTHORIZATION)).await?;
         record_caller(&caller);
         Ok(ScoresAuth(caller))
     }
 }
 
-fn record_caller(caller: &ApiCaller) {
+/// Records the caller's project on the current request span.
+pub fn record_caller(caller: &ApiCaller) {
     tracing::Span::current().record("project.id", caller.project_id.as_str());
 }
 
-async fn authenticate(state: &AppState, parts: &Parts) -> Result<ApiCaller, ApiError> {
-    let header = parts
-        .headers
-        .get(AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("No authorization header".into()))?;
+/// Authenticates an `Authorization` value (an HTTP header or gRPC metadata) that must carry a
+/// project key pair (Basic auth).
+pub async fn authenticate_project(
+    state: &AppState,
+    header: Option<&HeaderValue>,
+) -> Result<ApiCaller, ApiError> {
+    let caller = authenticate(state, header).await?;
+    if caller.access != AccessLevel::Project {
+        return Err(ApiError::Forbidden(
+            "Access denied - insufficient permissions for this endpoint".into(),
+        ));
+    }
+    Ok(caller)
+}
+
+/// Authenticates an `Authorization` value (an HTTP header or gRPC metadata): Basic or Bearer.
+pub async fn authenticate(
+    state: &AppState,
+    header: Option<&HeaderValue>,
+) -> Result<ApiCaller, ApiError> {
+    let header = header.ok_or_else(|| ApiError::Unauthorized("No authorization header".into()))?;
     let header = header
         .to_str()
         .map_err(|_| ApiError::Unauthorized("Invalid authorization header".into()))?;

@@ -119,3 +119,17 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backpressure_asks_clients_to_retry() {
+        let response = ApiError::Backpressure(StatusCode::TOO_MANY_REQUESTS).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "1");
+        let unavailable = ApiError::Backpressure(StatusCode::SERVICE_UNAVAILABLE).into_response();
+        assert_eq!(unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+}

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod grpc;
 pub mod handlers;
 pub mod pagination;
 pub mod router;

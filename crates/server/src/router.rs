@@ -12,7 +12,8 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::handlers::{
-    fallback, health, ingestion, legacy_ingestion, models, observations, otel, projects, traces,
+    fallback, health, ingestion, legacy_ingestion, models, observations, otel, projects, scores,
+    traces,
 };
 use crate::state::AppState;
 
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
             post(otel::post_otel_traces).layer(DefaultBodyLimit::max(otel::OTLP_BODY_LIMIT)),
         )
         .route("/otel/v1/metrics", post(otel::post_otel_metrics))
+        .route("/scores", post(scores::post_scores))
         .route("/traces", post(legacy_ingestion::post_trace))
         .route("/traces/{trace_id}", get(traces::get_trace))
         .route(

@@ -28,6 +28,23 @@ fn reduce(details: &UsageMap) -> (Option<f64>, Option<f64>, Option<f64>) {
     (sum("input"), sum("output"), details.get("total").copied())
 }
 
+/// A number as JavaScript would print it: whole numbers without a fraction.
+fn number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        json!(value as i64)
+    } else {
+        json!(value)
+    }
+}
+
+fn details(map: &UsageMap) -> Value {
+    Value::Object(
+        map.iter()
+            .map(|(key, value)| (key.clone(), number(*value)))
+            .collect(),
+    )
+}
+
 fn metadata(map: &Map<String, Value>) -> Value {
     Value::Object(metadata_for_read(map))
 }
@@ -112,18 +129,18 @@ pub fn observation(stored: &StoredObservation, rules: &Rules) -> Value {
         "promptId": Value::Null,
         "promptName": row.prompt_name,
         "promptVersion": row.prompt_version,
-        "usageDetails": row.usage_details,
-        "costDetails": row.cost_details,
+        "usageDetails": details(&row.usage_details),
+        "costDetails": details(&row.cost_details),
         "usage": {
             "unit": "TOKENS",
-            "input": input_units.unwrap_or(0.0),
-            "output": output_units.unwrap_or(0.0),
-            "total": total_units.unwrap_or(0.0),
+            "input": number(input_units.unwrap_or(0.0)),
+            "output": number(output_units.unwrap_or(0.0)),
+            "total": number(total_units.unwrap_or(0.0)),
         },
         "unit": "TOKENS",
-        "promptTokens": input_units.unwrap_or(0.0),
-        "completionTokens": output_units.unwrap_or(0.0),
-        "totalTokens": total_units.unwrap_or(0.0),
+        "promptTokens": number(input_units.unwrap_or(0.0)),
+        "completionTokens": number(output_units.unwrap_or(0.0)),
+        "totalTokens": number(total_units.unwrap_or(0.0)),
         "usagePricingTierName": row.usage_pricing_tier_name,
         "usagePricingTierId": row.usage_pricing_tier_id,
         "modelId": row.internal_model_id,

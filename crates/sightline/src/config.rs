@@ -34,6 +34,7 @@ pub const VARIABLES: &[Variable] = &[
     var("DATABASE_MAX_CONNECTIONS", Some("10")),
     var("SQLITE_SYNCHRONOUS", Some("FULL")),
     var("PORT", Some("3000")),
+    var("OTLP_GRPC_PORT", Some("4317")),
     var("HOSTNAME", Some("0.0.0.0")),
     var("SALT", None),
     var("ENCRYPTION_KEY", None),
@@ -69,6 +70,23 @@ impl FromStr for LogFormat {
     }
 }
 
+/// A port number, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OptionalPort(Option<u16>);
+
+impl FromStr for OptionalPort {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        if raw.eq_ignore_ascii_case("off") {
+            return Ok(OptionalPort(None));
+        }
+        raw.parse()
+            .map(|port| OptionalPort(Some(port)))
+            .map_err(|_| "expected a port number (0-65535) or off".into())
+    }
+}
+
 /// A value that must not be printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret<T>(T);
@@ -91,6 +109,8 @@ pub struct Config {
     pub database_max_connections: u32,
     pub sqlite_synchronous: Synchronous,
     pub port: u16,
+    /// Port of the OTLP/gRPC trace service; `None` when turned off.
+    pub otlp_grpc_port: Option<u16>,
     pub hostname: String,
     pub salt: Option<Secret<String>>,
     /// AES-256 key for secrets stored at rest; required only by features that encrypt (LLM
@@ -163,6 +183,7 @@ impl Config {
             database_max_connections: source.parsed("DATABASE_MAX_CONNECTIONS")?,
             sqlite_synchronous: source.parsed("SQLITE_SYNCHRONOUS")?,
             port: source.parsed("PORT")?,
+            otlp_grpc_port: source.parsed::<OptionalPort>("OTLP_GRPC_PORT")?.0,
             hostname,
             salt: source.raw("SALT").map(|salt| Secret(salt.to_owned())),
             encryption_key,
@@ -368,6 +389,7 @@ mod tests {
         let config = load(&[]).unwrap();
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.port, 3000);
+        assert_eq!(config.otlp_grpc_port, Some(4317));
         assert_eq!(config.hostname, "0.0.0.0");
         assert_eq!(config.sqlite_synchronous, Synchronous::Full);
         assert_eq!(config.log_format, LogFormat::Text);
@@ -380,6 +402,8 @@ mod tests {
         for (name, value) in [
             ("PORT", "abc"),
             ("PORT", "70000"),
+            ("OTLP_GRPC_PORT", "grpc"),
+            ("OTLP_GRPC_PORT", "-1"),
             ("SQLITE_SYNCHRONOUS", "OFF"),
             ("LOG_FORMAT", "xml"),
             ("LOG_LEVEL", "info,,=[["),
@@ -391,6 +415,26 @@ mod tests {
             let error = format!("{:#}", load(&[(name, value)]).unwrap_err());
             assert!(error.contains(name), "{name}={value}: {error}");
         }
+    }
+
+    #[test]
+    fn otlp_grpc_port_is_a_port_or_off() {
+        assert_eq!(
+            load(&[("OTLP_GRPC_PORT", "14317")]).unwrap().otlp_grpc_port,
+            Some(14317)
+        );
+        assert_eq!(
+            load(&[("OTLP_GRPC_PORT", "off")]).unwrap().otlp_grpc_port,
+            None
+        );
+        assert_eq!(
+            load(&[("OTLP_GRPC_PORT", "OFF")]).unwrap().otlp_grpc_port,
+            None
+        );
+        assert_eq!(
+            load(&[("OTLP_GRPC_PORT", "")]).unwrap().otlp_grpc_port,
+            Some(4317)
+        );
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! `sightline serve`: migrate, initialize, then serve the API until SIGTERM or SIGINT, letting
-//! in-flight requests finish.
+//! `sightline serve`: migrate, initialize, then serve the API (and OTLP over gRPC) until SIGTERM
+//! or SIGINT, letting in-flight requests finish.
 
 use std::net::SocketAddr;
 
 use anyhow::{Context, anyhow};
 use sightline_server::AppState;
 use sightline_server::services::identity::{self, DefaultSetup};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::migrate::{open_migrated, redact_url};
@@ -38,23 +40,52 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!("headless initialization applied");
     }
 
-    let address = resolve_address(&config.hostname, config.port).await?;
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .with_context(|| format!("cannot listen on {address}"))?;
-    let address = listener.local_addr()?;
-    tracing::info!(%address, "listening");
+    let listener = listen(&config.hostname, config.port, "PORT").await?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    let grpc_listener = match config.otlp_grpc_port {
+        Some(port) => {
+            let listener = listen(&config.hostname, port, "OTLP_GRPC_PORT").await?;
+            tracing::info!(address = %listener.local_addr()?, "OTLP/gRPC listening");
+            Some(listener)
+        }
+        None => None,
+    };
 
-    sightline_server::serve(
-        listener,
-        AppState::new(store.clone(), salt),
-        shutdown_signal(),
-    )
-    .await
-    .context("server error")?;
+    let state = AppState::new(store.clone(), salt);
+    let (stop, stopping) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.send_replace(true);
+    });
+    let http = async {
+        sightline_server::serve(listener, state.clone(), stopped(stopping.clone()))
+            .await
+            .context("server error")
+    };
+    let grpc = async {
+        match grpc_listener {
+            Some(listener) => sightline_server::grpc::serve_grpc(
+                listener,
+                state.clone(),
+                stopped(stopping.clone()),
+            )
+            .await
+            .context("OTLP/gRPC server error"),
+            None => Ok(()),
+        }
+    };
+    tokio::try_join!(http, grpc)?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Binds `hostname:port`; `variable` names the setting in the error.
+async fn listen(hostname: &str, port: u16, variable: &str) -> anyhow::Result<TcpListener> {
+    let address = resolve_address(hostname, port).await?;
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("{variable}: cannot listen on {address}"))
 }
 
 async fn resolve_address(hostname: &str, port: u16) -> anyhow::Result<SocketAddr> {
@@ -63,6 +94,11 @@ async fn resolve_address(hostname: &str, port: u16) -> anyhow::Result<SocketAddr
         .ok()
         .and_then(|mut addresses| addresses.next())
         .ok_or_else(|| anyhow!("HOSTNAME: cannot resolve '{hostname}' to an address to listen on"))
+}
+
+/// Resolves once shutdown has been requested (or nothing can request it any more).
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
 }
 
 async fn shutdown_signal() {

@@ -543,4 +543,62 @@ mod tests {
         assert_eq!(patch.end_time, Some(None));
         assert_eq!(patch.name, None);
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|n| json!(n)),
+                any::<f64>().prop_map(|n| json!(n)),
+                "[a-zA-Z0-9:. -]{0,12}".prop_map(Value::String),
+                prop_oneof![
+                    Just("trace-create"),
+                    Just("span-update"),
+                    Just("generation-create"),
+                    Just("score-create"),
+                    Just("observation-create"),
+                    Just("2024-01-01T00:00:00Z"),
+                ]
+                .prop_map(|s| Value::String(s.into())),
+            ];
+            leaf.prop_recursive(4, 48, 6, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    proptest::collection::btree_map(
+                        prop_oneof![
+                            Just("id".to_string()),
+                            Just("type".to_string()),
+                            Just("timestamp".to_string()),
+                            Just("body".to_string()),
+                            Just("batch".to_string()),
+                            Just("usage".to_string()),
+                            Just("usageDetails".to_string()),
+                            Just("value".to_string()),
+                            Just("name".to_string()),
+                            Just("traceId".to_string()),
+                            "[a-z]{1,8}",
+                        ],
+                        inner,
+                        0..6,
+                    )
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn parsing_never_panics(body in json_value(), events in proptest::collection::vec(json_value(), 0..4)) {
+                let _ = parse_batch(&body);
+                let _ = parse_batch(&json!({"batch": events}));
+                for event in &events {
+                    let _ = parse_event(event);
+                }
+            }
+        }
+    }
 }

@@ -9,4 +9,5 @@ pub mod models;
 pub mod observations;
 pub mod otel;
 pub mod projects;
+pub mod scores;
 pub mod traces;

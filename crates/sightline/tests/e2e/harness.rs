@@ -16,6 +16,7 @@ const CLEARED: &[&str] = &[
     "SIGHTLINE_CONFIG",
     "DATABASE_URL",
     "PORT",
+    "OTLP_GRPC_PORT",
     "HOSTNAME",
     "SALT",
     "LOG_LEVEL",
@@ -88,6 +89,8 @@ pub fn free_port() -> u16 {
 pub struct Server {
     child: Child,
     pub base: String,
+    /// Port of OTLP over gRPC.
+    pub grpc_port: u16,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
 }
@@ -96,8 +99,15 @@ impl Server {
     /// Starts `sightline serve` in `dir` and waits until it answers `/api/public/health`.
     pub fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
         let port = free_port();
+        let grpc_port = loop {
+            let candidate = free_port();
+            if candidate != port {
+                break candidate;
+            }
+        };
         let mut child = command(dir, env)
             .env("PORT", port.to_string())
+            .env("OTLP_GRPC_PORT", grpc_port.to_string())
             .env("HOSTNAME", "127.0.0.1")
             .arg("serve")
             .stdout(Stdio::piped())
@@ -109,6 +119,7 @@ impl Server {
         let mut server = Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            grpc_port,
             stdout,
             stderr,
         };
@@ -126,6 +137,9 @@ impl Server {
                 );
             }
             if let Ok((200, _)) = self.try_get("/api/public/health", None) {
+                // Both listeners are bound before either serves.
+                std::net::TcpStream::connect(("127.0.0.1", self.grpc_port))
+                    .expect("the OTLP/gRPC port accepts connections");
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));

@@ -69,6 +69,6 @@ pub async fn ingest_batch(
     writer
         .submit(write, size_bytes)
         .await
-        .map_err(IngestError::from_submit)?;
+        .map_err(IngestError::from)?;
     Ok(outcome)
 }

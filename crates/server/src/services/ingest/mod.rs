@@ -18,11 +18,11 @@ pub enum IngestError {
     #[error("the ingestion queue is full")]
     Busy,
     #[error(transparent)]
-    Failed(#[from] writer::SubmitError),
+    Failed(writer::SubmitError),
 }
 
-impl IngestError {
-    fn from_submit(error: writer::SubmitError) -> Self {
+impl From<writer::SubmitError> for IngestError {
+    fn from(error: writer::SubmitError) -> Self {
         match error {
             writer::SubmitError::Busy => IngestError::Busy,
             other => IngestError::Failed(other),

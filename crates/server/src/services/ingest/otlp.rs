@@ -90,6 +90,6 @@ pub async fn ingest_request(
     writer
         .submit(write, size_bytes)
         .await
-        .map_err(IngestError::from_submit)?;
+        .map_err(IngestError::from)?;
     Ok(spans)
 }

@@ -139,3 +139,59 @@ async fn commit_group(store: &dyn Store, rules: &Rules, jobs: Vec<Job>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sightline_domain::ingest::ScorePatch;
+    use sightline_domain::ingest::{ScoreDataType, ScoreSource};
+    use sightline_store::testing::TestDb;
+
+    use super::*;
+    use crate::services::identity;
+
+    fn score(id: &str) -> ScorePatch {
+        ScorePatch {
+            id: id.into(),
+            name: "q".into(),
+            timestamp: 0,
+            environment: "default".into(),
+            data_type: ScoreDataType::Numeric,
+            value: Some(1.0),
+            string_value: None,
+            source: ScoreSource::Api,
+            trace_id: Some("t".into()),
+            observation_id: None,
+            session_id: None,
+            dataset_run_id: None,
+            comment: None,
+            metadata: None,
+            config_id: None,
+            queue_id: None,
+            execution_trace_id: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_spent_budget_turns_writes_away_and_committed_writes_are_readable() {
+        let db = TestDb::sqlite().await;
+        let org = identity::create_organization(db.store.as_ref(), None, "o")
+            .await
+            .unwrap();
+        let project = identity::create_project(db.store.as_ref(), &org.id, None, "p", None)
+            .await
+            .unwrap();
+        let writer = IngestWriter::spawn(db.store.clone(), Arc::new(Rules::new()), 4 * 1024);
+
+        let mut write = IngestionWrite::new(project.id.clone());
+        write.scores.push(score("s1"));
+        writer.submit(write.clone(), 100).await.unwrap();
+        let stored = db.store.score(&project.id, "s1").await.unwrap();
+        assert!(stored.is_some(), "acknowledged means committed");
+
+        let held = writer.budget.clone().try_acquire_many_owned(4).unwrap();
+        let busy = writer.submit(write.clone(), 100).await;
+        assert!(matches!(busy, Err(SubmitError::Busy)), "{busy:?}");
+        drop(held);
+        writer.submit(write, 100).await.unwrap();
+    }
+}

@@ -1,12 +1,10 @@
-//! The public API as a client sees it, driven through the real router on SQLite and PostgreSQL.
+//! Health, projects, authentication, CORS and error shapes.
 
-mod support;
-
+use crate::support::{TestApp, basic, basic_raw};
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
-use support::{TestApp, basic, basic_raw};
 
 const BAD_CREDENTIALS: &str =
     "Invalid credentials. Confirm that you've configured the correct host.";

@@ -107,6 +107,26 @@ impl TestApp {
     }
 
     pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+        self.request(method, path, headers, Vec::new()).await
+    }
+
+    /// POSTs `body` as JSON with the tenant's Basic credentials.
+    pub async fn post_json(&self, path: &str, auth: &str, body: &Value) -> TestResponse {
+        let headers = [
+            ("authorization", auth),
+            ("content-type", "application/json"),
+        ];
+        self.request(Method::POST, path, &headers, body.to_string().into_bytes())
+            .await
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> TestResponse {
         let mut request = Request::builder().method(method).uri(path);
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -114,7 +134,7 @@ impl TestApp {
         let response = self
             .router
             .clone()
-            .oneshot(request.body(Body::empty()).unwrap())
+            .oneshot(request.body(Body::from(body)).unwrap())
             .await
             .unwrap();
         let status = response.status();

@@ -1,0 +1,111 @@
+//! Command-line options of `sightline-bench`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sightline-bench",
+    about = "Starts a built `sightline` binary on a fresh database, loads it with ingestion \
+             traffic shaped like the Langfuse SDKs', and reports throughput, latency, \
+             read-your-writes and memory."
+)]
+pub struct Cli {
+    /// What to send: OTLP exports, batch-API events, or both one after the other.
+    #[arg(value_enum)]
+    pub scenario: Scenario,
+
+    /// The server binary to start (default: `sightline` next to this executable).
+    #[arg(long, value_name = "PATH")]
+    pub server_bin: Option<PathBuf>,
+
+    /// Where the server keeps its data.
+    #[arg(long, value_enum, default_value_t = Database::Sqlite)]
+    pub database: Database,
+
+    /// A PostgreSQL server whose user may create databases; a fresh database is created on it
+    /// for the run and dropped afterwards.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
+    pub postgres_url: String,
+
+    /// SQLite's `synchronous` setting for the server (`SQLITE_SYNCHRONOUS`).
+    #[arg(long, value_enum, default_value_t = Synchronous::Full, ignore_case = true)]
+    pub sqlite_synchronous: Synchronous,
+
+    /// Concurrent connections sending requests.
+    #[arg(long, short = 'c', default_value_t = 8)]
+    pub concurrency: usize,
+
+    /// OTLP: traces to send (each a root span and four children).
+    #[arg(long, default_value_t = 20_000)]
+    pub traces: usize,
+
+    /// OTLP: traces per export request (the Python SDK sends about 100 traces of 5 spans).
+    #[arg(long, default_value_t = 100)]
+    pub traces_per_request: usize,
+
+    /// OTLP: send uncompressed bodies (the Python SDK 5.x gzips by default).
+    #[arg(long)]
+    pub no_gzip: bool,
+
+    /// Batch: events to send (ten per trace: trace-create and create/update events of five
+    /// observations).
+    #[arg(long, default_value_t = 100_000)]
+    pub events: usize,
+
+    /// Batch: events per request.
+    #[arg(long, default_value_t = 500)]
+    pub events_per_request: usize,
+
+    /// Bytes of input/output text per span (OTLP) or per event (batch).
+    #[arg(long, default_value_t = 2048)]
+    pub payload_bytes: usize,
+
+    /// Traces read back after each scenario (the last trace sent is always among them).
+    #[arg(long, default_value_t = 200)]
+    pub sample: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    Otlp,
+    Batch,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Database {
+    Sqlite,
+    Postgres,
+}
+
+impl Database {
+    pub fn name(self) -> &'static str {
+        match self {
+            Database::Sqlite => "sqlite",
+            Database::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Synchronous {
+    #[value(name = "FULL")]
+    Full,
+    #[value(name = "NORMAL")]
+    Normal,
+}
+
+impl Synchronous {
+    pub fn name(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
+}

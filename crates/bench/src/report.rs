@@ -1,0 +1,300 @@
+//! The report: a human-readable summary with the targets beside the figures, then one JSON line
+//! with every figure.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::load::{LoadResult, percentile};
+use crate::verify::ReadCheck;
+
+/// Sustained ingestion on SQLite, spans/s (OTLP) and events/s (batch).
+pub const TARGET_THROUGHPUT: f64 = 30_000.0;
+pub const TARGET_IDLE_RSS_MB: f64 = 60.0;
+pub const TARGET_PEAK_RSS_MB: f64 = 400.0;
+
+/// The run as a whole.
+pub struct Run {
+    pub backend: &'static str,
+    /// `SQLITE_SYNCHRONOUS=FULL`, or PostgreSQL's `synchronous_commit`.
+    pub durability: String,
+    pub cores: usize,
+    pub server_bin: String,
+    pub grpc_off: bool,
+    pub idle_rss_kib: Option<u64>,
+    pub peak_rss_kib: Option<u64>,
+    pub vm_hwm_kib: Option<u64>,
+    /// SQLite files at the end.
+    pub database_bytes: Option<u64>,
+    pub server_log: String,
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+/// One scenario's figures.
+pub struct ScenarioResult {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub items: usize,
+    pub traces: usize,
+    pub requests: usize,
+    pub raw_bytes: usize,
+    pub wire_bytes: usize,
+    pub gzip: bool,
+    pub concurrency: usize,
+    pub load: LoadResult,
+    pub read: ReadCheck,
+    pub peak_rss_kib: Option<u64>,
+    pub server_cpu_s: Option<f64>,
+    pub client_cpu_s: Option<f64>,
+}
+
+impl ScenarioResult {
+    pub fn throughput(&self) -> f64 {
+        self.items as f64 / self.load.wall().as_secs_f64().max(1e-9)
+    }
+
+    pub fn passed(&self) -> bool {
+        self.load.failures.is_empty() && self.load.event_errors == 0 && self.read.passed()
+    }
+
+    fn sorted_latencies(&self) -> Vec<f64> {
+        let mut sorted = self.load.latencies_ms.clone();
+        sorted.sort_by(f64::total_cmp);
+        sorted
+    }
+}
+
+impl Run {
+    pub fn passed(&self) -> bool {
+        self.scenarios.iter().all(ScenarioResult::passed)
+    }
+
+    pub fn print(&self) {
+        println!();
+        println!(
+            "Sightline ingestion benchmark: backend {}, {}, {} cores",
+            self.backend, self.durability, self.cores
+        );
+        println!("  server       {}", self.server_bin);
+        for scenario in &self.scenarios {
+            self.print_scenario(scenario);
+        }
+        println!();
+        println!("memory (server, whole run)");
+        println!(
+            "  idle RSS     {:>9}   target <= {TARGET_IDLE_RSS_MB:.0} MB {}",
+            mb_text(self.idle_rss_kib),
+            verdict(self.idle_rss_kib.map(mb), |v| v <= TARGET_IDLE_RSS_MB)
+        );
+        println!(
+            "  peak RSS     {:>9}   target <= {TARGET_PEAK_RSS_MB:.0} MB {} (VmHWM at the end {})",
+            mb_text(self.peak_rss_kib),
+            verdict(self.peak_rss_kib.map(mb), |v| v <= TARGET_PEAK_RSS_MB),
+            mb_text(self.vm_hwm_kib)
+        );
+        if let Some(bytes) = self.database_bytes {
+            println!(
+                "  database     {:.1} MB on disk",
+                bytes as f64 / 1_048_576.0
+            );
+        }
+        let warnings: Vec<&str> = self.server_log.lines().collect();
+        if !warnings.is_empty() {
+            println!(
+                "server log ({} lines at LOG_LEVEL=warn), first lines:",
+                warnings.len()
+            );
+            for line in warnings.iter().take(10) {
+                println!("  {line}");
+            }
+        }
+        println!();
+        println!(
+            "result: {}",
+            if self.passed() {
+                "PASS (every request acknowledged, every sampled trace read back whole)"
+            } else {
+                "FAIL (see the problems above)"
+            }
+        );
+        println!("{}", self.json());
+    }
+
+    fn print_scenario(&self, s: &ScenarioResult) {
+        let sorted = s.sorted_latencies();
+        let per_request = s.items / s.requests.max(1);
+        println!();
+        println!("scenario {}", s.name);
+        println!(
+            "  load         {} traces, {} {} in {} requests of ~{per_request} {}, {} connections",
+            s.traces, s.items, s.unit, s.requests, s.unit, s.concurrency
+        );
+        println!(
+            "  bodies       {:.1} MB{}",
+            s.raw_bytes as f64 / 1_048_576.0,
+            if s.gzip {
+                format!(
+                    ", gzip to {:.1} MB on the wire",
+                    s.wire_bytes as f64 / 1_048_576.0
+                )
+            } else {
+                String::new()
+            }
+        );
+        println!("  wall time    {:.2} s", s.load.wall().as_secs_f64());
+        let target = if self.backend == "sqlite" {
+            format!(
+                "target >= {TARGET_THROUGHPUT:.0} on SQLite {}",
+                verdict(Some(s.throughput()), |v| v >= TARGET_THROUGHPUT)
+            )
+        } else {
+            "(no target on PostgreSQL)".to_owned()
+        };
+        println!(
+            "  throughput   {:.0} {}/s   {target}",
+            s.throughput(),
+            s.unit
+        );
+        println!(
+            "  latency      p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+            percentile(&sorted, 50.0),
+            percentile(&sorted, 95.0),
+            percentile(&sorted, 99.0),
+            sorted.last().copied().unwrap_or(0.0)
+        );
+        println!(
+            "  not acked    {} answers ({}); {} retried after Retry-After; {} requests failed; {} error entries in 207 replies",
+            s.load.statuses.values().sum::<u64>(),
+            statuses_text(&s.load.statuses),
+            s.load.retries(),
+            s.load.failures.len(),
+            s.load.event_errors
+        );
+        for failure in s.load.failures.iter().take(10) {
+            println!("    FAILED {failure}");
+        }
+        let readable = s.read.readable_after.map_or_else(
+            || "NEVER (within 10 s)".to_owned(),
+            |d| format!("{:.0} ms", d.as_secs_f64() * 1000.0),
+        );
+        println!(
+            "  read back    {}/{} sampled traces whole on the first read; all whole {readable} after the last ack {}",
+            s.read.complete_on_first_read,
+            s.read.sampled,
+            if s.read.passed() { "ok" } else { "FAILED" }
+        );
+        for problem in s.read.problems.iter().take(10) {
+            println!("    MISSING {problem}");
+        }
+        if let (Some(cpu), wall) = (s.server_cpu_s, s.load.wall().as_secs_f64()) {
+            println!(
+                "  cpu          server {cpu:.1} s ({:.2} cores), bench client {:.1} s",
+                cpu / wall.max(1e-9),
+                s.client_cpu_s.unwrap_or(0.0)
+            );
+        }
+        println!("  peak RSS     {}", mb_text(s.peak_rss_kib));
+    }
+
+    pub fn json(&self) -> String {
+        let scenarios: Vec<Value> = self
+            .scenarios
+            .iter()
+            .map(|s| self.scenario_json(s))
+            .collect();
+        json!({
+            "bench": "sightline-ingestion",
+            "backend": self.backend,
+            "durability": self.durability,
+            "cores": self.cores,
+            "server_bin": self.server_bin,
+            "otlp_grpc_port_off": self.grpc_off,
+            "idle_rss_mb": self.idle_rss_kib.map(mb),
+            "peak_rss_mb": self.peak_rss_kib.map(mb),
+            "vm_hwm_mb": self.vm_hwm_kib.map(mb),
+            "database_bytes": self.database_bytes,
+            "server_log_lines": self.server_log.lines().count(),
+            "targets": {
+                "throughput_per_s_sqlite": TARGET_THROUGHPUT,
+                "idle_rss_mb": TARGET_IDLE_RSS_MB,
+                "peak_rss_mb": TARGET_PEAK_RSS_MB,
+            },
+            "scenarios": scenarios,
+            "passed": self.passed(),
+        })
+        .to_string()
+    }
+
+    fn scenario_json(&self, s: &ScenarioResult) -> Value {
+        let sorted = s.sorted_latencies();
+        let mean = sorted.iter().sum::<f64>() / sorted.len().max(1) as f64;
+        let statuses: BTreeMap<String, u64> = s
+            .load
+            .statuses
+            .iter()
+            .map(|(status, count)| (status.to_string(), *count))
+            .collect();
+        json!({
+            "name": s.name,
+            "unit": s.unit,
+            "items": s.items,
+            "traces": s.traces,
+            "requests": s.requests,
+            "items_per_request": s.items / s.requests.max(1),
+            "gzip": s.gzip,
+            "raw_bytes": s.raw_bytes,
+            "wire_bytes": s.wire_bytes,
+            "concurrency": s.concurrency,
+            "wall_s": s.load.wall().as_secs_f64(),
+            "throughput_per_s": s.throughput(),
+            "latency_ms": {
+                "p50": percentile(&sorted, 50.0),
+                "p95": percentile(&sorted, 95.0),
+                "p99": percentile(&sorted, 99.0),
+                "max": sorted.last().copied().unwrap_or(0.0),
+                "mean": mean,
+            },
+            "not_acknowledged": statuses,
+            "retried": s.load.retries(),
+            "failed_requests": s.load.failures.len(),
+            "event_errors": s.load.event_errors,
+            "read_check": {
+                "sampled": s.read.sampled,
+                "complete_on_first_read": s.read.complete_on_first_read,
+                "readable_after_ms": s.read.readable_after.map(|d| d.as_secs_f64() * 1000.0),
+                "problems": s.read.problems.len(),
+            },
+            "peak_rss_mb": s.peak_rss_kib.map(mb),
+            "server_cpu_s": s.server_cpu_s,
+            "client_cpu_s": s.client_cpu_s,
+            "passed": s.passed(),
+        })
+    }
+}
+
+fn mb(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn mb_text(kib: Option<u64>) -> String {
+    kib.map_or_else(|| "unknown".to_owned(), |kib| format!("{:.1} MB", mb(kib)))
+}
+
+fn verdict(value: Option<f64>, meets: impl Fn(f64) -> bool) -> &'static str {
+    match value {
+        Some(value) if meets(value) => "(met)",
+        Some(_) => "(MISSED)",
+        None => "",
+    }
+}
+
+fn statuses_text(statuses: &BTreeMap<u16, u64>) -> String {
+    if statuses.is_empty() {
+        return "none".to_owned();
+    }
+    statuses
+        .iter()
+        .map(|(status, count)| format!("{status}: {count}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

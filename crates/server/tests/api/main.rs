@@ -1,0 +1,8 @@
+//! The public API as a client sees it, driven through the real router on SQLite and PostgreSQL.
+
+mod support;
+
+mod grpc;
+mod identity;
+mod ingestion;
+mod otlp;
