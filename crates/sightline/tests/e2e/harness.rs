@@ -175,6 +175,22 @@ impl Server {
         self.try_get(path, auth).unwrap()
     }
 
+    /// POST a JSON body with Basic credentials; returns status and JSON body.
+    pub fn post_json(&self, path: &str, auth: (&str, &str), body: &Value) -> (u16, Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        let mut response = agent
+            .post(&format!("{}{path}", self.base))
+            .header("authorization", basic(auth.0, auth.1))
+            .send_json(body)
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_json().unwrap_or(Value::Null))
+    }
+
     /// Sends SIGTERM and waits for the process to exit.
     pub fn terminate(mut self) -> ExitStatus {
         signal(&self.child, "TERM");

@@ -4,5 +4,6 @@
 mod harness;
 
 mod admin;
+mod durability;
 mod replicas;
 mod startup;
