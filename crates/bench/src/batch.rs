@@ -86,7 +86,11 @@ fn trace_events(shape: &BatchShape, now: DateTime<Utc>, trace: usize) -> (String
     let at = |ms: i64| {
         (start + chrono::Duration::milliseconds(ms)).to_rfc3339_opts(SecondsFormat::Millis, true)
     };
-    let child = |id: &str, name: &str| json!({"id": id, "traceId": trace_id, "parentObservationId": root, "name": name});
+    let child = |id: &str, name: &str| {
+        let mut body = json!({"id": id, "traceId": trace_id, "name": name});
+        body["parentObservationId"] = json!(root);
+        body
+    };
     let bodies = [
         (
             "trace-create",

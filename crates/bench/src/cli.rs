@@ -66,6 +66,14 @@ pub struct Cli {
     #[arg(long, default_value_t = 2048)]
     pub payload_bytes: usize,
 
+    /// The server's `LOG_LEVEL` (for timing logs: `warn,sightline_server=debug`).
+    #[arg(long, default_value = "warn")]
+    pub log_level: String,
+
+    /// Write the server's stderr to this file at the end.
+    #[arg(long, value_name = "PATH")]
+    pub server_log: Option<PathBuf>,
+
     /// Traces read back after each scenario (the last trace sent is always among them).
     #[arg(long, default_value_t = 200)]
     pub sample: usize,

@@ -32,6 +32,8 @@ pub struct LoadResult {
     pub event_errors: u64,
     /// The request acknowledged last.
     pub last_acknowledged: Option<usize>,
+    /// Per request, whether it was acknowledged.
+    pub acknowledged: Vec<bool>,
 }
 
 impl LoadResult {
@@ -55,6 +57,7 @@ struct WorkerResult {
     failures: Vec<String>,
     event_errors: u64,
     last: Option<(Instant, usize)>,
+    acknowledged: Vec<usize>,
 }
 
 pub fn run(workload: &Workload, clients: &[Client]) -> LoadResult {
@@ -87,6 +90,7 @@ pub fn run(workload: &Workload, clients: &[Client]) -> LoadResult {
         failures: Vec::new(),
         event_errors: 0,
         last_acknowledged: None,
+        acknowledged: vec![false; workload.requests.len()],
     };
     let mut last: Option<(Instant, usize)> = None;
     for result in results {
@@ -96,6 +100,9 @@ pub fn run(workload: &Workload, clients: &[Client]) -> LoadResult {
         }
         total.failures.extend(result.failures);
         total.event_errors += result.event_errors;
+        for index in result.acknowledged {
+            total.acknowledged[index] = true;
+        }
         if let Some(candidate) = result.last
             && last.is_none_or(|(at, _)| candidate.0 > at)
         {
@@ -133,6 +140,7 @@ fn worker(workload: &Workload, client: &Client, next: &AtomicUsize) -> WorkerRes
                 if workload.expect == Expect::MultiStatus {
                     check_multi_status(&reply.body, payload.items, index, &mut result);
                 }
+                result.acknowledged.push(index);
                 if result.last.is_none_or(|(at, _)| acknowledged > at) {
                     result.last = Some((acknowledged, index));
                 }

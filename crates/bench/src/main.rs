@@ -148,6 +148,7 @@ fn measure(
         dir: dir.path(),
         database_url,
         sqlite_synchronous: cli.sqlite_synchronous.name(),
+        log_level: &cli.log_level,
         keys,
     })?;
     eprintln!("server {} listening on {}", server.pid, server.base);
@@ -185,6 +186,10 @@ fn measure(
     let database_bytes = pg.is_none().then(|| dir.size_bytes());
     let grpc_off = server.grpc_off;
     let server_log = server.stop();
+    if let Some(path) = &cli.server_log {
+        std::fs::write(path, &server_log)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     let durability = match pg {
         Some(pg) => format!("PostgreSQL synchronous_commit={}", pg.synchronous_commit),
         None => format!("SQLITE_SYNCHRONOUS={}", cli.sqlite_synchronous.name()),
@@ -227,7 +232,14 @@ fn run_scenario(
         .last_acknowledged
         .and_then(|index| workload.requests[index].trace_ids.last())
         .map(String::as_str);
-    let all: Vec<&str> = workload.trace_ids().collect();
+    // Only what was acknowledged must read back.
+    let all: Vec<&str> = workload
+        .requests
+        .iter()
+        .zip(&load.acknowledged)
+        .filter(|(_, acknowledged)| **acknowledged)
+        .flat_map(|(request, _)| request.trace_ids.iter().map(String::as_str))
+        .collect();
     let sample = verify::sample(&all, last, cli.sample, seed);
     let read = verify::check(clients, sample, load.finished);
     let peak_rss_kib = sampler.peak_kib(load.started, Instant::now());

@@ -69,6 +69,14 @@ impl Run {
         self.scenarios.iter().all(ScenarioResult::passed)
     }
 
+    /// The server's WARN and ERROR log lines.
+    fn warnings(&self) -> Vec<&str> {
+        self.server_log
+            .lines()
+            .filter(|line| line.contains(" WARN ") || line.contains(" ERROR "))
+            .collect()
+    }
+
     pub fn print(&self) {
         println!();
         println!(
@@ -98,14 +106,14 @@ impl Run {
                 bytes as f64 / 1_048_576.0
             );
         }
-        let warnings: Vec<&str> = self.server_log.lines().collect();
+        let warnings = self.warnings();
         if !warnings.is_empty() {
             println!(
-                "server log ({} lines at LOG_LEVEL=warn), first lines:",
+                "server warnings and errors ({}), first lines:",
                 warnings.len()
             );
             for line in warnings.iter().take(10) {
-                println!("  {line}");
+                println!("  {}", line.chars().take(300).collect::<String>());
             }
         }
         println!();
@@ -213,7 +221,7 @@ impl Run {
             "peak_rss_mb": self.peak_rss_kib.map(mb),
             "vm_hwm_mb": self.vm_hwm_kib.map(mb),
             "database_bytes": self.database_bytes,
-            "server_log_lines": self.server_log.lines().count(),
+            "server_warnings": self.warnings().len(),
             "targets": {
                 "throughput_per_s_sqlite": TARGET_THROUGHPUT,
                 "idle_rss_mb": TARGET_IDLE_RSS_MB,

@@ -16,7 +16,7 @@ use crate::http::Client;
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(60);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most stderr kept for the report.
-const STDERR_LIMIT: usize = 1 << 20;
+const STDERR_LIMIT: usize = 16 << 20;
 
 /// The project key pair the server is provisioned with.
 pub struct Keys {
@@ -29,6 +29,7 @@ pub struct Settings<'a> {
     pub dir: &'a Path,
     pub database_url: String,
     pub sqlite_synchronous: &'static str,
+    pub log_level: &'a str,
     pub keys: &'a Keys,
 }
 
@@ -116,7 +117,7 @@ fn spawn(settings: &Settings, grpc_off: bool) -> Result<Start> {
         .env("SQLITE_SYNCHRONOUS", settings.sqlite_synchronous)
         .env("PORT", port.to_string())
         .env("HOSTNAME", "127.0.0.1")
-        .env("LOG_LEVEL", "warn")
+        .env("LOG_LEVEL", settings.log_level)
         .env("LANGFUSE_INIT_ORG_ID", "bench-org")
         .env("LANGFUSE_INIT_PROJECT_ID", "bench-project")
         .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", &settings.keys.public)

@@ -33,13 +33,6 @@ impl Workload {
     pub fn wire_bytes(&self) -> usize {
         self.requests.iter().map(|r| r.body.len()).sum()
     }
-
-    /// Every trace id, in sending order.
-    pub fn trace_ids(&self) -> impl Iterator<Item = &str> {
-        self.requests
-            .iter()
-            .flat_map(|r| r.trace_ids.iter().map(String::as_str))
-    }
 }
 
 /// One request body.

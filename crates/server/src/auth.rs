@@ -144,11 +144,14 @@ async fn verify_basic(state: &AppState, encoded: &str) -> Result<ApiCaller, ApiE
     {
         return Err(invalid_credentials());
     }
-    state
-        .store()
-        .touch_api_key(&credentials.id, now_ms())
-        .await
-        .map_err(store_unavailable)?;
+    // `last_used_at` is informational: recording it must not make the request wait behind an
+    // ingestion transaction holding SQLite's write lock, and losing one update is harmless.
+    let (store, key_id) = (state.store_handle(), credentials.id.clone());
+    tokio::spawn(async move {
+        if let Err(error) = store.touch_api_key(&key_id, now_ms()).await {
+            tracing::warn!(%error, "cannot record API key use");
+        }
+    });
     Ok(ApiCaller {
         project_id: credentials.project_id,
         org_id: credentials.org_id,

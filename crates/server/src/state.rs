@@ -62,6 +62,11 @@ impl AppState {
         self.inner.store.as_ref()
     }
 
+    /// A shared handle to the store, for work that outlives the request.
+    pub fn store_handle(&self) -> Arc<dyn Store> {
+        self.inner.store.clone()
+    }
+
     pub fn salt(&self) -> &str {
         &self.inner.salt
     }

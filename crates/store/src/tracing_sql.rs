@@ -27,219 +27,332 @@ macro_rules! impl_tracing_store {
                 Ok(())
             }
 
+            /// Most bind parameters in one statement (SQLite allows 32766, PostgreSQL 65535).
+            const MAX_PARAMS: usize = 8_000;
+
+            /// `($1, $2), ($3, $4)`: `rows` tuples; each column of `columns` names a parameter
+            /// (1-based) of the row's `width` parameters, so a row may use one twice.
+            fn values(rows: usize, width: usize, columns: &[usize], first: usize) -> String {
+                let mut sql = String::with_capacity(rows * columns.len() * 5);
+                for row in 0..rows {
+                    if row > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('(');
+                    for (i, column) in columns.iter().enumerate() {
+                        if i > 0 {
+                            sql.push_str(", ");
+                        }
+                        sql.push('$');
+                        sql.push_str(&(first + row * width + column - 1).to_string());
+                    }
+                    sql.push(')');
+                }
+                sql
+            }
+
+            /// `$first, $first+1, …`: `count` parameters for an `IN (…)` list.
+            fn placeholders(count: usize, first: usize) -> String {
+                (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+            }
+
+            fn sequential(width: usize) -> Vec<usize> {
+                (1..=width).collect()
+            }
+
+            /// Keeps the last of the items with the same key, in first-seen order, so that one
+            /// multi-row upsert never touches a row twice.
+            fn last_per_key<'a, T>(items: impl IntoIterator<Item = &'a T>, key: impl Fn(&T) -> &str) -> Vec<&'a T>
+            where
+                T: 'a,
+            {
+                let mut position: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+                let mut kept: Vec<&T> = Vec::new();
+                for item in items {
+                    match position.get(key(item)) {
+                        Some(&index) => kept[index] = item,
+                        None => {
+                            position.insert(key(item).to_owned(), kept.len());
+                            kept.push(item);
+                        }
+                    }
+                }
+                kept
+            }
+
+            /// The logged events of `ids` (of one entity kind), grouped by entity id.
             async fn logged_events(
                 conn: &mut Conn,
                 project: &str,
                 entity: Entity,
-                id: &str,
-            ) -> StoreResult<Vec<LoggedEvent>> {
-                let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
-                    "SELECT event_id, event_type, timestamp, body FROM ingestion_events \
-                     WHERE project_id = $1 AND entity = $2 AND entity_id = $3",
-                )
-                .bind(project)
-                .bind(entity.as_str())
-                .bind(id)
-                .fetch_all(&mut *conn)
-                .await?;
-                rows.into_iter()
-                    .map(|(event_id, event_type, timestamp, body)| {
-                        Ok(LoggedEvent {
+                ids: &[&str],
+            ) -> StoreResult<std::collections::HashMap<String, Vec<LoggedEvent>>> {
+                let mut grouped: std::collections::HashMap<String, Vec<LoggedEvent>> = Default::default();
+                for chunk in ids.chunks(MAX_PARAMS / 2) {
+                    let sql = format!(
+                        "SELECT entity_id, event_id, event_type, timestamp, body FROM ingestion_events \
+                         WHERE project_id = $1 AND entity = $2 AND entity_id IN ({})",
+                        placeholders(chunk.len(), 3)
+                    );
+                    let mut query = sqlx::query_as::<_, (String, String, String, i64, String)>(&sql)
+                        .bind(project)
+                        .bind(entity.as_str());
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    for (entity_id, event_id, event_type, timestamp, body) in query.fetch_all(&mut *conn).await? {
+                        let body = serde_json::from_str(&body)
+                            .map_err(|e| StoreError::Corrupt(format!("logged event: {e}")))?;
+                        grouped.entry(entity_id.clone()).or_default().push(LoggedEvent {
                             entity,
-                            entity_id: id.to_owned(),
+                            entity_id,
                             event_id,
                             event_type,
                             timestamp,
-                            body: serde_json::from_str(&body)
-                                .map_err(|e| StoreError::Corrupt(format!("logged event: {e}")))?,
-                        })
-                    })
-                    .collect()
+                            body,
+                        });
+                    }
+                }
+                Ok(grouped)
             }
 
-            async fn log_event(conn: &mut Conn, project: &str, event: &LoggedEvent, now: Millis) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO ingestion_events \
-                       (project_id, entity, entity_id, event_id, event_type, timestamp, body, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (project_id, entity, entity_id, event_id) DO NOTHING",
-                )
-                .bind(project)
-                .bind(event.entity.as_str())
-                .bind(&event.entity_id)
-                .bind(&event.event_id)
-                .bind(&event.event_type)
-                .bind(event.timestamp)
-                .bind(event.body.to_string())
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-                Ok(())
-            }
-
-            pub(super) async fn load_trace(conn: &mut Conn, project: &str, id: &str) -> StoreResult<Option<StoredTrace>> {
-                let sql = format!("SELECT {TRACE_COLUMNS} FROM traces WHERE project_id = $1 AND id = $2");
-                let row: Option<TraceSqlRow> = sqlx::query_as(&sql)
-                    .bind(project)
-                    .bind(id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                row.map(TryInto::try_into).transpose()
-            }
-
-            async fn upsert_trace(conn: &mut Conn, project: &str, row: &TraceRow, now: Millis) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO traces (project_id, id, timestamp, environment, name, user_id, session_id, \
-                       release, version, public, tags, metadata, input, output, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
-                     ON CONFLICT (project_id, id) DO UPDATE SET timestamp = excluded.timestamp, \
-                       environment = excluded.environment, name = excluded.name, user_id = excluded.user_id, \
-                       session_id = excluded.session_id, release = excluded.release, version = excluded.version, \
-                       public = excluded.public, tags = excluded.tags, metadata = excluded.metadata, \
-                       input = excluded.input, output = excluded.output, updated_at = excluded.updated_at",
-                )
-                .bind(project)
-                .bind(&row.id)
-                .bind(row.timestamp)
-                .bind(&row.environment)
-                .bind(&row.name)
-                .bind(&row.user_id)
-                .bind(&row.session_id)
-                .bind(&row.release)
-                .bind(&row.version)
-                .bind(row.public)
-                .bind(serde_json::to_string(&row.tags).unwrap_or_else(|_| "[]".into()))
-                .bind(Value::Object(row.metadata.clone()).to_string())
-                .bind(json_text(&row.input))
-                .bind(json_text(&row.output))
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-                if let Some(session) = &row.session_id {
-                    sqlx::query(
-                        "INSERT INTO sessions (project_id, id, environment, created_at) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (project_id, id) DO NOTHING",
-                    )
-                    .bind(project)
-                    .bind(session)
-                    .bind(&row.environment)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
+            async fn log_events(conn: &mut Conn, project: &str, events: &[LoggedEvent], now: Millis) -> StoreResult<()> {
+                const WIDTH: usize = 8;
+                for chunk in events.chunks(MAX_PARAMS / WIDTH) {
+                    let sql = format!(
+                        "INSERT INTO ingestion_events \
+                           (project_id, entity, entity_id, event_id, event_type, timestamp, body, created_at) \
+                         VALUES {} ON CONFLICT (project_id, entity, entity_id, event_id) DO NOTHING",
+                        values(chunk.len(), WIDTH, &sequential(WIDTH), 1)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for event in chunk {
+                        query = query
+                            .bind(project)
+                            .bind(event.entity.as_str())
+                            .bind(&event.entity_id)
+                            .bind(&event.event_id)
+                            .bind(&event.event_type)
+                            .bind(event.timestamp)
+                            .bind(event.body.to_string())
+                            .bind(now);
+                    }
+                    query.execute(&mut *conn).await?;
                 }
                 Ok(())
             }
 
-            async fn ensure_trace(conn: &mut Conn, project: &str, row: &ObservationRow, now: Millis) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO traces (project_id, id, timestamp, environment, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (project_id, id) DO NOTHING",
-                )
-                .bind(project)
-                .bind(&row.trace_id)
-                .bind(row.start_time)
-                .bind(&row.environment)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
+            pub(super) async fn load_trace(conn: &mut Conn, project: &str, id: &str) -> StoreResult<Option<StoredTrace>> {
+                Ok(load_traces(conn, project, &[id]).await?.into_iter().next())
+            }
+
+            async fn load_traces(conn: &mut Conn, project: &str, ids: &[&str]) -> StoreResult<Vec<StoredTrace>> {
+                let mut traces = Vec::new();
+                for chunk in ids.chunks(MAX_PARAMS / 2) {
+                    let sql = format!(
+                        "SELECT {TRACE_COLUMNS} FROM traces WHERE project_id = $1 AND id IN ({})",
+                        placeholders(chunk.len(), 2)
+                    );
+                    let mut query = sqlx::query_as::<_, TraceSqlRow>(&sql).bind(project);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    for row in query.fetch_all(&mut *conn).await? {
+                        traces.push(row.try_into()?);
+                    }
+                }
+                Ok(traces)
+            }
+
+            async fn upsert_traces(conn: &mut Conn, project: &str, rows: &[&TraceRow], now: Millis) -> StoreResult<()> {
+                const WIDTH: usize = 15;
+                let rows = last_per_key(rows.iter().copied(), |row: &TraceRow| row.id.as_str());
+                let mut columns = sequential(WIDTH);
+                columns.push(WIDTH);
+                for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
+                    let sql = format!(
+                        "INSERT INTO traces (project_id, id, timestamp, environment, name, user_id, session_id, \
+                           release, version, public, tags, metadata, input, output, created_at, updated_at) \
+                         VALUES {} \
+                         ON CONFLICT (project_id, id) DO UPDATE SET timestamp = excluded.timestamp, \
+                           environment = excluded.environment, name = excluded.name, user_id = excluded.user_id, \
+                           session_id = excluded.session_id, release = excluded.release, version = excluded.version, \
+                           public = excluded.public, tags = excluded.tags, metadata = excluded.metadata, \
+                           input = excluded.input, output = excluded.output, updated_at = excluded.updated_at",
+                        values(chunk.len(), WIDTH, &columns, 1)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for row in chunk {
+                        query = query
+                            .bind(project)
+                            .bind(&row.id)
+                            .bind(row.timestamp)
+                            .bind(&row.environment)
+                            .bind(&row.name)
+                            .bind(&row.user_id)
+                            .bind(&row.session_id)
+                            .bind(&row.release)
+                            .bind(&row.version)
+                            .bind(row.public)
+                            .bind(serde_json::to_string(&row.tags).unwrap_or_else(|_| "[]".into()))
+                            .bind(Value::Object(row.metadata.clone()).to_string())
+                            .bind(json_text(&row.input))
+                            .bind(json_text(&row.output))
+                            .bind(now);
+                    }
+                    query.execute(&mut *conn).await?;
+                }
+                let sessions = last_per_key(
+                    rows.iter().copied().filter(|row| row.session_id.is_some()),
+                    |row: &TraceRow| row.session_id.as_deref().unwrap_or_default(),
+                );
+                for chunk in sessions.chunks(MAX_PARAMS / 4) {
+                    let sql = format!(
+                        "INSERT INTO sessions (project_id, id, environment, created_at) VALUES {} \
+                         ON CONFLICT (project_id, id) DO NOTHING",
+                        values(chunk.len(), 4, &sequential(4), 1)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for row in chunk {
+                        query = query.bind(project).bind(&row.session_id).bind(&row.environment).bind(now);
+                    }
+                    query.execute(&mut *conn).await?;
+                }
                 Ok(())
             }
 
-            async fn upsert_observation(conn: &mut Conn, project: &str, row: &ObservationRow, now: Millis) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO observations (project_id, id, trace_id, type, start_time, end_time, \
-                       completion_start_time, environment, name, parent_observation_id, level, status_message, \
-                       version, model, model_parameters, metadata, input, output, provided_usage_details, \
-                       provided_cost_details, usage_details, cost_details, total_cost, internal_model_id, \
-                       usage_pricing_tier_id, usage_pricing_tier_name, prompt_name, prompt_version, \
-                       created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                       $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $29) \
-                     ON CONFLICT (project_id, id) DO UPDATE SET trace_id = excluded.trace_id, type = excluded.type, \
-                       start_time = excluded.start_time, end_time = excluded.end_time, \
-                       completion_start_time = excluded.completion_start_time, environment = excluded.environment, \
-                       name = excluded.name, parent_observation_id = excluded.parent_observation_id, \
-                       level = excluded.level, status_message = excluded.status_message, version = excluded.version, \
-                       model = excluded.model, model_parameters = excluded.model_parameters, \
-                       metadata = excluded.metadata, input = excluded.input, output = excluded.output, \
-                       provided_usage_details = excluded.provided_usage_details, \
-                       provided_cost_details = excluded.provided_cost_details, \
-                       usage_details = excluded.usage_details, cost_details = excluded.cost_details, \
-                       total_cost = excluded.total_cost, internal_model_id = excluded.internal_model_id, \
-                       usage_pricing_tier_id = excluded.usage_pricing_tier_id, \
-                       usage_pricing_tier_name = excluded.usage_pricing_tier_name, \
-                       prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version, \
-                       updated_at = excluded.updated_at",
-                )
-                .bind(project)
-                .bind(&row.id)
-                .bind(&row.trace_id)
-                .bind(row.r#type.as_str())
-                .bind(row.start_time)
-                .bind(row.end_time)
-                .bind(row.completion_start_time)
-                .bind(&row.environment)
-                .bind(&row.name)
-                .bind(&row.parent_observation_id)
-                .bind(row.level.as_str())
-                .bind(&row.status_message)
-                .bind(&row.version)
-                .bind(&row.model)
-                .bind(json_text(&row.model_parameters))
-                .bind(Value::Object(row.metadata.clone()).to_string())
-                .bind(json_text(&row.input))
-                .bind(json_text(&row.output))
-                .bind(usage_text(&row.provided_usage_details))
-                .bind(usage_text(&row.provided_cost_details))
-                .bind(usage_text(&row.usage_details))
-                .bind(usage_text(&row.cost_details))
-                .bind(row.total_cost)
-                .bind(&row.internal_model_id)
-                .bind(&row.usage_pricing_tier_id)
-                .bind(&row.usage_pricing_tier_name)
-                .bind(&row.prompt_name)
-                .bind(row.prompt_version)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
+            /// Traces for observations that named none (they carry their own id as trace id).
+            async fn ensure_traces(conn: &mut Conn, project: &str, rows: &[&ObservationRow], now: Millis) -> StoreResult<()> {
+                let rows = last_per_key(rows.iter().copied(), |row: &ObservationRow| row.trace_id.as_str());
+                for chunk in rows.chunks(MAX_PARAMS / 5) {
+                    let sql = format!(
+                        "INSERT INTO traces (project_id, id, timestamp, environment, created_at, updated_at) \
+                         VALUES {} ON CONFLICT (project_id, id) DO NOTHING",
+                        values(chunk.len(), 5, &[1, 2, 3, 4, 5, 5], 1)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for row in chunk {
+                        query = query.bind(project).bind(&row.trace_id).bind(row.start_time).bind(&row.environment).bind(now);
+                    }
+                    query.execute(&mut *conn).await?;
+                }
                 Ok(())
             }
 
-            async fn upsert_score(conn: &mut Conn, project: &str, score: &ScorePatch, now: Millis) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO scores (project_id, id, name, timestamp, environment, data_type, value, \
-                       string_value, source, trace_id, observation_id, session_id, dataset_run_id, comment, \
-                       metadata, config_id, queue_id, execution_trace_id, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) \
-                     ON CONFLICT (project_id, id) DO UPDATE SET name = excluded.name, \
-                       data_type = excluded.data_type, value = excluded.value, \
-                       string_value = excluded.string_value, source = excluded.source, \
-                       observation_id = excluded.observation_id, session_id = excluded.session_id, \
-                       dataset_run_id = excluded.dataset_run_id, comment = excluded.comment, \
-                       metadata = excluded.metadata, config_id = excluded.config_id, queue_id = excluded.queue_id, \
-                       execution_trace_id = excluded.execution_trace_id, updated_at = excluded.updated_at",
-                )
-                .bind(project)
-                .bind(&score.id)
-                .bind(&score.name)
-                .bind(score.timestamp)
-                .bind(&score.environment)
-                .bind(score.data_type.as_str())
-                .bind(score.value)
-                .bind(&score.string_value)
-                .bind(score.source.as_str())
-                .bind(&score.trace_id)
-                .bind(&score.observation_id)
-                .bind(&score.session_id)
-                .bind(&score.dataset_run_id)
-                .bind(&score.comment)
-                .bind(score.metadata.clone().unwrap_or_else(|| Value::Object(Default::default())).to_string())
-                .bind(&score.config_id)
-                .bind(&score.queue_id)
-                .bind(&score.execution_trace_id)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
+            async fn upsert_observations(conn: &mut Conn, project: &str, rows: &[ObservationRow], now: Millis) -> StoreResult<()> {
+                const WIDTH: usize = 29;
+                let rows = last_per_key(rows.iter(), |row: &ObservationRow| row.id.as_str());
+                let mut columns = sequential(WIDTH);
+                columns.push(WIDTH);
+                for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
+                    let sql = format!(
+                        "INSERT INTO observations (project_id, id, trace_id, type, start_time, end_time, \
+                           completion_start_time, environment, name, parent_observation_id, level, status_message, \
+                           version, model, model_parameters, metadata, input, output, provided_usage_details, \
+                           provided_cost_details, usage_details, cost_details, total_cost, internal_model_id, \
+                           usage_pricing_tier_id, usage_pricing_tier_name, prompt_name, prompt_version, \
+                           created_at, updated_at) \
+                         VALUES {} \
+                         ON CONFLICT (project_id, id) DO UPDATE SET trace_id = excluded.trace_id, type = excluded.type, \
+                           start_time = excluded.start_time, end_time = excluded.end_time, \
+                           completion_start_time = excluded.completion_start_time, environment = excluded.environment, \
+                           name = excluded.name, parent_observation_id = excluded.parent_observation_id, \
+                           level = excluded.level, status_message = excluded.status_message, version = excluded.version, \
+                           model = excluded.model, model_parameters = excluded.model_parameters, \
+                           metadata = excluded.metadata, input = excluded.input, output = excluded.output, \
+                           provided_usage_details = excluded.provided_usage_details, \
+                           provided_cost_details = excluded.provided_cost_details, \
+                           usage_details = excluded.usage_details, cost_details = excluded.cost_details, \
+                           total_cost = excluded.total_cost, internal_model_id = excluded.internal_model_id, \
+                           usage_pricing_tier_id = excluded.usage_pricing_tier_id, \
+                           usage_pricing_tier_name = excluded.usage_pricing_tier_name, \
+                           prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version, \
+                           updated_at = excluded.updated_at",
+                        values(chunk.len(), WIDTH, &columns, 1)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for row in chunk {
+                        query = query
+                            .bind(project)
+                            .bind(&row.id)
+                            .bind(&row.trace_id)
+                            .bind(row.r#type.as_str())
+                            .bind(row.start_time)
+                            .bind(row.end_time)
+                            .bind(row.completion_start_time)
+                            .bind(&row.environment)
+                            .bind(&row.name)
+                            .bind(&row.parent_observation_id)
+                            .bind(row.level.as_str())
+                            .bind(&row.status_message)
+                            .bind(&row.version)
+                            .bind(&row.model)
+                            .bind(json_text(&row.model_parameters))
+                            .bind(Value::Object(row.metadata.clone()).to_string())
+                            .bind(json_text(&row.input))
+                            .bind(json_text(&row.output))
+                            .bind(usage_text(&row.provided_usage_details))
+                            .bind(usage_text(&row.provided_cost_details))
+                            .bind(usage_text(&row.usage_details))
+                            .bind(usage_text(&row.cost_details))
+                            .bind(row.total_cost)
+                            .bind(&row.internal_model_id)
+                            .bind(&row.usage_pricing_tier_id)
+                            .bind(&row.usage_pricing_tier_name)
+                            .bind(&row.prompt_name)
+                            .bind(row.prompt_version)
+                            .bind(now);
+                    }
+                    query.execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            async fn upsert_scores(conn: &mut Conn, project: &str, scores: &[ScorePatch], now: Millis) -> StoreResult<()> {
+                const WIDTH: usize = 19;
+                let scores = last_per_key(scores.iter(), |score: &ScorePatch| score.id.as_str());
+                let mut columns = sequential(WIDTH);
+                columns.push(WIDTH);
+                for chunk in scores.chunks(MAX_PARAMS / WIDTH) {
+                    let sql = format!(
+                        "INSERT INTO scores (project_id, id, name, timestamp, environment, data_type, value, \
+                           string_value, source, trace_id, observation_id, session_id, dataset_run_id, comment, \
+                           metadata, config_id, queue_id, execution_trace_id, created_at, updated_at) \
+                         VALUES {} \
+                         ON CONFLICT (project_id, id) DO UPDATE SET name = excluded.name, \
+                           data_type = excluded.data_type, value = excluded.value, \
+                           string_value = excluded.string_value, source = excluded.source, \
+                           observation_id = excluded.observation_id, session_id = excluded.session_id, \
+                           dataset_run_id = excluded.dataset_run_id, comment = excluded.comment, \
+                           metadata = excluded.metadata, config_id = excluded.config_id, queue_id = excluded.queue_id, \
+                           execution_trace_id = excluded.execution_trace_id, updated_at = excluded.updated_at",
+                        values(chunk.len(), WIDTH, &columns, 1)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for score in chunk {
+                        query = query
+                            .bind(project)
+                            .bind(&score.id)
+                            .bind(&score.name)
+                            .bind(score.timestamp)
+                            .bind(&score.environment)
+                            .bind(score.data_type.as_str())
+                            .bind(score.value)
+                            .bind(&score.string_value)
+                            .bind(score.source.as_str())
+                            .bind(&score.trace_id)
+                            .bind(&score.observation_id)
+                            .bind(&score.session_id)
+                            .bind(&score.dataset_run_id)
+                            .bind(&score.comment)
+                            .bind(score.metadata.clone().unwrap_or_else(|| Value::Object(Default::default())).to_string())
+                            .bind(&score.config_id)
+                            .bind(&score.queue_id)
+                            .bind(&score.execution_trace_id)
+                            .bind(now);
+                    }
+                    query.execute(&mut *conn).await?;
+                }
                 Ok(())
             }
 
@@ -277,50 +390,66 @@ macro_rules! impl_tracing_store {
                 for write in writes {
                     let project = project_of(write)?;
                     let project_str = project.as_str();
-                    let mut touched = BTreeSet::new();
-                    for event in &write.events {
-                        log_event(conn, project_str, event, now).await?;
-                        touched.insert((event.entity, event.entity_id.as_str()));
-                    }
-                    for (entity, id) in touched {
-                        let events = logged_events(conn, project_str, entity, id).await?;
-                        match entity {
-                            Entity::Trace => {
-                                if let Some(row) = rules.fold_trace(&events) {
-                                    upsert_trace(conn, project_str, &row, now).await?;
-                                }
-                            }
-                            Entity::Observation => {
-                                if let Some(mut row) = rules.fold_observation(&events) {
-                                    rules.enrich(&project, &mut row);
-                                    upsert_observation(conn, project_str, &row, now).await?;
-                                    if row.trace_id == row.id {
-                                        ensure_trace(conn, project_str, &row, now).await?;
+                    log_events(conn, project_str, &write.events, now).await?;
+
+                    // Refold every entity the batch events touched, from all of its events.
+                    let mut traces: Vec<TraceRow> = Vec::new();
+                    let mut observations: Vec<ObservationRow> = Vec::new();
+                    for entity in [Entity::Trace, Entity::Observation] {
+                        let ids: BTreeSet<&str> = write
+                            .events
+                            .iter()
+                            .filter(|event| event.entity == entity)
+                            .map(|event| event.entity_id.as_str())
+                            .collect();
+                        if ids.is_empty() {
+                            continue;
+                        }
+                        let ids: Vec<&str> = ids.into_iter().collect();
+                        let mut logged = logged_events(conn, project_str, entity, &ids).await?;
+                        for id in ids {
+                            let events = logged.remove(id).unwrap_or_default();
+                            match entity {
+                                Entity::Trace => traces.extend(rules.fold_trace(&events)),
+                                Entity::Observation => {
+                                    if let Some(mut row) = rules.fold_observation(&events) {
+                                        rules.enrich(&project, &mut row);
+                                        observations.push(row);
                                     }
                                 }
                             }
                         }
                     }
-                    for observation in &write.observations {
-                        let mut row = observation.clone();
+                    let orphans: Vec<&ObservationRow> =
+                        observations.iter().filter(|row| row.trace_id == row.id).collect();
+                    ensure_traces(conn, project_str, &orphans, now).await?;
+
+                    // Spans are complete observations.
+                    observations.extend(write.observations.iter().cloned().map(|mut row| {
                         rules.enrich(&project, &mut row);
-                        upsert_observation(conn, project_str, &row, now).await?;
+                        row
+                    }));
+                    upsert_observations(conn, project_str, &observations, now).await?;
+
+                    // Trace data of spans merges onto the stored traces, in arrival order.
+                    if !write.trace_patches.is_empty() {
+                        let ids: BTreeSet<&str> = write.trace_patches.iter().map(|p| p.id.as_str()).collect();
+                        let ids: Vec<&str> = ids.into_iter().collect();
+                        let mut merged: std::collections::HashMap<String, TraceRow> = load_traces(conn, project_str, &ids)
+                            .await?
+                            .into_iter()
+                            .map(|stored| (stored.row.id.clone(), stored.row))
+                            .collect();
+                        for patch in &write.trace_patches {
+                            let current = merged.remove(&patch.id);
+                            let timestamp = patch.timestamp.unwrap_or(now);
+                            merged.insert(patch.id.clone(), apply_trace_patch(current, patch, timestamp, TraceMerge::Span));
+                        }
+                        traces.extend(merged.into_values());
                     }
-                    let mut merged: Vec<TraceRow> = Vec::new();
-                    for patch in &write.trace_patches {
-                        let current = match merged.iter().position(|row| row.id == patch.id) {
-                            Some(index) => Some(merged.swap_remove(index)),
-                            None => load_trace(conn, project_str, &patch.id).await?.map(|stored| stored.row),
-                        };
-                        let timestamp = patch.timestamp.unwrap_or(now);
-                        merged.push(apply_trace_patch(current, patch, timestamp, TraceMerge::Span));
-                    }
-                    for row in &merged {
-                        upsert_trace(conn, project_str, row, now).await?;
-                    }
-                    for score in &write.scores {
-                        upsert_score(conn, project_str, score, now).await?;
-                    }
+                    let trace_refs: Vec<&TraceRow> = traces.iter().collect();
+                    upsert_traces(conn, project_str, &trace_refs, now).await?;
+                    upsert_scores(conn, project_str, &write.scores, now).await?;
                 }
                 Ok(())
             }

@@ -61,7 +61,18 @@ fn admin_creates_tenants_and_keys_that_the_server_accepts() {
     assert_eq!(body["data"][0]["id"], "p-1");
     assert_eq!(body["data"][0]["organization"]["name"], "Org One");
 
-    let listed = admin(&dir, &["key", "list", "--project", "p-1"]);
+    // Last use is recorded in the background; give it a moment.
+    let mut listed = admin(&dir, &["key", "list", "--project", "p-1"]);
+    for _ in 0..50 {
+        if !listed
+            .lines()
+            .any(|line| line.contains(&pk) && line.contains("last used never"))
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        listed = admin(&dir, &["key", "list", "--project", "p-1"]);
+    }
     assert_eq!(listed.lines().count(), 2);
     let first = listed.lines().find(|line| line.contains(&pk)).unwrap();
     assert!(first.contains("\tci\t"), "{first}");

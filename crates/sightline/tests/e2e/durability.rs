@@ -50,18 +50,27 @@ fn check(db_url: &str, synchronous: &'static str) {
 #[test]
 fn acknowledged_events_survive_kill_9_with_synchronous_full() {
     let dir = WorkDir::new();
-    check(&format!("sqlite://{}/full.db", dir.path().display()), "FULL");
+    check(
+        &format!("sqlite://{}/full.db", dir.path().display()),
+        "FULL",
+    );
 }
 
 #[test]
 fn acknowledged_events_survive_kill_9_with_synchronous_normal() {
     let dir = WorkDir::new();
-    check(&format!("sqlite://{}/normal.db", dir.path().display()), "NORMAL");
+    check(
+        &format!("sqlite://{}/normal.db", dir.path().display()),
+        "NORMAL",
+    );
 }
 
 #[test]
 fn acknowledged_events_survive_kill_9_on_postgres() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let Some(database) = runtime.block_on(sightline_store::testing::empty_postgres()) else {
         return;
     };

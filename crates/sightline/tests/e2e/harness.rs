@@ -188,7 +188,10 @@ impl Server {
             .send_json(body)
             .unwrap();
         let status = response.status().as_u16();
-        (status, response.body_mut().read_json().unwrap_or(Value::Null))
+        (
+            status,
+            response.body_mut().read_json().unwrap_or(Value::Null),
+        )
     }
 
     /// Sends SIGTERM and waits for the process to exit.
