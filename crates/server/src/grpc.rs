@@ -95,14 +95,9 @@ impl OtlpTraceService {
         let caller = self.authenticate(&request).await?;
         record_caller(&caller);
         let request = request.into_inner();
-        let spans = ingest_request(
-            self.state.writer(),
-            &caller,
-            &request,
-            request.encoded_len(),
-        )
-        .await
-        .map_err(ingest_status)?;
+        let spans = ingest_request(&self.state, &caller, &request, request.encoded_len())
+            .await
+            .map_err(ingest_status)?;
         tracing::debug!(spans, "OTLP export committed");
         Ok(Response::new(ExportTraceServiceResponse {
             partial_success: None,

@@ -39,5 +39,6 @@ impl_tracing_store!(
     PgStore,
     db: sqlx::Postgres,
     begin: "BEGIN",
-    entity_lock: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+    entity_lock: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"),
+    anonymous_params: false
 );

@@ -46,7 +46,10 @@ impl SqliteStore {
                 Synchronous::Normal => SqliteSynchronous::Normal,
             })
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Checkpoints run on a background connection (below), not inside the commit of
+            // whichever write fills the WAL: the single ingestion writer never copies pages.
+            .pragma("wal_autocheckpoint", "0");
         if let Some(dir) = connect
             .get_filename()
             .parent()
@@ -60,8 +63,47 @@ impl SqliteStore {
             .max_connections(options.max_connections.max(1))
             .connect_with(connect)
             .await?;
+        spawn_checkpointer(pool.clone());
         Ok(Self { pool })
     }
+}
+
+/// How often the background task moves WAL pages into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// A WAL larger than this is truncated once readers allow (RESTART waits for them briefly).
+const WAL_TRUNCATE_PAGES: i64 = 64 * 1024;
+
+/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] with `PASSIVE` (never blocks the writer or
+/// readers), and with `TRUNCATE` when the WAL has grown past [`WAL_TRUNCATE_PAGES`]. Ends when
+/// the pool is closed.
+fn spawn_checkpointer(pool: SqlitePool) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(CHECKPOINT_EVERY);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if pool.is_closed() {
+                return;
+            }
+            let result: Result<(i64, i64, i64), sqlx::Error> =
+                sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                    .fetch_one(&pool)
+                    .await;
+            match result {
+                Ok((_, wal_pages, _)) if wal_pages > WAL_TRUNCATE_PAGES => {
+                    if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .execute(&pool)
+                        .await
+                    {
+                        tracing::warn!(%error, "WAL truncate failed");
+                    }
+                }
+                Ok(_) => {}
+                Err(_) if pool.is_closed() => return,
+                Err(error) => tracing::warn!(%error, "WAL checkpoint failed"),
+            }
+        }
+    });
 }
 
 impl_store!(
@@ -74,5 +116,6 @@ impl_tracing_store!(
     SqliteStore,
     db: sqlx::Sqlite,
     begin: "BEGIN IMMEDIATE",
-    entity_lock: None
+    entity_lock: None,
+    anonymous_params: true
 );

@@ -43,7 +43,8 @@ pub struct IngestionWrite {
     pub project_id: Option<ProjectId>,
     /// Batch events of traces and observations, logged and folded.
     pub events: Vec<LoggedEvent>,
-    /// Complete observations (OTel spans), upserted as they are after enrichment.
+    /// Complete observations (OTel spans), already priced ([`IngestionRules::enrich`]),
+    /// upserted as they are.
     pub observations: Vec<ObservationRow>,
     /// Trace-level data of OTel spans, merged onto the stored traces in order.
     pub trace_patches: Vec<TracePatch>,

@@ -4,7 +4,7 @@
 //! `BEGIN IMMEDIATE` already serialises writers).
 
 macro_rules! impl_tracing_store {
-    ($store:ty, db: $db:ty, begin: $begin:expr, entity_lock: $lock:expr) => {
+    ($store:ty, db: $db:ty, begin: $begin:expr, entity_lock: $lock:expr, anonymous_params: $anonymous:expr) => {
         mod tracing_impl {
             use std::collections::BTreeSet;
 
@@ -30,34 +30,25 @@ macro_rules! impl_tracing_store {
             /// Most bind parameters in one statement (SQLite allows 32766, PostgreSQL 65535).
             const MAX_PARAMS: usize = 8_000;
 
-            /// `($1, $2), ($3, $4)`: `rows` tuples; each column of `columns` names a parameter
-            /// (1-based) of the row's `width` parameters, so a row may use one twice.
-            fn values(rows: usize, width: usize, columns: &[usize], first: usize) -> String {
-                let mut sql = String::with_capacity(rows * columns.len() * 5);
-                for row in 0..rows {
-                    if row > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push('(');
-                    for (i, column) in columns.iter().enumerate() {
-                        if i > 0 {
-                            sql.push_str(", ");
-                        }
-                        sql.push('$');
-                        sql.push_str(&(first + row * width + column - 1).to_string());
-                    }
-                    sql.push(')');
-                }
-                sql
+            /// Parameter `n` (1-based) of a statement. SQLite statements use anonymous `?`s:
+            /// sqlx looks up the name of every numbered parameter, which SQLite finds by a linear
+            /// walk, so numbered parameters make a statement with thousands of them quadratic.
+            /// Statements built here therefore number every parameter in order, never reuse one.
+            fn ph(n: usize) -> String {
+                if $anonymous { "?".to_owned() } else { format!("${n}") }
             }
 
-            /// `$first, $first+1, …`: `count` parameters for an `IN (…)` list.
+            /// `($1, $2), ($3, $4)`: `rows` tuples of `width` parameters, numbered from `first`.
+            fn values(rows: usize, width: usize, first: usize) -> String {
+                (0..rows)
+                    .map(|row| format!("({})", placeholders(width, first + row * width)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+
+            /// `$first, $first+1, …`: `count` parameters.
             fn placeholders(count: usize, first: usize) -> String {
-                (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
-            }
-
-            fn sequential(width: usize) -> Vec<usize> {
-                (1..=width).collect()
+                (first..first + count).map(ph).collect::<Vec<_>>().join(", ")
             }
 
             /// Keeps the last of the items with the same key, in first-seen order, so that one
@@ -91,15 +82,16 @@ macro_rules! impl_tracing_store {
                 for chunk in ids.chunks(MAX_PARAMS / 2) {
                     let sql = format!(
                         "SELECT entity_id, event_id, event_type, timestamp, body FROM ingestion_events \
-                         WHERE project_id = $1 AND entity = $2 AND entity_id IN ({})",
-                        placeholders(chunk.len(), 3)
+                         WHERE project_id = {} AND entity_id IN ({}) AND entity = {}",
+                        ph(1),
+                        placeholders(chunk.len(), 2),
+                        ph(chunk.len() + 2)
                     );
-                    let mut query = sqlx::query_as::<_, (String, String, String, i64, String)>(&sql)
-                        .bind(project)
-                        .bind(entity.as_str());
+                    let mut query = sqlx::query_as::<_, (String, String, String, i64, String)>(&sql).bind(project);
                     for id in chunk {
                         query = query.bind(*id);
                     }
+                    let query = query.bind(entity.as_str());
                     for (entity_id, event_id, event_type, timestamp, body) in query.fetch_all(&mut *conn).await? {
                         let body = serde_json::from_str(&body)
                             .map_err(|e| StoreError::Corrupt(format!("logged event: {e}")))?;
@@ -123,7 +115,7 @@ macro_rules! impl_tracing_store {
                         "INSERT INTO ingestion_events \
                            (project_id, entity, entity_id, event_id, event_type, timestamp, body, created_at) \
                          VALUES {} ON CONFLICT (project_id, entity, entity_id, event_id) DO NOTHING",
-                        values(chunk.len(), WIDTH, &sequential(WIDTH), 1)
+                        values(chunk.len(), WIDTH, 1)
                     );
                     let mut query = sqlx::query(&sql);
                     for event in chunk {
@@ -150,7 +142,8 @@ macro_rules! impl_tracing_store {
                 let mut traces = Vec::new();
                 for chunk in ids.chunks(MAX_PARAMS / 2) {
                     let sql = format!(
-                        "SELECT {TRACE_COLUMNS} FROM traces WHERE project_id = $1 AND id IN ({})",
+                        "SELECT {TRACE_COLUMNS} FROM traces WHERE project_id = {} AND id IN ({})",
+                        ph(1),
                         placeholders(chunk.len(), 2)
                     );
                     let mut query = sqlx::query_as::<_, TraceSqlRow>(&sql).bind(project);
@@ -165,10 +158,8 @@ macro_rules! impl_tracing_store {
             }
 
             async fn upsert_traces(conn: &mut Conn, project: &str, rows: &[&TraceRow], now: Millis) -> StoreResult<()> {
-                const WIDTH: usize = 15;
+                const WIDTH: usize = 16;
                 let rows = last_per_key(rows.iter().copied(), |row: &TraceRow| row.id.as_str());
-                let mut columns = sequential(WIDTH);
-                columns.push(WIDTH);
                 for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
                     let sql = format!(
                         "INSERT INTO traces (project_id, id, timestamp, environment, name, user_id, session_id, \
@@ -179,7 +170,7 @@ macro_rules! impl_tracing_store {
                            session_id = excluded.session_id, release = excluded.release, version = excluded.version, \
                            public = excluded.public, tags = excluded.tags, metadata = excluded.metadata, \
                            input = excluded.input, output = excluded.output, updated_at = excluded.updated_at",
-                        values(chunk.len(), WIDTH, &columns, 1)
+                        values(chunk.len(), WIDTH, 1)
                     );
                     let mut query = sqlx::query(&sql);
                     for row in chunk {
@@ -195,9 +186,10 @@ macro_rules! impl_tracing_store {
                             .bind(&row.version)
                             .bind(row.public)
                             .bind(serde_json::to_string(&row.tags).unwrap_or_else(|_| "[]".into()))
-                            .bind(Value::Object(row.metadata.clone()).to_string())
+                            .bind(serde_json::to_string(&row.metadata).unwrap_or_else(|_| "{}".into()))
                             .bind(json_text(&row.input))
                             .bind(json_text(&row.output))
+                            .bind(now)
                             .bind(now);
                     }
                     query.execute(&mut *conn).await?;
@@ -210,7 +202,7 @@ macro_rules! impl_tracing_store {
                     let sql = format!(
                         "INSERT INTO sessions (project_id, id, environment, created_at) VALUES {} \
                          ON CONFLICT (project_id, id) DO NOTHING",
-                        values(chunk.len(), 4, &sequential(4), 1)
+                        values(chunk.len(), 4, 1)
                     );
                     let mut query = sqlx::query(&sql);
                     for row in chunk {
@@ -224,26 +216,24 @@ macro_rules! impl_tracing_store {
             /// Traces for observations that named none (they carry their own id as trace id).
             async fn ensure_traces(conn: &mut Conn, project: &str, rows: &[&ObservationRow], now: Millis) -> StoreResult<()> {
                 let rows = last_per_key(rows.iter().copied(), |row: &ObservationRow| row.trace_id.as_str());
-                for chunk in rows.chunks(MAX_PARAMS / 5) {
+                for chunk in rows.chunks(MAX_PARAMS / 6) {
                     let sql = format!(
                         "INSERT INTO traces (project_id, id, timestamp, environment, created_at, updated_at) \
                          VALUES {} ON CONFLICT (project_id, id) DO NOTHING",
-                        values(chunk.len(), 5, &[1, 2, 3, 4, 5, 5], 1)
+                        values(chunk.len(), 6, 1)
                     );
                     let mut query = sqlx::query(&sql);
                     for row in chunk {
-                        query = query.bind(project).bind(&row.trace_id).bind(row.start_time).bind(&row.environment).bind(now);
+                        query = query.bind(project).bind(&row.trace_id).bind(row.start_time).bind(&row.environment).bind(now).bind(now);
                     }
                     query.execute(&mut *conn).await?;
                 }
                 Ok(())
             }
 
-            async fn upsert_observations(conn: &mut Conn, project: &str, rows: &[ObservationRow], now: Millis) -> StoreResult<()> {
-                const WIDTH: usize = 29;
-                let rows = last_per_key(rows.iter(), |row: &ObservationRow| row.id.as_str());
-                let mut columns = sequential(WIDTH);
-                columns.push(WIDTH);
+            async fn upsert_observations(conn: &mut Conn, project: &str, rows: &[&ObservationRow], now: Millis) -> StoreResult<()> {
+                const WIDTH: usize = 30;
+                let rows = last_per_key(rows.iter().copied(), |row: &ObservationRow| row.id.as_str());
                 for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
                     let sql = format!(
                         "INSERT INTO observations (project_id, id, trace_id, type, start_time, end_time, \
@@ -268,7 +258,7 @@ macro_rules! impl_tracing_store {
                            usage_pricing_tier_name = excluded.usage_pricing_tier_name, \
                            prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version, \
                            updated_at = excluded.updated_at",
-                        values(chunk.len(), WIDTH, &columns, 1)
+                        values(chunk.len(), WIDTH, 1)
                     );
                     let mut query = sqlx::query(&sql);
                     for row in chunk {
@@ -288,7 +278,7 @@ macro_rules! impl_tracing_store {
                             .bind(&row.version)
                             .bind(&row.model)
                             .bind(json_text(&row.model_parameters))
-                            .bind(Value::Object(row.metadata.clone()).to_string())
+                            .bind(serde_json::to_string(&row.metadata).unwrap_or_else(|_| "{}".into()))
                             .bind(json_text(&row.input))
                             .bind(json_text(&row.output))
                             .bind(usage_text(&row.provided_usage_details))
@@ -301,6 +291,7 @@ macro_rules! impl_tracing_store {
                             .bind(&row.usage_pricing_tier_name)
                             .bind(&row.prompt_name)
                             .bind(row.prompt_version)
+                            .bind(now)
                             .bind(now);
                     }
                     query.execute(&mut *conn).await?;
@@ -309,10 +300,8 @@ macro_rules! impl_tracing_store {
             }
 
             async fn upsert_scores(conn: &mut Conn, project: &str, scores: &[ScorePatch], now: Millis) -> StoreResult<()> {
-                const WIDTH: usize = 19;
+                const WIDTH: usize = 20;
                 let scores = last_per_key(scores.iter(), |score: &ScorePatch| score.id.as_str());
-                let mut columns = sequential(WIDTH);
-                columns.push(WIDTH);
                 for chunk in scores.chunks(MAX_PARAMS / WIDTH) {
                     let sql = format!(
                         "INSERT INTO scores (project_id, id, name, timestamp, environment, data_type, value, \
@@ -326,7 +315,7 @@ macro_rules! impl_tracing_store {
                            dataset_run_id = excluded.dataset_run_id, comment = excluded.comment, \
                            metadata = excluded.metadata, config_id = excluded.config_id, queue_id = excluded.queue_id, \
                            execution_trace_id = excluded.execution_trace_id, updated_at = excluded.updated_at",
-                        values(chunk.len(), WIDTH, &columns, 1)
+                        values(chunk.len(), WIDTH, 1)
                     );
                     let mut query = sqlx::query(&sql);
                     for score in chunk {
@@ -349,6 +338,7 @@ macro_rules! impl_tracing_store {
                             .bind(&score.config_id)
                             .bind(&score.queue_id)
                             .bind(&score.execution_trace_id)
+                            .bind(now)
                             .bind(now);
                     }
                     query.execute(&mut *conn).await?;
@@ -424,12 +414,10 @@ macro_rules! impl_tracing_store {
                         observations.iter().filter(|row| row.trace_id == row.id).collect();
                     ensure_traces(conn, project_str, &orphans, now).await?;
 
-                    // Spans are complete observations.
-                    observations.extend(write.observations.iter().cloned().map(|mut row| {
-                        rules.enrich(&project, &mut row);
-                        row
-                    }));
-                    upsert_observations(conn, project_str, &observations, now).await?;
+                    // Spans are complete observations, priced by the caller already.
+                    let mut rows: Vec<&ObservationRow> = observations.iter().collect();
+                    rows.extend(write.observations.iter());
+                    upsert_observations(conn, project_str, &rows, now).await?;
 
                     // Trace data of spans merges onto the stored traces, in arrival order.
                     if !write.trace_patches.is_empty() {

@@ -37,7 +37,7 @@ pub async fn post_otel_traces(
         )));
     }
     let body = decompress(header_str(&headers, "content-encoding"), &body).map_err(otlp_error)?;
-    let spans = ingest_export(state.writer(), &caller, encoding, &body)
+    let spans = ingest_export(&state, &caller, encoding, &body)
         .await
         .map_err(otlp_error)?;
     tracing::debug!(spans, "OTLP export committed");

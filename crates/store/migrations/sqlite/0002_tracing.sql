@@ -107,7 +107,7 @@ CREATE TABLE ingestion_events (
     timestamp BIGINT NOT NULL,
     body TEXT NOT NULL,
     created_at BIGINT NOT NULL,
-    PRIMARY KEY (project_id, entity, entity_id, event_id)
+    PRIMARY KEY (project_id, entity_id, entity, event_id)
 );
 
 -- Project-specific model definitions with their pricing tiers (as JSON).

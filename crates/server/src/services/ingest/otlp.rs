@@ -6,11 +6,11 @@ use std::io::Read;
 use sightline_domain::ingest::merge::apply_observation_patch;
 use sightline_domain::otel::{decode_json, decode_protobuf, map_export};
 use sightline_domain::time::now_ms;
-use sightline_store::IngestionWrite;
+use sightline_store::{IngestionRules, IngestionWrite};
 
 use super::IngestError;
-use super::writer::IngestWriter;
 use crate::auth::ApiCaller;
+use crate::state::AppState;
 
 /// Largest OTLP body after decompression.
 pub const MAX_DECOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
@@ -57,7 +57,7 @@ pub fn decompress(content_encoding: Option<&str>, body: &[u8]) -> Result<Vec<u8>
 
 /// Decodes, maps and commits one export. `body` is already decompressed.
 pub async fn ingest_export(
-    writer: &IngestWriter,
+    state: &AppState,
     caller: &ApiCaller,
     encoding: Encoding,
     body: &[u8],
@@ -67,12 +67,12 @@ pub async fn ingest_export(
         Encoding::Json => decode_json(body),
     }
     .map_err(|e| IngestError::Invalid(e.to_string()))?;
-    ingest_request(writer, caller, &request, body.len()).await
+    ingest_request(state, caller, &request, body.len()).await
 }
 
 /// Maps and commits a decoded export; returns the number of spans.
 pub async fn ingest_request(
-    writer: &IngestWriter,
+    state: &AppState,
     caller: &ApiCaller,
     request: &opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
     size_bytes: usize,
@@ -81,13 +81,24 @@ pub async fn ingest_request(
     let batch = map_export(request, now).map_err(|e| IngestError::Invalid(e.to_string()))?;
     let spans = batch.observations.len();
     let mut write = IngestionWrite::new(caller.project_id.clone());
+    // Priced here, in the request's task, so that the single writer only writes.
+    let rules = state.rules();
+    rules
+        .prepare(state.store(), std::slice::from_ref(&write))
+        .await
+        .map_err(|e| IngestError::Failed(super::writer::SubmitError::Failed(e)))?;
     write.observations = batch
         .observations
         .iter()
-        .map(|patch| apply_observation_patch(None, patch, patch.start_time.unwrap_or(now)))
+        .map(|patch| {
+            let mut row = apply_observation_patch(None, patch, patch.start_time.unwrap_or(now));
+            rules.enrich(&caller.project_id, &mut row);
+            row
+        })
         .collect();
     write.trace_patches = batch.traces;
-    writer
+    state
+        .writer()
         .submit(write, size_bytes)
         .await
         .map_err(IngestError::from)?;

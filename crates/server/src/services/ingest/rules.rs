@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sightline_domain::ProjectId;
-use sightline_domain::cost::{CompiledModel, CostInput, PriceBook, compute_usage_and_cost};
+use sightline_domain::cost::{
+    AttributeSource, CompiledModel, CostInput, PriceBook, TierCondition, compute_usage_and_cost,
+};
 use sightline_domain::ingest::batch::{EventKind, parse_body};
 use sightline_domain::ingest::merge::{EventOrder, fold_observation, fold_trace};
 use sightline_domain::ingest::{Level, ObservationRow, TraceRow};
@@ -93,6 +95,20 @@ impl Default for Rules {
     }
 }
 
+fn looks_at_metadata(model: &CompiledModel) -> bool {
+    model.definition().tiers.iter().any(|tier| {
+        tier.conditions.iter().any(|condition| {
+            matches!(
+                condition,
+                TierCondition::Attribute {
+                    source: AttributeSource::Metadata,
+                    ..
+                }
+            )
+        })
+    })
+}
+
 fn order(event: &LoggedEvent, is_update: bool) -> EventOrder {
     EventOrder {
         timestamp: event.timestamp,
@@ -132,7 +148,12 @@ impl IngestionRules for Rules {
 
     fn enrich(&self, project: &ProjectId, row: &mut ObservationRow) {
         let models = self.project_models(project);
-        let metadata = Value::Object(row.metadata.clone());
+        // Only a project model's tier can look at metadata (built-in tiers never do); skip the
+        // copy of the metadata otherwise.
+        let metadata = models
+            .iter()
+            .any(looks_at_metadata)
+            .then(|| Value::Object(row.metadata.clone()));
         let outcome = compute_usage_and_cost(
             self.book,
             &models,
@@ -144,7 +165,7 @@ impl IngestionRules for Rules {
                 input: row.input.as_ref(),
                 output: row.output.as_ref(),
                 model_parameters: row.model_parameters.as_ref(),
-                metadata: Some(&metadata),
+                metadata: metadata.as_ref(),
             },
         );
         row.usage_details = outcome.usage_details;

@@ -17,6 +17,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 /// Most requests committed in one transaction.
 const MAX_GROUP: usize = 256;
 
+/// A queued write holds about this many times its wire size (parsed values, column text).
+const MEMORY_PER_WIRE_BYTE: usize = 3;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     #[error("the ingestion queue is full")]
@@ -64,7 +67,7 @@ impl IngestWriter {
         if write.is_empty() {
             return Ok(());
         }
-        let kib = u32::try_from(size_bytes / 1024 + 1)
+        let kib = u32::try_from(size_bytes.saturating_mul(MEMORY_PER_WIRE_BYTE) / 1024 + 1)
             .unwrap_or(u32::MAX)
             .min(self.budget_kib);
         let permit = self
