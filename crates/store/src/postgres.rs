@@ -35,10 +35,26 @@ impl_store!(
     migrator: sqlx::migrate!("./migrations/postgres")
 );
 
+/// Locks entities (`project/entity/id` keys, sorted) until the transaction ends, in one round
+/// trip, so that replicas never refold the same entity at once. The sorted order avoids deadlocks.
+async fn lock_entities(conn: &mut sqlx::PgConnection, keys: &[String]) -> StoreResult<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) \
+         FROM (SELECT k FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n) AS ordered",
+    )
+    .bind(keys)
+    .fetch_all(conn)
+    .await?;
+    Ok(())
+}
+
 impl_tracing_store!(
     PgStore,
     db: sqlx::Postgres,
     begin: "BEGIN",
-    entity_lock: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"),
+    entity_lock: super::lock_entities,
     anonymous_params: false
 );

@@ -112,10 +112,15 @@ impl_store!(
     migrator: sqlx::migrate!("./migrations/sqlite")
 );
 
+/// Nothing to lock: `BEGIN IMMEDIATE` already makes each write transaction the only one.
+async fn lock_entities(_: &mut sqlx::SqliteConnection, _: &[String]) -> StoreResult<()> {
+    Ok(())
+}
+
 impl_tracing_store!(
     SqliteStore,
     db: sqlx::Sqlite,
     begin: "BEGIN IMMEDIATE",
-    entity_lock: None,
+    entity_lock: super::lock_entities,
     anonymous_params: true
 );

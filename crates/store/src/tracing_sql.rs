@@ -4,7 +4,7 @@
 //! `BEGIN IMMEDIATE` already serialises writers).
 
 macro_rules! impl_tracing_store {
-    ($store:ty, db: $db:ty, begin: $begin:expr, entity_lock: $lock:expr, anonymous_params: $anonymous:expr) => {
+    ($store:ty, db: $db:ty, begin: $begin:expr, entity_lock: $lock:path, anonymous_params: $anonymous:expr) => {
         mod tracing_impl {
             use std::collections::BTreeSet;
 
@@ -18,14 +18,6 @@ macro_rules! impl_tracing_store {
             use $crate::{StoreError, StoreResult};
 
             type Conn = <$db as sqlx::Database>::Connection;
-
-            async fn lock_entity(conn: &mut Conn, key: &str) -> StoreResult<()> {
-                let lock: Option<&str> = $lock;
-                if let Some(sql) = lock {
-                    sqlx::query(sql).bind(key).execute(&mut *conn).await?;
-                }
-                Ok(())
-            }
 
             /// Most bind parameters in one statement (SQLite allows 32766, PostgreSQL 65535).
             const MAX_PARAMS: usize = 8_000;
@@ -373,9 +365,8 @@ macro_rules! impl_tracing_store {
                         keys.insert(lock_key(project.as_str(), Entity::Trace, &patch.id));
                     }
                 }
-                for key in &keys {
-                    lock_entity(conn, key).await?;
-                }
+                let keys: Vec<String> = keys.into_iter().collect();
+                $lock(conn, &keys).await?;
 
                 for write in writes {
                     let project = project_of(write)?;
