@@ -14,7 +14,7 @@ use tracing::Span;
 
 use crate::handlers::{
     fallback, health, ingestion, legacy_ingestion, models, observations, otel, projects, scores,
-    traces,
+    sessions, traces,
 };
 use crate::state::AppState;
 
@@ -51,8 +51,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/otel/v1/metrics", post(otel::post_otel_metrics))
         .route("/scores", post(scores::post_scores).layer(ingest_limit))
-        .route("/traces", post(legacy_ingestion::post_trace))
-        .route("/traces/{trace_id}", get(traces::get_trace))
+        .route(
+            "/traces",
+            get(traces::get_traces)
+                .post(legacy_ingestion::post_trace)
+                .delete(traces::delete_traces),
+        )
+        .route(
+            "/traces/{trace_id}",
+            get(traces::get_trace).delete(traces::delete_trace),
+        )
+        .route("/sessions", get(sessions::get_sessions))
+        .route("/sessions/{session_id}", get(sessions::get_session))
         .route(
             "/observations/{observation_id}",
             get(observations::get_observation),

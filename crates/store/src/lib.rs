@@ -7,6 +7,8 @@
 mod error;
 mod model;
 mod postgres;
+mod reads_model;
+mod reads_sql;
 mod shared;
 mod sqlite;
 #[cfg(feature = "testing")]
@@ -27,6 +29,7 @@ pub use model::{
     Organization, Project, ProjectWithOrg, User,
 };
 pub use postgres::PgStore;
+pub use reads_model::{ObservationSummary, SessionQuery, SessionRow, TraceOrderColumn, TraceQuery};
 pub use sqlite::{SqliteStore, Synchronous};
 pub use tracing_model::{
     Entity, IngestionRules, IngestionWrite, LoggedEvent, ScoreRow, StoredObservation, StoredTrace,
@@ -109,9 +112,41 @@ pub trait TracingStore: Send + Sync {
     async fn delete_model(&self, project: &ProjectId, id: &str) -> StoreResult<bool>;
 }
 
+/// Lists and deletes of traces and sessions for the read API.
+#[async_trait]
+pub trait TraceReadStore: Send + Sync {
+    /// A page of traces and the number of all that match.
+    async fn list_traces(
+        &self,
+        project: &ProjectId,
+        query: &TraceQuery,
+    ) -> StoreResult<(Vec<StoredTrace>, u64)>;
+    /// Id, times and cost of every observation of the given traces.
+    async fn observation_summaries(
+        &self,
+        project: &ProjectId,
+        trace_ids: &[String],
+    ) -> StoreResult<Vec<ObservationSummary>>;
+    /// `(trace id, score id)` of every score of the given traces.
+    async fn trace_score_ids(
+        &self,
+        project: &ProjectId,
+        trace_ids: &[String],
+    ) -> StoreResult<Vec<(String, String)>>;
+    /// Deletes traces with their observations, scores and logged events; returns how many
+    /// traces existed.
+    async fn delete_traces(&self, project: &ProjectId, ids: &[String]) -> StoreResult<u64>;
+    /// A page of sessions and the number of all that match.
+    async fn list_sessions(
+        &self,
+        project: &ProjectId,
+        query: &SessionQuery,
+    ) -> StoreResult<(Vec<SessionRow>, u64)>;
+}
+
 /// Everything Sightline persists. Implementations are cheap to share (`Arc<dyn Store>`).
 #[async_trait]
-pub trait Store: TracingStore + Send + Sync + 'static {
+pub trait Store: TracingStore + TraceReadStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations. Safe to call from several processes at once.

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::error::{StoreError, StoreResult};
+use crate::reads_sql::impl_trace_reads;
 use crate::shared::impl_store;
 use crate::tracing_sql::impl_tracing_store;
 use crate::{Backend, StoreOptions};
@@ -56,5 +57,11 @@ impl_tracing_store!(
     db: sqlx::Postgres,
     begin: "BEGIN",
     entity_lock: super::lock_entities,
+    anonymous_params: false
+);
+
+impl_trace_reads!(
+    PgStore,
+    db: sqlx::Postgres,
     anonymous_params: false
 );

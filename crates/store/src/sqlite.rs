@@ -7,6 +7,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::error::{StoreError, StoreResult};
+use crate::reads_sql::impl_trace_reads;
 use crate::shared::impl_store;
 use crate::tracing_sql::impl_tracing_store;
 use crate::{Backend, StoreOptions};
@@ -122,5 +123,11 @@ impl_tracing_store!(
     db: sqlx::Sqlite,
     begin: "BEGIN IMMEDIATE",
     entity_lock: super::lock_entities,
+    anonymous_params: true
+);
+
+impl_trace_reads!(
+    SqliteStore,
+    db: sqlx::Sqlite,
     anonymous_params: true
 );

@@ -10,4 +10,5 @@ pub mod observations;
 pub mod otel;
 pub mod projects;
 pub mod scores;
+pub mod sessions;
 pub mod traces;

@@ -1,13 +1,194 @@
-//! `GET /api/public/traces/{traceId}`: a trace with its observations and scores.
+//! `GET /api/public/traces` (list), `GET /api/public/traces/{traceId}`,
+//! `DELETE /api/public/traces/{traceId}` and `DELETE /api/public/traces` (several).
+
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use serde::Deserialize;
 use serde_json::{Value, json};
+use sightline_domain::ingest::serde_util::datetime;
+use sightline_store::{TraceOrderColumn, TraceQuery};
 
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json as JsonBody, QueryPairs};
+use crate::pagination::PageQuery;
 use crate::state::AppState;
 use crate::views;
+
+/// The field groups of `fields=`; unknown names are ignored, none given means all.
+struct Fields {
+    io: bool,
+    scores: bool,
+    observations: bool,
+    metrics: bool,
+}
+
+impl Fields {
+    fn parse(raw: Option<&str>) -> Fields {
+        let Some(raw) = raw else {
+            return Fields {
+                io: true,
+                scores: true,
+                observations: true,
+                metrics: true,
+            };
+        };
+        let names: Vec<&str> = raw.split(',').map(str::trim).collect();
+        Fields {
+            io: names.contains(&"io"),
+            scores: names.contains(&"scores"),
+            observations: names.contains(&"observations"),
+            metrics: names.contains(&"metrics"),
+        }
+    }
+}
+
+fn parse_time(query: &QueryPairs, name: &str) -> ApiResult<Option<i64>> {
+    query
+        .get(name)
+        .map(|raw| {
+            datetime::parse(raw).map_err(|e| ApiError::InvalidRequest(format!("{name}: {e}")))
+        })
+        .transpose()
+}
+
+fn trace_query(query: &QueryPairs) -> ApiResult<TraceQuery> {
+    let page = PageQuery {
+        page: query.get("page").map(str::to_owned),
+        limit: query.get("limit").map(str::to_owned),
+    }
+    .page()?;
+    if let Some(filter) = query.get("filter") {
+        let conditions: Vec<Value> = serde_json::from_str(filter)
+            .map_err(|e| ApiError::InvalidRequest(format!("filter: invalid JSON array: {e}")))?;
+        if !conditions.is_empty() {
+            return Err(ApiError::InvalidRequest(
+                "filter: advanced filter conditions are not supported yet; use the named query parameters".into(),
+            ));
+        }
+    }
+    let (order_by, descending) = match query.get("orderBy") {
+        None => (TraceOrderColumn::Timestamp, true),
+        Some(raw) => {
+            let (field, direction) = raw.split_once('.').unwrap_or((raw, "desc"));
+            let column = TraceOrderColumn::parse(field).ok_or_else(|| {
+                ApiError::InvalidRequest(format!("orderBy: unknown field '{field}'"))
+            })?;
+            let descending = match direction {
+                "desc" => true,
+                "asc" => false,
+                other => {
+                    return Err(ApiError::InvalidRequest(format!(
+                        "orderBy: direction must be asc or desc, got '{other}'"
+                    )));
+                }
+            };
+            (column, descending)
+        }
+    };
+    Ok(TraceQuery {
+        user_id: query.get("userId").map(str::to_owned),
+        name: query.get("name").map(str::to_owned),
+        session_id: query.get("sessionId").map(str::to_owned),
+        from_timestamp: parse_time(query, "fromTimestamp")?,
+        to_timestamp: parse_time(query, "toTimestamp")?,
+        tags: query.all("tags"),
+        version: query.get("version").map(str::to_owned),
+        release: query.get("release").map(str::to_owned),
+        environments: query.all("environment"),
+        order_by,
+        descending,
+        limit: page.limit,
+        offset: page.offset(),
+    })
+}
+
+/// Traces in the list shape (`TraceWithDetails`): observation and score ids, latency, cost.
+async fn traces_with_details(
+    state: &AppState,
+    project: &sightline_domain::ProjectId,
+    traces: &[sightline_store::StoredTrace],
+    fields: &Fields,
+) -> ApiResult<Vec<Value>> {
+    let ids: Vec<String> = traces.iter().map(|t| t.row.id.clone()).collect();
+    let mut observations: HashMap<String, Vec<sightline_store::ObservationSummary>> =
+        HashMap::new();
+    if fields.observations || fields.metrics {
+        for summary in state.store().observation_summaries(project, &ids).await? {
+            observations
+                .entry(summary.trace_id.clone())
+                .or_default()
+                .push(summary);
+        }
+    }
+    let mut scores: HashMap<String, Vec<String>> = HashMap::new();
+    if fields.scores {
+        for (trace_id, score_id) in state.store().trace_score_ids(project, &ids).await? {
+            scores.entry(trace_id).or_default().push(score_id);
+        }
+    }
+    Ok(traces
+        .iter()
+        .map(|trace| {
+            let mut body = views::trace(trace);
+            if !fields.io {
+                let object = body.as_object_mut().expect("a trace is an object");
+                object.remove("input");
+                object.remove("output");
+                object.insert("metadata".into(), json!({}));
+            }
+            let own = observations
+                .get(&trace.row.id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let (latency, cost) = if fields.metrics {
+                let start = own.iter().map(|o| o.start_time).min();
+                let end = own.iter().map(|o| o.end_time.unwrap_or(o.start_time)).max();
+                let latency = match (start, end) {
+                    (Some(start), Some(end)) => (end - start) as f64 / 1000.0,
+                    _ => 0.0,
+                };
+                (
+                    json!(latency),
+                    json!(own.iter().filter_map(|o| o.total_cost).sum::<f64>()),
+                )
+            } else {
+                (json!(-1), json!(-1))
+            };
+            body["latency"] = latency;
+            body["totalCost"] = cost;
+            body["observations"] = if fields.observations {
+                own.iter().map(|o| json!(o.id)).collect()
+            } else {
+                json!([])
+            };
+            body["scores"] = json!(scores.get(&trace.row.id).cloned().unwrap_or_default());
+            body
+        })
+        .collect())
+}
+
+pub async fn get_traces(
+    State(state): State<AppState>,
+    ProjectAuth(caller): ProjectAuth,
+    query: QueryPairs,
+) -> ApiResult<Json<Value>> {
+    let trace_query = trace_query(&query)?;
+    let fields = Fields::parse(query.get("fields"));
+    let (traces, total) = state
+        .store()
+        .list_traces(&caller.project_id, &trace_query)
+        .await?;
+    let data = traces_with_details(&state, &caller.project_id, &traces, &fields).await?;
+    let page = PageQuery {
+        page: query.get("page").map(str::to_owned),
+        limit: query.get("limit").map(str::to_owned),
+    }
+    .page()?;
+    Ok(Json(json!({"data": data, "meta": page.meta(total)})))
+}
 
 pub async fn get_trace(
     State(state): State<AppState>,
@@ -36,4 +217,39 @@ pub async fn get_trace(
         .collect();
     body["scores"] = scores.iter().map(views::score).collect();
     Ok(Json(body))
+}
+
+pub async fn delete_trace(
+    State(state): State<AppState>,
+    ProjectAuth(caller): ProjectAuth,
+    Path(trace_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    state
+        .store()
+        .delete_traces(&caller.project_id, &[trace_id])
+        .await?;
+    Ok(Json(json!({"message": "Trace deleted successfully"})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteTraces {
+    trace_ids: Vec<String>,
+}
+
+pub async fn delete_traces(
+    State(state): State<AppState>,
+    ProjectAuth(caller): ProjectAuth,
+    JsonBody(body): JsonBody<DeleteTraces>,
+) -> ApiResult<Json<Value>> {
+    if body.trace_ids.is_empty() || body.trace_ids.len() > 1000 {
+        return Err(ApiError::InvalidRequest(
+            "traceIds: expected 1 to 1000 trace ids".into(),
+        ));
+    }
+    state
+        .store()
+        .delete_traces(&caller.project_id, &body.trace_ids)
+        .await?;
+    Ok(Json(json!({"message": "Traces deleted successfully"})))
 }

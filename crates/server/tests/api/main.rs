@@ -6,3 +6,4 @@ mod grpc;
 mod identity;
 mod ingestion;
 mod otlp;
+mod reads;

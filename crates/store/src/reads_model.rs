@@ -1,0 +1,122 @@
+//! What the read API asks of traces and sessions: list queries and the small summaries that list
+//! responses need.
+
+use sightline_domain::time::Millis;
+
+/// Columns `GET /traces` can order by (Langfuse's `orderBy=<field>.<asc|desc>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceOrderColumn {
+    Id,
+    Timestamp,
+    Name,
+    UserId,
+    Release,
+    Version,
+    Public,
+    Bookmarked,
+    SessionId,
+}
+
+impl TraceOrderColumn {
+    /// Langfuse's field names.
+    pub fn parse(field: &str) -> Option<Self> {
+        Some(match field {
+            "id" => Self::Id,
+            "timestamp" => Self::Timestamp,
+            "name" => Self::Name,
+            "userId" => Self::UserId,
+            "release" => Self::Release,
+            "version" => Self::Version,
+            "public" => Self::Public,
+            "bookmarked" => Self::Bookmarked,
+            "sessionId" => Self::SessionId,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Timestamp => "timestamp",
+            Self::Name => "name",
+            Self::UserId => "user_id",
+            Self::Release => "release",
+            Self::Version => "version",
+            Self::Public => "public",
+            Self::Bookmarked => "bookmarked",
+            Self::SessionId => "session_id",
+        }
+    }
+}
+
+/// A page of traces, filtered by the named query parameters of `GET /traces`.
+#[derive(Debug, Clone)]
+pub struct TraceQuery {
+    pub user_id: Option<String>,
+    pub name: Option<String>,
+    pub session_id: Option<String>,
+    /// Inclusive.
+    pub from_timestamp: Option<Millis>,
+    /// Exclusive.
+    pub to_timestamp: Option<Millis>,
+    /// Every tag must be present.
+    pub tags: Vec<String>,
+    pub version: Option<String>,
+    pub release: Option<String>,
+    /// Any of these environments.
+    pub environments: Vec<String>,
+    pub order_by: TraceOrderColumn,
+    pub descending: bool,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+impl Default for TraceQuery {
+    fn default() -> Self {
+        TraceQuery {
+            user_id: None,
+            name: None,
+            session_id: None,
+            from_timestamp: None,
+            to_timestamp: None,
+            tags: Vec::new(),
+            version: None,
+            release: None,
+            environments: Vec::new(),
+            order_by: TraceOrderColumn::Timestamp,
+            descending: true,
+            limit: 50,
+            offset: 0,
+        }
+    }
+}
+
+/// What trace lists show of an observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservationSummary {
+    pub trace_id: String,
+    pub id: String,
+    pub start_time: Millis,
+    pub end_time: Option<Millis>,
+    pub total_cost: Option<f64>,
+}
+
+/// A session: created by the first trace that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id: String,
+    pub environment: String,
+    pub created_at: Millis,
+}
+
+/// A page of sessions (`GET /sessions`).
+#[derive(Debug, Clone, Default)]
+pub struct SessionQuery {
+    /// One session by id.
+    pub id: Option<String>,
+    pub from_timestamp: Option<Millis>,
+    pub to_timestamp: Option<Millis>,
+    pub environments: Vec<String>,
+    pub limit: u64,
+    pub offset: u64,
+}

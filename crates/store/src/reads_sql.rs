@@ -1,0 +1,305 @@
+//! Read and delete queries of traces and sessions, shared by both backends and stamped onto
+//! each store by `impl_trace_reads!`. Filters are built with [`Where`]: user input only ever
+//! reaches a query as a bound parameter.
+
+/// Implements [`crate::TraceReadStore`] for `$store` (a struct with a `pool` of `$db`);
+/// `anonymous_params` as in `impl_tracing_store!`.
+macro_rules! impl_trace_reads {
+    ($store:ty, db: $db:ty, anonymous_params: $anonymous:expr) => {
+        mod reads_impl {
+            use $crate::reads_model::*;
+            use $crate::tracing_model::{StoredTrace, TraceSqlRow, TRACE_COLUMNS};
+            use $crate::StoreResult;
+
+            pub(super) enum Param {
+                Text(String),
+                Int(i64),
+            }
+
+            /// A conjunction of conditions with their parameters, numbered in order.
+            #[derive(Default)]
+            pub(super) struct Where {
+                conditions: Vec<String>,
+                pub(super) params: Vec<Param>,
+            }
+
+            impl Where {
+                fn placeholder(&mut self, param: Param) -> String {
+                    self.params.push(param);
+                    if $anonymous { "?".to_owned() } else { format!("${}", self.params.len()) }
+                }
+
+                /// Adds `template` with each `{}` replaced by the next parameter from `params`.
+                pub(super) fn push(&mut self, template: &str, params: Vec<Param>) {
+                    let mut sql = String::new();
+                    let mut params = params.into_iter();
+                    for (i, part) in template.split("{}").enumerate() {
+                        if i > 0 {
+                            let param = params.next().expect("one parameter per placeholder");
+                            sql.push_str(&self.placeholder(param));
+                        }
+                        sql.push_str(part);
+                    }
+                    self.conditions.push(sql);
+                }
+
+                pub(super) fn sql(&self) -> String {
+                    if self.conditions.is_empty() {
+                        "TRUE".to_owned()
+                    } else {
+                        self.conditions.join(" AND ")
+                    }
+                }
+
+                /// `column IN (…)` with one parameter per value.
+                pub(super) fn push_in(&mut self, column: &str, values: &[String]) {
+                    let template = format!("{column} IN ({})", vec!["{}"; values.len()].join(", "));
+                    self.push(&template, values.iter().cloned().map(Param::Text).collect());
+                }
+            }
+
+            macro_rules! bind_all {
+                ($query:expr, $params:expr) => {{
+                    let mut query = $query;
+                    for param in $params {
+                        query = match param {
+                            Param::Text(text) => query.bind(text.clone()),
+                            Param::Int(number) => query.bind(*number),
+                        };
+                    }
+                    query
+                }};
+            }
+
+            /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+            fn like_literal(text: &str) -> String {
+                text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            }
+
+            fn trace_filter(project: &str, query: &TraceQuery) -> Where {
+                let mut filter = Where::default();
+                filter.push("project_id = {}", vec![Param::Text(project.to_owned())]);
+                for (column, value) in [
+                    ("user_id", &query.user_id),
+                    ("name", &query.name),
+                    ("session_id", &query.session_id),
+                    ("version", &query.version),
+                    ("release", &query.release),
+                ] {
+                    if let Some(value) = value {
+                        filter.push(&format!("{column} = {{}}"), vec![Param::Text(value.clone())]);
+                    }
+                }
+                if let Some(from) = query.from_timestamp {
+                    filter.push("timestamp >= {}", vec![Param::Int(from)]);
+                }
+                if let Some(to) = query.to_timestamp {
+                    filter.push("timestamp < {}", vec![Param::Int(to)]);
+                }
+                for tag in &query.tags {
+                    // Tags are stored as a JSON array of strings: match the quoted tag.
+                    let quoted = serde_json::Value::String(tag.clone()).to_string();
+                    filter.push(
+                        "tags LIKE {} ESCAPE '\\'",
+                        vec![Param::Text(format!("%{}%", like_literal(&quoted)))],
+                    );
+                }
+                if !query.environments.is_empty() {
+                    filter.push_in("environment", &query.environments);
+                }
+                filter
+            }
+
+            pub(super) async fn list_traces(
+                pool: &sqlx::Pool<$db>,
+                project: &str,
+                query: &TraceQuery,
+            ) -> StoreResult<(Vec<StoredTrace>, u64)> {
+                let filter = trace_filter(project, query);
+                let direction = if query.descending { "DESC" } else { "ASC" };
+                let sql = format!(
+                    "SELECT {TRACE_COLUMNS} FROM traces WHERE {} ORDER BY {} {direction}, id {direction} \
+                     LIMIT {} OFFSET {}",
+                    filter.sql(),
+                    query.order_by.column(),
+                    query.limit,
+                    query.offset,
+                );
+                let rows: Vec<TraceSqlRow> =
+                    bind_all!(sqlx::query_as(&sql), &filter.params).fetch_all(pool).await?;
+                let traces = rows.into_iter().map(TryInto::try_into).collect::<StoreResult<Vec<_>>>()?;
+                let count_sql = format!("SELECT COUNT(*) FROM traces WHERE {}", filter.sql());
+                let (total,): (i64,) =
+                    bind_all!(sqlx::query_as(&count_sql), &filter.params).fetch_one(pool).await?;
+                Ok((traces, u64::try_from(total).unwrap_or(0)))
+            }
+
+            pub(super) async fn observation_summaries(
+                pool: &sqlx::Pool<$db>,
+                project: &str,
+                trace_ids: &[String],
+            ) -> StoreResult<Vec<ObservationSummary>> {
+                if trace_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut filter = Where::default();
+                filter.push("project_id = {}", vec![Param::Text(project.to_owned())]);
+                filter.push_in("trace_id", trace_ids);
+                let sql = format!(
+                    "SELECT trace_id, id, start_time, end_time, total_cost FROM observations WHERE {} \
+                     ORDER BY start_time, id",
+                    filter.sql()
+                );
+                let rows: Vec<(String, String, i64, Option<i64>, Option<f64>)> =
+                    bind_all!(sqlx::query_as(&sql), &filter.params).fetch_all(pool).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(trace_id, id, start_time, end_time, total_cost)| ObservationSummary {
+                        trace_id,
+                        id,
+                        start_time,
+                        end_time,
+                        total_cost,
+                    })
+                    .collect())
+            }
+
+            pub(super) async fn score_ids(
+                pool: &sqlx::Pool<$db>,
+                project: &str,
+                trace_ids: &[String],
+            ) -> StoreResult<Vec<(String, String)>> {
+                if trace_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut filter = Where::default();
+                filter.push("project_id = {}", vec![Param::Text(project.to_owned())]);
+                filter.push_in("trace_id", trace_ids);
+                let sql = format!(
+                    "SELECT trace_id, id FROM scores WHERE {} ORDER BY timestamp, id",
+                    filter.sql()
+                );
+                Ok(bind_all!(sqlx::query_as(&sql), &filter.params).fetch_all(pool).await?)
+            }
+
+            pub(super) async fn delete_traces(
+                pool: &sqlx::Pool<$db>,
+                project: &str,
+                ids: &[String],
+            ) -> StoreResult<u64> {
+                if ids.is_empty() {
+                    return Ok(0);
+                }
+                let mut tx = pool.begin().await?;
+                let mut deleted = 0;
+                for (table, column) in [
+                    ("scores", "trace_id"),
+                    ("observations", "trace_id"),
+                    ("traces", "id"),
+                ] {
+                    let mut filter = Where::default();
+                    filter.push("project_id = {}", vec![Param::Text(project.to_owned())]);
+                    filter.push_in(column, ids);
+                    let sql = format!("DELETE FROM {table} WHERE {}", filter.sql());
+                    let done = bind_all!(sqlx::query(&sql), &filter.params).execute(&mut *tx).await?;
+                    if table == "traces" {
+                        deleted = done.rows_affected();
+                    }
+                }
+                // The logged events of the traces and of their observations go too, so that a
+                // later event cannot resurrect them from the log.
+                let mut filter = Where::default();
+                filter.push("project_id = {}", vec![Param::Text(project.to_owned())]);
+                filter.push_in("entity_id", ids);
+                let sql = format!("DELETE FROM ingestion_events WHERE {}", filter.sql());
+                bind_all!(sqlx::query(&sql), &filter.params).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(deleted)
+            }
+
+            pub(super) async fn list_sessions(
+                pool: &sqlx::Pool<$db>,
+                project: &str,
+                query: &SessionQuery,
+            ) -> StoreResult<(Vec<SessionRow>, u64)> {
+                let mut filter = Where::default();
+                filter.push("project_id = {}", vec![Param::Text(project.to_owned())]);
+                if let Some(id) = &query.id {
+                    filter.push("id = {}", vec![Param::Text(id.clone())]);
+                }
+                if let Some(from) = query.from_timestamp {
+                    filter.push("created_at >= {}", vec![Param::Int(from)]);
+                }
+                if let Some(to) = query.to_timestamp {
+                    filter.push("created_at < {}", vec![Param::Int(to)]);
+                }
+                if !query.environments.is_empty() {
+                    filter.push_in("environment", &query.environments);
+                }
+                let sql = format!(
+                    "SELECT id, environment, created_at FROM sessions WHERE {} \
+                     ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}",
+                    filter.sql(),
+                    query.limit,
+                    query.offset
+                );
+                let rows: Vec<(String, String, i64)> =
+                    bind_all!(sqlx::query_as(&sql), &filter.params).fetch_all(pool).await?;
+                let count_sql = format!("SELECT COUNT(*) FROM sessions WHERE {}", filter.sql());
+                let (total,): (i64,) =
+                    bind_all!(sqlx::query_as(&count_sql), &filter.params).fetch_one(pool).await?;
+                Ok((
+                    rows.into_iter()
+                        .map(|(id, environment, created_at)| SessionRow { id, environment, created_at })
+                        .collect(),
+                    u64::try_from(total).unwrap_or(0),
+                ))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::TraceReadStore for $store {
+            async fn list_traces(
+                &self,
+                project: &sightline_domain::ProjectId,
+                query: &$crate::TraceQuery,
+            ) -> $crate::StoreResult<(Vec<$crate::StoredTrace>, u64)> {
+                reads_impl::list_traces(&self.pool, project.as_str(), query).await
+            }
+
+            async fn observation_summaries(
+                &self,
+                project: &sightline_domain::ProjectId,
+                trace_ids: &[String],
+            ) -> $crate::StoreResult<Vec<$crate::ObservationSummary>> {
+                reads_impl::observation_summaries(&self.pool, project.as_str(), trace_ids).await
+            }
+
+            async fn trace_score_ids(
+                &self,
+                project: &sightline_domain::ProjectId,
+                trace_ids: &[String],
+            ) -> $crate::StoreResult<Vec<(String, String)>> {
+                reads_impl::score_ids(&self.pool, project.as_str(), trace_ids).await
+            }
+
+            async fn delete_traces(
+                &self,
+                project: &sightline_domain::ProjectId,
+                ids: &[String],
+            ) -> $crate::StoreResult<u64> {
+                reads_impl::delete_traces(&self.pool, project.as_str(), ids).await
+            }
+
+            async fn list_sessions(
+                &self,
+                project: &sightline_domain::ProjectId,
+                query: &$crate::SessionQuery,
+            ) -> $crate::StoreResult<(Vec<$crate::SessionRow>, u64)> {
+                reads_impl::list_sessions(&self.pool, project.as_str(), query).await
+            }
+        }
+    };
+}
+
+pub(crate) use impl_trace_reads;
