@@ -13,8 +13,8 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::handlers::{
-    fallback, health, ingestion, legacy_ingestion, models, observations, otel, projects, scores,
-    sessions, traces,
+    fallback, health, ingestion, legacy_ingestion, models, observations, otel, projects,
+    score_configs, scores, sessions, traces,
 };
 use crate::state::AppState;
 
@@ -50,7 +50,26 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .route("/otel/v1/metrics", post(otel::post_otel_metrics))
-        .route("/scores", post(scores::post_scores).layer(ingest_limit))
+        .route(
+            "/scores",
+            post(scores::post_scores)
+                .layer(ingest_limit)
+                .get(scores::get_scores),
+        )
+        .route(
+            "/scores/{score_id}",
+            get(scores::get_score).delete(scores::delete_score),
+        )
+        .route("/v2/scores", get(scores::get_scores_v2))
+        .route(
+            "/score-configs",
+            get(score_configs::get_score_configs).post(score_configs::post_score_config),
+        )
+        .route(
+            "/score-configs/{config_id}",
+            get(score_configs::get_score_config).patch(score_configs::patch_score_config),
+        )
+        .route("/v2/scores/{score_id}", get(scores::get_score))
         .route(
             "/traces",
             get(traces::get_traces)
@@ -63,10 +82,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/sessions", get(sessions::get_sessions))
         .route("/sessions/{session_id}", get(sessions::get_session))
+        .route("/observations", get(observations::get_observations))
         .route(
             "/observations/{observation_id}",
             get(observations::get_observation),
         )
+        .route("/v2/observations", get(observations::get_observations_v2))
         .route("/models", get(models::get_models).post(models::post_model))
         .route(
             "/models/{id}",

@@ -6,7 +6,7 @@ use sightline_domain::cost::CompiledModel;
 use sightline_domain::ingest::UsageMap;
 use sightline_domain::ingest::merge::metadata_for_read;
 use sightline_domain::time::to_iso;
-use sightline_store::{ScoreRow, StoredObservation, StoredTrace};
+use sightline_store::{ScoreConfig, ScoreRow, ScoreTrace, StoredObservation, StoredTrace};
 
 use crate::services::ingest::rules::Rules;
 
@@ -177,5 +177,214 @@ pub fn score(stored: &ScoreRow) -> Value {
         "timestamp": to_iso(score.timestamp),
         "createdAt": to_iso(stored.created_at),
         "updatedAt": to_iso(stored.updated_at),
+    })
+}
+
+/// The field groups of `GET /v2/observations` (`core` is always included).
+#[derive(Debug, Clone, Default)]
+pub struct ObservationFields {
+    basic: bool,
+    time: bool,
+    io: bool,
+    metadata: bool,
+    model: bool,
+    usage: bool,
+    prompt: bool,
+    metrics: bool,
+    trace_context: bool,
+    /// Metadata keys whose values are not truncated.
+    expand_metadata: Vec<String>,
+}
+
+/// Metadata values longer than this are cut unless their key is expanded.
+const METADATA_VALUE_CHARS: usize = 200;
+
+impl ObservationFields {
+    /// `fields=core,basic,…` (default `core,basic`); an unknown group is an error.
+    /// `expand_metadata` values may be comma-separated.
+    pub fn parse(raw: Option<&str>, expand_metadata: Vec<String>) -> Result<Self, String> {
+        let mut fields = ObservationFields {
+            expand_metadata: expand_metadata
+                .iter()
+                .flat_map(|keys| keys.split(','))
+                .map(|key| key.trim().to_owned())
+                .filter(|key| !key.is_empty())
+                .collect(),
+            ..Default::default()
+        };
+        for group in raw.unwrap_or("core,basic").split(',').map(str::trim) {
+            match group {
+                "" | "core" => {}
+                "basic" => fields.basic = true,
+                "time" => fields.time = true,
+                "io" => fields.io = true,
+                "metadata" => fields.metadata = true,
+                "model" => fields.model = true,
+                "usage" => fields.usage = true,
+                "prompt" => fields.prompt = true,
+                "metrics" => fields.metrics = true,
+                "trace_context" => fields.trace_context = true,
+                other => return Err(format!("fields: unknown field group '{other}'")),
+            }
+        }
+        Ok(fields)
+    }
+
+    /// Whether any requested field comes from the observation's trace.
+    pub fn needs_trace(&self) -> bool {
+        self.basic || self.trace_context
+    }
+}
+
+/// Input or output as the v2 list sends it: the raw text (a string as it is, other JSON
+/// serialized).
+fn raw_io(value: &Option<Value>) -> Value {
+    match value {
+        None | Some(Value::Null) => Value::Null,
+        Some(Value::String(text)) => json!(text),
+        Some(other) => json!(other.to_string()),
+    }
+}
+
+/// A price as a decimal string.
+fn price_text(price: &Value) -> Value {
+    price
+        .as_f64()
+        .map_or(Value::Null, |price| json!(price.to_string()))
+}
+
+/// An observation of `GET /v2/observations` with the requested field groups; `trace` supplies
+/// `userId`, `sessionId` and the `trace_context` group.
+pub fn observation_v2(
+    stored: &StoredObservation,
+    trace: Option<&StoredTrace>,
+    fields: &ObservationFields,
+    rules: &Rules,
+) -> Value {
+    let row = &stored.row;
+    let v1 = observation(stored, rules);
+    let mut body = json!({
+        "id": row.id,
+        "traceId": row.trace_id,
+        "startTime": to_iso(row.start_time),
+        "endTime": row.end_time.map(to_iso),
+        "projectId": stored.project_id,
+        "parentObservationId": row.parent_observation_id,
+        "type": row.r#type,
+        "modelId": Value::Null,
+        "inputPrice": Value::Null,
+        "outputPrice": Value::Null,
+        "totalPrice": Value::Null,
+    });
+    let trace_row = trace.map(|trace| &trace.row);
+    if fields.basic {
+        body["name"] = json!(row.name);
+        body["level"] = json!(row.level);
+        body["statusMessage"] = json!(row.status_message);
+        body["version"] = json!(row.version);
+        body["environment"] = json!(row.environment);
+        body["bookmarked"] = json!(false);
+        body["public"] = json!(false);
+        body["userId"] = json!(trace_row.and_then(|t| t.user_id.clone()));
+        body["sessionId"] = json!(trace_row.and_then(|t| t.session_id.clone()));
+        body["isRootObservation"] = json!(row.parent_observation_id.is_none());
+    }
+    if fields.time {
+        body["completionStartTime"] = json!(row.completion_start_time.map(to_iso));
+        body["createdAt"] = json!(to_iso(stored.created_at));
+        body["updatedAt"] = json!(to_iso(stored.updated_at));
+    }
+    if fields.io {
+        body["input"] = raw_io(&row.input);
+        body["output"] = raw_io(&row.output);
+    }
+    if fields.metadata {
+        let metadata: Map<String, Value> = metadata_for_read(&row.metadata)
+            .into_iter()
+            .map(|(key, value)| {
+                let text = match value {
+                    Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                let text = if fields.expand_metadata.contains(&key) {
+                    text
+                } else {
+                    text.chars().take(METADATA_VALUE_CHARS).collect()
+                };
+                (key, json!(text))
+            })
+            .collect();
+        body["metadata"] = Value::Object(metadata);
+    }
+    if fields.model {
+        body["modelId"] = v1["modelId"].clone();
+        body["inputPrice"] = price_text(&v1["inputPrice"]);
+        body["outputPrice"] = price_text(&v1["outputPrice"]);
+        body["totalPrice"] = price_text(&v1["totalPrice"]);
+        body["providedModelName"] = json!(row.model);
+        // The Python SDK 5.x reads the same value as `model`.
+        body["model"] = json!(row.model);
+        body["internalModelId"] = json!(row.internal_model_id);
+        body["modelParameters"] = v1["modelParameters"].clone();
+    }
+    if fields.usage {
+        body["usageDetails"] = details(&row.usage_details);
+        body["costDetails"] = details(&row.cost_details);
+        body["totalCost"] = v1["calculatedTotalCost"].clone();
+        body["usagePricingTierName"] = json!(row.usage_pricing_tier_name);
+    }
+    if fields.prompt {
+        body["promptId"] = Value::Null;
+        body["promptName"] = json!(row.prompt_name);
+        body["promptVersion"] = json!(row.prompt_version);
+    }
+    if fields.metrics {
+        body["latency"] = v1["latency"].clone();
+        body["timeToFirstToken"] = v1["timeToFirstToken"].clone();
+    }
+    if fields.trace_context {
+        body["traceName"] = json!(trace_row.and_then(|t| t.name.clone()));
+        body["tags"] = json!(trace_row.map(|t| t.tags.clone()).unwrap_or_default());
+        body["release"] = json!(trace_row.and_then(|t| t.release.clone()));
+    }
+    body
+}
+
+/// The `trace` of a listed score: `{userId, tags, environment}` (v1) plus `sessionId` (v2);
+/// `null` when the score has no trace or it does not exist.
+pub fn score_trace(trace: Option<&ScoreTrace>, with_session: bool) -> Value {
+    let Some(trace) = trace else {
+        return Value::Null;
+    };
+    let mut body = json!({
+        "userId": trace.user_id,
+        "tags": trace.tags,
+        "environment": trace.environment,
+    });
+    if with_session {
+        body["sessionId"] = json!(trace.session_id);
+    }
+    body
+}
+
+/// A score config (wire-spec §5.7).
+pub fn score_config(config: &ScoreConfig) -> Value {
+    json!({
+        "id": config.id,
+        "name": config.name,
+        "createdAt": to_iso(config.created_at),
+        "updatedAt": to_iso(config.updated_at),
+        "projectId": config.project_id,
+        "dataType": config.data_type.as_str(),
+        "isArchived": config.is_archived,
+        "minValue": config.min_value,
+        "maxValue": config.max_value,
+        "categories": config.categories.as_ref().map(|categories| {
+            categories
+                .iter()
+                .map(|category| json!({"label": category.label, "value": number(category.value)}))
+                .collect::<Vec<_>>()
+        }),
+        "description": config.description,
     })
 }

@@ -6,9 +6,13 @@
 
 mod error;
 mod model;
+mod observations_model;
+mod observations_sql;
 mod postgres;
 mod reads_model;
 mod reads_sql;
+mod scores_model;
+mod scores_sql;
 mod shared;
 mod sqlite;
 #[cfg(feature = "testing")]
@@ -28,8 +32,12 @@ pub use model::{
     ApiKey, ApiKeyCredentials, InitialSetup, NewApiKey, NewProject, NewUser, OrgMember,
     Organization, Project, ProjectWithOrg, User,
 };
+pub use observations_model::{ObservationCursor, ObservationQuery};
 pub use postgres::PgStore;
 pub use reads_model::{ObservationSummary, SessionQuery, SessionRow, TraceOrderColumn, TraceQuery};
+pub use scores_model::{
+    ConfigCategory, ScoreConfig, ScoreQuery, ScoreTrace, ScoreWithTrace, ValueOperator,
+};
 pub use sqlite::{SqliteStore, Synchronous};
 pub use tracing_model::{
     Entity, IngestionRules, IngestionWrite, LoggedEvent, ScoreRow, StoredObservation, StoredTrace,
@@ -144,9 +152,81 @@ pub trait TraceReadStore: Send + Sync {
     ) -> StoreResult<(Vec<SessionRow>, u64)>;
 }
 
+/// Observation lists for the read API.
+#[async_trait]
+pub trait ObservationReadStore: Send + Sync {
+    /// A page of observations, newest start first, and the number of all that match.
+    async fn list_observations(
+        &self,
+        project: &ProjectId,
+        query: &ObservationQuery,
+        limit: u64,
+        offset: u64,
+    ) -> StoreResult<(Vec<StoredObservation>, u64)>;
+    /// Up to `limit` observations after the cursor position (from the start without one), in
+    /// `start_time DESC, trace_id DESC, id DESC` order.
+    async fn observations_after(
+        &self,
+        project: &ProjectId,
+        query: &ObservationQuery,
+        after: Option<&ObservationCursor>,
+        limit: u64,
+    ) -> StoreResult<Vec<StoredObservation>>;
+    /// The traces with these ids (those that exist).
+    async fn traces_by_id(
+        &self,
+        project: &ProjectId,
+        ids: &[String],
+    ) -> StoreResult<Vec<StoredTrace>>;
+}
+
+/// Lists and deletes of scores for the read API.
+#[async_trait]
+pub trait ScoreReadStore: Send + Sync {
+    /// A page of scores, newest first, with their traces, and the number of all that match.
+    async fn list_scores(
+        &self,
+        project: &ProjectId,
+        query: &ScoreQuery,
+    ) -> StoreResult<(Vec<ScoreWithTrace>, u64)>;
+    /// Deletes one score; returns whether it existed.
+    async fn delete_score(&self, project: &ProjectId, id: &str) -> StoreResult<bool>;
+}
+
+/// Score configs (wire-spec §5.7), project-scoped.
+#[async_trait]
+pub trait ScoreConfigStore: Send + Sync {
+    async fn insert_score_config(&self, config: &ScoreConfig) -> StoreResult<()>;
+    /// Stores every field but the id, project, data type and creation time; returns whether the
+    /// config exists.
+    async fn update_score_config(&self, config: &ScoreConfig) -> StoreResult<bool>;
+    /// A page of configs, newest first, and the number of all.
+    async fn list_score_configs(
+        &self,
+        project: &ProjectId,
+        limit: u64,
+        offset: u64,
+    ) -> StoreResult<(Vec<ScoreConfig>, u64)>;
+    /// The configs with these ids (those that exist).
+    async fn score_configs_by_id(
+        &self,
+        project: &ProjectId,
+        ids: &[String],
+    ) -> StoreResult<Vec<ScoreConfig>>;
+}
+
 /// Everything Sightline persists. Implementations are cheap to share (`Arc<dyn Store>`).
 #[async_trait]
-pub trait Store: TracingStore + TraceReadStore + Send + Sync + 'static {
+pub trait Store:
+    TracingStore
+    + TraceReadStore
+    + ObservationReadStore
+    + ScoreReadStore
+    + ScoreConfigStore
+    + Send
+    + Sync
+    + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations. Safe to call from several processes at once.

@@ -7,7 +7,9 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::error::{StoreError, StoreResult};
+use crate::observations_sql::impl_observation_reads;
 use crate::reads_sql::impl_trace_reads;
+use crate::scores_sql::impl_score_reads;
 use crate::shared::impl_store;
 use crate::tracing_sql::impl_tracing_store;
 use crate::{Backend, StoreOptions};
@@ -65,3 +67,7 @@ impl_trace_reads!(
     db: sqlx::Postgres,
     anonymous_params: false
 );
+
+impl_observation_reads!(PgStore, db: sqlx::Postgres);
+
+impl_score_reads!(PgStore, db: sqlx::Postgres, anonymous_params: false);

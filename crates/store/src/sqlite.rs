@@ -7,7 +7,9 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::error::{StoreError, StoreResult};
+use crate::observations_sql::impl_observation_reads;
 use crate::reads_sql::impl_trace_reads;
+use crate::scores_sql::impl_score_reads;
 use crate::shared::impl_store;
 use crate::tracing_sql::impl_tracing_store;
 use crate::{Backend, StoreOptions};
@@ -131,3 +133,7 @@ impl_trace_reads!(
     db: sqlx::Sqlite,
     anonymous_params: true
 );
+
+impl_observation_reads!(SqliteStore, db: sqlx::Sqlite);
+
+impl_score_reads!(SqliteStore, db: sqlx::Sqlite, anonymous_params: true);

@@ -24,7 +24,7 @@ pub async fn post_ingestion(
 ) -> ApiResult<Response> {
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::InvalidEnvelope(format!("Invalid JSON: {e}")))?;
-    let outcome = ingest_batch(state.writer(), &caller, &value, body.len())
+    let outcome = ingest_batch(&state, &caller, &value, body.len())
         .await
         .map_err(|e| batch_error(e, StatusCode::TOO_MANY_REQUESTS))?;
     Ok((StatusCode::MULTI_STATUS, Json(multi_status(&outcome))).into_response())

@@ -59,7 +59,7 @@ async fn ingest_one(
         "body": Value::Object(body),
     }]});
     let size = envelope.to_string().len();
-    let outcome = ingest_batch(state.writer(), caller, &envelope, size)
+    let outcome = ingest_batch(state, caller, &envelope, size)
         .await
         .map_err(|e| batch_error(e, axum::http::StatusCode::TOO_MANY_REQUESTS))?;
     if let Some(error) = outcome.errors.into_iter().next() {

@@ -9,6 +9,7 @@ pub mod models;
 pub mod observations;
 pub mod otel;
 pub mod projects;
+pub mod score_configs;
 pub mod scores;
 pub mod sessions;
 pub mod traces;

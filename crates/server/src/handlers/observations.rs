@@ -1,13 +1,110 @@
-//! `GET /api/public/observations/{observationId}`.
+//! `GET /api/public/observations` (page list), `GET /api/public/observations/{observationId}`
+//! and `GET /api/public/v2/observations` (cursor list with field groups).
+
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde_json::Value;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sightline_domain::ingest::serde_util::datetime;
+use sightline_domain::time::to_iso;
+use sightline_store::{ObservationCursor, ObservationQuery, StoredTrace};
 
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::QueryPairs;
+use crate::pagination::PageQuery;
 use crate::state::AppState;
-use crate::views;
+use crate::views::{self, ObservationFields};
+
+const V2_DEFAULT_LIMIT: u64 = 50;
+const V2_MAX_LIMIT: u64 = 1000;
+
+fn invalid(message: String) -> ApiError {
+    ApiError::InvalidRequest(message)
+}
+
+fn parse_time(query: &QueryPairs, name: &str) -> ApiResult<Option<i64>> {
+    query
+        .get(name)
+        .map(|raw| datetime::parse(raw).map_err(|e| invalid(format!("{name}: {e}"))))
+        .transpose()
+}
+
+fn parse_enum<T: std::str::FromStr<Err = String>>(
+    query: &QueryPairs,
+    name: &str,
+) -> ApiResult<Option<T>> {
+    query
+        .get(name)
+        .map(|raw| {
+            raw.parse::<T>()
+                .map_err(|e| invalid(format!("{name}: {e}")))
+        })
+        .transpose()
+}
+
+/// The named filters both lists share; `v2` adds `sessionId` and `isRootObservation`.
+fn observation_query(query: &QueryPairs, v2: bool) -> ApiResult<ObservationQuery> {
+    if let Some(filter) = query.get("filter") {
+        let conditions: Vec<Value> = serde_json::from_str(filter)
+            .map_err(|e| invalid(format!("filter: invalid JSON array: {e}")))?;
+        if !conditions.is_empty() {
+            return Err(invalid(
+                "filter: advanced filter conditions are not supported yet; use the named query parameters".into(),
+            ));
+        }
+    }
+    let text = |name: &str| query.get(name).map(str::to_owned);
+    let is_root = match query.get("isRootObservation").filter(|_| v2) {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => {
+            return Err(invalid(format!(
+                "isRootObservation: expected true or false, got '{other}'"
+            )));
+        }
+    };
+    Ok(ObservationQuery {
+        r#type: parse_enum(query, "type")?,
+        name: text("name"),
+        user_id: text("userId"),
+        session_id: if v2 { text("sessionId") } else { None },
+        level: parse_enum(query, "level")?,
+        trace_id: text("traceId"),
+        version: text("version"),
+        parent_observation_id: text("parentObservationId"),
+        is_root,
+        environments: query.all("environment"),
+        from_start_time: parse_time(query, "fromStartTime")?,
+        to_start_time: parse_time(query, "toStartTime")?,
+    })
+}
+
+pub async fn get_observations(
+    State(state): State<AppState>,
+    ProjectAuth(caller): ProjectAuth,
+    query: QueryPairs,
+) -> ApiResult<Json<Value>> {
+    let page = PageQuery {
+        page: query.get("page").map(str::to_owned),
+        limit: query.get("limit").map(str::to_owned),
+    }
+    .page()?;
+    let filters = observation_query(&query, false)?;
+    let (observations, total) = state
+        .store()
+        .list_observations(&caller.project_id, &filters, page.limit, page.offset())
+        .await?;
+    let data: Vec<Value> = observations
+        .iter()
+        .map(|o| views::observation(o, state.rules()))
+        .collect();
+    Ok(Json(json!({"data": data, "meta": page.meta(total)})))
+}
 
 pub async fn get_observation(
     State(state): State<AppState>,
@@ -24,4 +121,106 @@ pub async fn get_observation(
             ))
         })?;
     Ok(Json(views::observation(&observation, state.rules())))
+}
+
+/// The v2 cursor as sent: base64 of this JSON object.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CursorBody {
+    last_start_time_to: String,
+    last_trace_id: String,
+    last_id: String,
+}
+
+fn decode_cursor(raw: &str) -> ApiResult<ObservationCursor> {
+    let bad = || invalid("cursor: invalid cursor".into());
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(raw.trim())
+        .map_err(|_| bad())?;
+    let body: CursorBody = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    Ok(ObservationCursor {
+        start_time: datetime::parse(&body.last_start_time_to).map_err(|_| bad())?,
+        trace_id: body.last_trace_id,
+        id: body.last_id,
+    })
+}
+
+fn encode_cursor(cursor: &ObservationCursor) -> String {
+    let body = CursorBody {
+        last_start_time_to: to_iso(cursor.start_time),
+        last_trace_id: cursor.trace_id.clone(),
+        last_id: cursor.id.clone(),
+    };
+    let json = serde_json::to_vec(&body).expect("a cursor serializes");
+    base64::engine::general_purpose::STANDARD.encode(json)
+}
+
+fn v2_limit(query: &QueryPairs) -> ApiResult<u64> {
+    match query.get("limit").map(str::trim) {
+        None => Ok(V2_DEFAULT_LIMIT),
+        Some(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|limit| (1..=V2_MAX_LIMIT).contains(limit))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "limit: expected an integer from 1 to {V2_MAX_LIMIT}, got '{raw}'"
+                ))
+            }),
+    }
+}
+
+pub async fn get_observations_v2(
+    State(state): State<AppState>,
+    ProjectAuth(caller): ProjectAuth,
+    query: QueryPairs,
+) -> ApiResult<Json<Value>> {
+    let limit = v2_limit(&query)?;
+    if query.get("parseIoAsJson") == Some("true") {
+        return Err(invalid(
+            "parseIoAsJson: parsing input and output as JSON is not supported; read them as strings".into(),
+        ));
+    }
+    let fields = ObservationFields::parse(query.get("fields"), query.all("expandMetadata"))
+        .map_err(invalid)?;
+    let filters = observation_query(&query, true)?;
+    let after = query.get("cursor").map(decode_cursor).transpose()?;
+    let store = state.store();
+    let mut observations = store
+        .observations_after(&caller.project_id, &filters, after.as_ref(), limit + 1)
+        .await?;
+    let more = observations.len() as u64 > limit;
+    observations.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let traces: HashMap<String, StoredTrace> = if fields.needs_trace() {
+        let mut ids: Vec<String> = observations
+            .iter()
+            .map(|o| o.row.trace_id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        store
+            .traces_by_id(&caller.project_id, &ids)
+            .await?
+            .into_iter()
+            .map(|trace| (trace.row.id.clone(), trace))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let data: Vec<Value> = observations
+        .iter()
+        .map(|o| {
+            let trace = traces.get(&o.row.trace_id);
+            views::observation_v2(o, trace, &fields, state.rules())
+        })
+        .collect();
+    let mut meta = json!({});
+    if let Some(last) = observations.last().filter(|_| more) {
+        meta["cursor"] = json!(encode_cursor(&ObservationCursor {
+            start_time: last.row.start_time,
+            trace_id: last.row.trace_id.clone(),
+            id: last.row.id.clone(),
+        }));
+    }
+    Ok(Json(json!({"data": data, "meta": meta})))
 }

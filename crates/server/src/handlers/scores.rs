@@ -1,23 +1,28 @@
-//! `POST /api/public/scores`: one score (→ `{"id"}`) or, as the Python SDK 5.x sends them, an
-//! array of scores (→ 202 when all were accepted, 207 with the rejections otherwise).
-//! Basic auth or a Bearer public key.
+//! Scores: `POST /api/public/scores`, one score (→ `{"id"}`) or, as the Python SDK 5.x sends
+//! them, an array of scores (→ 202 when all were accepted, 207 with the rejections otherwise),
+//! with Basic auth or a Bearer public key, each checked against its config when it names one;
+//! and the reads `GET /scores` (v1, trace scores),
+//! `GET /v2/scores`, `GET /scores/{id}`, `GET /v2/scores/{id}` and `DELETE /scores/{id}`.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sightline_domain::ingest::score::{ScoreBody, validate_score};
+use sightline_domain::ingest::serde_util::datetime;
 use sightline_domain::ingest::{ScorePatch, ScoreSource};
 use sightline_domain::time::now_ms;
-use sightline_store::IngestionWrite;
+use sightline_store::{IngestionWrite, ScoreQuery, ValueOperator};
 
-use crate::auth::ScoresAuth;
+use crate::auth::{ProjectAuth, ScoresAuth};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Body;
+use crate::extract::{Body, QueryPairs};
 use crate::handlers::ingestion::batch_error;
+use crate::pagination::{Page, PageQuery};
 use crate::services::ingest::IngestError;
 use crate::state::AppState;
+use crate::views;
 
 fn parse_score(value: Value) -> Result<ScorePatch, String> {
     let body: ScoreBody = serde_json::from_value(value).map_err(|e| e.to_string())?;
@@ -25,6 +30,26 @@ fn parse_score(value: Value) -> Result<ScorePatch, String> {
         return Err("source: EVAL is reserved for evaluators; use API or ANNOTATION".into());
     }
     validate_score(body, now_ms())
+}
+
+/// Checks each score that names a config against it, loading the configs once.
+async fn apply_configs(
+    state: &AppState,
+    project: &sightline_domain::ProjectId,
+    scores: Vec<ScorePatch>,
+) -> ApiResult<Vec<ApiResult<ScorePatch>>> {
+    Ok(
+        crate::services::score_configs::apply_configs(state.store(), project, scores)
+            .await?
+            .into_iter()
+            .map(|checked| {
+                checked.map_err(|rejection| match rejection.status {
+                    404 => ApiError::NotFound(rejection.message),
+                    _ => ApiError::InvalidRequest(rejection.message),
+                })
+            })
+            .collect(),
+    )
 }
 
 pub async fn post_scores(
@@ -38,10 +63,17 @@ pub async fn post_scores(
     let (single, errors) = match value {
         Value::Array(items) => {
             let mut errors = Vec::new();
+            let mut parsed = Vec::new();
             for item in items {
                 match parse_score(item) {
-                    Ok(score) => write.scores.push(score),
+                    Ok(score) => parsed.push(score),
                     Err(message) => errors.push(message),
+                }
+            }
+            for checked in apply_configs(&state, &caller.project_id, parsed).await? {
+                match checked {
+                    Ok(score) => write.scores.push(score),
+                    Err(error) => errors.push(error.to_string()),
                 }
             }
             (None, errors)
@@ -49,7 +81,9 @@ pub async fn post_scores(
         object @ Value::Object(_) => {
             let score = parse_score(object).map_err(ApiError::InvalidRequest)?;
             let id = score.id.clone();
-            write.scores.push(score);
+            for checked in apply_configs(&state, &caller.project_id, vec![score]).await? {
+                write.scores.push(checked?);
+            }
             (Some(id), Vec::new())
         }
         _ => {
@@ -79,4 +113,180 @@ pub async fn post_scores(
         )
             .into_response(),
     })
+}
+
+/// Which list endpoint is asking: v1 lists trace scores only and fewer trace fields.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V1,
+    V2,
+}
+
+fn parse_time(query: &QueryPairs, name: &str) -> ApiResult<Option<i64>> {
+    query
+        .get(name)
+        .map(|raw| {
+            datetime::parse(raw).map_err(|e| ApiError::InvalidRequest(format!("{name}: {e}")))
+        })
+        .transpose()
+}
+
+/// `name` as an enum value out of `allowed`.
+fn one_of(query: &QueryPairs, name: &str, allowed: &[&str]) -> ApiResult<Option<String>> {
+    match query.get(name) {
+        None => Ok(None),
+        Some(raw) if allowed.contains(&raw) => Ok(Some(raw.to_owned())),
+        Some(raw) => Err(ApiError::InvalidRequest(format!(
+            "{name}: expected one of {}, got '{raw}'",
+            allowed.join(", ")
+        ))),
+    }
+}
+
+/// A comma-separated list (`scoreIds=a,b`); empty items are dropped.
+fn comma_list(query: &QueryPairs, name: &str) -> Vec<String> {
+    query
+        .all(name)
+        .iter()
+        .flat_map(|raw| raw.split(','))
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn score_query(query: &QueryPairs, version: Version) -> ApiResult<(ScoreQuery, Page)> {
+    let page = PageQuery {
+        page: query.get("page").map(str::to_owned),
+        limit: query.get("limit").map(str::to_owned),
+    }
+    .page()?;
+    if let Some(filter) = query.get("filter") {
+        let conditions: Vec<Value> = serde_json::from_str(filter)
+            .map_err(|e| ApiError::InvalidRequest(format!("filter: invalid JSON array: {e}")))?;
+        if !conditions.is_empty() {
+            return Err(ApiError::InvalidRequest(
+                "filter: advanced filter conditions are not supported yet; use the named query parameters".into(),
+            ));
+        }
+    }
+    let value = match (query.get("operator"), query.get("value")) {
+        (Some(operator), Some(value)) => {
+            let operator = ValueOperator::parse(operator).ok_or_else(|| {
+                ApiError::InvalidRequest(format!(
+                    "operator: expected one of <, >, <=, >=, !=, =, got '{operator}'"
+                ))
+            })?;
+            let value: f64 = value
+                .parse()
+                .ok()
+                .filter(|value: &f64| value.is_finite())
+                .ok_or_else(|| {
+                    ApiError::InvalidRequest(format!("value: expected a number, got '{value}'"))
+                })?;
+            Some((operator, value))
+        }
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::InvalidRequest(
+                "value and operator must be given together".into(),
+            ));
+        }
+    };
+    let v2_list = |name: &str| match version {
+        Version::V1 => Vec::new(),
+        Version::V2 => comma_list(query, name),
+    };
+    let score_query = ScoreQuery {
+        trace_scores_only: version == Version::V1,
+        user_id: query.get("userId").map(str::to_owned),
+        name: query.get("name").map(str::to_owned),
+        data_type: one_of(
+            query,
+            "dataType",
+            &["NUMERIC", "CATEGORICAL", "BOOLEAN", "CORRECTION", "TEXT"],
+        )?,
+        config_id: query.get("configId").map(str::to_owned),
+        queue_id: query.get("queueId").map(str::to_owned),
+        source: one_of(query, "source", &["API", "EVAL", "ANNOTATION"])?,
+        trace_tags: query.all("traceTags"),
+        environments: query.all("environment"),
+        from_timestamp: parse_time(query, "fromTimestamp")?,
+        to_timestamp: parse_time(query, "toTimestamp")?,
+        value,
+        ids: comma_list(query, "scoreIds"),
+        trace_ids: v2_list("traceId"),
+        session_ids: v2_list("sessionId"),
+        dataset_run_ids: v2_list("datasetRunId"),
+        observation_ids: v2_list("observationId"),
+        limit: page.limit,
+        offset: page.offset(),
+    };
+    Ok((score_query, page))
+}
+
+async fn list_scores(
+    state: &AppState,
+    project: &sightline_domain::ProjectId,
+    query: &QueryPairs,
+    version: Version,
+) -> ApiResult<Json<Value>> {
+    let (score_query, page) = score_query(query, version)?;
+    let (scores, total) = state.store().list_scores(project, &score_query).await?;
+    let data: Vec<Value> = scores
+        .iter()
+        .map(|listed| {
+            let mut body = views::score(&listed.score);
+            body["trace"] = views::score_trace(listed.trace.as_ref(), version == Version::V2);
+            body
+        })
+        .collect();
+    Ok(Json(json!({"data": data, "meta": page.meta(total)})))
+}
+
+pub async fn get_scores(
+    State(state): State<AppState>,
+    ProjectAuth(caller): ProjectAuth,
+    query: QueryPairs,
+) -> ApiResult<Json<Value>> {
+    list_scores(&state, &caller.project_id, &query, Version::V1).await
+}
+
+pub async fn get_scores_v2(
+    State(state): State<AppState>,
+    ProjectAuth(caller): ProjectAuth,
+    query: QueryPairs,
+) -> ApiResult<Json<Value>> {
+    list_scores(&state, &caller.project_id, &query, Version::V2).await
+}
+
+/// `GET /scores/{scoreId}` and `GET /v2/scores/{scoreId}` answer alike.
+pub async fn get_score(
+    State(state): State<AppState>,
+    ProjectAuth(caller): ProjectAuth,
+    Path(score_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let score = state
+        .store()
+        .score(&caller.project_id, &score_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Score not found".into()))?;
+    Ok(Json(views::score(&score)))
+}
+
+/// Deletes at once; answers 202 as Langfuse, which queues the deletion, does.
+pub async fn delete_score(
+    State(state): State<AppState>,
+    ProjectAuth(caller): ProjectAuth,
+    Path(score_id): Path<String>,
+) -> ApiResult<Response> {
+    state
+        .store()
+        .delete_score(&caller.project_id, &score_id)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"message": "Score deletion queued successfully"})),
+    )
+        .into_response())
 }

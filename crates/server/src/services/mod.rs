@@ -3,3 +3,4 @@
 pub mod identity;
 pub mod ingest;
 pub mod models;
+pub mod score_configs;

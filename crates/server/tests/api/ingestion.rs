@@ -647,7 +647,75 @@ async fn another_projects_traces_are_invisible(db: TestDb) {
     );
 }
 
+async fn score_events_are_checked_against_their_config(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let tenant = app.tenant("Acme", "web").await;
+    let auth = tenant.basic();
+    let config = app
+        .post_json(
+            "/api/public/score-configs",
+            &auth,
+            &json!({"name": "accuracy", "dataType": "NUMERIC", "minValue": 0, "maxValue": 1}),
+        )
+        .await;
+    assert_eq!(config.status, StatusCode::OK, "{}", config.body);
+    let config_id = config.body["id"].as_str().unwrap().to_owned();
+    let score = |id: &str, name: &str, value: f64, config: &str| {
+        event(
+            id,
+            "score-create",
+            "2024-01-01T00:00:00Z",
+            json!({"id": id, "name": name, "value": value, "traceId": "t", "configId": config}),
+        )
+    };
+    let response = ingest(
+        &app,
+        &auth,
+        vec![
+            score("ok", "accuracy", 0.5, &config_id),
+            score("too-high", "accuracy", 2.0, &config_id),
+            score("wrong-name", "other", 0.5, &config_id),
+            score("no-config", "accuracy", 0.5, "missing-config"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        response.body["successes"],
+        json!([{"id": "ok", "status": 201}])
+    );
+    let errors: Vec<(String, u64)> = response.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap().to_owned(),
+                e["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            ("too-high".into(), 400),
+            ("wrong-name".into(), 400),
+            ("no-config".into(), 404)
+        ]
+    );
+    assert_eq!(
+        app.get("/api/public/scores/ok", Some(&auth)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/public/scores/too-high", Some(&auth))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 backend_tests!(
+    score_events_are_checked_against_their_config,
     a_mixed_batch_stores_the_valid_events_and_lists_the_invalid,
     bad_bodies_get_400s_in_langfuse_shapes,
     a_public_key_may_only_write_scores,

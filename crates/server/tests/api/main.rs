@@ -5,5 +5,7 @@ mod support;
 mod grpc;
 mod identity;
 mod ingestion;
+mod observations;
 mod otlp;
 mod reads;
+mod scores;

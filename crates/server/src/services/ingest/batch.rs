@@ -6,8 +6,9 @@ use sightline_domain::ingest::batch::{EventError, EventKind, parse_batch};
 use sightline_store::{Entity, IngestionWrite, LoggedEvent};
 
 use super::IngestError;
-use super::writer::IngestWriter;
 use crate::auth::{AccessLevel, ApiCaller};
+use crate::services::score_configs::apply_configs;
+use crate::state::AppState;
 
 /// What the 207 reply lists.
 #[derive(Debug, Default)]
@@ -19,7 +20,7 @@ pub struct BatchOutcome {
 
 /// Ingests a batch body. Returns after the valid events are committed.
 pub async fn ingest_batch(
-    writer: &IngestWriter,
+    state: &AppState,
     caller: &ApiCaller,
     body: &Value,
     size_bytes: usize,
@@ -27,6 +28,7 @@ pub async fn ingest_batch(
     let events = parse_batch(body).map_err(|e| IngestError::Invalid(e.0))?;
     let mut outcome = BatchOutcome::default();
     let mut write = IngestionWrite::new(caller.project_id.clone());
+    let mut scores = Vec::new();
     for event in events {
         let event = match event {
             Ok(event) => event,
@@ -57,7 +59,11 @@ pub async fn ingest_batch(
             EventKind::Observation { patch, .. } => {
                 write.events.push(logged(Entity::Observation, &patch.id));
             }
-            EventKind::Score(score) => write.scores.push(score.clone()),
+            EventKind::Score(score) => {
+                // Checked against its config below, before it counts as a success.
+                scores.push((event.event_id.clone(), score.clone()));
+                continue;
+            }
             EventKind::SdkLog => {
                 tracing::debug!("sdk-log event received");
                 continue;
@@ -66,7 +72,26 @@ pub async fn ingest_batch(
         }
         outcome.successes.push(event.event_id);
     }
-    writer
+    let (event_ids, patches): (Vec<String>, Vec<_>) = scores.into_iter().unzip();
+    let checked = apply_configs(state.store(), &caller.project_id, patches)
+        .await
+        .map_err(|e| IngestError::Failed(super::writer::SubmitError::Failed(e)))?;
+    for (event_id, checked) in event_ids.into_iter().zip(checked) {
+        match checked {
+            Ok(score) => {
+                write.scores.push(score);
+                outcome.successes.push(event_id);
+            }
+            Err(rejection) => outcome.errors.push(EventError {
+                id: event_id,
+                status: rejection.status,
+                message: "Invalid request data".into(),
+                error: rejection.message,
+            }),
+        }
+    }
+    state
+        .writer()
         .submit(write, size_bytes)
         .await
         .map_err(IngestError::from)?;

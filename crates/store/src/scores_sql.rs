@@ -1,0 +1,333 @@
+//! Score lists and deletes for the read API, and score configs, shared by both backends and
+//! stamped onto each store by `impl_score_reads!`. As in `reads_sql.rs`, user input only ever reaches a query as a
+//! bound parameter.
+
+/// Implements [`crate::ScoreReadStore`] and [`crate::ScoreConfigStore`] for `$store` (a struct with a `pool` of `$db`);
+/// `anonymous_params` as in `impl_tracing_store!`.
+macro_rules! impl_score_reads {
+    ($store:ty, db: $db:ty, anonymous_params: $anonymous:expr) => {
+        mod score_reads_impl {
+            use $crate::StoreResult;
+            use $crate::scores_model::*;
+            use $crate::tracing_model::SCORE_COLUMNS;
+            use $crate::scores_model::{categories_text, ScoreConfigSqlRow, SCORE_CONFIG_COLUMNS};
+
+            enum Param {
+                Text(String),
+                Int(i64),
+                Float(f64),
+            }
+
+            /// A conjunction of conditions with their parameters, numbered in order.
+            #[derive(Default)]
+            struct Where {
+                conditions: Vec<String>,
+                params: Vec<Param>,
+            }
+
+            impl Where {
+                /// Adds `template` with its one `{}` replaced by the parameter.
+                fn push(&mut self, template: &str, param: Param) {
+                    self.params.push(param);
+                    let placeholder = if $anonymous {
+                        "?".to_owned()
+                    } else {
+                        format!("${}", self.params.len())
+                    };
+                    self.conditions
+                        .push(template.replacen("{}", &placeholder, 1));
+                }
+
+                /// `column IN (…)` with one parameter per value; nothing when `values` is empty.
+                fn push_in(&mut self, column: &str, values: &[String]) {
+                    if values.is_empty() {
+                        return;
+                    }
+                    let mut placeholders = Vec::new();
+                    for value in values {
+                        self.params.push(Param::Text(value.clone()));
+                        placeholders.push(if $anonymous {
+                            "?".to_owned()
+                        } else {
+                            format!("${}", self.params.len())
+                        });
+                    }
+                    self.conditions
+                        .push(format!("{column} IN ({})", placeholders.join(", ")));
+                }
+
+                fn sql(&self) -> String {
+                    if self.conditions.is_empty() {
+                        "TRUE".to_owned()
+                    } else {
+                        self.conditions.join(" AND ")
+                    }
+                }
+            }
+
+            macro_rules! bind_all {
+                ($query:expr, $params:expr) => {{
+                    let mut query = $query;
+                    for param in $params {
+                        query = match param {
+                            Param::Text(text) => query.bind(text.clone()),
+                            Param::Int(number) => query.bind(*number),
+                            Param::Float(number) => query.bind(*number),
+                        };
+                    }
+                    query
+                }};
+            }
+
+            /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+            fn like_literal(text: &str) -> String {
+                text.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            }
+
+            fn score_filter(project: &str, query: &ScoreQuery) -> Where {
+                let mut filter = Where::default();
+                filter.push("s.project_id = {}", Param::Text(project.to_owned()));
+                if query.trace_scores_only {
+                    filter.conditions.push("s.trace_id IS NOT NULL".to_owned());
+                }
+                for (column, value) in [
+                    ("t.user_id", &query.user_id),
+                    ("s.name", &query.name),
+                    ("s.data_type", &query.data_type),
+                    ("s.config_id", &query.config_id),
+                    ("s.queue_id", &query.queue_id),
+                    ("s.source", &query.source),
+                ] {
+                    if let Some(value) = value {
+                        filter.push(&format!("{column} = {{}}"), Param::Text(value.clone()));
+                    }
+                }
+                for tag in &query.trace_tags {
+                    // Tags are stored as a JSON array of strings: match the quoted tag.
+                    let quoted = serde_json::Value::String(tag.clone()).to_string();
+                    filter.push(
+                        "t.tags LIKE {} ESCAPE '\\'",
+                        Param::Text(format!("%{}%", like_literal(&quoted))),
+                    );
+                }
+                filter.push_in("s.environment", &query.environments);
+                if let Some(from) = query.from_timestamp {
+                    filter.push("s.timestamp >= {}", Param::Int(from));
+                }
+                if let Some(to) = query.to_timestamp {
+                    filter.push("s.timestamp < {}", Param::Int(to));
+                }
+                if let Some((operator, value)) = query.value {
+                    filter.push(
+                        &format!("s.value {} {{}}", operator.sql()),
+                        Param::Float(value),
+                    );
+                }
+                filter.push_in("s.id", &query.ids);
+                filter.push_in("s.trace_id", &query.trace_ids);
+                filter.push_in("s.session_id", &query.session_ids);
+                filter.push_in("s.dataset_run_id", &query.dataset_run_ids);
+                filter.push_in("s.observation_id", &query.observation_ids);
+                filter
+            }
+
+            const FROM: &str = "scores s LEFT JOIN traces t \
+                ON t.project_id = s.project_id AND t.id = s.trace_id";
+
+            pub(super) async fn list_scores(
+                pool: &sqlx::Pool<$db>,
+                project: &str,
+                query: &ScoreQuery,
+            ) -> StoreResult<(Vec<ScoreWithTrace>, u64)> {
+                let filter = score_filter(project, query);
+                let columns: Vec<String> = SCORE_COLUMNS
+                    .split(',')
+                    .map(|column| format!("s.{}", column.trim()))
+                    .collect();
+                let sql = format!(
+                    "SELECT {}, t.id AS trace_found, t.user_id AS trace_user_id, \
+                     t.tags AS trace_tags, t.environment AS trace_environment, \
+                     t.session_id AS trace_session_id FROM {FROM} WHERE {} \
+                     ORDER BY s.timestamp DESC, s.id DESC LIMIT {} OFFSET {}",
+                    columns.join(", "),
+                    filter.sql(),
+                    query.limit,
+                    query.offset,
+                );
+                let rows: Vec<ScoreListSqlRow> = bind_all!(sqlx::query_as(&sql), &filter.params)
+                    .fetch_all(pool)
+                    .await?;
+                let scores = rows
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect::<StoreResult<Vec<_>>>()?;
+                let count_sql = format!("SELECT COUNT(*) FROM {FROM} WHERE {}", filter.sql());
+                let (total,): (i64,) = bind_all!(sqlx::query_as(&count_sql), &filter.params)
+                    .fetch_one(pool)
+                    .await?;
+                Ok((scores, u64::try_from(total).unwrap_or(0)))
+            }
+
+            pub(super) async fn delete_score(
+                pool: &sqlx::Pool<$db>,
+                project: &str,
+                id: &str,
+            ) -> StoreResult<bool> {
+                let mut filter = Where::default();
+                filter.push("project_id = {}", Param::Text(project.to_owned()));
+                filter.push("id = {}", Param::Text(id.to_owned()));
+                let sql = format!("DELETE FROM scores WHERE {}", filter.sql());
+                let done = bind_all!(sqlx::query(&sql), &filter.params)
+                    .execute(pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            /// `$1, $2, …` or `?, ?, …`.
+            fn placeholders(count: usize) -> Vec<String> {
+                (1..=count)
+                    .map(|n| if $anonymous { "?".to_owned() } else { format!("${n}") })
+                    .collect()
+            }
+
+            pub(super) async fn insert_score_config(
+                pool: &sqlx::Pool<$db>,
+                config: &ScoreConfig,
+            ) -> StoreResult<()> {
+                let sql = format!(
+                    "INSERT INTO score_configs ({SCORE_CONFIG_COLUMNS}) VALUES ({})",
+                    placeholders(11).join(", ")
+                );
+                sqlx::query(&sql)
+                    .bind(&config.id)
+                    .bind(config.project_id.as_str())
+                    .bind(&config.name)
+                    .bind(config.data_type.as_str())
+                    .bind(config.is_archived)
+                    .bind(config.min_value)
+                    .bind(config.max_value)
+                    .bind(categories_text(config))
+                    .bind(&config.description)
+                    .bind(config.created_at)
+                    .bind(config.updated_at)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub(super) async fn update_score_config(
+                pool: &sqlx::Pool<$db>,
+                config: &ScoreConfig,
+            ) -> StoreResult<bool> {
+                let p = placeholders(9);
+                let sql = format!(
+                    "UPDATE score_configs SET name = {}, is_archived = {}, min_value = {},                      max_value = {}, categories = {}, description = {}, updated_at = {}                      WHERE project_id = {} AND id = {}",
+                    p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]
+                );
+                let done = sqlx::query(&sql)
+                    .bind(&config.name)
+                    .bind(config.is_archived)
+                    .bind(config.min_value)
+                    .bind(config.max_value)
+                    .bind(categories_text(config))
+                    .bind(&config.description)
+                    .bind(config.updated_at)
+                    .bind(config.project_id.as_str())
+                    .bind(&config.id)
+                    .execute(pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            pub(super) async fn score_configs(
+                pool: &sqlx::Pool<$db>,
+                project: &str,
+                ids: Option<&[String]>,
+                limit: u64,
+                offset: u64,
+            ) -> StoreResult<(Vec<ScoreConfig>, u64)> {
+                let mut filter = Where::default();
+                filter.push("project_id = {}", Param::Text(project.to_owned()));
+                if let Some(ids) = ids {
+                    if ids.is_empty() {
+                        return Ok((Vec::new(), 0));
+                    }
+                    filter.push_in("id", ids);
+                }
+                let sql = format!(
+                    "SELECT {SCORE_CONFIG_COLUMNS} FROM score_configs WHERE {} \
+                     ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}",
+                    filter.sql()
+                );
+                let rows: Vec<ScoreConfigSqlRow> =
+                    bind_all!(sqlx::query_as(&sql), &filter.params).fetch_all(pool).await?;
+                let configs = rows.into_iter().map(TryInto::try_into).collect::<StoreResult<Vec<_>>>()?;
+                let count_sql = format!("SELECT COUNT(*) FROM score_configs WHERE {}", filter.sql());
+                let (total,): (i64,) =
+                    bind_all!(sqlx::query_as(&count_sql), &filter.params).fetch_one(pool).await?;
+                Ok((configs, u64::try_from(total).unwrap_or(0)))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::ScoreReadStore for $store {
+            async fn list_scores(
+                &self,
+                project: &sightline_domain::ProjectId,
+                query: &$crate::ScoreQuery,
+            ) -> $crate::StoreResult<(Vec<$crate::ScoreWithTrace>, u64)> {
+                score_reads_impl::list_scores(&self.pool, project.as_str(), query).await
+            }
+
+            async fn delete_score(
+                &self,
+                project: &sightline_domain::ProjectId,
+                id: &str,
+            ) -> $crate::StoreResult<bool> {
+                score_reads_impl::delete_score(&self.pool, project.as_str(), id).await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::ScoreConfigStore for $store {
+            async fn insert_score_config(
+                &self,
+                config: &$crate::ScoreConfig,
+            ) -> $crate::StoreResult<()> {
+                score_reads_impl::insert_score_config(&self.pool, config).await
+            }
+
+            async fn update_score_config(
+                &self,
+                config: &$crate::ScoreConfig,
+            ) -> $crate::StoreResult<bool> {
+                score_reads_impl::update_score_config(&self.pool, config).await
+            }
+
+            async fn list_score_configs(
+                &self,
+                project: &sightline_domain::ProjectId,
+                limit: u64,
+                offset: u64,
+            ) -> $crate::StoreResult<(Vec<$crate::ScoreConfig>, u64)> {
+                score_reads_impl::score_configs(&self.pool, project.as_str(), None, limit, offset).await
+            }
+
+            async fn score_configs_by_id(
+                &self,
+                project: &sightline_domain::ProjectId,
+                ids: &[String],
+            ) -> $crate::StoreResult<Vec<$crate::ScoreConfig>> {
+                let limit = u64::try_from(ids.len()).unwrap_or(u64::MAX);
+                let (configs, _) =
+                    score_reads_impl::score_configs(&self.pool, project.as_str(), Some(ids), limit, 0)
+                        .await?;
+                Ok(configs)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_score_reads;
