@@ -13,8 +13,8 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::handlers::{
-    fallback, health, ingestion, legacy_ingestion, models, observations, otel, projects,
-    score_configs, scores, sessions, traces,
+    comments, fallback, health, ingestion, legacy_ingestion, metrics, models, observations, otel,
+    projects, score_configs, scores, scores_v3, sessions, traces,
 };
 use crate::state::AppState;
 
@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
             get(scores::get_score).delete(scores::delete_score),
         )
         .route("/v2/scores", get(scores::get_scores_v2))
+        .route("/v3/scores", get(scores_v3::get_scores_v3))
         .route(
             "/score-configs",
             get(score_configs::get_score_configs).post(score_configs::post_score_config),
@@ -80,6 +81,12 @@ pub fn router(state: AppState) -> Router {
             "/traces/{trace_id}",
             get(traces::get_trace).delete(traces::delete_trace),
         )
+        .route(
+            "/comments",
+            get(comments::get_comments).post(comments::post_comment),
+        )
+        .route("/comments/{comment_id}", get(comments::get_comment))
+        .route("/metrics/daily", get(metrics::get_daily_metrics))
         .route("/sessions", get(sessions::get_sessions))
         .route("/sessions/{session_id}", get(sessions::get_session))
         .route("/observations", get(observations::get_observations))

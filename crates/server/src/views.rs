@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value, json};
 use sightline_domain::cost::CompiledModel;
-use sightline_domain::ingest::UsageMap;
 use sightline_domain::ingest::merge::metadata_for_read;
+use sightline_domain::ingest::{ScoreDataType, UsageMap};
 use sightline_domain::time::to_iso;
 use sightline_store::{ScoreConfig, ScoreRow, ScoreTrace, StoredObservation, StoredTrace};
 
@@ -155,6 +155,17 @@ pub fn observation(stored: &StoredObservation, rules: &Rules) -> Value {
     })
 }
 
+/// A score's `value` as Langfuse reads it: CATEGORICAL (without a config) and CORRECTION scores
+/// store no number but read back `0` (OpenAPI `CategoricalScore.value`/`CorrectionScore.value`
+/// are required numbers; wire-spec §5.6).
+fn score_value(value: Option<f64>, data_type: ScoreDataType) -> Value {
+    match (value, data_type) {
+        (Some(value), _) => json!(value),
+        (None, ScoreDataType::Categorical | ScoreDataType::Correction) => json!(0),
+        (None, _) => Value::Null,
+    }
+}
+
 pub fn score(stored: &ScoreRow) -> Value {
     let score = &stored.score;
     json!({
@@ -164,7 +175,7 @@ pub fn score(stored: &ScoreRow) -> Value {
         "observationId": score.observation_id,
         "datasetRunId": score.dataset_run_id,
         "name": score.name,
-        "value": score.value,
+        "value": score_value(score.value, score.data_type),
         "stringValue": score.string_value,
         "dataType": score.data_type,
         "source": score.source,

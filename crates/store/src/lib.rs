@@ -4,7 +4,11 @@
 //!
 //! One behavioural suite (`tests/conformance.rs`) runs against both implementations.
 
+mod comments_model;
+mod comments_sql;
 mod error;
+mod metrics_model;
+mod metrics_sql;
 mod model;
 mod observations_model;
 mod observations_sql;
@@ -27,7 +31,9 @@ use sightline_domain::cost::ModelDefinition;
 use sightline_domain::time::Millis;
 use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
 
+pub use comments_model::{Comment, CommentObjectType, CommentQuery};
 pub use error::{StoreError, StoreResult};
+pub use metrics_model::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 pub use model::{
     ApiKey, ApiKeyCredentials, InitialSetup, NewApiKey, NewProject, NewUser, OrgMember,
     Organization, Project, ProjectWithOrg, User,
@@ -36,7 +42,7 @@ pub use observations_model::{ObservationCursor, ObservationQuery};
 pub use postgres::PgStore;
 pub use reads_model::{ObservationSummary, SessionQuery, SessionRow, TraceOrderColumn, TraceQuery};
 pub use scores_model::{
-    ConfigCategory, ScoreConfig, ScoreQuery, ScoreTrace, ScoreWithTrace, ValueOperator,
+    ConfigCategory, ScoreConfig, ScoreCursor, ScoreQuery, ScoreTrace, ScoreWithTrace, ValueOperator,
 };
 pub use sqlite::{SqliteStore, Synchronous};
 pub use tracing_model::{
@@ -189,6 +195,13 @@ pub trait ScoreReadStore: Send + Sync {
         project: &ProjectId,
         query: &ScoreQuery,
     ) -> StoreResult<(Vec<ScoreWithTrace>, u64)>;
+    /// A page of scores as [`ScoreReadStore::list_scores`] gives, without counting all that
+    /// match (cursor lists: `query.after`, `offset` 0).
+    async fn select_scores(
+        &self,
+        project: &ProjectId,
+        query: &ScoreQuery,
+    ) -> StoreResult<Vec<ScoreWithTrace>>;
     /// Deletes one score; returns whether it existed.
     async fn delete_score(&self, project: &ProjectId, id: &str) -> StoreResult<bool>;
 }
@@ -215,6 +228,37 @@ pub trait ScoreConfigStore: Send + Sync {
     ) -> StoreResult<Vec<ScoreConfig>>;
 }
 
+/// Comments on traces, observations, sessions and prompts (wire-spec §5.8), project-scoped.
+#[async_trait]
+pub trait CommentStore: Send + Sync {
+    async fn insert_comment(&self, comment: &Comment) -> StoreResult<()>;
+    async fn comment(&self, project: &ProjectId, id: &str) -> StoreResult<Option<Comment>>;
+    /// A page of comments, newest first, and the number of all that match.
+    async fn list_comments(
+        &self,
+        project: &ProjectId,
+        query: &CommentQuery,
+    ) -> StoreResult<(Vec<Comment>, u64)>;
+    /// Whether the object a comment would reference exists (prompts are not checked).
+    async fn comment_object_exists(
+        &self,
+        project: &ProjectId,
+        object_type: CommentObjectType,
+        object_id: &str,
+    ) -> StoreResult<bool>;
+}
+
+/// Daily usage and cost metrics (wire-spec §5.5, `GET /metrics/daily`).
+#[async_trait]
+pub trait MetricsStore: Send + Sync {
+    /// A page of days with traces, newest first, and the number of all such days.
+    async fn daily_metrics(
+        &self,
+        project: &ProjectId,
+        query: &MetricsQuery,
+    ) -> StoreResult<(Vec<DailyMetrics>, u64)>;
+}
+
 /// Everything Sightline persists. Implementations are cheap to share (`Arc<dyn Store>`).
 #[async_trait]
 pub trait Store:
@@ -223,6 +267,8 @@ pub trait Store:
     + ObservationReadStore
     + ScoreReadStore
     + ScoreConfigStore
+    + CommentStore
+    + MetricsStore
     + Send
     + Sync
     + 'static

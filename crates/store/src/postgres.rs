@@ -6,7 +6,9 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use crate::comments_sql::impl_comment_store;
 use crate::error::{StoreError, StoreResult};
+use crate::metrics_sql::impl_metrics_store;
 use crate::observations_sql::impl_observation_reads;
 use crate::reads_sql::impl_trace_reads;
 use crate::scores_sql::impl_score_reads;
@@ -71,3 +73,10 @@ impl_trace_reads!(
 impl_observation_reads!(PgStore, db: sqlx::Postgres);
 
 impl_score_reads!(PgStore, db: sqlx::Postgres, anonymous_params: false);
+
+impl_comment_store!(PgStore, db: sqlx::Postgres, anonymous_params: false);
+
+impl_metrics_store!(PgStore,
+    db: sqlx::Postgres, anonymous_params: false,
+    usage_sum: "(SELECT SUM((value::text)::double precision) FROM jsonb_each(o.usage_details::jsonb) WHERE jsonb_typeof(value) = 'number' AND key ILIKE 'KEY_PATTERN')"
+);

@@ -73,8 +73,32 @@ pub struct ScoreQuery {
     pub session_ids: Vec<String>,
     pub dataset_run_ids: Vec<String>,
     pub observation_ids: Vec<String>,
+    /// `GET /v3/scores` filters: any of the names, sources, data types, configs or queues.
+    pub names: Vec<String>,
+    pub sources: Vec<String>,
+    pub data_types: Vec<String>,
+    pub config_ids: Vec<String>,
+    pub queue_ids: Vec<String>,
+    /// Scores written through the API have no author: any value here matches nothing.
+    pub author_user_ids: Vec<String>,
+    /// Any of these numeric values (NUMERIC, or BOOLEAN as 0/1).
+    pub numeric_values: Vec<f64>,
+    /// Any of these string values (CATEGORICAL).
+    pub string_values: Vec<String>,
+    /// Inclusive bounds on the numeric value.
+    pub value_min: Option<f64>,
+    pub value_max: Option<f64>,
+    /// Only scores after this position in `timestamp DESC, id DESC` order (`GET /v3/scores`).
+    pub after: Option<ScoreCursor>,
     pub limit: u64,
     pub offset: u64,
+}
+
+/// A position in the `timestamp DESC, id DESC` order of score lists: the last score of a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreCursor {
+    pub timestamp: Millis,
+    pub id: String,
 }
 
 /// What a listed score shows of its trace.

@@ -38,6 +38,34 @@ macro_rules! impl_score_reads {
                         .push(template.replacen("{}", &placeholder, 1));
                 }
 
+                /// Adds `template` with each `{}` replaced by the next of `params`.
+                fn push_all(&mut self, template: &str, params: Vec<Param>) {
+                    let mut sql = String::new();
+                    let mut params = params.into_iter();
+                    for (i, part) in template.split("{}").enumerate() {
+                        if i > 0 {
+                            let param = params.next().expect("one parameter per placeholder");
+                            self.params.push(param);
+                            sql.push_str(&if $anonymous {
+                                "?".to_owned()
+                            } else {
+                                format!("${}", self.params.len())
+                            });
+                        }
+                        sql.push_str(part);
+                    }
+                    self.conditions.push(sql);
+                }
+
+                /// `column IN (…)` of numbers; nothing when `values` is empty.
+                fn push_in_float(&mut self, column: &str, values: &[f64]) {
+                    if values.is_empty() {
+                        return;
+                    }
+                    let template = format!("{column} IN ({})", vec!["{}"; values.len()].join(", "));
+                    self.push_all(&template, values.iter().copied().map(Param::Float).collect());
+                }
+
                 /// `column IN (…)` with one parameter per value; nothing when `values` is empty.
                 fn push_in(&mut self, column: &str, values: &[String]) {
                     if values.is_empty() {
@@ -130,6 +158,32 @@ macro_rules! impl_score_reads {
                 filter.push_in("s.session_id", &query.session_ids);
                 filter.push_in("s.dataset_run_id", &query.dataset_run_ids);
                 filter.push_in("s.observation_id", &query.observation_ids);
+                filter.push_in("s.name", &query.names);
+                filter.push_in("s.source", &query.sources);
+                filter.push_in("s.data_type", &query.data_types);
+                filter.push_in("s.config_id", &query.config_ids);
+                filter.push_in("s.queue_id", &query.queue_ids);
+                if !query.author_user_ids.is_empty() {
+                    filter.conditions.push("FALSE".to_owned());
+                }
+                filter.push_in_float("s.value", &query.numeric_values);
+                filter.push_in("s.string_value", &query.string_values);
+                if let Some(min) = query.value_min {
+                    filter.push("s.value >= {}", Param::Float(min));
+                }
+                if let Some(max) = query.value_max {
+                    filter.push("s.value <= {}", Param::Float(max));
+                }
+                if let Some(after) = &query.after {
+                    filter.push_all(
+                        "(s.timestamp < {} OR (s.timestamp = {} AND s.id < {}))",
+                        vec![
+                            Param::Int(after.timestamp),
+                            Param::Int(after.timestamp),
+                            Param::Text(after.id.clone()),
+                        ],
+                    );
+                }
                 filter
             }
 
@@ -141,6 +195,21 @@ macro_rules! impl_score_reads {
                 project: &str,
                 query: &ScoreQuery,
             ) -> StoreResult<(Vec<ScoreWithTrace>, u64)> {
+                let scores = select_scores(pool, project, query).await?;
+                let filter = score_filter(project, query);
+                let count_sql = format!("SELECT COUNT(*) FROM {FROM} WHERE {}", filter.sql());
+                let (total,): (i64,) = bind_all!(sqlx::query_as(&count_sql), &filter.params)
+                    .fetch_one(pool)
+                    .await?;
+                Ok((scores, u64::try_from(total).unwrap_or(0)))
+            }
+
+            /// The page of scores without counting all that match.
+            pub(super) async fn select_scores(
+                pool: &sqlx::Pool<$db>,
+                project: &str,
+                query: &ScoreQuery,
+            ) -> StoreResult<Vec<ScoreWithTrace>> {
                 let filter = score_filter(project, query);
                 let columns: Vec<String> = SCORE_COLUMNS
                     .split(',')
@@ -159,15 +228,7 @@ macro_rules! impl_score_reads {
                 let rows: Vec<ScoreListSqlRow> = bind_all!(sqlx::query_as(&sql), &filter.params)
                     .fetch_all(pool)
                     .await?;
-                let scores = rows
-                    .into_iter()
-                    .map(TryInto::try_into)
-                    .collect::<StoreResult<Vec<_>>>()?;
-                let count_sql = format!("SELECT COUNT(*) FROM {FROM} WHERE {}", filter.sql());
-                let (total,): (i64,) = bind_all!(sqlx::query_as(&count_sql), &filter.params)
-                    .fetch_one(pool)
-                    .await?;
-                Ok((scores, u64::try_from(total).unwrap_or(0)))
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             pub(super) async fn delete_score(
@@ -279,6 +340,14 @@ macro_rules! impl_score_reads {
                 query: &$crate::ScoreQuery,
             ) -> $crate::StoreResult<(Vec<$crate::ScoreWithTrace>, u64)> {
                 score_reads_impl::list_scores(&self.pool, project.as_str(), query).await
+            }
+
+            async fn select_scores(
+                &self,
+                project: &sightline_domain::ProjectId,
+                query: &$crate::ScoreQuery,
+            ) -> $crate::StoreResult<Vec<$crate::ScoreWithTrace>> {
+                score_reads_impl::select_scores(&self.pool, project.as_str(), query).await
             }
 
             async fn delete_score(

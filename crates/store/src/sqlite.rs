@@ -6,7 +6,9 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::comments_sql::impl_comment_store;
 use crate::error::{StoreError, StoreResult};
+use crate::metrics_sql::impl_metrics_store;
 use crate::observations_sql::impl_observation_reads;
 use crate::reads_sql::impl_trace_reads;
 use crate::scores_sql::impl_score_reads;
@@ -137,3 +139,10 @@ impl_trace_reads!(
 impl_observation_reads!(SqliteStore, db: sqlx::Sqlite);
 
 impl_score_reads!(SqliteStore, db: sqlx::Sqlite, anonymous_params: true);
+
+impl_comment_store!(SqliteStore, db: sqlx::Sqlite, anonymous_params: true);
+
+impl_metrics_store!(SqliteStore,
+    db: sqlx::Sqlite, anonymous_params: true,
+    usage_sum: "(SELECT SUM(value) FROM json_each(o.usage_details) WHERE type IN ('integer', 'real') AND key LIKE 'KEY_PATTERN')"
+);

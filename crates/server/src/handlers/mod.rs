@@ -1,15 +1,18 @@
 //! Public API handlers, one file per resource. Each extracts, calls a service or the store, and
 //! answers in Langfuse's shapes.
 
+pub mod comments;
 pub mod fallback;
 pub mod health;
 pub mod ingestion;
 pub mod legacy_ingestion;
+pub mod metrics;
 pub mod models;
 pub mod observations;
 pub mod otel;
 pub mod projects;
 pub mod score_configs;
 pub mod scores;
+pub mod scores_v3;
 pub mod sessions;
 pub mod traces;

@@ -122,7 +122,7 @@ enum Version {
     V2,
 }
 
-fn parse_time(query: &QueryPairs, name: &str) -> ApiResult<Option<i64>> {
+pub(super) fn parse_time(query: &QueryPairs, name: &str) -> ApiResult<Option<i64>> {
     query
         .get(name)
         .map(|raw| {
@@ -144,7 +144,7 @@ fn one_of(query: &QueryPairs, name: &str, allowed: &[&str]) -> ApiResult<Option<
 }
 
 /// A comma-separated list (`scoreIds=a,b`); empty items are dropped.
-fn comma_list(query: &QueryPairs, name: &str) -> Vec<String> {
+pub(super) fn comma_list(query: &QueryPairs, name: &str) -> Vec<String> {
     query
         .all(name)
         .iter()
@@ -221,6 +221,7 @@ fn score_query(query: &QueryPairs, version: Version) -> ApiResult<(ScoreQuery, P
         observation_ids: v2_list("observationId"),
         limit: page.limit,
         offset: page.offset(),
+        ..ScoreQuery::default()
     };
     Ok((score_query, page))
 }

@@ -2,10 +2,13 @@
 
 mod support;
 
+mod comments;
 mod grpc;
 mod identity;
 mod ingestion;
+mod metrics;
 mod observations;
 mod otlp;
 mod reads;
 mod scores;
+mod scores_v3;

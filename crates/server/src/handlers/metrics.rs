@@ -1,0 +1,110 @@
+//! Daily metrics (wire-spec §5.5): `GET /api/public/metrics/daily`, the traces, observations,
+//! cost and per-model usage of each UTC day, newest day first.
+
+use axum::extract::State;
+use serde_json::{Value, json};
+use sightline_domain::ingest::serde_util::datetime;
+use sightline_domain::time::to_iso;
+use sightline_store::{DAY_MS, DailyMetrics, MetricsQuery};
+
+use crate::auth::ProjectAuth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::QueryPairs;
+use crate::pagination::PageQuery;
+use crate::state::AppState;
+
+fn parse_time(query: &QueryPairs, name: &str) -> ApiResult<Option<i64>> {
+    query
+        .get(name)
+        .map(|raw| {
+            datetime::parse(raw).map_err(|e| ApiError::InvalidRequest(format!("{name}: {e}")))
+        })
+        .transpose()
+}
+
+/// A usage figure as Langfuse prints it: an integer when it is whole.
+fn number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        json!(value as i64)
+    } else {
+        json!(value)
+    }
+}
+
+/// `YYYY-MM-DD` of a day counted from the Unix epoch.
+fn date(day: i64) -> String {
+    to_iso(day * DAY_MS).chars().take(10).collect()
+}
+
+fn view(metrics: &DailyMetrics) -> Value {
+    let usage: Vec<Value> = metrics
+        .usage
+        .iter()
+        .map(|usage| {
+            json!({
+                "model": usage.model,
+                "inputUsage": number(usage.input_usage),
+                "outputUsage": number(usage.output_usage),
+                "totalUsage": number(usage.total_usage),
+                "countTraces": usage.count_traces,
+                "countObservations": usage.count_observations,
+                "totalCost": usage.total_cost,
+            })
+        })
+        .collect();
+    json!({
+        "date": date(metrics.day),
+        "countTraces": metrics.count_traces,
+        "countObservations": metrics.count_observations,
+        "totalCost": metrics.total_cost,
+        "usage": usage,
+    })
+}
+
+/// Repeated parameters, also in their `name[]` spelling.
+fn all(query: &QueryPairs, name: &str) -> Vec<String> {
+    let mut values = query.all(name);
+    values.extend(query.all(&format!("{name}[]")));
+    values
+}
+
+pub async fn get_daily_metrics(
+    State(state): State<AppState>,
+    ProjectAuth(caller): ProjectAuth,
+    query: QueryPairs,
+) -> ApiResult<axum::Json<Value>> {
+    let page = PageQuery {
+        page: query.get("page").map(str::to_owned),
+        limit: query.get("limit").map(str::to_owned),
+    }
+    .page()?;
+    let metrics_query = MetricsQuery {
+        trace_name: query.get("traceName").map(str::to_owned),
+        user_id: query.get("userId").map(str::to_owned),
+        tags: all(&query, "tags"),
+        environments: all(&query, "environment"),
+        from_timestamp: parse_time(&query, "fromTimestamp")?,
+        to_timestamp: parse_time(&query, "toTimestamp")?,
+        limit: page.limit,
+        offset: page.offset(),
+    };
+    let (days, total) = state
+        .store()
+        .daily_metrics(&caller.project_id, &metrics_query)
+        .await?;
+    let data: Vec<Value> = days.iter().map(view).collect();
+    Ok(axum::Json(json!({"data": data, "meta": page.meta(total)})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_formatted_in_utc() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(19_723), "2024-01-01");
+        assert_eq!(number(3.0), json!(3));
+        assert_eq!(number(0.5), json!(0.5));
+    }
+}
