@@ -8,39 +8,7 @@ macro_rules! impl_comment_store {
         mod comments_impl {
             use $crate::StoreResult;
             use $crate::comments_model::*;
-
-            /// A conjunction of `column = value` conditions with their text parameters.
-            #[derive(Default)]
-            struct Where {
-                conditions: Vec<String>,
-                params: Vec<String>,
-            }
-
-            impl Where {
-                fn eq(&mut self, column: &str, value: &str) {
-                    self.params.push(value.to_owned());
-                    let placeholder = if $anonymous {
-                        "?".to_owned()
-                    } else {
-                        format!("${}", self.params.len())
-                    };
-                    self.conditions.push(format!("{column} = {placeholder}"));
-                }
-
-                fn sql(&self) -> String {
-                    self.conditions.join(" AND ")
-                }
-            }
-
-            macro_rules! bind_all {
-                ($query:expr, $params:expr) => {{
-                    let mut query = $query;
-                    for param in $params {
-                        query = query.bind(param.clone());
-                    }
-                    query
-                }};
-            }
+            use $crate::sql_where::{Where, bind_all};
 
             fn placeholders(count: usize) -> String {
                 (1..=count)
@@ -82,7 +50,7 @@ macro_rules! impl_comment_store {
                 project: &str,
                 id: &str,
             ) -> StoreResult<Option<Comment>> {
-                let mut filter = Where::default();
+                let mut filter = Where::new($anonymous);
                 filter.eq("project_id", project);
                 filter.eq("id", id);
                 let sql = format!(
@@ -100,7 +68,7 @@ macro_rules! impl_comment_store {
                 project: &str,
                 query: &CommentQuery,
             ) -> StoreResult<(Vec<Comment>, u64)> {
-                let mut filter = Where::default();
+                let mut filter = Where::new($anonymous);
                 filter.eq("project_id", project);
                 if let Some(object_type) = query.object_type {
                     filter.eq("object_type", object_type.as_str());
@@ -138,7 +106,7 @@ macro_rules! impl_comment_store {
                 object_type: CommentObjectType,
                 object_id: &str,
             ) -> StoreResult<bool> {
-                let mut filter = Where::default();
+                let mut filter = Where::new($anonymous);
                 filter.eq("project_id", project);
                 filter.eq("id", object_id);
                 let table = match object_type {

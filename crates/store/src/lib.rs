@@ -18,6 +18,7 @@ mod reads_sql;
 mod scores_model;
 mod scores_sql;
 mod shared;
+mod sql_where;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -9,73 +9,12 @@ macro_rules! impl_metrics_store {
     ($store:ty, db: $db:ty, anonymous_params: $anonymous:expr, usage_sum: $usage_sum:expr) => {
         mod metrics_impl {
             use $crate::StoreResult;
+            use $crate::sql_where::{bind_all, like_literal, Param, Where};
             use $crate::metrics_model::*;
 
-            enum Param {
-                Text(String),
-                Int(i64),
-            }
-
-            /// A conjunction of conditions with their parameters, numbered in order.
-            #[derive(Default)]
-            struct Where {
-                conditions: Vec<String>,
-                params: Vec<Param>,
-            }
-
-            impl Where {
-                /// Adds `template` with its one `{}` replaced by the parameter.
-                fn push(&mut self, template: &str, param: Param) {
-                    self.params.push(param);
-                    let placeholder = if $anonymous {
-                        "?".to_owned()
-                    } else {
-                        format!("${}", self.params.len())
-                    };
-                    self.conditions.push(template.replacen("{}", &placeholder, 1));
-                }
-
-                fn push_in(&mut self, column: &str, values: &[String]) {
-                    if values.is_empty() {
-                        return;
-                    }
-                    let mut placeholders = Vec::new();
-                    for value in values {
-                        self.params.push(Param::Text(value.clone()));
-                        placeholders.push(if $anonymous {
-                            "?".to_owned()
-                        } else {
-                            format!("${}", self.params.len())
-                        });
-                    }
-                    self.conditions.push(format!("{column} IN ({})", placeholders.join(", ")));
-                }
-
-                fn sql(&self) -> String {
-                    self.conditions.join(" AND ")
-                }
-            }
-
-            macro_rules! bind_all {
-                ($query:expr, $params:expr) => {{
-                    let mut query = $query;
-                    for param in $params {
-                        query = match param {
-                            Param::Text(text) => query.bind(text.clone()),
-                            Param::Int(number) => query.bind(*number),
-                        };
-                    }
-                    query
-                }};
-            }
-
-            /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-            fn like_literal(text: &str) -> String {
-                text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-            }
 
             fn trace_filter(project: &str, query: &MetricsQuery) -> Where {
-                let mut filter = Where::default();
+                let mut filter = Where::new($anonymous);
                 filter.push("t.project_id = {}", Param::Text(project.to_owned()));
                 if let Some(name) = &query.trace_name {
                     filter.push("t.name = {}", Param::Text(name.clone()));

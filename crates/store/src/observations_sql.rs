@@ -1,13 +1,12 @@
 //! Observation lists for the read API, shared by both backends and stamped onto each store by
-//! `impl_observation_reads!`. Filters reuse the `Where` builder of `reads_sql.rs`, so user input
+//! `impl_observation_reads!`. Filters use the shared `Where` builder (`sql_where.rs`), so user input
 //! only ever reaches a query as a bound parameter.
 
 /// Implements [`crate::ObservationReadStore`] for `$store` (a struct with a `pool` of `$db`).
-/// Must be invoked after `impl_trace_reads!` in the same module (it uses its `Where`).
 macro_rules! impl_observation_reads {
-    ($store:ty, db: $db:ty) => {
+    ($store:ty, db: $db:ty, anonymous_params: $anonymous:expr) => {
         mod observation_reads_impl {
-            use super::reads_impl::{Param, Where};
+            use $crate::sql_where::{bind_all, Param, Where};
             use $crate::observations_model::{ObservationCursor, ObservationQuery};
             use $crate::tracing_model::{
                 ObservationSqlRow, StoredObservation, StoredTrace, TraceSqlRow,
@@ -15,26 +14,14 @@ macro_rules! impl_observation_reads {
             };
             use $crate::StoreResult;
 
-            macro_rules! bind_all {
-                ($query:expr, $params:expr) => {{
-                    let mut query = $query;
-                    for param in $params {
-                        query = match param {
-                            Param::Text(text) => query.bind(text.clone()),
-                            Param::Int(number) => query.bind(*number),
-                        };
-                    }
-                    query
-                }};
-            }
 
             fn text(value: &str) -> Param {
                 Param::Text(value.to_owned())
             }
 
             fn observation_filter(project: &str, query: &ObservationQuery) -> Where {
-                let mut filter = Where::default();
-                filter.push("project_id = {}", vec![text(project)]);
+                let mut filter = Where::new($anonymous);
+                filter.push_all("project_id = {}", vec![text(project)]);
                 let r#type = query.r#type.map(|t| t.as_str().to_owned());
                 let level = query.level.map(|l| l.as_str().to_owned());
                 for (column, value) in [
@@ -46,12 +33,12 @@ macro_rules! impl_observation_reads {
                     ("parent_observation_id", &query.parent_observation_id),
                 ] {
                     if let Some(value) = value {
-                        filter.push(&format!("{column} = {{}}"), vec![text(value)]);
+                        filter.push_all(&format!("{column} = {{}}"), vec![text(value)]);
                     }
                 }
                 for (column, value) in [("user_id", &query.user_id), ("session_id", &query.session_id)] {
                     if let Some(value) = value {
-                        filter.push(
+                        filter.push_all(
                             &format!(
                                 "trace_id IN (SELECT id FROM traces WHERE project_id = {{}} AND {column} = {{}})"
                             ),
@@ -60,18 +47,18 @@ macro_rules! impl_observation_reads {
                     }
                 }
                 match query.is_root {
-                    Some(true) => filter.push("parent_observation_id IS NULL", Vec::new()),
-                    Some(false) => filter.push("parent_observation_id IS NOT NULL", Vec::new()),
+                    Some(true) => filter.push_all("parent_observation_id IS NULL", Vec::new()),
+                    Some(false) => filter.push_all("parent_observation_id IS NOT NULL", Vec::new()),
                     None => {}
                 }
                 if !query.environments.is_empty() {
                     filter.push_in("environment", &query.environments);
                 }
                 if let Some(from) = query.from_start_time {
-                    filter.push("start_time >= {}", vec![Param::Int(from)]);
+                    filter.push_all("start_time >= {}", vec![Param::Int(from)]);
                 }
                 if let Some(to) = query.to_start_time {
-                    filter.push("start_time < {}", vec![Param::Int(to)]);
+                    filter.push_all("start_time < {}", vec![Param::Int(to)]);
                 }
                 filter
             }
@@ -115,7 +102,7 @@ macro_rules! impl_observation_reads {
             ) -> StoreResult<Vec<StoredObservation>> {
                 let mut filter = observation_filter(project, query);
                 if let Some(after) = after {
-                    filter.push(
+                    filter.push_all(
                         "(start_time < {} OR (start_time = {} AND (trace_id < {} \
                          OR (trace_id = {} AND id < {}))))",
                         vec![
@@ -139,8 +126,8 @@ macro_rules! impl_observation_reads {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut filter = Where::default();
-                filter.push("project_id = {}", vec![text(project)]);
+                let mut filter = Where::new($anonymous);
+                filter.push_all("project_id = {}", vec![text(project)]);
                 filter.push_in("id", ids);
                 let sql = format!("SELECT {TRACE_COLUMNS} FROM traces WHERE {}", filter.sql());
                 let rows: Vec<TraceSqlRow> =

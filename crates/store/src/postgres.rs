@@ -70,7 +70,7 @@ impl_trace_reads!(
     anonymous_params: false
 );
 
-impl_observation_reads!(PgStore, db: sqlx::Postgres);
+impl_observation_reads!(PgStore, db: sqlx::Postgres, anonymous_params: false);
 
 impl_score_reads!(PgStore, db: sqlx::Postgres, anonymous_params: false);
 

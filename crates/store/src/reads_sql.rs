@@ -10,75 +10,11 @@ macro_rules! impl_trace_reads {
             use $crate::reads_model::*;
             use $crate::tracing_model::{StoredTrace, TraceSqlRow, TRACE_COLUMNS};
             use $crate::StoreResult;
-
-            pub(super) enum Param {
-                Text(String),
-                Int(i64),
-            }
-
-            /// A conjunction of conditions with their parameters, numbered in order.
-            #[derive(Default)]
-            pub(super) struct Where {
-                conditions: Vec<String>,
-                pub(super) params: Vec<Param>,
-            }
-
-            impl Where {
-                fn placeholder(&mut self, param: Param) -> String {
-                    self.params.push(param);
-                    if $anonymous { "?".to_owned() } else { format!("${}", self.params.len()) }
-                }
-
-                /// Adds `template` with each `{}` replaced by the next parameter from `params`.
-                pub(super) fn push(&mut self, template: &str, params: Vec<Param>) {
-                    let mut sql = String::new();
-                    let mut params = params.into_iter();
-                    for (i, part) in template.split("{}").enumerate() {
-                        if i > 0 {
-                            let param = params.next().expect("one parameter per placeholder");
-                            sql.push_str(&self.placeholder(param));
-                        }
-                        sql.push_str(part);
-                    }
-                    self.conditions.push(sql);
-                }
-
-                pub(super) fn sql(&self) -> String {
-                    if self.conditions.is_empty() {
-                        "TRUE".to_owned()
-                    } else {
-                        self.conditions.join(" AND ")
-                    }
-                }
-
-                /// `column IN (…)` with one parameter per value.
-                pub(super) fn push_in(&mut self, column: &str, values: &[String]) {
-                    let template = format!("{column} IN ({})", vec!["{}"; values.len()].join(", "));
-                    self.push(&template, values.iter().cloned().map(Param::Text).collect());
-                }
-            }
-
-            macro_rules! bind_all {
-                ($query:expr, $params:expr) => {{
-                    let mut query = $query;
-                    for param in $params {
-                        query = match param {
-                            Param::Text(text) => query.bind(text.clone()),
-                            Param::Int(number) => query.bind(*number),
-                        };
-                    }
-                    query
-                }};
-            }
-
-            /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-            fn like_literal(text: &str) -> String {
-                text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-            }
+            use $crate::sql_where::{bind_all, like_literal, Param, Where};
 
             fn trace_filter(project: &str, query: &TraceQuery) -> Where {
-                let mut filter = Where::default();
-                filter.push("project_id = {}", vec![Param::Text(project.to_owned())]);
+                let mut filter = Where::new($anonymous);
+                filter.push_all("project_id = {}", vec![Param::Text(project.to_owned())]);
                 for (column, value) in [
                     ("user_id", &query.user_id),
                     ("name", &query.name),
@@ -87,19 +23,19 @@ macro_rules! impl_trace_reads {
                     ("release", &query.release),
                 ] {
                     if let Some(value) = value {
-                        filter.push(&format!("{column} = {{}}"), vec![Param::Text(value.clone())]);
+                        filter.push_all(&format!("{column} = {{}}"), vec![Param::Text(value.clone())]);
                     }
                 }
                 if let Some(from) = query.from_timestamp {
-                    filter.push("timestamp >= {}", vec![Param::Int(from)]);
+                    filter.push_all("timestamp >= {}", vec![Param::Int(from)]);
                 }
                 if let Some(to) = query.to_timestamp {
-                    filter.push("timestamp < {}", vec![Param::Int(to)]);
+                    filter.push_all("timestamp < {}", vec![Param::Int(to)]);
                 }
                 for tag in &query.tags {
                     // Tags are stored as a JSON array of strings: match the quoted tag.
                     let quoted = serde_json::Value::String(tag.clone()).to_string();
-                    filter.push(
+                    filter.push_all(
                         "tags LIKE {} ESCAPE '\\'",
                         vec![Param::Text(format!("%{}%", like_literal(&quoted)))],
                     );
@@ -142,8 +78,8 @@ macro_rules! impl_trace_reads {
                 if trace_ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut filter = Where::default();
-                filter.push("project_id = {}", vec![Param::Text(project.to_owned())]);
+                let mut filter = Where::new($anonymous);
+                filter.push_all("project_id = {}", vec![Param::Text(project.to_owned())]);
                 filter.push_in("trace_id", trace_ids);
                 let sql = format!(
                     "SELECT trace_id, id, start_time, end_time, total_cost FROM observations WHERE {} \
@@ -172,8 +108,8 @@ macro_rules! impl_trace_reads {
                 if trace_ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut filter = Where::default();
-                filter.push("project_id = {}", vec![Param::Text(project.to_owned())]);
+                let mut filter = Where::new($anonymous);
+                filter.push_all("project_id = {}", vec![Param::Text(project.to_owned())]);
                 filter.push_in("trace_id", trace_ids);
                 let sql = format!(
                     "SELECT trace_id, id FROM scores WHERE {} ORDER BY timestamp, id",
@@ -197,8 +133,8 @@ macro_rules! impl_trace_reads {
                     ("observations", "trace_id"),
                     ("traces", "id"),
                 ] {
-                    let mut filter = Where::default();
-                    filter.push("project_id = {}", vec![Param::Text(project.to_owned())]);
+                    let mut filter = Where::new($anonymous);
+                    filter.push_all("project_id = {}", vec![Param::Text(project.to_owned())]);
                     filter.push_in(column, ids);
                     let sql = format!("DELETE FROM {table} WHERE {}", filter.sql());
                     let done = bind_all!(sqlx::query(&sql), &filter.params).execute(&mut *tx).await?;
@@ -208,8 +144,8 @@ macro_rules! impl_trace_reads {
                 }
                 // The logged events of the traces and of their observations go too, so that a
                 // later event cannot resurrect them from the log.
-                let mut filter = Where::default();
-                filter.push("project_id = {}", vec![Param::Text(project.to_owned())]);
+                let mut filter = Where::new($anonymous);
+                filter.push_all("project_id = {}", vec![Param::Text(project.to_owned())]);
                 filter.push_in("entity_id", ids);
                 let sql = format!("DELETE FROM ingestion_events WHERE {}", filter.sql());
                 bind_all!(sqlx::query(&sql), &filter.params).execute(&mut *tx).await?;
@@ -222,16 +158,16 @@ macro_rules! impl_trace_reads {
                 project: &str,
                 query: &SessionQuery,
             ) -> StoreResult<(Vec<SessionRow>, u64)> {
-                let mut filter = Where::default();
-                filter.push("project_id = {}", vec![Param::Text(project.to_owned())]);
+                let mut filter = Where::new($anonymous);
+                filter.push_all("project_id = {}", vec![Param::Text(project.to_owned())]);
                 if let Some(id) = &query.id {
-                    filter.push("id = {}", vec![Param::Text(id.clone())]);
+                    filter.push_all("id = {}", vec![Param::Text(id.clone())]);
                 }
                 if let Some(from) = query.from_timestamp {
-                    filter.push("created_at >= {}", vec![Param::Int(from)]);
+                    filter.push_all("created_at >= {}", vec![Param::Int(from)]);
                 }
                 if let Some(to) = query.to_timestamp {
-                    filter.push("created_at < {}", vec![Param::Int(to)]);
+                    filter.push_all("created_at < {}", vec![Param::Int(to)]);
                 }
                 if !query.environments.is_empty() {
                     filter.push_in("environment", &query.environments);

@@ -8,117 +8,17 @@ macro_rules! impl_score_reads {
     ($store:ty, db: $db:ty, anonymous_params: $anonymous:expr) => {
         mod score_reads_impl {
             use $crate::StoreResult;
+            use $crate::sql_where::{bind_all, like_literal, Param, Where};
             use $crate::scores_model::*;
             use $crate::tracing_model::SCORE_COLUMNS;
             use $crate::scores_model::{categories_text, ScoreConfigSqlRow, SCORE_CONFIG_COLUMNS};
 
-            enum Param {
-                Text(String),
-                Int(i64),
-                Float(f64),
-            }
-
-            /// A conjunction of conditions with their parameters, numbered in order.
-            #[derive(Default)]
-            struct Where {
-                conditions: Vec<String>,
-                params: Vec<Param>,
-            }
-
-            impl Where {
-                /// Adds `template` with its one `{}` replaced by the parameter.
-                fn push(&mut self, template: &str, param: Param) {
-                    self.params.push(param);
-                    let placeholder = if $anonymous {
-                        "?".to_owned()
-                    } else {
-                        format!("${}", self.params.len())
-                    };
-                    self.conditions
-                        .push(template.replacen("{}", &placeholder, 1));
-                }
-
-                /// Adds `template` with each `{}` replaced by the next of `params`.
-                fn push_all(&mut self, template: &str, params: Vec<Param>) {
-                    let mut sql = String::new();
-                    let mut params = params.into_iter();
-                    for (i, part) in template.split("{}").enumerate() {
-                        if i > 0 {
-                            let param = params.next().expect("one parameter per placeholder");
-                            self.params.push(param);
-                            sql.push_str(&if $anonymous {
-                                "?".to_owned()
-                            } else {
-                                format!("${}", self.params.len())
-                            });
-                        }
-                        sql.push_str(part);
-                    }
-                    self.conditions.push(sql);
-                }
-
-                /// `column IN (…)` of numbers; nothing when `values` is empty.
-                fn push_in_float(&mut self, column: &str, values: &[f64]) {
-                    if values.is_empty() {
-                        return;
-                    }
-                    let template = format!("{column} IN ({})", vec!["{}"; values.len()].join(", "));
-                    self.push_all(&template, values.iter().copied().map(Param::Float).collect());
-                }
-
-                /// `column IN (…)` with one parameter per value; nothing when `values` is empty.
-                fn push_in(&mut self, column: &str, values: &[String]) {
-                    if values.is_empty() {
-                        return;
-                    }
-                    let mut placeholders = Vec::new();
-                    for value in values {
-                        self.params.push(Param::Text(value.clone()));
-                        placeholders.push(if $anonymous {
-                            "?".to_owned()
-                        } else {
-                            format!("${}", self.params.len())
-                        });
-                    }
-                    self.conditions
-                        .push(format!("{column} IN ({})", placeholders.join(", ")));
-                }
-
-                fn sql(&self) -> String {
-                    if self.conditions.is_empty() {
-                        "TRUE".to_owned()
-                    } else {
-                        self.conditions.join(" AND ")
-                    }
-                }
-            }
-
-            macro_rules! bind_all {
-                ($query:expr, $params:expr) => {{
-                    let mut query = $query;
-                    for param in $params {
-                        query = match param {
-                            Param::Text(text) => query.bind(text.clone()),
-                            Param::Int(number) => query.bind(*number),
-                            Param::Float(number) => query.bind(*number),
-                        };
-                    }
-                    query
-                }};
-            }
-
-            /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-            fn like_literal(text: &str) -> String {
-                text.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            }
 
             fn score_filter(project: &str, query: &ScoreQuery) -> Where {
-                let mut filter = Where::default();
+                let mut filter = Where::new($anonymous);
                 filter.push("s.project_id = {}", Param::Text(project.to_owned()));
                 if query.trace_scores_only {
-                    filter.conditions.push("s.trace_id IS NOT NULL".to_owned());
+                    filter.push_const("s.trace_id IS NOT NULL");
                 }
                 for (column, value) in [
                     ("t.user_id", &query.user_id),
@@ -164,7 +64,7 @@ macro_rules! impl_score_reads {
                 filter.push_in("s.config_id", &query.config_ids);
                 filter.push_in("s.queue_id", &query.queue_ids);
                 if !query.author_user_ids.is_empty() {
-                    filter.conditions.push("FALSE".to_owned());
+                    filter.push_const("FALSE");
                 }
                 filter.push_in_float("s.value", &query.numeric_values);
                 filter.push_in("s.string_value", &query.string_values);
@@ -236,7 +136,7 @@ macro_rules! impl_score_reads {
                 project: &str,
                 id: &str,
             ) -> StoreResult<bool> {
-                let mut filter = Where::default();
+                let mut filter = Where::new($anonymous);
                 filter.push("project_id = {}", Param::Text(project.to_owned()));
                 filter.push("id = {}", Param::Text(id.to_owned()));
                 let sql = format!("DELETE FROM scores WHERE {}", filter.sql());
@@ -309,7 +209,7 @@ macro_rules! impl_score_reads {
                 limit: u64,
                 offset: u64,
             ) -> StoreResult<(Vec<ScoreConfig>, u64)> {
-                let mut filter = Where::default();
+                let mut filter = Where::new($anonymous);
                 filter.push("project_id = {}", Param::Text(project.to_owned()));
                 if let Some(ids) = ids {
                     if ids.is_empty() {

@@ -136,7 +136,7 @@ impl_trace_reads!(
     anonymous_params: true
 );
 
-impl_observation_reads!(SqliteStore, db: sqlx::Sqlite);
+impl_observation_reads!(SqliteStore, db: sqlx::Sqlite, anonymous_params: true);
 
 impl_score_reads!(SqliteStore, db: sqlx::Sqlite, anonymous_params: true);
 
