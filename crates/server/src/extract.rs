@@ -78,6 +78,25 @@ impl QueryPairs {
             .map(|(_, value)| value.as_str())
     }
 
+    /// `page` and `limit` as Langfuse validates them.
+    pub fn page(&self) -> Result<crate::pagination::Page, ApiError> {
+        crate::pagination::PageQuery {
+            page: self.get("page").map(str::to_owned),
+            limit: self.get("limit").map(str::to_owned),
+        }
+        .page()
+    }
+
+    /// An ISO-8601 datetime with offset, as milliseconds; a bad value is a 400 naming `name`.
+    pub fn time(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.get(name)
+            .map(|raw| {
+                sightline_domain::ingest::serde_util::datetime::parse(raw)
+                    .map_err(|e| ApiError::InvalidRequest(format!("{name}: {e}")))
+            })
+            .transpose()
+    }
+
     /// Every non-empty value of `name`, in order.
     pub fn all(&self, name: &str) -> Vec<String> {
         self.0

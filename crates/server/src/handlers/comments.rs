@@ -11,7 +11,6 @@ use sightline_store::{Comment, CommentObjectType, CommentQuery};
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, QueryPairs};
-use crate::pagination::PageQuery;
 use crate::state::AppState;
 
 /// Langfuse's limit on a comment's length, in characters after trimming.
@@ -120,11 +119,7 @@ pub async fn get_comments(
     ProjectAuth(caller): ProjectAuth,
     query: QueryPairs,
 ) -> ApiResult<axum::Json<Value>> {
-    let page = PageQuery {
-        page: query.get("page").map(str::to_owned),
-        limit: query.get("limit").map(str::to_owned),
-    }
-    .page()?;
+    let page = query.page()?;
     let object_type = query.get("objectType").map(object_type).transpose()?;
     let object_id = query.get("objectId").map(str::to_owned);
     if object_id.is_some() && object_type.is_none() {

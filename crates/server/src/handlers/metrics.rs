@@ -3,24 +3,13 @@
 
 use axum::extract::State;
 use serde_json::{Value, json};
-use sightline_domain::ingest::serde_util::datetime;
 use sightline_domain::time::to_iso;
 use sightline_store::{DAY_MS, DailyMetrics, MetricsQuery};
 
 use crate::auth::ProjectAuth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::QueryPairs;
-use crate::pagination::PageQuery;
 use crate::state::AppState;
-
-fn parse_time(query: &QueryPairs, name: &str) -> ApiResult<Option<i64>> {
-    query
-        .get(name)
-        .map(|raw| {
-            datetime::parse(raw).map_err(|e| ApiError::InvalidRequest(format!("{name}: {e}")))
-        })
-        .transpose()
-}
 
 /// A usage figure as Langfuse prints it: an integer when it is whole.
 fn number(value: f64) -> Value {
@@ -73,18 +62,14 @@ pub async fn get_daily_metrics(
     ProjectAuth(caller): ProjectAuth,
     query: QueryPairs,
 ) -> ApiResult<axum::Json<Value>> {
-    let page = PageQuery {
-        page: query.get("page").map(str::to_owned),
-        limit: query.get("limit").map(str::to_owned),
-    }
-    .page()?;
+    let page = query.page()?;
     let metrics_query = MetricsQuery {
         trace_name: query.get("traceName").map(str::to_owned),
         user_id: query.get("userId").map(str::to_owned),
         tags: all(&query, "tags"),
         environments: all(&query, "environment"),
-        from_timestamp: parse_time(&query, "fromTimestamp")?,
-        to_timestamp: parse_time(&query, "toTimestamp")?,
+        from_timestamp: query.time("fromTimestamp")?,
+        to_timestamp: query.time("toTimestamp")?,
         limit: page.limit,
         offset: page.offset(),
     };

@@ -15,7 +15,6 @@ use sightline_store::{ObservationCursor, ObservationQuery, StoredTrace};
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::QueryPairs;
-use crate::pagination::PageQuery;
 use crate::state::AppState;
 use crate::views::{self, ObservationFields};
 
@@ -24,13 +23,6 @@ const V2_MAX_LIMIT: u64 = 1000;
 
 fn invalid(message: String) -> ApiError {
     ApiError::InvalidRequest(message)
-}
-
-fn parse_time(query: &QueryPairs, name: &str) -> ApiResult<Option<i64>> {
-    query
-        .get(name)
-        .map(|raw| datetime::parse(raw).map_err(|e| invalid(format!("{name}: {e}"))))
-        .transpose()
 }
 
 fn parse_enum<T: std::str::FromStr<Err = String>>(
@@ -79,8 +71,8 @@ fn observation_query(query: &QueryPairs, v2: bool) -> ApiResult<ObservationQuery
         parent_observation_id: text("parentObservationId"),
         is_root,
         environments: query.all("environment"),
-        from_start_time: parse_time(query, "fromStartTime")?,
-        to_start_time: parse_time(query, "toStartTime")?,
+        from_start_time: query.time("fromStartTime")?,
+        to_start_time: query.time("toStartTime")?,
     })
 }
 
@@ -89,11 +81,7 @@ pub async fn get_observations(
     ProjectAuth(caller): ProjectAuth,
     query: QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    let page = PageQuery {
-        page: query.get("page").map(str::to_owned),
-        limit: query.get("limit").map(str::to_owned),
-    }
-    .page()?;
+    let page = query.page()?;
     let filters = observation_query(&query, false)?;
     let (observations, total) = state
         .store()

@@ -12,7 +12,6 @@ use sightline_store::{ConfigCategory, ScoreConfig};
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json as JsonBody, QueryPairs};
-use crate::pagination::PageQuery;
 use crate::state::AppState;
 use crate::views;
 
@@ -202,11 +201,7 @@ pub async fn get_score_configs(
     ProjectAuth(caller): ProjectAuth,
     query: QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    let page = PageQuery {
-        page: query.get("page").map(str::to_owned),
-        limit: query.get("limit").map(str::to_owned),
-    }
-    .page()?;
+    let page = query.page()?;
     let (configs, total) = state
         .store()
         .list_score_configs(&caller.project_id, page.limit, page.offset())

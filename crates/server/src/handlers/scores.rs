@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sightline_domain::ingest::score::{ScoreBody, validate_score};
-use sightline_domain::ingest::serde_util::datetime;
 use sightline_domain::ingest::{ScorePatch, ScoreSource};
 use sightline_domain::time::now_ms;
 use sightline_store::{IngestionWrite, ScoreQuery, ValueOperator};
@@ -19,7 +18,7 @@ use crate::auth::{ProjectAuth, ScoresAuth};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, QueryPairs};
 use crate::handlers::ingestion::batch_error;
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::services::ingest::IngestError;
 use crate::state::AppState;
 use crate::views;
@@ -122,15 +121,6 @@ enum Version {
     V2,
 }
 
-pub(super) fn parse_time(query: &QueryPairs, name: &str) -> ApiResult<Option<i64>> {
-    query
-        .get(name)
-        .map(|raw| {
-            datetime::parse(raw).map_err(|e| ApiError::InvalidRequest(format!("{name}: {e}")))
-        })
-        .transpose()
-}
-
 /// `name` as an enum value out of `allowed`.
 fn one_of(query: &QueryPairs, name: &str, allowed: &[&str]) -> ApiResult<Option<String>> {
     match query.get(name) {
@@ -156,11 +146,7 @@ pub(super) fn comma_list(query: &QueryPairs, name: &str) -> Vec<String> {
 }
 
 fn score_query(query: &QueryPairs, version: Version) -> ApiResult<(ScoreQuery, Page)> {
-    let page = PageQuery {
-        page: query.get("page").map(str::to_owned),
-        limit: query.get("limit").map(str::to_owned),
-    }
-    .page()?;
+    let page = query.page()?;
     if let Some(filter) = query.get("filter") {
         let conditions: Vec<Value> = serde_json::from_str(filter)
             .map_err(|e| ApiError::InvalidRequest(format!("filter: invalid JSON array: {e}")))?;
@@ -211,8 +197,8 @@ fn score_query(query: &QueryPairs, version: Version) -> ApiResult<(ScoreQuery, P
         source: one_of(query, "source", &["API", "EVAL", "ANNOTATION"])?,
         trace_tags: query.all("traceTags"),
         environments: query.all("environment"),
-        from_timestamp: parse_time(query, "fromTimestamp")?,
-        to_timestamp: parse_time(query, "toTimestamp")?,
+        from_timestamp: query.time("fromTimestamp")?,
+        to_timestamp: query.time("toTimestamp")?,
         value,
         ids: comma_list(query, "scoreIds"),
         trace_ids: v2_list("traceId"),

@@ -10,7 +10,7 @@ use sightline_store::{ScoreCursor, ScoreQuery, ScoreRow};
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::QueryPairs;
-use crate::handlers::scores::{comma_list, parse_time};
+use crate::handlers::scores::comma_list;
 use crate::state::AppState;
 use crate::views;
 
@@ -206,8 +206,8 @@ fn v3_query(query: &QueryPairs) -> ApiResult<(ScoreQuery, V3Fields)> {
         session_ids,
         observation_ids,
         dataset_run_ids: experiment_ids,
-        from_timestamp: parse_time(query, "fromTimestamp")?,
-        to_timestamp: parse_time(query, "toTimestamp")?,
+        from_timestamp: query.time("fromTimestamp")?,
+        to_timestamp: query.time("toTimestamp")?,
         after: query.get("cursor").map(decode_v3_cursor).transpose()?,
         // One more than asked, to know whether there is a next page.
         limit: limit + 1,

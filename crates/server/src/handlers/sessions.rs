@@ -3,14 +3,12 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
-use sightline_domain::ingest::serde_util::datetime;
 use sightline_domain::time::to_iso;
 use sightline_store::{SessionQuery, SessionRow, TraceQuery};
 
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::QueryPairs;
-use crate::pagination::PageQuery;
 use crate::state::AppState;
 use crate::views;
 
@@ -28,23 +26,11 @@ pub async fn get_sessions(
     ProjectAuth(caller): ProjectAuth,
     query: QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    let page = PageQuery {
-        page: query.get("page").map(str::to_owned),
-        limit: query.get("limit").map(str::to_owned),
-    }
-    .page()?;
-    let time = |name: &str| {
-        query
-            .get(name)
-            .map(|raw| {
-                datetime::parse(raw).map_err(|e| ApiError::InvalidRequest(format!("{name}: {e}")))
-            })
-            .transpose()
-    };
+    let page = query.page()?;
     let session_query = SessionQuery {
         id: None,
-        from_timestamp: time("fromTimestamp")?,
-        to_timestamp: time("toTimestamp")?,
+        from_timestamp: query.time("fromTimestamp")?,
+        to_timestamp: query.time("toTimestamp")?,
         environments: query.all("environment"),
         limit: page.limit,
         offset: page.offset(),

@@ -7,13 +7,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sightline_domain::ingest::serde_util::datetime;
 use sightline_store::{TraceOrderColumn, TraceQuery};
 
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json as JsonBody, QueryPairs};
-use crate::pagination::PageQuery;
 use crate::state::AppState;
 use crate::views;
 
@@ -45,21 +43,8 @@ impl Fields {
     }
 }
 
-fn parse_time(query: &QueryPairs, name: &str) -> ApiResult<Option<i64>> {
-    query
-        .get(name)
-        .map(|raw| {
-            datetime::parse(raw).map_err(|e| ApiError::InvalidRequest(format!("{name}: {e}")))
-        })
-        .transpose()
-}
-
 fn trace_query(query: &QueryPairs) -> ApiResult<TraceQuery> {
-    let page = PageQuery {
-        page: query.get("page").map(str::to_owned),
-        limit: query.get("limit").map(str::to_owned),
-    }
-    .page()?;
+    let page = query.page()?;
     if let Some(filter) = query.get("filter") {
         let conditions: Vec<Value> = serde_json::from_str(filter)
             .map_err(|e| ApiError::InvalidRequest(format!("filter: invalid JSON array: {e}")))?;
@@ -92,8 +77,8 @@ fn trace_query(query: &QueryPairs) -> ApiResult<TraceQuery> {
         user_id: query.get("userId").map(str::to_owned),
         name: query.get("name").map(str::to_owned),
         session_id: query.get("sessionId").map(str::to_owned),
-        from_timestamp: parse_time(query, "fromTimestamp")?,
-        to_timestamp: parse_time(query, "toTimestamp")?,
+        from_timestamp: query.time("fromTimestamp")?,
+        to_timestamp: query.time("toTimestamp")?,
         tags: query.all("tags"),
         version: query.get("version").map(str::to_owned),
         release: query.get("release").map(str::to_owned),
@@ -182,11 +167,7 @@ pub async fn get_traces(
         .list_traces(&caller.project_id, &trace_query)
         .await?;
     let data = traces_with_details(&state, &caller.project_id, &traces, &fields).await?;
-    let page = PageQuery {
-        page: query.get("page").map(str::to_owned),
-        limit: query.get("limit").map(str::to_owned),
-    }
-    .page()?;
+    let page = query.page()?;
     Ok(Json(json!({"data": data, "meta": page.meta(total)})))
 }
 
