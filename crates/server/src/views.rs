@@ -2,7 +2,6 @@
 //! stored rows. Every time is ISO-8601 with milliseconds and `Z`.
 
 use serde_json::{Map, Value, json};
-use sightline_domain::cost::CompiledModel;
 use sightline_domain::ingest::merge::metadata_for_read;
 use sightline_domain::ingest::{ScoreDataType, UsageMap};
 use sightline_domain::time::to_iso;
@@ -97,12 +96,16 @@ pub fn observation(stored: &StoredObservation, rules: &Rules) -> Value {
     let (input_cost, output_cost, total_cost) = reduce(&row.cost_details);
     let prices = row.internal_model_id.as_deref().and_then(|id| {
         let project_models = rules.project_models(&stored.project_id);
-        let model: Option<CompiledModel> = project_models
+        let project_prices = project_models
             .iter()
             .find(|model| model.id() == id)
-            .cloned()
-            .or_else(|| rules.price_book().get(id).cloned());
-        model.map(|model| model.default_tier().prices.clone())
+            .map(|model| model.default_tier().prices.clone());
+        project_prices.or_else(|| {
+            rules
+                .price_book()
+                .get(id)
+                .map(|model| model.default_tier().prices.clone())
+        })
     });
     let price = |key: &str| prices.as_ref().and_then(|prices| prices.get(key).copied());
     json!({

@@ -38,9 +38,9 @@ pub struct LoggedEvent {
 }
 
 /// Everything one request ingests for one project; written in one transaction with others.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct IngestionWrite {
-    pub project_id: Option<ProjectId>,
+    pub project_id: ProjectId,
     /// Batch events of traces and observations, logged and folded.
     pub events: Vec<LoggedEvent>,
     /// Complete observations (OTel spans), already priced ([`IngestionRules::enrich`]),
@@ -54,8 +54,11 @@ pub struct IngestionWrite {
 impl IngestionWrite {
     pub fn new(project_id: ProjectId) -> Self {
         IngestionWrite {
-            project_id: Some(project_id),
-            ..Default::default()
+            project_id,
+            events: Vec::new(),
+            observations: Vec::new(),
+            trace_patches: Vec::new(),
+            scores: Vec::new(),
         }
     }
 

@@ -12,7 +12,6 @@ macro_rules! impl_tracing_store {
             use sightline_domain::ingest::merge::{apply_trace_patch, TraceMerge};
             use sightline_domain::ingest::{ObservationRow, ScorePatch, TraceRow};
             use sightline_domain::time::{now_ms, Millis};
-            use sightline_domain::ProjectId;
 
             use $crate::tracing_model::*;
             use $crate::{StoreError, StoreResult};
@@ -348,16 +347,10 @@ macro_rules! impl_tracing_store {
                 rules: &dyn IngestionRules,
             ) -> StoreResult<()> {
                 let now = now_ms();
-                let project_of = |write: &IngestionWrite| -> StoreResult<ProjectId> {
-                    write
-                        .project_id
-                        .clone()
-                        .ok_or_else(|| StoreError::Corrupt("ingestion write without a project".into()))
-                };
                 // Lock every entity this transaction refolds or merges, in one global order.
                 let mut keys = BTreeSet::new();
                 for write in writes {
-                    let project = project_of(write)?;
+                    let project = &write.project_id;
                     for event in &write.events {
                         keys.insert(lock_key(project.as_str(), event.entity, &event.entity_id));
                     }
@@ -369,7 +362,7 @@ macro_rules! impl_tracing_store {
                 $lock(conn, &keys).await?;
 
                 for write in writes {
-                    let project = project_of(write)?;
+                    let project = &write.project_id;
                     let project_str = project.as_str();
                     log_events(conn, project_str, &write.events, now).await?;
 
@@ -394,7 +387,7 @@ macro_rules! impl_tracing_store {
                                 Entity::Trace => traces.extend(rules.fold_trace(&events)),
                                 Entity::Observation => {
                                     if let Some(mut row) = rules.fold_observation(&events) {
-                                        rules.enrich(&project, &mut row);
+                                        rules.enrich(project, &mut row);
                                         observations.push(row);
                                     }
                                 }

@@ -46,14 +46,14 @@ async fn ingest_one(
     let id = match body.get("id") {
         Some(Value::String(id)) => id.clone(),
         _ if route.id_field.is_none() => {
-            let id = uuid_like();
+            let id = new_id();
             body.insert("id".into(), Value::String(id.clone()));
             id
         }
         _ => return Err(ApiError::InvalidRequest("id: Expected string".into())),
     };
     let envelope = json!({"batch": [{
-        "id": uuid_like(),
+        "id": new_id(),
         "type": route.event_type,
         "timestamp": to_iso(now_ms()),
         "body": Value::Object(body),
@@ -74,8 +74,8 @@ fn rename(body: &mut Map<String, Value>, from: &str, to: &str) {
     }
 }
 
-fn uuid_like() -> String {
-    sightline_domain::ApiKeyId::generate().to_string()
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 macro_rules! legacy_route {

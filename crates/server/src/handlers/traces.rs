@@ -12,6 +12,7 @@ use sightline_store::{TraceOrderColumn, TraceQuery};
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json as JsonBody, QueryPairs};
+use crate::pagination::Page;
 use crate::state::AppState;
 use crate::views;
 
@@ -43,7 +44,8 @@ impl Fields {
     }
 }
 
-fn trace_query(query: &QueryPairs) -> ApiResult<TraceQuery> {
+/// The store query of a `GET /traces` request, and the page it asks for.
+fn trace_query(query: &QueryPairs) -> ApiResult<(TraceQuery, Page)> {
     let page = query.page()?;
     if let Some(filter) = query.get("filter") {
         let conditions: Vec<Value> = serde_json::from_str(filter)
@@ -73,7 +75,7 @@ fn trace_query(query: &QueryPairs) -> ApiResult<TraceQuery> {
             (column, descending)
         }
     };
-    Ok(TraceQuery {
+    let trace_query = TraceQuery {
         user_id: query.get("userId").map(str::to_owned),
         name: query.get("name").map(str::to_owned),
         session_id: query.get("sessionId").map(str::to_owned),
@@ -87,7 +89,8 @@ fn trace_query(query: &QueryPairs) -> ApiResult<TraceQuery> {
         descending,
         limit: page.limit,
         offset: page.offset(),
-    })
+    };
+    Ok((trace_query, page))
 }
 
 /// Traces in the list shape (`TraceWithDetails`): observation and score ids, latency, cost.
@@ -160,14 +163,13 @@ pub async fn get_traces(
     ProjectAuth(caller): ProjectAuth,
     query: QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    let trace_query = trace_query(&query)?;
+    let (trace_query, page) = trace_query(&query)?;
     let fields = Fields::parse(query.get("fields"));
     let (traces, total) = state
         .store()
         .list_traces(&caller.project_id, &trace_query)
         .await?;
     let data = traces_with_details(&state, &caller.project_id, &traces, &fields).await?;
-    let page = query.page()?;
     Ok(Json(json!({"data": data, "meta": page.meta(total)})))
 }
 

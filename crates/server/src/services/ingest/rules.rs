@@ -38,7 +38,7 @@ impl Rules {
     /// Loads the models of every project in `writes` that is not cached or is stale, so that
     /// pricing inside the transaction needs no I/O.
     pub async fn prepare(&self, store: &dyn Store, writes: &[IngestionWrite]) -> StoreResult<()> {
-        for project in writes.iter().filter_map(|write| write.project_id.as_ref()) {
+        for project in writes.iter().map(|write| &write.project_id) {
             let fresh = self
                 .models
                 .read()
