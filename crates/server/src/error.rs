@@ -3,12 +3,14 @@
 //!
 //! - authentication failures: the status with `{"message": …}` only;
 //! - typed errors: `{"message": …, "error": "<ErrorClassName>"}`;
+//! - query or body validation failures: zod's `{"message": "Invalid request data", "error":
+//!   [{"code", "message", "path"}]}`;
 //! - internal failures: a generic 500 body; the cause is logged here, once, and never sent.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 use sightline_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +23,10 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     InvalidRequest(String),
+    /// 400 for a query parameter or body that fails validation, in zod's shape; `path` names the
+    /// field (`["limit"]`, `["filter", 0, "operator"]`).
+    #[error("{message}")]
+    InvalidData { path: Vec<Value>, message: String },
     #[error("{0}")]
     NotFound(String),
     #[error("Method not allowed")]
@@ -53,7 +59,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidRequest(_) | ApiError::InvalidData { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -76,6 +82,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => Some("PayloadTooLargeError"),
             ApiError::ServiceUnavailable(_) => Some("ServiceUnavailableError"),
             ApiError::InvalidEnvelope(_) | ApiError::InvalidOtlp(_) => None,
+            ApiError::InvalidData { .. } => None,
             ApiError::Backpressure(_) => Some("RateLimitError"),
             ApiError::Internal(_) => None,
         }
@@ -87,7 +94,27 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound(what) => ApiError::NotFound(what),
             StoreError::Conflict(what) => ApiError::Conflict(what),
+            StoreError::InvalidFilter(error) => error.into(),
             other => ApiError::internal(other),
+        }
+    }
+}
+
+impl ApiError {
+    /// A validation failure of the query parameter or body field `name`.
+    pub fn invalid_field(name: &str, message: impl Into<String>) -> Self {
+        ApiError::InvalidData {
+            path: vec![Value::from(name)],
+            message: message.into(),
+        }
+    }
+}
+
+impl From<sightline_domain::filter::FilterError> for ApiError {
+    fn from(error: sightline_domain::filter::FilterError) -> Self {
+        ApiError::InvalidData {
+            path: error.path,
+            message: error.message,
         }
     }
 }
@@ -100,6 +127,10 @@ impl IntoResponse for ApiError {
                 json!({"message": "Invalid request data", "errors": [issue]})
             }
             (ApiError::InvalidOtlp(issue), _) => json!({"error": issue}),
+            (ApiError::InvalidData { path, message }, _) => json!({
+                "message": "Invalid request data",
+                "error": [{"code": "custom", "message": message, "path": path}],
+            }),
             (ApiError::Internal(cause), _) => {
                 tracing::error!(error = %cause, "request failed");
                 json!({"message": "Internal Server Error", "error": "An unknown error occurred"})

@@ -18,7 +18,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Query<T
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(value)| Query(value))
-            .map_err(|rejection| ApiError::InvalidRequest(rejection.body_text()))
+            .map_err(|rejection| ApiError::InvalidData {
+                path: Vec::new(),
+                message: rejection.body_text(),
+            })
     }
 }
 
@@ -37,7 +40,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::PayloadTooLarge
                 } else {
-                    ApiError::InvalidRequest(rejection.body_text())
+                    ApiError::InvalidData {
+                        path: Vec::new(),
+                        message: rejection.body_text(),
+                    }
                 }
             })
     }
@@ -92,9 +98,17 @@ impl QueryPairs {
         self.get(name)
             .map(|raw| {
                 sightline_domain::ingest::serde_util::datetime::parse(raw)
-                    .map_err(|e| ApiError::InvalidRequest(format!("{name}: {e}")))
+                    .map_err(|e| ApiError::invalid_field(name, format!("{name}: {e}")))
             })
             .transpose()
+    }
+
+    /// The advanced `filter` parameter's conditions (none when absent).
+    pub fn filter(&self) -> Result<Vec<sightline_domain::filter::FilterCondition>, ApiError> {
+        match self.get("filter") {
+            None => Ok(Vec::new()),
+            Some(raw) => Ok(sightline_domain::filter::parse_filter(raw)?),
+        }
     }
 
     /// Every non-empty value of `name`, in order.

@@ -38,9 +38,10 @@ impl PageQuery {
                 .ok()
                 .filter(|value| (1..=max).contains(value))
                 .ok_or_else(|| {
-                    ApiError::InvalidRequest(format!(
-                        "{name}: expected an integer from 1 to {max}, got '{raw}'"
-                    ))
+                    ApiError::invalid_field(
+                        name,
+                        format!("{name}: expected an integer from 1 to {max}, got '{raw}'"),
+                    )
                 }),
         };
         Ok(Page {

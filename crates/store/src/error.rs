@@ -7,6 +7,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// An advanced `filter` that names an unknown column or tests one the wrong way.
+    #[error("invalid filter: {0}")]
+    InvalidFilter(#[from] sightline_domain::filter::FilterError),
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
     #[error("stored data is invalid: {0}")]

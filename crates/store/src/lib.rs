@@ -7,6 +7,7 @@
 mod comments_model;
 mod comments_sql;
 mod error;
+mod filter_sql;
 mod metrics_model;
 mod metrics_sql;
 mod model;

@@ -1,6 +1,7 @@
 //! What the read API asks of observations: the named filters of `GET /observations` and
 //! `GET /v2/observations`, and the keyset position of the v2 cursor.
 
+use sightline_domain::filter::FilterCondition;
 use sightline_domain::ingest::{Level, ObservationType};
 use sightline_domain::time::Millis;
 
@@ -25,6 +26,8 @@ pub struct ObservationQuery {
     pub from_start_time: Option<Millis>,
     /// Exclusive.
     pub to_start_time: Option<Millis>,
+    /// The advanced `filter` conditions; all must hold.
+    pub filter: Vec<FilterCondition>,
 }
 
 /// The last observation of a cursor page: the next page starts strictly after it in

@@ -19,7 +19,7 @@ macro_rules! impl_observation_reads {
                 Param::Text(value.to_owned())
             }
 
-            fn observation_filter(project: &str, query: &ObservationQuery) -> Where {
+            fn observation_filter(project: &str, query: &ObservationQuery) -> StoreResult<Where> {
                 let mut filter = Where::new($anonymous);
                 filter.push_all("project_id = {}", vec![text(project)]);
                 let r#type = query.r#type.map(|t| t.as_str().to_owned());
@@ -60,7 +60,12 @@ macro_rules! impl_observation_reads {
                 if let Some(to) = query.to_start_time {
                     filter.push_all("start_time < {}", vec![Param::Int(to)]);
                 }
-                filter
+                $crate::filter_sql::apply(
+                    &mut filter,
+                    $crate::filter_sql::OBSERVATION_COLUMNS,
+                    &query.filter,
+                )?;
+                Ok(filter)
             }
 
             async fn fetch(
@@ -84,7 +89,7 @@ macro_rules! impl_observation_reads {
                 limit: u64,
                 offset: u64,
             ) -> StoreResult<(Vec<StoredObservation>, u64)> {
-                let filter = observation_filter(project, query);
+                let filter = observation_filter(project, query)?;
                 let tail = format!("ORDER BY start_time DESC, id DESC LIMIT {limit} OFFSET {offset}");
                 let observations = fetch(pool, &filter, &tail).await?;
                 let count_sql = format!("SELECT COUNT(*) FROM observations WHERE {}", filter.sql());
@@ -100,7 +105,7 @@ macro_rules! impl_observation_reads {
                 after: Option<&ObservationCursor>,
                 limit: u64,
             ) -> StoreResult<Vec<StoredObservation>> {
-                let mut filter = observation_filter(project, query);
+                let mut filter = observation_filter(project, query)?;
                 if let Some(after) = after {
                     filter.push_all(
                         "(start_time < {} OR (start_time = {} AND (trace_id < {} \

@@ -1,6 +1,7 @@
 //! What the read API asks of traces and sessions: list queries and the small summaries that list
 //! responses need.
 
+use sightline_domain::filter::FilterCondition;
 use sightline_domain::time::Millis;
 
 /// Columns `GET /traces` can order by (Langfuse's `orderBy=<field>.<asc|desc>`).
@@ -65,6 +66,8 @@ pub struct TraceQuery {
     pub release: Option<String>,
     /// Any of these environments.
     pub environments: Vec<String>,
+    /// The advanced `filter` conditions; all must hold.
+    pub filter: Vec<FilterCondition>,
     pub order_by: TraceOrderColumn,
     pub descending: bool,
     pub limit: u64,
@@ -83,6 +86,7 @@ impl Default for TraceQuery {
             version: None,
             release: None,
             environments: Vec::new(),
+            filter: Vec::new(),
             order_by: TraceOrderColumn::Timestamp,
             descending: true,
             limit: 50,

@@ -12,7 +12,7 @@ macro_rules! impl_trace_reads {
             use $crate::StoreResult;
             use $crate::sql_where::{bind_all, like_literal, Param, Where};
 
-            fn trace_filter(project: &str, query: &TraceQuery) -> Where {
+            fn trace_filter(project: &str, query: &TraceQuery) -> StoreResult<Where> {
                 let mut filter = Where::new($anonymous);
                 filter.push_all("project_id = {}", vec![Param::Text(project.to_owned())]);
                 for (column, value) in [
@@ -43,7 +43,8 @@ macro_rules! impl_trace_reads {
                 if !query.environments.is_empty() {
                     filter.push_in("environment", &query.environments);
                 }
-                filter
+                $crate::filter_sql::apply(&mut filter, $crate::filter_sql::TRACE_COLUMNS, &query.filter)?;
+                Ok(filter)
             }
 
             pub(super) async fn list_traces(
@@ -51,7 +52,7 @@ macro_rules! impl_trace_reads {
                 project: &str,
                 query: &TraceQuery,
             ) -> StoreResult<(Vec<StoredTrace>, u64)> {
-                let filter = trace_filter(project, query);
+                let filter = trace_filter(project, query)?;
                 let direction = if query.descending { "DESC" } else { "ASC" };
                 let sql = format!(
                     "SELECT {TRACE_COLUMNS} FROM traces WHERE {} ORDER BY {} {direction}, id {direction} \

@@ -2,6 +2,7 @@
 //! trace summary each listed score carries, and score configs.
 
 use sightline_domain::ProjectId;
+use sightline_domain::filter::FilterCondition;
 use sightline_domain::ingest::{ScoreDataType, ScorePatch};
 use sightline_domain::time::Millis;
 
@@ -68,6 +69,8 @@ pub struct ScoreQuery {
     /// Exclusive.
     pub to_timestamp: Option<Millis>,
     pub value: Option<(ValueOperator, f64)>,
+    /// The advanced `filter` conditions; all must hold.
+    pub filter: Vec<FilterCondition>,
     pub ids: Vec<String>,
     pub trace_ids: Vec<String>,
     pub session_ids: Vec<String>,

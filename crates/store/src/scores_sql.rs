@@ -14,7 +14,7 @@ macro_rules! impl_score_reads {
             use $crate::scores_model::{categories_text, ScoreConfigSqlRow, SCORE_CONFIG_COLUMNS};
 
 
-            fn score_filter(project: &str, query: &ScoreQuery) -> Where {
+            fn score_filter(project: &str, query: &ScoreQuery) -> StoreResult<Where> {
                 let mut filter = Where::new($anonymous);
                 filter.push("s.project_id = {}", Param::Text(project.to_owned()));
                 if query.trace_scores_only {
@@ -84,7 +84,8 @@ macro_rules! impl_score_reads {
                         ],
                     );
                 }
-                filter
+                $crate::filter_sql::apply(&mut filter, $crate::filter_sql::SCORE_COLUMNS, &query.filter)?;
+                Ok(filter)
             }
 
             const FROM: &str = "scores s LEFT JOIN traces t \
@@ -96,7 +97,7 @@ macro_rules! impl_score_reads {
                 query: &ScoreQuery,
             ) -> StoreResult<(Vec<ScoreWithTrace>, u64)> {
                 let scores = select_scores(pool, project, query).await?;
-                let filter = score_filter(project, query);
+                let filter = score_filter(project, query)?;
                 let count_sql = format!("SELECT COUNT(*) FROM {FROM} WHERE {}", filter.sql());
                 let (total,): (i64,) = bind_all!(sqlx::query_as(&count_sql), &filter.params)
                     .fetch_one(pool)
@@ -110,7 +111,7 @@ macro_rules! impl_score_reads {
                 project: &str,
                 query: &ScoreQuery,
             ) -> StoreResult<Vec<ScoreWithTrace>> {
-                let filter = score_filter(project, query);
+                let filter = score_filter(project, query)?;
                 let columns: Vec<String> = SCORE_COLUMNS
                     .split(',')
                     .map(|column| format!("s.{}", column.trim()))

@@ -2,10 +2,12 @@
 //! values are only ever bound as parameters, numbered in order (`$n` on PostgreSQL, anonymous `?`
 //! on SQLite — see `tracing_sql.rs` for why).
 
+#[derive(Debug, Clone)]
 pub(crate) enum Param {
     Text(String),
     Int(i64),
     Float(f64),
+    Bool(bool),
 }
 
 /// A conjunction of conditions with their parameters.
@@ -23,6 +25,11 @@ impl Where {
             conditions: Vec::new(),
             params: Vec::new(),
         }
+    }
+
+    /// Whether this builds SQLite SQL (else PostgreSQL), for the few expressions that differ.
+    pub(crate) fn is_sqlite(&self) -> bool {
+        self.anonymous
     }
 
     fn placeholder(&mut self, param: Param) -> String {
@@ -102,6 +109,7 @@ macro_rules! bind_all {
                 $crate::sql_where::Param::Text(text) => query.bind(text.clone()),
                 $crate::sql_where::Param::Int(number) => query.bind(*number),
                 $crate::sql_where::Param::Float(number) => query.bind(*number),
+                $crate::sql_where::Param::Bool(flag) => query.bind(*flag),
             };
         }
         query

@@ -40,15 +40,6 @@ fn parse_enum<T: std::str::FromStr<Err = String>>(
 
 /// The named filters both lists share; `v2` adds `sessionId` and `isRootObservation`.
 fn observation_query(query: &QueryPairs, v2: bool) -> ApiResult<ObservationQuery> {
-    if let Some(filter) = query.get("filter") {
-        let conditions: Vec<Value> = serde_json::from_str(filter)
-            .map_err(|e| invalid(format!("filter: invalid JSON array: {e}")))?;
-        if !conditions.is_empty() {
-            return Err(invalid(
-                "filter: advanced filter conditions are not supported yet; use the named query parameters".into(),
-            ));
-        }
-    }
     let text = |name: &str| query.get(name).map(str::to_owned);
     let is_root = match query.get("isRootObservation").filter(|_| v2) {
         None => None,
@@ -73,6 +64,7 @@ fn observation_query(query: &QueryPairs, v2: bool) -> ApiResult<ObservationQuery
         environments: query.all("environment"),
         from_start_time: query.time("fromStartTime")?,
         to_start_time: query.time("toStartTime")?,
+        filter: query.filter()?,
     })
 }
 

@@ -147,15 +147,6 @@ pub(super) fn comma_list(query: &QueryPairs, name: &str) -> Vec<String> {
 
 fn score_query(query: &QueryPairs, version: Version) -> ApiResult<(ScoreQuery, Page)> {
     let page = query.page()?;
-    if let Some(filter) = query.get("filter") {
-        let conditions: Vec<Value> = serde_json::from_str(filter)
-            .map_err(|e| ApiError::InvalidRequest(format!("filter: invalid JSON array: {e}")))?;
-        if !conditions.is_empty() {
-            return Err(ApiError::InvalidRequest(
-                "filter: advanced filter conditions are not supported yet; use the named query parameters".into(),
-            ));
-        }
-    }
     let value = match (query.get("operator"), query.get("value")) {
         (Some(operator), Some(value)) => {
             let operator = ValueOperator::parse(operator).ok_or_else(|| {
@@ -200,6 +191,7 @@ fn score_query(query: &QueryPairs, version: Version) -> ApiResult<(ScoreQuery, P
         from_timestamp: query.time("fromTimestamp")?,
         to_timestamp: query.time("toTimestamp")?,
         value,
+        filter: query.filter()?,
         ids: comma_list(query, "scoreIds"),
         trace_ids: v2_list("traceId"),
         session_ids: v2_list("sessionId"),

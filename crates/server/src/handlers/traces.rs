@@ -47,44 +47,52 @@ impl Fields {
 /// The store query of a `GET /traces` request, and the page it asks for.
 fn trace_query(query: &QueryPairs) -> ApiResult<(TraceQuery, Page)> {
     let page = query.page()?;
-    if let Some(filter) = query.get("filter") {
-        let conditions: Vec<Value> = serde_json::from_str(filter)
-            .map_err(|e| ApiError::InvalidRequest(format!("filter: invalid JSON array: {e}")))?;
-        if !conditions.is_empty() {
-            return Err(ApiError::InvalidRequest(
-                "filter: advanced filter conditions are not supported yet; use the named query parameters".into(),
-            ));
+    let filter = query.filter()?;
+    // A condition of the filter takes the place of the named parameter of its column.
+    let named = |parameter: &str| {
+        query
+            .get(parameter)
+            .filter(|_| !filter.iter().any(|condition| condition.column == parameter))
+            .map(str::to_owned)
+    };
+    let named_all = |parameter: &str| {
+        if filter.iter().any(|condition| condition.column == parameter) {
+            Vec::new()
+        } else {
+            query.all(parameter)
         }
-    }
+    };
     let (order_by, descending) = match query.get("orderBy") {
         None => (TraceOrderColumn::Timestamp, true),
         Some(raw) => {
             let (field, direction) = raw.split_once('.').unwrap_or((raw, "desc"));
             let column = TraceOrderColumn::parse(field).ok_or_else(|| {
-                ApiError::InvalidRequest(format!("orderBy: unknown field '{field}'"))
+                ApiError::invalid_field("orderBy", format!("orderBy: unknown field '{field}'"))
             })?;
             let descending = match direction {
                 "desc" => true,
                 "asc" => false,
                 other => {
-                    return Err(ApiError::InvalidRequest(format!(
-                        "orderBy: direction must be asc or desc, got '{other}'"
-                    )));
+                    return Err(ApiError::invalid_field(
+                        "orderBy",
+                        format!("orderBy: direction must be asc or desc, got '{other}'"),
+                    ));
                 }
             };
             (column, descending)
         }
     };
     let trace_query = TraceQuery {
-        user_id: query.get("userId").map(str::to_owned),
-        name: query.get("name").map(str::to_owned),
-        session_id: query.get("sessionId").map(str::to_owned),
+        user_id: named("userId"),
+        name: named("name"),
+        session_id: named("sessionId"),
         from_timestamp: query.time("fromTimestamp")?,
         to_timestamp: query.time("toTimestamp")?,
-        tags: query.all("tags"),
-        version: query.get("version").map(str::to_owned),
-        release: query.get("release").map(str::to_owned),
-        environments: query.all("environment"),
+        tags: named_all("tags"),
+        version: named("version"),
+        release: named("release"),
+        environments: named_all("environment"),
+        filter,
         order_by,
         descending,
         limit: page.limit,

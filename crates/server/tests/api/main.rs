@@ -3,6 +3,7 @@
 mod support;
 
 mod comments;
+mod filters;
 mod grpc;
 mod identity;
 mod ingestion;
