@@ -667,10 +667,11 @@ mod tests {
             false,
         )
         .expect("compiles");
-        for n in 1..=4 {
+        // name, the metadata path twice (the expression appears twice), the pattern, latency.
+        for n in 1..=5 {
             assert!(sql.contains(&format!("${n}")), "{sql}");
         }
-        assert!(!sql.contains("$5"), "{sql}");
+        assert!(!sql.contains("$6"), "{sql}");
     }
 
     #[test]

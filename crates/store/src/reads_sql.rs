@@ -10,7 +10,7 @@ macro_rules! impl_trace_reads {
             use $crate::reads_model::*;
             use $crate::tracing_model::{StoredTrace, TraceSqlRow, TRACE_COLUMNS};
             use $crate::StoreResult;
-            use $crate::sql_where::{bind_all, like_literal, Param, Where};
+            use $crate::sql_where::{bind_all, Param, Where};
 
             fn trace_filter(project: &str, query: &TraceQuery) -> StoreResult<Where> {
                 let mut filter = Where::new($anonymous);
@@ -33,11 +33,10 @@ macro_rules! impl_trace_reads {
                     filter.push_all("timestamp < {}", vec![Param::Int(to)]);
                 }
                 for tag in &query.tags {
-                    // Tags are stored as a JSON array of strings: match the quoted tag.
-                    let quoted = serde_json::Value::String(tag.clone()).to_string();
-                    filter.push_all(
-                        "tags LIKE {} ESCAPE '\\'",
-                        vec![Param::Text(format!("%{}%", like_literal(&quoted)))],
+                    filter.push(
+                        "EXISTS (SELECT 1 FROM trace_tags tt WHERE tt.project_id = traces.project_id \
+                         AND tt.trace_id = traces.id AND tt.tag = {})",
+                        Param::Text(tag.clone()),
                     );
                 }
                 if !query.environments.is_empty() {
@@ -65,10 +64,59 @@ macro_rules! impl_trace_reads {
                 let rows: Vec<TraceSqlRow> =
                     bind_all!(sqlx::query_as(&sql), &filter.params).fetch_all(pool).await?;
                 let traces = rows.into_iter().map(TryInto::try_into).collect::<StoreResult<Vec<_>>>()?;
-                let count_sql = format!("SELECT COUNT(*) FROM traces WHERE {}", filter.sql());
-                let (total,): (i64,) =
-                    bind_all!(sqlx::query_as(&count_sql), &filter.params).fetch_one(pool).await?;
+                let (count_sql, count_filter) = match trace_count(project, query) {
+                    Some(shortcut) => shortcut,
+                    None => (format!("SELECT COUNT(*) FROM traces WHERE {}", filter.sql()), filter),
+                };
+                let (total,): (i64,) = bind_all!(sqlx::query_as(&count_sql), &count_filter.params)
+                    .fetch_one(pool)
+                    .await?;
                 Ok((traces, u64::try_from(total).unwrap_or(0)))
+            }
+
+            /// The count of a trace list read from the trigger-kept tables of migration 0007
+            /// instead of from every matching trace: the project's counter when nothing filters,
+            /// the tag index when only tags (and a time range) do. `None`: count the traces.
+            fn trace_count(project: &str, query: &TraceQuery) -> Option<(String, Where)> {
+                let named = query.user_id.is_some()
+                    || query.name.is_some()
+                    || query.session_id.is_some()
+                    || query.version.is_some()
+                    || query.release.is_some()
+                    || !query.environments.is_empty()
+                    || !query.filter.is_empty();
+                if named {
+                    return None;
+                }
+                let mut count = Where::new($anonymous);
+                count.push("a.project_id = {}", Param::Text(project.to_owned()));
+                let Some((first, others)) = query.tags.split_first() else {
+                    if query.from_timestamp.is_some() || query.to_timestamp.is_some() {
+                        return None;
+                    }
+                    return Some((
+                        format!(
+                            "SELECT COALESCE(MAX(a.traces), 0) FROM trace_counts a WHERE {}",
+                            count.sql()
+                        ),
+                        count,
+                    ));
+                };
+                count.push("a.tag = {}", Param::Text(first.clone()));
+                if let Some(from) = query.from_timestamp {
+                    count.push("a.timestamp >= {}", Param::Int(from));
+                }
+                if let Some(to) = query.to_timestamp {
+                    count.push("a.timestamp < {}", Param::Int(to));
+                }
+                for tag in others {
+                    count.push(
+                        "EXISTS (SELECT 1 FROM trace_tags b WHERE b.project_id = a.project_id \
+                         AND b.trace_id = a.trace_id AND b.tag = {})",
+                        Param::Text(tag.clone()),
+                    );
+                }
+                Some((format!("SELECT COUNT(*) FROM trace_tags a WHERE {}", count.sql()), count))
             }
 
             pub(super) async fn observation_summaries(

@@ -21,8 +21,11 @@ use crate::views::{self, ObservationFields};
 const V2_DEFAULT_LIMIT: u64 = 50;
 const V2_MAX_LIMIT: u64 = 1000;
 
+/// A query parameter that fails validation; `message` starts with the parameter's name
+/// (`"limit: …"`), which becomes the path.
 fn invalid(message: String) -> ApiError {
-    ApiError::InvalidRequest(message)
+    let field = message.split(':').next().unwrap_or_default().to_owned();
+    ApiError::invalid_field(&field, message)
 }
 
 fn parse_enum<T: std::str::FromStr<Err = String>>(

@@ -126,10 +126,13 @@ fn one_of(query: &QueryPairs, name: &str, allowed: &[&str]) -> ApiResult<Option<
     match query.get(name) {
         None => Ok(None),
         Some(raw) if allowed.contains(&raw) => Ok(Some(raw.to_owned())),
-        Some(raw) => Err(ApiError::InvalidRequest(format!(
-            "{name}: expected one of {}, got '{raw}'",
-            allowed.join(", ")
-        ))),
+        Some(raw) => Err(ApiError::invalid_field(
+            name,
+            format!(
+                "{name}: expected one of {}, got '{raw}'",
+                allowed.join(", ")
+            ),
+        )),
     }
 }
 
@@ -150,23 +153,28 @@ fn score_query(query: &QueryPairs, version: Version) -> ApiResult<(ScoreQuery, P
     let value = match (query.get("operator"), query.get("value")) {
         (Some(operator), Some(value)) => {
             let operator = ValueOperator::parse(operator).ok_or_else(|| {
-                ApiError::InvalidRequest(format!(
-                    "operator: expected one of <, >, <=, >=, !=, =, got '{operator}'"
-                ))
+                ApiError::invalid_field(
+                    "operator",
+                    format!("operator: expected one of <, >, <=, >=, !=, =, got '{operator}'"),
+                )
             })?;
             let value: f64 = value
                 .parse()
                 .ok()
                 .filter(|value: &f64| value.is_finite())
                 .ok_or_else(|| {
-                    ApiError::InvalidRequest(format!("value: expected a number, got '{value}'"))
+                    ApiError::invalid_field(
+                        "value",
+                        format!("value: expected a number, got '{value}'"),
+                    )
                 })?;
             Some((operator, value))
         }
         (None, None) => None,
         _ => {
-            return Err(ApiError::InvalidRequest(
-                "value and operator must be given together".into(),
+            return Err(ApiError::invalid_field(
+                "value",
+                "value and operator must be given together",
             ));
         }
     };

@@ -259,7 +259,108 @@ async fn sessions_list_and_detail(db: TestDb) {
     );
 }
 
+/// `totalItems` and the ids of a trace list.
+async fn counted(app: &TestApp, tenant: &Tenant, query: &str) -> (u64, Vec<String>) {
+    let response = app
+        .get(&format!("/api/public/traces{query}"), Some(&tenant.basic()))
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::OK,
+        "{query}: {}",
+        response.body
+    );
+    let mut ids: Vec<String> = response.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    (response.body["meta"]["totalItems"].as_u64().unwrap(), ids)
+}
+
+/// The counts of unfiltered and tag-filtered lists come from tables kept by triggers: they must
+/// follow new traces, changed tags and timestamps, and deletions.
+async fn trace_counts_follow_writes_and_deletes(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let tenant = app.tenant("Acme", "web").await;
+    seed(&app, &tenant).await;
+    let expect = |ids: &[&str]| {
+        (
+            ids.len() as u64,
+            ids.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        counted(&app, &tenant, "").await,
+        expect(&["t1", "t2", "t3"])
+    );
+    assert_eq!(
+        counted(&app, &tenant, "?tags=a").await,
+        expect(&["t1", "t2"])
+    );
+    assert_eq!(
+        counted(&app, &tenant, "?tags=a&tags=b").await,
+        expect(&["t1"])
+    );
+    assert_eq!(
+        counted(&app, &tenant, "?tags=100%25_x").await,
+        expect(&["t3"])
+    );
+    assert_eq!(
+        counted(&app, &tenant, "?tags=a&fromTimestamp=2024-01-02T00:00:00Z").await,
+        expect(&["t2"])
+    );
+
+    // t3 gains tag a; t2 moves earlier (its timestamp is immutable: the event first in envelope
+    // order sets it).
+    let batch = json!({"batch": [
+        {"id": "u1", "type": "trace-create", "timestamp": "2024-02-01T00:00:00Z",
+         "body": {"id": "t3", "tags": ["a"]}},
+        {"id": "u2", "type": "trace-create", "timestamp": "2023-12-30T00:00:00Z",
+         "body": {"id": "t2", "timestamp": "2023-12-31T00:00:00Z"}},
+    ]});
+    let response = app
+        .post_json("/api/public/ingestion", &tenant.basic(), &batch)
+        .await;
+    assert_eq!(response.body["errors"], json!([]));
+    assert_eq!(
+        counted(&app, &tenant, "").await,
+        expect(&["t1", "t2", "t3"])
+    );
+    assert_eq!(
+        counted(&app, &tenant, "?tags=a").await,
+        expect(&["t1", "t2", "t3"])
+    );
+    assert_eq!(
+        counted(&app, &tenant, "?tags=a&fromTimestamp=2024-01-01T00:00:00Z").await,
+        expect(&["t1", "t3"])
+    );
+
+    let deleted = app
+        .request(
+            Method::DELETE,
+            "/api/public/traces/t1",
+            &[("authorization", &tenant.basic())],
+            vec![],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    assert_eq!(counted(&app, &tenant, "").await, expect(&["t2", "t3"]));
+    assert_eq!(
+        counted(&app, &tenant, "?tags=a").await,
+        expect(&["t2", "t3"])
+    );
+    assert_eq!(counted(&app, &tenant, "?tags=b").await, expect(&[]));
+
+    let other = app.tenant("Other", "web").await;
+    assert_eq!(counted(&app, &other, "").await, expect(&[]));
+    assert_eq!(counted(&app, &other, "?tags=a").await, expect(&[]));
+}
+
 backend_tests!(
+    trace_counts_follow_writes_and_deletes,
     trace_lists_filter_order_and_page,
     bad_list_parameters_are_400s,
     traces_can_be_deleted,
