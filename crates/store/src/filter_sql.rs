@@ -28,6 +28,9 @@ pub(crate) enum Kind {
     ScoreAverage,
     /// The categorical scores named `key`: `categoryOptions`. Expression as for `ScoreAverage`.
     ScoreCategory,
+    /// The boolean scores named `key`: `booleanObject` (`<>` also matches rows without such a
+    /// score). Expression as for `ScoreAverage`.
+    ScoreBoolean,
 }
 
 /// A column's SQL: the same in both dialects, or one per dialect (JSON access differs).
@@ -184,6 +187,11 @@ pub(crate) const TRACE_COLUMNS: &[Column] = &[
         Kind::ScoreCategory,
         "FROM scores sc WHERE sc.project_id = traces.project_id AND sc.trace_id = traces.id",
     ),
+    column(
+        "score_booleans",
+        Kind::ScoreBoolean,
+        "FROM scores sc WHERE sc.project_id = traces.project_id AND sc.trace_id = traces.id",
+    ),
 ];
 
 /// `GET /observations` and `GET /v2/observations` (the queries read `FROM observations`).
@@ -232,6 +240,7 @@ pub(crate) const OBSERVATION_COLUMNS: &[Column] = &[
     observation_json_number!("usage_details", "input", "inputTokens"),
     observation_json_number!("usage_details", "output", "outputTokens"),
     observation_json_number!("usage_details", "total", "totalTokens"),
+    observation_json_number!("usage_details", "total", "tokens"),
     column(
         "traceName",
         Kind::Text,
@@ -255,6 +264,31 @@ pub(crate) const OBSERVATION_COLUMNS: &[Column] = &[
         Kind::Tags,
         "(SELECT t.tags FROM traces t WHERE t.project_id = observations.project_id \
          AND t.id = observations.trace_id)",
+    ),
+    column(
+        "tags",
+        Kind::Tags,
+        "(SELECT t.tags FROM traces t WHERE t.project_id = observations.project_id \
+         AND t.id = observations.trace_id)",
+    ),
+    column(
+        "traceEnvironment",
+        Kind::Text,
+        "(SELECT t.environment FROM traces t WHERE t.project_id = observations.project_id \
+         AND t.id = observations.trace_id)",
+    ),
+    column(
+        "isRootObservation",
+        Kind::Bool,
+        "(observations.parent_observation_id IS NULL)",
+    ),
+    dialect(
+        "tokensPerSecond",
+        Kind::Number,
+        "json_extract(observations.usage_details, '$.output') \
+         / NULLIF((observations.end_time - observations.start_time) / 1000.0, 0)",
+        "(observations.usage_details::jsonb ->> 'output')::double precision \
+         / NULLIF((observations.end_time - observations.start_time) / 1000.0, 0)",
     ),
     column(
         "scores_avg",
@@ -412,7 +446,26 @@ pub(crate) fn apply(
                 );
                 true
             }
-            (Kind::Object | Kind::ScoreAverage | Kind::ScoreCategory, _, None) => {
+            (Kind::ScoreBoolean, Test::Boolean { equal, value }, Some(name)) => {
+                // `=` true: some boolean score of that name is true; `<>` true: none is.
+                let negate = if *equal { "" } else { "NOT " };
+                filter.push_all(
+                    &format!(
+                        "{negate}EXISTS (SELECT 1 {expr} AND sc.name = {{}} \
+                         AND sc.data_type = 'BOOLEAN' AND sc.value = {{}})"
+                    ),
+                    vec![
+                        Param::Text(name.to_owned()),
+                        Param::Float(if *value { 1.0 } else { 0.0 }),
+                    ],
+                );
+                true
+            }
+            (
+                Kind::Object | Kind::ScoreAverage | Kind::ScoreCategory | Kind::ScoreBoolean,
+                _,
+                None,
+            ) => {
                 return Err(refuse(
                     "key",
                     format!("Column '{}' needs a `key`", column.id),
@@ -442,11 +495,14 @@ fn accepted(kind: Kind) -> &'static str {
         Kind::Number => "accepts number and null",
         Kind::Bool => "accepts boolean",
         Kind::Tags => "accepts arrayOptions",
-        Kind::Object => "accepts stringObject, numberObject and booleanObject with a key",
+        Kind::Object => {
+            "accepts stringObject, numberObject, booleanObject and categoryOptions with a key"
+        }
         Kind::ScoreAverage => "accepts numberObject with the score name as key",
         Kind::ScoreCategory => {
             "accepts categoryOptions (any of, none of) with the score name as key"
         }
+        Kind::ScoreBoolean => "accepts booleanObject with the score name as key",
     }
 }
 
@@ -603,6 +659,33 @@ fn object_condition(filter: &mut Where, expr: &str, key: &str, test: &Test) -> b
             params.push(Param::Text(wanted.to_owned()));
             filter.push_all(&template, params);
         }
+        Test::Options(operator, values) if *operator != OptionsOperator::AllOf => {
+            // Each option as stored plainly or JSON-encoded (as for `=`).
+            let values: Vec<String> = values
+                .iter()
+                .cloned()
+                .chain(
+                    values
+                        .iter()
+                        .map(|value| serde_json::Value::String(value.clone()).to_string()),
+                )
+                .collect();
+            let list = if values.is_empty() {
+                "NULL".to_owned()
+            } else {
+                vec!["{}"; values.len()].join(", ")
+            };
+            let (template, mut params) = if *operator == OptionsOperator::AnyOf {
+                (format!("{text} IN ({list})"), vec![path()])
+            } else {
+                (
+                    format!("({text} IS NULL OR {text} NOT IN ({list}))"),
+                    vec![path(), path()],
+                )
+            };
+            params.extend(values.iter().cloned().map(Param::Text));
+            filter.push_all(&template, params);
+        }
         Test::Datetime(..) | Test::Options(..) | Test::Null(_) => return false,
     }
     true
@@ -645,6 +728,9 @@ mod tests {
                     }
                     Kind::ScoreCategory => {
                         r#""type":"categoryOptions","key":"q","operator":"any of","value":["a"]"#
+                    }
+                    Kind::ScoreBoolean => {
+                        r#""type":"booleanObject","key":"q","operator":"<>","value":true"#
                     }
                 };
                 let raw = format!(r#"[{{"column":"{}",{condition}}}]"#, column.id);

@@ -54,7 +54,7 @@ fn observation_query(query: &QueryPairs, v2: bool) -> ApiResult<ObservationQuery
             )));
         }
     };
-    Ok(ObservationQuery {
+    let mut observation_query = ObservationQuery {
         r#type: parse_enum(query, "type")?,
         name: text("name"),
         user_id: text("userId"),
@@ -68,7 +68,34 @@ fn observation_query(query: &QueryPairs, v2: bool) -> ApiResult<ObservationQuery
         from_start_time: query.time("fromStartTime")?,
         to_start_time: query.time("toStartTime")?,
         filter: query.filter()?,
-    })
+    };
+    // A condition of the filter takes the place of the named parameter of its column.
+    let columns: Vec<String> = observation_query
+        .filter
+        .iter()
+        .map(|condition| condition.column.clone())
+        .collect();
+    for column in columns {
+        let named = &mut observation_query;
+        match column.as_str() {
+            "type" => named.r#type = None,
+            "name" => named.name = None,
+            "userId" => named.user_id = None,
+            "sessionId" => named.session_id = None,
+            "level" => named.level = None,
+            "traceId" => named.trace_id = None,
+            "version" => named.version = None,
+            "parentObservationId" => named.parent_observation_id = None,
+            "isRootObservation" => named.is_root = None,
+            "environment" => named.environments.clear(),
+            "startTime" => {
+                named.from_start_time = None;
+                named.to_start_time = None;
+            }
+            _ => {}
+        }
+    }
+    Ok(observation_query)
 }
 
 pub async fn get_observations(

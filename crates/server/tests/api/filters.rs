@@ -10,9 +10,9 @@ use sightline_store::testing::TestDb;
 use crate::support::{Tenant, TestApp};
 
 /// Three traces: `t1` (alice, tags a+b, metadata env=prod and n=5, a 2 s span and a gpt-4o
-/// generation with an ERROR level, score quality 0.9 and category good), `t2` (bob, tag a,
-/// metadata env=dev, a 1 s span, score quality 0.2 and category bad), `t3` (no user, tag c,
-/// no observations).
+/// generation with an ERROR level, score quality 0.9, category good, correct true), `t2` (bob,
+/// tag a, metadata env=dev, a 1 s span, score quality 0.2, category bad, correct false), `t3` (no
+/// user, tag c, no observations).
 async fn seed(app: &TestApp, tenant: &Tenant) {
     let event = |id: &str, kind: &str, body: Value| json!({"id": id, "type": kind, "timestamp": "2024-01-05T00:00:00Z", "body": body});
     let batch = json!({"batch": [
@@ -39,6 +39,10 @@ async fn seed(app: &TestApp, tenant: &Tenant) {
             "value": "bad", "dataType": "CATEGORICAL"})),
         event("e11", "score-create", json!({"id": "s5", "traceId": "t1", "observationId": "o2",
             "name": "quality", "value": 0.5})),
+        event("e12", "score-create", json!({"id": "s6", "traceId": "t1", "name": "correct",
+            "value": 1, "dataType": "BOOLEAN"})),
+        event("e13", "score-create", json!({"id": "s7", "traceId": "t2", "name": "correct",
+            "value": 0, "dataType": "BOOLEAN"})),
     ]});
     let response = app
         .post_json("/api/public/ingestion", &tenant.basic(), &batch)
@@ -201,6 +205,46 @@ async fn trace_filters_cover_every_condition_type(db: TestDb) {
             vec!["t1", "t3"],
         ),
         (
+            keyed(
+                "booleanObject",
+                "score_booleans",
+                "correct",
+                "=",
+                json!(true),
+            ),
+            vec!["t1"],
+        ),
+        (
+            keyed(
+                "booleanObject",
+                "score_booleans",
+                "correct",
+                "<>",
+                json!(true),
+            ),
+            vec!["t2", "t3"],
+        ),
+        (
+            keyed(
+                "categoryOptions",
+                "metadata",
+                "env",
+                "any of",
+                json!(["dev", "qa"]),
+            ),
+            vec!["t2"],
+        ),
+        (
+            keyed(
+                "categoryOptions",
+                "metadata",
+                "env",
+                "none of",
+                json!(["dev"]),
+            ),
+            vec!["t1", "t3"],
+        ),
+        (
             json!([
                 {"type": "stringOptions", "column": "userId", "operator": "any of", "value": ["alice", "bob"]},
                 {"type": "arrayOptions", "column": "tags", "operator": "any of", "value": ["b"]},
@@ -277,6 +321,23 @@ async fn observation_and_score_filters(db: TestDb) {
                 keyed("numberObject", "scores_avg", "quality", "=", json!(0.5)),
                 vec!["o2"],
             ),
+            (
+                one("boolean", "isRootObservation", "=", json!(false)),
+                vec!["o2"],
+            ),
+            (
+                one("string", "traceEnvironment", "=", json!("default")),
+                vec!["o1", "o2", "o3"],
+            ),
+            (one("number", "tokens", "=", json!(1500)), vec!["o2"]),
+            (
+                one("number", "tokensPerSecond", ">", json!(999)),
+                vec!["o2"],
+            ),
+            (
+                one("arrayOptions", "tags", "none of", json!(["b"])),
+                vec!["o3"],
+            ),
         ];
         for (filter, expected) in cases {
             assert_eq!(
@@ -286,9 +347,26 @@ async fn observation_and_score_filters(db: TestDb) {
             );
         }
     }
+    // A filter condition replaces the named parameter of its column, here too.
+    let url = format!(
+        "/api/public/observations?type=SPAN&filter={}",
+        encoded(&one(
+            "stringOptions",
+            "type",
+            "any of",
+            json!(["GENERATION"])
+        ))
+    );
+    let response = app.get(&url, Some(&tenant.basic())).await;
+    assert_eq!(response.body["meta"]["totalItems"], 1, "{}", response.body);
+    assert_eq!(response.body["data"][0]["id"], "o2");
+
     for path in ["/api/public/scores", "/api/public/v2/scores"] {
         let cases: Vec<(Value, Vec<&str>)> = vec![
-            (one("number", "value", ">", json!(0.4)), vec!["s1", "s5"]),
+            (
+                one("number", "value", ">", json!(0.4)),
+                vec!["s1", "s5", "s6"],
+            ),
             (
                 one(
                     "stringOptions",
@@ -299,10 +377,13 @@ async fn observation_and_score_filters(db: TestDb) {
                 vec!["s3", "s4"],
             ),
             (one("string", "stringValue", "=", json!("good")), vec!["s3"]),
-            (one("string", "userId", "=", json!("bob")), vec!["s2", "s4"]),
+            (
+                one("string", "userId", "=", json!("bob")),
+                vec!["s2", "s4", "s7"],
+            ),
             (
                 one("arrayOptions", "tags", "any of", json!(["b"])),
-                vec!["s1", "s3", "s5"],
+                vec!["s1", "s3", "s5", "s6"],
             ),
             (
                 one("null", "observationId", "is not null", json!("")),
