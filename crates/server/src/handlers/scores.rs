@@ -219,12 +219,24 @@ async fn list_scores(
     version: Version,
 ) -> ApiResult<Json<Value>> {
     let (score_query, page) = score_query(query, version)?;
+    // Field groups `score` and `trace` (default both); unknown names are ignored.
+    let with_trace = query
+        .get("fields")
+        .is_none_or(|fields| fields.split(',').any(|group| group.trim() == "trace"));
+    if !with_trace && (score_query.user_id.is_some() || !score_query.trace_tags.is_empty()) {
+        return Err(ApiError::invalid_field(
+            "fields",
+            "fields: filtering by userId or traceTags needs the 'trace' field group",
+        ));
+    }
     let (scores, total) = state.store().list_scores(project, &score_query).await?;
     let data: Vec<Value> = scores
         .iter()
         .map(|listed| {
             let mut body = views::score(&listed.score);
-            body["trace"] = views::score_trace(listed.trace.as_ref(), version == Version::V2);
+            if with_trace {
+                body["trace"] = views::score_trace(listed.trace.as_ref(), version == Version::V2);
+            }
             body
         })
         .collect();

@@ -96,6 +96,29 @@ async fn score_lists_show_scores_with_their_traces(db: TestDb) {
         json!({"userId": "alice", "tags": ["a", "b"], "environment": "production", "sessionId": "s1"})
     );
     assert_eq!(v2.body["data"][1]["stringValue"], "good");
+
+    // `fields=score` leaves the trace out; filtering by a trace property then needs it.
+    let core = app
+        .get("/api/public/scores?fields=score", Some(&tenant.basic()))
+        .await;
+    assert_eq!(core.body["meta"]["totalItems"], 3);
+    assert!(core.body["data"][0].get("trace").is_none(), "{}", core.body);
+    assert_eq!(core.body["data"][0]["id"], v1.body["data"][0]["id"]);
+    let both = app
+        .get(
+            "/api/public/scores?fields=score,trace",
+            Some(&tenant.basic()),
+        )
+        .await;
+    assert_eq!(both.body["data"][2]["trace"], first["trace"]);
+    let refused = app
+        .get(
+            "/api/public/scores?fields=score&userId=alice",
+            Some(&tenant.basic()),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.body["error"][0]["path"], json!(["fields"]));
 }
 
 async fn score_lists_filter_and_page(db: TestDb) {
