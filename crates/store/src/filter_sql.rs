@@ -108,6 +108,38 @@ macro_rules! observation_json_number {
 }
 
 /// The level of a trace: the most severe of its observations'.
+/// A column of the listed observation's trace.
+macro_rules! trace_field {
+    ($id:literal, $kind:expr, $column:literal) => {
+        column(
+            $id,
+            $kind,
+            concat!(
+                "(SELECT t.",
+                $column,
+                " FROM traces t WHERE t.project_id = observations.project_id \
+                 AND t.id = observations.trace_id)"
+            ),
+        )
+    };
+}
+
+/// The number of the trace's observations at a level.
+macro_rules! level_count {
+    ($id:literal, $level:literal) => {
+        column(
+            $id,
+            Kind::Number,
+            concat!(
+                "(SELECT COUNT(*) FROM observations o WHERE o.project_id = traces.project_id \
+                 AND o.trace_id = traces.id AND o.level = '",
+                $level,
+                "')"
+            ),
+        )
+    };
+}
+
 const TRACE_LEVEL: &str = "(SELECT CASE MAX(CASE o.level WHEN 'ERROR' THEN 3 WHEN 'WARNING' THEN 2 \
      WHEN 'DEFAULT' THEN 1 ELSE 0 END) WHEN 3 THEN 'ERROR' WHEN 2 THEN 'WARNING' WHEN 1 THEN 'DEFAULT' \
      WHEN 0 THEN 'DEBUG' END FROM observations o \
@@ -148,30 +180,10 @@ pub(crate) const TRACE_COLUMNS: &[Column] = &[
     observation_json_sum!("usage_details", "total", "totalTokens"),
     observation_json_sum!("usage_details", "total", "tokens"),
     column("level", Kind::Text, TRACE_LEVEL),
-    column(
-        "errorCount",
-        Kind::Number,
-        "(SELECT COUNT(*) FROM observations o WHERE o.project_id = traces.project_id \
-         AND o.trace_id = traces.id AND o.level = 'ERROR')",
-    ),
-    column(
-        "warningCount",
-        Kind::Number,
-        "(SELECT COUNT(*) FROM observations o WHERE o.project_id = traces.project_id \
-         AND o.trace_id = traces.id AND o.level = 'WARNING')",
-    ),
-    column(
-        "defaultCount",
-        Kind::Number,
-        "(SELECT COUNT(*) FROM observations o WHERE o.project_id = traces.project_id \
-         AND o.trace_id = traces.id AND o.level = 'DEFAULT')",
-    ),
-    column(
-        "debugCount",
-        Kind::Number,
-        "(SELECT COUNT(*) FROM observations o WHERE o.project_id = traces.project_id \
-         AND o.trace_id = traces.id AND o.level = 'DEBUG')",
-    ),
+    level_count!("errorCount", "ERROR"),
+    level_count!("warningCount", "WARNING"),
+    level_count!("defaultCount", "DEFAULT"),
+    level_count!("debugCount", "DEBUG"),
     column(
         "scores_avg",
         Kind::ScoreAverage,
@@ -241,42 +253,12 @@ pub(crate) const OBSERVATION_COLUMNS: &[Column] = &[
     observation_json_number!("usage_details", "output", "outputTokens"),
     observation_json_number!("usage_details", "total", "totalTokens"),
     observation_json_number!("usage_details", "total", "tokens"),
-    column(
-        "traceName",
-        Kind::Text,
-        "(SELECT t.name FROM traces t WHERE t.project_id = observations.project_id \
-         AND t.id = observations.trace_id)",
-    ),
-    column(
-        "userId",
-        Kind::Text,
-        "(SELECT t.user_id FROM traces t WHERE t.project_id = observations.project_id \
-         AND t.id = observations.trace_id)",
-    ),
-    column(
-        "sessionId",
-        Kind::Text,
-        "(SELECT t.session_id FROM traces t WHERE t.project_id = observations.project_id \
-         AND t.id = observations.trace_id)",
-    ),
-    column(
-        "traceTags",
-        Kind::Tags,
-        "(SELECT t.tags FROM traces t WHERE t.project_id = observations.project_id \
-         AND t.id = observations.trace_id)",
-    ),
-    column(
-        "tags",
-        Kind::Tags,
-        "(SELECT t.tags FROM traces t WHERE t.project_id = observations.project_id \
-         AND t.id = observations.trace_id)",
-    ),
-    column(
-        "traceEnvironment",
-        Kind::Text,
-        "(SELECT t.environment FROM traces t WHERE t.project_id = observations.project_id \
-         AND t.id = observations.trace_id)",
-    ),
+    trace_field!("traceName", Kind::Text, "name"),
+    trace_field!("userId", Kind::Text, "user_id"),
+    trace_field!("sessionId", Kind::Text, "session_id"),
+    trace_field!("traceTags", Kind::Tags, "tags"),
+    trace_field!("tags", Kind::Tags, "tags"),
+    trace_field!("traceEnvironment", Kind::Text, "environment"),
     column(
         "isRootObservation",
         Kind::Bool,
