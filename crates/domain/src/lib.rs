@@ -9,6 +9,7 @@ pub mod ids;
 pub mod ingest;
 pub mod otel;
 pub mod password;
+pub mod prompt;
 pub mod role;
 pub mod time;
 

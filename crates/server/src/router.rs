@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{HeaderName, Method, Request, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
@@ -14,7 +14,7 @@ use tracing::Span;
 
 use crate::handlers::{
     comments, fallback, health, ingestion, legacy_ingestion, metrics, models, observations, otel,
-    projects, score_configs, scores, scores_v3, sessions, traces,
+    projects, prompts, score_configs, scores, scores_v3, sessions, traces,
 };
 use crate::state::AppState;
 
@@ -109,6 +109,22 @@ pub fn router(state: AppState) -> Router {
             post(legacy_ingestion::post_generation).patch(legacy_ingestion::patch_generation),
         )
         .route("/events", post(legacy_ingestion::post_event))
+        .route(
+            "/v2/prompts",
+            get(prompts::get_prompts).post(prompts::post_prompt),
+        )
+        .route(
+            "/v2/prompts/{prompt_name}",
+            get(prompts::get_prompt).delete(prompts::delete_prompt),
+        )
+        .route(
+            "/v2/prompts/{prompt_name}/versions/{version}",
+            patch(prompts::patch_prompt_version),
+        )
+        .route(
+            "/prompts",
+            get(prompts::get_legacy_prompt).post(prompts::post_legacy_prompt),
+        )
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(fallback::not_found)
         .layer(cors());

@@ -7,6 +7,7 @@ use sightline_store::{Store, StoreResult};
 
 use crate::services::ingest::rules::Rules;
 use crate::services::ingest::writer::IngestWriter;
+use crate::services::prompts::PromptCache;
 
 use crate::auth::KeyCache;
 
@@ -21,6 +22,7 @@ struct Inner {
     keys: KeyCache,
     rules: Arc<Rules>,
     writer: IngestWriter,
+    prompts: PromptCache,
     shutting_down: AtomicBool,
 }
 
@@ -45,6 +47,7 @@ impl AppState {
                 keys: KeyCache::default(),
                 rules,
                 writer,
+                prompts: PromptCache::default(),
                 shutting_down: AtomicBool::new(false),
             }),
         }
@@ -56,6 +59,11 @@ impl AppState {
 
     pub fn rules(&self) -> &Rules {
         &self.inner.rules
+    }
+
+    /// Resolved prompts of this process (`services/prompts.rs`).
+    pub fn prompts(&self) -> &PromptCache {
+        &self.inner.prompts
     }
 
     pub fn store(&self) -> &dyn Store {

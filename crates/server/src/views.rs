@@ -402,3 +402,54 @@ pub fn score_config(config: &ScoreConfig) -> Value {
         "description": config.description,
     })
 }
+
+/// A prompt version as `POST /v2/prompts` and `PATCH …/versions/{v}` answer (wire-spec §6.1).
+pub fn prompt(version: &sightline_store::PromptVersion) -> Value {
+    json!({
+        "id": version.id,
+        "projectId": version.project_id,
+        "createdAt": to_iso(version.created_at),
+        "updatedAt": to_iso(version.updated_at),
+        "createdBy": version.created_by,
+        "name": version.name,
+        "version": version.version,
+        "type": version.r#type.as_str(),
+        "prompt": version.prompt,
+        "config": version.config,
+        "labels": version.labels,
+        "tags": version.tags,
+        "commitMessage": version.commit_message,
+    })
+}
+
+/// A prompt version as `GET /v2/prompts/{name}` answers: with `content` (resolved or raw),
+/// `resolutionGraph` and `isActive` (holds `production`).
+pub fn prompt_fetched(
+    version: &sightline_store::PromptVersion,
+    content: &Value,
+    graph: Option<&Value>,
+) -> Value {
+    let mut body = prompt(version);
+    body["prompt"] = content.clone();
+    body["resolutionGraph"] = graph.cloned().unwrap_or(Value::Null);
+    body["isActive"] = json!(
+        version
+            .labels
+            .iter()
+            .any(|label| label == sightline_domain::prompt::PRODUCTION_LABEL)
+    );
+    body
+}
+
+/// One name of `GET /v2/prompts`.
+pub fn prompt_summary(summary: &sightline_store::PromptSummary) -> Value {
+    json!({
+        "name": summary.name,
+        "type": summary.r#type.as_str(),
+        "versions": summary.versions,
+        "labels": summary.labels,
+        "tags": summary.tags,
+        "lastUpdatedAt": to_iso(summary.last_updated_at),
+        "lastConfig": summary.last_config,
+    })
+}

@@ -12,6 +12,8 @@ use crate::metrics_sql::impl_metrics_store;
 use crate::observations_sql::impl_observation_reads;
 use crate::reads_sql::impl_trace_reads;
 use crate::scores_sql::impl_score_reads;
+use crate::prompt_reads_sql::impl_prompt_reads;
+use crate::prompts_sql::impl_prompt_store;
 use crate::shared::impl_store;
 use crate::tracing_sql::impl_tracing_store;
 use crate::{Backend, StoreOptions};
@@ -80,3 +82,11 @@ impl_metrics_store!(PgStore,
     db: sqlx::Postgres, anonymous_params: false,
     usage_sum: "(SELECT SUM((value::text)::double precision) FROM jsonb_each(o.usage_details::jsonb) WHERE jsonb_typeof(value) = 'number' AND key ILIKE 'KEY_PATTERN')"
 );
+
+impl_prompt_store!(
+    PgStore, db: sqlx::Postgres, begin: "BEGIN",
+    name_lock: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"),
+    anonymous_params: false
+);
+
+impl_prompt_reads!(db: sqlx::Postgres, anonymous_params: false);

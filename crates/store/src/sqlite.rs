@@ -12,6 +12,8 @@ use crate::metrics_sql::impl_metrics_store;
 use crate::observations_sql::impl_observation_reads;
 use crate::reads_sql::impl_trace_reads;
 use crate::scores_sql::impl_score_reads;
+use crate::prompt_reads_sql::impl_prompt_reads;
+use crate::prompts_sql::impl_prompt_store;
 use crate::shared::impl_store;
 use crate::tracing_sql::impl_tracing_store;
 use crate::{Backend, StoreOptions};
@@ -146,3 +148,9 @@ impl_metrics_store!(SqliteStore,
     db: sqlx::Sqlite, anonymous_params: true,
     usage_sum: "(SELECT SUM(value) FROM json_each(o.usage_details) WHERE type IN ('integer', 'real') AND key LIKE 'KEY_PATTERN')"
 );
+
+impl_prompt_store!(
+    SqliteStore, db: sqlx::Sqlite, begin: "BEGIN IMMEDIATE", name_lock: None, anonymous_params: true
+);
+
+impl_prompt_reads!(db: sqlx::Sqlite, anonymous_params: true);

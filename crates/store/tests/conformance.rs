@@ -6,6 +6,9 @@ use sightline_store::{
     InitialSetup, NewApiKey, NewProject, NewUser, Store, StoreError, backend_tests,
 };
 
+#[path = "conformance/prompts.rs"]
+mod prompts;
+
 fn new_user(email: &str) -> NewUser {
     NewUser {
         id: UserId::generate(),

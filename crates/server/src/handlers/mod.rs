@@ -15,4 +15,5 @@ pub mod score_configs;
 pub mod scores;
 pub mod scores_v3;
 pub mod sessions;
+pub mod prompts;
 pub mod traces;

@@ -15,6 +15,7 @@ use sightline_store::{ObservationCursor, ObservationQuery, StoredTrace};
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::QueryPairs;
+use crate::services::prompts;
 use crate::state::AppState;
 use crate::views::{self, ObservationFields};
 
@@ -113,6 +114,7 @@ pub async fn get_observations(
         .iter()
         .map(|o| views::observation(o, state.rules()))
         .collect();
+    prompts::link_prompt_ids(state.store(), &caller.project_id, &observations, &mut data).await?;
     Ok(Json(json!({"data": data, "meta": page.meta(total)})))
 }
 
@@ -130,7 +132,10 @@ pub async fn get_observation(
                 "Observation {observation_id} not found within authorized project"
             ))
         })?;
-    Ok(Json(views::observation(&observation, state.rules())))
+    let mut view = [views::observation(&observation, state.rules())];
+    prompts::link_prompt_ids(state.store(), &caller.project_id, &[observation], &mut view).await?;
+    let [view] = view;
+    Ok(Json(view))
 }
 
 /// The v2 cursor as sent: base64 of this JSON object.
@@ -224,6 +229,7 @@ pub async fn get_observations_v2(
             views::observation_v2(o, trace, &fields, state.rules())
         })
         .collect();
+    prompts::link_prompt_ids(store, &caller.project_id, &observations, &mut data).await?;
     let mut meta = json!({});
     if let Some(last) = observations.last().filter(|_| more) {
         meta["cursor"] = json!(encode_cursor(&ObservationCursor {

@@ -206,6 +206,14 @@ pub async fn get_trace(
         .iter()
         .map(|o| views::observation(o, state.rules()))
         .collect();
+    crate::services::prompts::link_prompt_ids(
+        store,
+        &caller.project_id,
+        &observations,
+        &mut observation_views,
+    )
+    .await?;
+    body["observations"] = Value::Array(observation_views);
     body["scores"] = scores.iter().map(views::score).collect();
     Ok(Json(body))
 }

@@ -4,3 +4,4 @@ pub mod identity;
 pub mod ingest;
 pub mod models;
 pub mod score_configs;
+pub mod prompts;

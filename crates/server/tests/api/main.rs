@@ -12,4 +12,5 @@ mod observations;
 mod otlp;
 mod reads;
 mod scores;
+mod prompts;
 mod scores_v3;
