@@ -110,7 +110,7 @@ pub async fn get_observations(
         .store()
         .list_observations(&caller.project_id, &filters, page.limit, page.offset())
         .await?;
-    let data: Vec<Value> = observations
+    let mut data: Vec<Value> = observations
         .iter()
         .map(|o| views::observation(o, state.rules()))
         .collect();
@@ -222,7 +222,7 @@ pub async fn get_observations_v2(
     } else {
         HashMap::new()
     };
-    let data: Vec<Value> = observations
+    let mut data: Vec<Value> = observations
         .iter()
         .map(|o| {
             let trace = traces.get(&o.row.trace_id);

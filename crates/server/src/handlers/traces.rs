@@ -202,7 +202,7 @@ pub async fn get_trace(
     let mut body = views::trace(&trace);
     body["latency"] = json!(views::trace_latency(&observations));
     body["totalCost"] = json!(views::trace_total_cost(&observations));
-    body["observations"] = observations
+    let mut observation_views: Vec<Value> = observations
         .iter()
         .map(|o| views::observation(o, state.rules()))
         .collect();
