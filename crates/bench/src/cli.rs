@@ -9,10 +9,11 @@ use clap::{Parser, ValueEnum};
     name = "sightline-bench",
     about = "Starts a built `sightline` binary on a fresh database, loads it with ingestion \
              traffic shaped like the Langfuse SDKs', and reports throughput, latency, \
-             read-your-writes and memory."
+             read-your-writes and memory; or seeds it and measures read and prompt latency."
 )]
 pub struct Cli {
-    /// What to send: OTLP exports, batch-API events, or both one after the other.
+    /// What to run: OTLP exports, batch-API events, both one after the other, read-API latency
+    /// on a seeded database, or prompt-fetch latency.
     #[arg(value_enum)]
     pub scenario: Scenario,
 
@@ -41,9 +42,10 @@ pub struct Cli {
     #[arg(long, short = 'c', default_value_t = 8)]
     pub concurrency: usize,
 
-    /// OTLP: traces to send (each a root span and four children).
-    #[arg(long, default_value_t = 20_000)]
-    pub traces: usize,
+    /// OTLP: traces to send, each a root span and four children (default 20,000). Reads: traces
+    /// to seed (default 1,000,000).
+    #[arg(long)]
+    pub traces: Option<usize>,
 
     /// OTLP: traces per export request (the Python SDK sends about 100 traces of 5 spans).
     #[arg(long, default_value_t = 100)]
@@ -58,7 +60,8 @@ pub struct Cli {
     #[arg(long, default_value_t = 100_000)]
     pub events: usize,
 
-    /// Batch: events per request.
+    /// Batch: events per request. Reads: traces per seeding request (each with its score, when
+    /// it has one), and events per request of the two large traces.
     #[arg(long, default_value_t = 500)]
     pub events_per_request: usize,
 
@@ -77,6 +80,40 @@ pub struct Cli {
     /// Traces read back after each scenario (the last trace sent is always among them).
     #[arg(long, default_value_t = 200)]
     pub sample: usize,
+
+    /// Reads: keep the server's data in DIR instead of a temporary directory. An empty or new DIR
+    /// is seeded and keeps the database (SQLite: `DIR/sightline.db`; PostgreSQL: the database is
+    /// not dropped) with `DIR/sightline-bench.json` (keys, seed, trace ids); a DIR seeded before
+    /// is measured again without seeding.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Reads: measured requests per query (the 20,000-observation trace gets
+    /// `--large-trace-requests`).
+    #[arg(long, default_value_t = 200)]
+    pub requests: usize,
+
+    /// Reads: measured requests of the 20,000-observation trace.
+    #[arg(long, default_value_t = 30)]
+    pub large_trace_requests: usize,
+
+    /// Reads and prompts: unmeasured requests per query sent first, so the server is warm.
+    #[arg(long, default_value_t = 10)]
+    pub warmup: usize,
+
+    /// Prompts: measured `GET /api/public/v2/prompts/{name}?label=production` requests.
+    #[arg(long, default_value_t = 10_000)]
+    pub prompt_requests: usize,
+}
+
+impl Cli {
+    /// `--traces`, or the scenario's default.
+    pub fn traces(&self) -> usize {
+        self.traces.unwrap_or(match self.scenario {
+            Scenario::Reads => 1_000_000,
+            _ => 20_000,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -84,6 +121,8 @@ pub enum Scenario {
     Otlp,
     Batch,
     All,
+    Reads,
+    Prompts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use base64::Engine;
 
+/// Longest wait for each phase of a request.
+const TIMEOUT: Duration = Duration::from_secs(300);
+
 /// A reply, read to the end.
 pub struct Reply {
     pub status: u16,
@@ -26,7 +29,14 @@ impl Client {
             .proxy(None)
             .max_idle_connections(1)
             .max_idle_connections_per_host(1)
-            .timeout_global(Some(Duration::from_secs(300)))
+            // Per phase, never global or per call: with either, ureq resolves the host on a new
+            // thread for every request, which put millisecond outliers into sub-millisecond
+            // latencies. The host is an IP address, so resolving cannot hang.
+            .timeout_connect(Some(TIMEOUT))
+            .timeout_send_request(Some(TIMEOUT))
+            .timeout_send_body(Some(TIMEOUT))
+            .timeout_recv_response(Some(TIMEOUT))
+            .timeout_recv_body(Some(TIMEOUT))
             .build();
         let credentials =
             base64::engine::general_purpose::STANDARD.encode(format!("{public_key}:{secret_key}"));

@@ -1,16 +1,23 @@
-//! `sightline-bench`: starts a built `sightline` on a fresh database, sends it ingestion traffic
-//! shaped like the Langfuse SDKs' (OTLP exports, batch-API events), checks that everything
-//! acknowledged reads back at once, and reports throughput, latency and memory. Exits 1 when a
-//! correctness check fails, 2 when the run could not be set up.
+//! `sightline-bench`: starts a built `sightline` on a fresh database (or one seeded before),
+//! sends it ingestion traffic shaped like the Langfuse SDKs' (OTLP exports, batch-API events) and
+//! checks that everything acknowledged reads back at once, or times its read API on a seeded data
+//! set, or its prompt fetches; reports throughput, latency and memory. Exits 1 when a correctness
+//! check fails, 2 when the run could not be set up.
 
 mod batch;
 mod cli;
+mod datadir;
 mod http;
 mod load;
 mod otlp;
+mod phases;
 mod postgres;
+mod probe;
 mod proc;
+mod prompts;
+mod reads;
 mod report;
+mod seed;
 mod server;
 mod text;
 mod verify;
@@ -25,10 +32,11 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use cli::{Cli, Database, Scenario};
+use datadir::DataDir;
 use http::Client;
-use postgres::PgDatabase;
-use report::{Run, ScenarioResult};
-use server::{Keys, Server, Settings, TempDir};
+use phases::{Bench, Outcome};
+use report::Run;
+use server::{Keys, Server, Settings};
 use workload::Workload;
 
 /// How long the freshly started server is left alone before its idle memory is read.
@@ -57,6 +65,9 @@ fn run(cli: &Cli) -> Result<Run> {
     if cli.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }
+    if cli.data_dir.is_some() && cli.scenario != Scenario::Reads {
+        bail!("--data-dir is for the reads scenario");
+    }
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
@@ -65,19 +76,15 @@ fn run(cli: &Cli) -> Result<Run> {
         public: format!("pk-lf-bench-{:016x}", seed),
         secret: format!("sk-lf-bench-{:016x}", seed.rotate_left(17)),
     };
-    let workloads = generate(cli, &keys.public, seed);
-
-    let dir = TempDir::new()?;
-    let pg = match cli.database {
-        Database::Postgres => Some(PgDatabase::create(&cli.postgres_url)?),
-        Database::Sqlite => None,
-    };
-    let result = measure(cli, &server_bin, &dir, pg.as_ref(), &keys, &workloads, seed);
-    if let Some(pg) = &pg
-        && let Err(error) = pg.drop_database()
-    {
-        eprintln!("sightline-bench: {error:#}");
-    }
+    let mut data = DataDir::open(
+        cli.data_dir.as_deref(),
+        cli.database,
+        &cli.postgres_url,
+        keys,
+    )?;
+    let workloads = generate(cli, &data.keys.public, seed);
+    let result = measure(cli, &server_bin, &mut data, &workloads, seed);
+    data.close();
     result
 }
 
@@ -103,7 +110,7 @@ fn generate(cli: &Cli, public_key: &str, seed: u64) -> Vec<Workload> {
     let started = Instant::now();
     if matches!(cli.scenario, Scenario::Otlp | Scenario::All) {
         workloads.push(otlp::workload(&otlp::OtlpShape {
-            traces: cli.traces,
+            traces: cli.traces(),
             traces_per_request: cli.traces_per_request,
             payload_bytes: cli.payload_bytes,
             gzip: !cli.no_gzip,
@@ -119,6 +126,9 @@ fn generate(cli: &Cli, public_key: &str, seed: u64) -> Vec<Workload> {
             public_key: public_key.to_owned(),
             seed: seed.rotate_left(31),
         }));
+    }
+    if workloads.is_empty() {
+        return workloads;
     }
     for workload in &workloads {
         eprintln!(
@@ -136,20 +146,17 @@ fn generate(cli: &Cli, public_key: &str, seed: u64) -> Vec<Workload> {
 fn measure(
     cli: &Cli,
     server_bin: &std::path::Path,
-    dir: &TempDir,
-    pg: Option<&PgDatabase>,
-    keys: &Keys,
+    data: &mut DataDir,
     workloads: &[Workload],
     seed: u64,
 ) -> Result<Run> {
-    let database_url = pg.map_or_else(|| "sqlite://sightline.db".to_owned(), |pg| pg.url.clone());
     let server = Server::start(&Settings {
         bin: server_bin,
-        dir: dir.path(),
-        database_url,
+        dir: data.path(),
+        database_url: data.database_url.clone(),
         sqlite_synchronous: cli.sqlite_synchronous.name(),
         log_level: &cli.log_level,
-        keys,
+        keys: &data.keys,
     })?;
     eprintln!("server {} listening on {}", server.pid, server.base);
     let sampler = proc::RssSampler::start(server.pid);
@@ -157,44 +164,48 @@ fn measure(
     let idle_rss_kib = proc::status_kib(server.pid, "VmRSS");
     let load_started = Instant::now();
     let clients: Vec<Client> = (0..cli.concurrency)
-        .map(|_| Client::new(&server.base, &keys.public, &keys.secret))
+        .map(|_| Client::new(&server.base, &data.keys.public, &data.keys.secret))
         .collect();
+    let bench = Bench {
+        cli,
+        server: &server,
+        sampler: &sampler,
+        clients: &clients,
+        seed,
+    };
 
-    let mut scenarios = Vec::new();
+    let mut outcome = Outcome::default();
     for (index, workload) in workloads.iter().enumerate() {
-        eprintln!("running {} …", workload.name);
-        let scenario = run_scenario(
-            cli,
-            &server,
-            &sampler,
-            &clients,
-            workload,
-            seed ^ index as u64,
-        );
-        eprintln!(
-            "{}: {:.0} {}/s",
-            workload.name,
-            scenario.throughput(),
-            workload.unit
-        );
-        scenarios.push(scenario);
+        let target = (cli.database == Database::Sqlite).then_some(report::TARGET_THROUGHPUT);
+        let scenario = phases::ingest(&bench, workload, seed ^ index as u64, true, target);
+        outcome.scenarios.push(scenario);
+    }
+    match cli.scenario {
+        Scenario::Reads => phases::reads(&bench, data, &mut outcome)?,
+        Scenario::Prompts => phases::prompts(&bench, &mut outcome)?,
+        Scenario::Otlp | Scenario::Batch | Scenario::All => {}
     }
 
     let peak_rss_kib = sampler.peak_kib(load_started, Instant::now());
     let vm_hwm_kib = proc::status_kib(server.pid, "VmHWM");
     drop(sampler);
-    let database_bytes = pg.is_none().then(|| dir.size_bytes());
+    let database_bytes = (cli.database == Database::Sqlite).then(|| data.size_bytes());
     let grpc_off = server.grpc_off;
     let server_log = server.stop();
     if let Some(path) = &cli.server_log {
         std::fs::write(path, &server_log)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let durability = match pg {
+    let durability = match data.pg() {
         Some(pg) => format!("PostgreSQL synchronous_commit={}", pg.synchronous_commit),
         None => format!("SQLITE_SYNCHRONOUS={}", cli.sqlite_synchronous.name()),
     };
+    let reused_seeding = match (&data.seeded, outcome.scenarios.is_empty()) {
+        (Some(seeded), true) => Some(seeded.seeding.clone()),
+        _ => None,
+    };
     Ok(Run {
+        scenario: cli.scenario,
         backend: cli.database.name(),
         durability,
         cores: thread::available_parallelism().map_or(1, |n| n.get()),
@@ -205,58 +216,11 @@ fn measure(
         vm_hwm_kib,
         database_bytes,
         server_log,
-        scenarios,
+        scenarios: outcome.scenarios,
+        queries: outcome.queries,
+        query_phase: outcome.query_phase,
+        notes: outcome.notes,
+        failures: outcome.failures,
+        reused_seeding,
     })
-}
-
-fn run_scenario(
-    cli: &Cli,
-    server: &Server,
-    sampler: &proc::RssSampler,
-    clients: &[Client],
-    workload: &Workload,
-    seed: u64,
-) -> ScenarioResult {
-    let pid = server.pid.to_string();
-    let (server_cpu, client_cpu) = (proc::cpu_seconds(&pid), proc::cpu_seconds("self"));
-    let load = load::run(workload, clients);
-    let server_cpu = proc::cpu_seconds(&pid)
-        .zip(server_cpu)
-        .map(|(after, before)| after - before);
-    let client_cpu = proc::cpu_seconds("self")
-        .zip(client_cpu)
-        .map(|(after, before)| after - before);
-
-    // The last trace of the request acknowledged last is always read back.
-    let last = load
-        .last_acknowledged
-        .and_then(|index| workload.requests[index].trace_ids.last())
-        .map(String::as_str);
-    // Only what was acknowledged must read back.
-    let all: Vec<&str> = workload
-        .requests
-        .iter()
-        .zip(&load.acknowledged)
-        .filter(|(_, acknowledged)| **acknowledged)
-        .flat_map(|(request, _)| request.trace_ids.iter().map(String::as_str))
-        .collect();
-    let sample = verify::sample(&all, last, cli.sample, seed);
-    let read = verify::check(clients, sample, load.finished);
-    let peak_rss_kib = sampler.peak_kib(load.started, Instant::now());
-    ScenarioResult {
-        name: workload.name,
-        unit: workload.unit,
-        items: workload.items(),
-        traces: workload.traces(),
-        requests: workload.requests.len(),
-        raw_bytes: workload.raw_bytes(),
-        wire_bytes: workload.wire_bytes(),
-        gzip: workload.gzip,
-        concurrency: clients.len(),
-        load,
-        read,
-        peak_rss_kib,
-        server_cpu_s: server_cpu,
-        client_cpu_s: client_cpu,
-    }
 }

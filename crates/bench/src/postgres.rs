@@ -44,6 +44,28 @@ impl PgDatabase {
         })
     }
 
+    /// A database created by an earlier run (`--data-dir`), used as it is and never dropped.
+    pub fn existing(url: &str) -> Result<PgDatabase> {
+        let synchronous_commit = block_on(async {
+            let mut connection = PgConnection::connect(url)
+                .await
+                .with_context(|| format!("cannot connect to {}", redact(url)))?;
+            let row = sqlx::query("SHOW synchronous_commit")
+                .fetch_one(&mut connection)
+                .await?;
+            let setting: String = row.try_get(0)?;
+            connection.close().await?;
+            Ok(setting)
+        })?;
+        let path = url.split('?').next().unwrap_or(url);
+        Ok(PgDatabase {
+            admin_url: url.to_owned(),
+            name: path.rsplit('/').next().unwrap_or_default().to_owned(),
+            url: url.to_owned(),
+            synchronous_commit,
+        })
+    }
+
     /// Drops the database (the server must have stopped, or `FORCE` ends its connections).
     pub fn drop_database(&self) -> Result<()> {
         block_on(async {

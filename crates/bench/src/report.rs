@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::cli::Scenario;
 use crate::load::{LoadResult, percentile};
+use crate::probe::QueryResult;
 use crate::verify::ReadCheck;
 
 /// Sustained ingestion on SQLite, spans/s (OTLP) and events/s (batch).
@@ -15,6 +17,7 @@ pub const TARGET_PEAK_RSS_MB: f64 = 400.0;
 
 /// The run as a whole.
 pub struct Run {
+    pub scenario: Scenario,
     pub backend: &'static str,
     /// `SQLITE_SYNCHRONOUS=FULL`, or PostgreSQL's `synchronous_commit`.
     pub durability: String,
@@ -28,6 +31,26 @@ pub struct Run {
     pub database_bytes: Option<u64>,
     pub server_log: String,
     pub scenarios: Vec<ScenarioResult>,
+    /// Read or prompt queries, timed one request at a time.
+    pub queries: Vec<QueryResult>,
+    pub query_phase: Option<QueryPhase>,
+    pub notes: Vec<String>,
+    /// Setup steps that went wrong.
+    pub failures: Vec<String>,
+    /// The figures of an earlier run's seeding, when its data set was reused.
+    pub reused_seeding: Option<Value>,
+}
+
+/// The server while the queries were timed.
+pub struct QueryPhase {
+    pub wall_s: f64,
+    /// Unmeasured requests sent first per query.
+    pub warmup: usize,
+    pub peak_rss_kib: Option<u64>,
+    pub end_rss_kib: Option<u64>,
+    pub server_cpu_s: Option<f64>,
+    /// The machine's one-minute load average before and after.
+    pub load_average: (Option<f64>, Option<f64>),
 }
 
 /// One scenario's figures.
@@ -42,7 +65,10 @@ pub struct ScenarioResult {
     pub gzip: bool,
     pub concurrency: usize,
     pub load: LoadResult,
-    pub read: ReadCheck,
+    /// The read-back check; `None` when the traces were not read back (seeding).
+    pub read: Option<ReadCheck>,
+    /// Items per second the throughput is held to, if any.
+    pub target_throughput: Option<f64>,
     pub peak_rss_kib: Option<u64>,
     pub server_cpu_s: Option<f64>,
     pub client_cpu_s: Option<f64>,
@@ -54,7 +80,9 @@ impl ScenarioResult {
     }
 
     pub fn passed(&self) -> bool {
-        self.load.failures.is_empty() && self.load.event_errors == 0 && self.read.passed()
+        self.load.failures.is_empty()
+            && self.load.event_errors == 0
+            && self.read.as_ref().is_none_or(ReadCheck::passed)
     }
 
     fn sorted_latencies(&self) -> Vec<f64> {
@@ -67,6 +95,16 @@ impl ScenarioResult {
 impl Run {
     pub fn passed(&self) -> bool {
         self.scenarios.iter().all(ScenarioResult::passed)
+            && self.queries.iter().all(|q| q.failures.is_empty())
+            && self.failures.is_empty()
+    }
+
+    fn title(&self) -> &'static str {
+        match self.scenario {
+            Scenario::Reads => "read",
+            Scenario::Prompts => "prompt",
+            Scenario::Otlp | Scenario::Batch | Scenario::All => "ingestion",
+        }
     }
 
     /// The server's WARN and ERROR log lines.
@@ -80,13 +118,17 @@ impl Run {
     pub fn print(&self) {
         println!();
         println!(
-            "Sightline ingestion benchmark: backend {}, {}, {} cores",
-            self.backend, self.durability, self.cores
+            "Sightline {} benchmark: backend {}, {}, {} cores",
+            self.title(),
+            self.backend,
+            self.durability,
+            self.cores
         );
         println!("  server       {}", self.server_bin);
         for scenario in &self.scenarios {
             self.print_scenario(scenario);
         }
+        self.print_queries();
         println!();
         println!("memory (server, whole run)");
         println!(
@@ -100,11 +142,24 @@ impl Run {
             verdict(self.peak_rss_kib.map(mb), |v| v <= TARGET_PEAK_RSS_MB),
             mb_text(self.vm_hwm_kib)
         );
+        if let Some(phase) = &self.query_phase {
+            println!(
+                "  queries      peak RSS {}, RSS at the end {}",
+                mb_text(phase.peak_rss_kib),
+                mb_text(phase.end_rss_kib)
+            );
+        }
         if let Some(bytes) = self.database_bytes {
             println!(
                 "  database     {:.1} MB on disk",
                 bytes as f64 / 1_048_576.0
             );
+        }
+        for note in &self.notes {
+            println!("note: {note}");
+        }
+        for failure in &self.failures {
+            println!("FAILED {failure}");
         }
         let warnings = self.warnings();
         if !warnings.is_empty() {
@@ -119,10 +174,12 @@ impl Run {
         println!();
         println!(
             "result: {}",
-            if self.passed() {
+            if !self.passed() {
+                "FAIL (see the problems above)"
+            } else if self.queries.is_empty() {
                 "PASS (every request acknowledged, every sampled trace read back whole)"
             } else {
-                "FAIL (see the problems above)"
+                "PASS (every request acknowledged, every query answered as expected)"
             }
         );
         println!("{}", self.json());
@@ -150,13 +207,16 @@ impl Run {
             }
         );
         println!("  wall time    {:.2} s", s.load.wall().as_secs_f64());
-        let target = if self.backend == "sqlite" {
-            format!(
-                "target >= {TARGET_THROUGHPUT:.0} on SQLite {}",
-                verdict(Some(s.throughput()), |v| v >= TARGET_THROUGHPUT)
-            )
-        } else {
-            "(no target on PostgreSQL)".to_owned()
+        let target = match s.target_throughput {
+            Some(target) => format!(
+                "target >= {target:.0} on SQLite {}",
+                verdict(Some(s.throughput()), |v| v >= target)
+            ),
+            None if s.read.is_none() => format!(
+                "({:.0} traces/s; no target)",
+                s.traces as f64 / s.load.wall().as_secs_f64().max(1e-9)
+            ),
+            None => "(no target on PostgreSQL)".to_owned(),
         };
         println!(
             "  throughput   {:.0} {}/s   {target}",
@@ -181,18 +241,20 @@ impl Run {
         for failure in s.load.failures.iter().take(10) {
             println!("    FAILED {failure}");
         }
-        let readable = s.read.readable_after.map_or_else(
-            || "NEVER (within 10 s)".to_owned(),
-            |d| format!("{:.0} ms", d.as_secs_f64() * 1000.0),
-        );
-        println!(
-            "  read back    {}/{} sampled traces whole on the first read; all whole {readable} after the last ack {}",
-            s.read.complete_on_first_read,
-            s.read.sampled,
-            if s.read.passed() { "ok" } else { "FAILED" }
-        );
-        for problem in s.read.problems.iter().take(10) {
-            println!("    MISSING {problem}");
+        if let Some(read) = &s.read {
+            let readable = read.readable_after.map_or_else(
+                || "NEVER (within 10 s)".to_owned(),
+                |d| format!("{:.0} ms", d.as_secs_f64() * 1000.0),
+            );
+            println!(
+                "  read back    {}/{} sampled traces whole on the first read; all whole {readable} after the last ack {}",
+                read.complete_on_first_read,
+                read.sampled,
+                if read.passed() { "ok" } else { "FAILED" }
+            );
+            for problem in read.problems.iter().take(10) {
+                println!("    MISSING {problem}");
+            }
         }
         if let (Some(cpu), wall) = (s.server_cpu_s, s.load.wall().as_secs_f64()) {
             println!(
@@ -211,7 +273,7 @@ impl Run {
             .map(|s| self.scenario_json(s))
             .collect();
         json!({
-            "bench": "sightline-ingestion",
+            "bench": format!("sightline-{}", self.title()),
             "backend": self.backend,
             "durability": self.durability,
             "cores": self.cores,
@@ -228,6 +290,19 @@ impl Run {
                 "peak_rss_mb": TARGET_PEAK_RSS_MB,
             },
             "scenarios": scenarios,
+            "queries": self.queries.iter().map(query_json).collect::<Vec<_>>(),
+            "query_phase": self.query_phase.as_ref().map(|phase| json!({
+                "wall_s": phase.wall_s,
+                "warmup_requests_per_query": phase.warmup,
+                "peak_rss_mb": phase.peak_rss_kib.map(mb),
+                "end_rss_mb": phase.end_rss_kib.map(mb),
+                "server_cpu_s": phase.server_cpu_s,
+                "load_average_before": phase.load_average.0,
+                "load_average_after": phase.load_average.1,
+            })),
+            "reused_seeding": self.reused_seeding,
+            "notes": self.notes,
+            "failures": self.failures,
             "passed": self.passed(),
         })
         .to_string()
@@ -266,18 +341,106 @@ impl Run {
             "retried": s.load.retries(),
             "failed_requests": s.load.failures.len(),
             "event_errors": s.load.event_errors,
-            "read_check": {
-                "sampled": s.read.sampled,
-                "complete_on_first_read": s.read.complete_on_first_read,
-                "readable_after_ms": s.read.readable_after.map(|d| d.as_secs_f64() * 1000.0),
-                "problems": s.read.problems.len(),
-            },
+            "read_check": s.read.as_ref().map(|read| json!({
+                "sampled": read.sampled,
+                "complete_on_first_read": read.complete_on_first_read,
+                "readable_after_ms": read.readable_after.map(|d| d.as_secs_f64() * 1000.0),
+                "problems": read.problems.len(),
+            })),
+            "target_throughput_per_s": s.target_throughput,
             "peak_rss_mb": s.peak_rss_kib.map(mb),
             "server_cpu_s": s.server_cpu_s,
             "client_cpu_s": s.client_cpu_s,
             "passed": s.passed(),
         })
     }
+}
+
+impl Run {
+    fn print_queries(&self) {
+        let Some(phase) = &self.query_phase else {
+            return;
+        };
+        println!();
+        println!(
+            "queries (one connection, one request at a time, {} unmeasured requests each first; \
+             client-side latency on loopback)",
+            phase.warmup
+        );
+        for query in &self.queries {
+            let sorted = query.sorted();
+            let target = query.target.map_or_else(
+                || "(no target)".to_owned(),
+                |t| {
+                    let verdict = match query.met() {
+                        Some(true) => "(met)",
+                        Some(false) => "(MISSED)",
+                        None => "",
+                    };
+                    format!("target p{:.0} <= {} ms {verdict}", t.percentile, t.ms)
+                },
+            );
+            println!(
+                "  {:<36} {:>6}  p50 {:>8.2}  p95 {:>8.2}  p99 {:>8.2}  max {:>8.2} ms  {target}",
+                query.name,
+                query.latencies_ms.len(),
+                percentile(&sorted, 50.0),
+                percentile(&sorted, 95.0),
+                percentile(&sorted, 99.0),
+                sorted.last().copied().unwrap_or(0.0),
+            );
+            println!(
+                "  {:<36} {} (reply {:.1} KB on average)",
+                "",
+                query.example,
+                query.reply_bytes as f64 / 1024.0 / query.latencies_ms.len().max(1) as f64
+            );
+            for failure in query.failures.iter().take(5) {
+                println!(
+                    "    FAILED {}",
+                    failure.chars().take(300).collect::<String>()
+                );
+            }
+            if query.failures.len() > 5 {
+                println!("    … {} failures in all", query.failures.len());
+            }
+        }
+        if let Some(cpu) = phase.server_cpu_s {
+            println!(
+                "  server cpu   {cpu:.1} s in {:.1} s ({:.2} cores)",
+                phase.wall_s,
+                cpu / phase.wall_s.max(1e-9)
+            );
+        }
+        let load =
+            |value: Option<f64>| value.map_or_else(|| "unknown".to_owned(), |v| format!("{v:.2}"));
+        println!(
+            "  machine      1-minute load average {} before, {} after (the measurement \
+             itself makes about 1; more is other work sharing the cores)",
+            load(phase.load_average.0),
+            load(phase.load_average.1)
+        );
+    }
+}
+
+fn query_json(query: &QueryResult) -> Value {
+    let sorted = query.sorted();
+    json!({
+        "name": query.name,
+        "example": query.example,
+        "count": query.latencies_ms.len(),
+        "latency_ms": {
+            "p50": percentile(&sorted, 50.0),
+            "p95": percentile(&sorted, 95.0),
+            "p99": percentile(&sorted, 99.0),
+            "max": sorted.last().copied().unwrap_or(0.0),
+            "mean": sorted.iter().sum::<f64>() / sorted.len().max(1) as f64,
+        },
+        "target": query.target.map(|t| json!({"percentile": t.percentile, "ms": t.ms})),
+        "met": query.met(),
+        "reply_bytes_mean": query.reply_bytes as f64 / query.latencies_ms.len().max(1) as f64,
+        "failures": query.failures.len(),
+    })
 }
 
 fn mb(kib: u64) -> f64 {

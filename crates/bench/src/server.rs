@@ -200,19 +200,6 @@ impl TempDir {
     pub fn path(&self) -> &Path {
         &self.0
     }
-
-    /// Bytes of every file in it (the SQLite database, its WAL).
-    pub fn size_bytes(&self) -> u64 {
-        std::fs::read_dir(&self.0)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok()?.metadata().ok())
-                    .filter(|m| m.is_file())
-                    .map(|m| m.len())
-                    .sum()
-            })
-            .unwrap_or(0)
-    }
 }
 
 impl Drop for TempDir {

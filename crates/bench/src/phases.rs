@@ -1,0 +1,270 @@
+//! What a run does while the server is up, per scenario: send an ingestion workload and read it
+//! back; seed a data set and time read queries; create prompts and time their fetches.
+
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use serde_json::json;
+
+use crate::cli::Cli;
+use crate::datadir::DataDir;
+use crate::http::Client;
+use crate::load::percentile;
+use crate::probe::{self, Query, QueryResult};
+use crate::proc::{self, RssSampler};
+use crate::prompts;
+use crate::reads::{self, Counts};
+use crate::report::{QueryPhase, ScenarioResult};
+use crate::server::Server;
+use crate::verify;
+use crate::workload::Workload;
+
+/// The running server and the connections to it.
+pub struct Bench<'a> {
+    pub cli: &'a Cli,
+    pub server: &'a Server,
+    pub sampler: &'a RssSampler,
+    pub clients: &'a [Client],
+    pub seed: u64,
+}
+
+/// What the phases found, for the report.
+#[derive(Default)]
+pub struct Outcome {
+    pub scenarios: Vec<ScenarioResult>,
+    pub queries: Vec<QueryResult>,
+    pub query_phase: Option<QueryPhase>,
+    /// Facts the report states as they are (data set reused, how latency was measured, …).
+    pub notes: Vec<String>,
+    /// Setup steps that went wrong (seeding, creating prompts).
+    pub failures: Vec<String>,
+}
+
+/// Sends `workload` over every connection; with `verify`, reads back a sample of its traces.
+pub fn ingest(
+    bench: &Bench,
+    workload: &Workload,
+    seed: u64,
+    verify: bool,
+    target_throughput: Option<f64>,
+) -> ScenarioResult {
+    eprintln!("running {} …", workload.name);
+    let pid = bench.server.pid.to_string();
+    let (server_cpu, client_cpu) = (proc::cpu_seconds(&pid), proc::cpu_seconds("self"));
+    let load = crate::load::run(workload, bench.clients);
+    let server_cpu = proc::cpu_seconds(&pid)
+        .zip(server_cpu)
+        .map(|(after, before)| after - before);
+    let client_cpu = proc::cpu_seconds("self")
+        .zip(client_cpu)
+        .map(|(after, before)| after - before);
+    let read = verify.then(|| {
+        // The last trace of the request acknowledged last is always read back.
+        let last = load
+            .last_acknowledged
+            .and_then(|index| workload.requests[index].trace_ids.last())
+            .map(String::as_str);
+        // Only what was acknowledged must read back.
+        let all: Vec<&str> = workload
+            .requests
+            .iter()
+            .zip(&load.acknowledged)
+            .filter(|(_, acknowledged)| **acknowledged)
+            .flat_map(|(request, _)| request.trace_ids.iter().map(String::as_str))
+            .collect();
+        let sample = verify::sample(&all, last, bench.cli.sample, seed);
+        verify::check(bench.clients, sample, load.finished)
+    });
+    let peak_rss_kib = bench.sampler.peak_kib(load.started, Instant::now());
+    let scenario = ScenarioResult {
+        name: workload.name,
+        unit: workload.unit,
+        items: workload.items(),
+        traces: workload.traces(),
+        requests: workload.requests.len(),
+        raw_bytes: workload.raw_bytes(),
+        wire_bytes: workload.wire_bytes(),
+        gzip: workload.gzip,
+        concurrency: bench.clients.len(),
+        load,
+        read,
+        target_throughput,
+        peak_rss_kib,
+        server_cpu_s: server_cpu,
+        client_cpu_s: client_cpu,
+    };
+    eprintln!(
+        "{}: {:.0} {}/s",
+        workload.name,
+        scenario.throughput(),
+        workload.unit
+    );
+    scenario
+}
+
+/// Seeds the data set unless `data` holds one, then times the read queries.
+pub fn reads(bench: &Bench, data: &mut DataDir, out: &mut Outcome) -> Result<()> {
+    let seeded = match data.seeded.clone() {
+        Some(seeded) => {
+            out.notes.push(format!(
+                "not seeded: reused {} ({} traces seeded at {}; that seeding's figures are under \
+                 \"reused_seeding\" in the JSON line)",
+                data.path().display(),
+                seeded.traces,
+                seeded.seeded_at
+            ));
+            seeded
+        }
+        None => {
+            let cli = bench.cli;
+            let generated = Instant::now();
+            let plan = reads::seed_plan(
+                cli.traces(),
+                cli.events_per_request,
+                &data.keys.public,
+                bench.seed,
+            );
+            eprintln!(
+                "generated the seed: {} events in {} requests, {:.0} MB, in {:.1} s",
+                plan.traces.items() + plan.large.items(),
+                plan.traces.requests.len() + plan.large.requests.len(),
+                (plan.traces.raw_bytes() + plan.large.raw_bytes()) as f64 / 1_048_576.0,
+                generated.elapsed().as_secs_f64()
+            );
+            let mut traces = ingest(bench, &plan.traces, bench.seed, false, None);
+            traces.traces = cli.traces();
+            let large = ingest(bench, &plan.large, bench.seed, false, None);
+            let passed = traces.passed() && large.passed();
+            let mut seeded = plan.seeded;
+            seeded.seeding = json!({
+                "traces": traces.traces,
+                "events": traces.items,
+                "wall_s": traces.load.wall().as_secs_f64(),
+                "traces_per_s": traces.traces as f64 / traces.load.wall().as_secs_f64().max(1e-9),
+                "events_per_s": traces.throughput(),
+                "large_traces_events": large.items,
+                "large_traces_wall_s": large.load.wall().as_secs_f64(),
+            });
+            out.scenarios.extend([traces, large]);
+            if !passed {
+                out.failures
+                    .push("seeding failed, so no query was measured".to_owned());
+                return Ok(());
+            }
+            data.remember(seeded.clone())?;
+            if data.kept() {
+                out.notes.push(format!(
+                    "seeded into {}; pass the same --data-dir to measure again without seeding",
+                    data.path().display()
+                ));
+            }
+            seeded
+        }
+    };
+    let counts = Counts {
+        requests: bench.cli.requests,
+        large_trace_requests: bench.cli.large_trace_requests,
+    };
+    let queries = reads::queries(&seeded, &counts, bench.seed);
+    measure(bench, &queries, out);
+    Ok(())
+}
+
+/// Creates the prompts, then times fetching them by label.
+pub fn prompts(bench: &Bench, out: &mut Outcome) -> Result<()> {
+    let run = format!("{:08x}", bench.seed as u32);
+    let specs = prompts::specs(&run, prompts::PROMPTS);
+    let client = &bench.clients[0];
+    let headers = [("content-type", "application/json".to_owned())];
+    let started = Instant::now();
+    let mut posted = 0;
+    for spec in &specs {
+        for (index, body) in spec.versions.iter().enumerate() {
+            let reply = client.post(
+                "/api/public/v2/prompts",
+                &headers,
+                &serde_json::to_vec(body)?,
+            )?;
+            let text: String = String::from_utf8_lossy(&reply.body)
+                .chars()
+                .take(300)
+                .collect();
+            match reply.status {
+                200 | 201 => {
+                    let prompt: serde_json::Value =
+                        serde_json::from_slice(&reply.body).unwrap_or_default();
+                    if prompt["version"] != index + 1 {
+                        out.failures.push(format!(
+                            "POST prompt {} answered version {}, expected {}",
+                            spec.name,
+                            prompt["version"],
+                            index + 1
+                        ));
+                    }
+                }
+                404 | 405 if posted == 0 => bail!(
+                    "POST /api/public/v2/prompts answered {}: this server has no prompt \
+                     endpoints yet ({text})",
+                    reply.status
+                ),
+                status => out.failures.push(format!(
+                    "POST prompt {} version {}: status {status}: {text}",
+                    spec.name,
+                    index + 1
+                )),
+            }
+            posted += 1;
+        }
+    }
+    out.notes.push(format!(
+        "created {} prompts ({posted} versions; text and chat; labels production and staging) \
+         in {:.2} s",
+        specs.len(),
+        started.elapsed().as_secs_f64()
+    ));
+    out.notes.push(
+        "prompt latency is measured by the client on loopback, from sending the request to the \
+         last byte of the reply: an upper bound of the server's own time"
+            .to_owned(),
+    );
+    if !out.failures.is_empty() {
+        out.failures
+            .push("creating prompts failed, so no fetch was measured".to_owned());
+        return Ok(());
+    }
+    let query = prompts::query(&specs, bench.cli.prompt_requests, bench.seed);
+    measure(bench, &[query], out);
+    Ok(())
+}
+
+/// Times `queries` one after the other on the first connection.
+fn measure(bench: &Bench, queries: &[Query], out: &mut Outcome) {
+    let pid = bench.server.pid.to_string();
+    let cpu_before = proc::cpu_seconds(&pid);
+    let load_before = proc::load_average();
+    let started = Instant::now();
+    for query in queries {
+        eprintln!("measuring {} …", query.name);
+        let result = probe::measure(&bench.clients[0], query, bench.cli.warmup);
+        let sorted = result.sorted();
+        eprintln!(
+            "{}: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, {} failed",
+            result.name,
+            percentile(&sorted, 50.0),
+            percentile(&sorted, 95.0),
+            percentile(&sorted, 99.0),
+            result.failures.len()
+        );
+        out.queries.push(result);
+    }
+    out.query_phase = Some(QueryPhase {
+        wall_s: started.elapsed().as_secs_f64(),
+        warmup: bench.cli.warmup,
+        peak_rss_kib: bench.sampler.peak_kib(started, Instant::now()),
+        end_rss_kib: proc::status_kib(bench.server.pid, "VmRSS"),
+        server_cpu_s: proc::cpu_seconds(&pid)
+            .zip(cpu_before)
+            .map(|(after, before)| after - before),
+        load_average: (load_before, proc::load_average()),
+    });
+}
