@@ -50,6 +50,16 @@ pub(crate) struct Column {
     pub expr: Expr,
 }
 
+impl Column {
+    /// Whether the expression reads the score's trace (`t.` in the score list's join).
+    pub(crate) fn reads_trace(&self) -> bool {
+        match self.expr {
+            Expr::Both(sql) => sql.starts_with("t."),
+            Expr::Dialect { sqlite, .. } => sqlite.starts_with("t."),
+        }
+    }
+}
+
 const fn column(id: &'static str, kind: Kind, expr: &'static str) -> Column {
     Column {
         id,

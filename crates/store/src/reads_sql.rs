@@ -130,13 +130,15 @@ macro_rules! impl_trace_reads {
                 let mut filter = Where::new($anonymous);
                 filter.push_all("project_id = {}", vec![Param::Text(project.to_owned())]);
                 filter.push_in("trace_id", trace_ids);
+                // Sorted here, not in SQL: with an ORDER BY the planner may walk the project's
+                // whole start-time index instead of the observations of these traces.
                 let sql = format!(
-                    "SELECT trace_id, id, start_time, end_time, total_cost FROM observations WHERE {} \
-                     ORDER BY start_time, id",
+                    "SELECT trace_id, id, start_time, end_time, total_cost FROM observations WHERE {}",
                     filter.sql()
                 );
-                let rows: Vec<(String, String, i64, Option<i64>, Option<f64>)> =
+                let mut rows: Vec<(String, String, i64, Option<i64>, Option<f64>)> =
                     bind_all!(sqlx::query_as(&sql), &filter.params).fetch_all(pool).await?;
+                rows.sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1)));
                 Ok(rows
                     .into_iter()
                     .map(|(trace_id, id, start_time, end_time, total_cost)| ObservationSummary {
@@ -160,11 +162,12 @@ macro_rules! impl_trace_reads {
                 let mut filter = Where::new($anonymous);
                 filter.push_all("project_id = {}", vec![Param::Text(project.to_owned())]);
                 filter.push_in("trace_id", trace_ids);
-                let sql = format!(
-                    "SELECT trace_id, id FROM scores WHERE {} ORDER BY timestamp, id",
-                    filter.sql()
-                );
-                Ok(bind_all!(sqlx::query_as(&sql), &filter.params).fetch_all(pool).await?)
+                // Sorted here, not in SQL (see `observation_summaries`).
+                let sql = format!("SELECT trace_id, id, timestamp FROM scores WHERE {}", filter.sql());
+                let mut rows: Vec<(String, String, i64)> =
+                    bind_all!(sqlx::query_as(&sql), &filter.params).fetch_all(pool).await?;
+                rows.sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1)));
+                Ok(rows.into_iter().map(|(trace_id, id, _)| (trace_id, id)).collect())
             }
 
             pub(super) async fn delete_traces(

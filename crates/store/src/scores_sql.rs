@@ -18,7 +18,9 @@ macro_rules! impl_score_reads {
                 let mut filter = Where::new($anonymous);
                 filter.push("s.project_id = {}", Param::Text(project.to_owned()));
                 if query.trace_scores_only {
-                    filter.push_const("s.trace_id IS NOT NULL");
+                    // Not `IS NOT NULL`, which the planner may answer from the trace index and
+                    // then sort every score instead of walking the timestamp index.
+                    filter.push_const("COALESCE(s.trace_id, '') <> ''");
                 }
                 for (column, value) in [
                     ("t.user_id", &query.user_id),
@@ -88,6 +90,17 @@ macro_rules! impl_score_reads {
                 Ok(filter)
             }
 
+            /// Whether a condition of the query reads the score's trace (`t`).
+            fn reads_trace(query: &ScoreQuery) -> bool {
+                query.user_id.is_some()
+                    || !query.trace_tags.is_empty()
+                    || query.filter.iter().any(|condition| {
+                        $crate::filter_sql::SCORE_COLUMNS.iter().any(|column| {
+                            column.id == condition.column && column.reads_trace()
+                        })
+                    })
+            }
+
             const FROM: &str = "scores s LEFT JOIN traces t \
                 ON t.project_id = s.project_id AND t.id = s.trace_id";
 
@@ -98,7 +111,9 @@ macro_rules! impl_score_reads {
             ) -> StoreResult<(Vec<ScoreWithTrace>, u64)> {
                 let scores = select_scores(pool, project, query).await?;
                 let filter = score_filter(project, query)?;
-                let count_sql = format!("SELECT COUNT(*) FROM {FROM} WHERE {}", filter.sql());
+                // The join is only needed when a condition reads the trace.
+                let from = if reads_trace(query) { FROM } else { "scores s" };
+                let count_sql = format!("SELECT COUNT(*) FROM {from} WHERE {}", filter.sql());
                 let (total,): (i64,) = bind_all!(sqlx::query_as(&count_sql), &filter.params)
                     .fetch_one(pool)
                     .await?;

@@ -422,6 +422,9 @@ macro_rules! impl_tracing_store {
                     let trace_refs: Vec<&TraceRow> = traces.iter().collect();
                     upsert_traces(conn, project_str, &trace_refs, now).await?;
                     upsert_scores(conn, project_str, &write.scores, now).await?;
+                    // Runs and run items of SDK experiment spans (`impl_dataset_store!`, stamped
+                    // beside this store).
+                    super::dataset_impl::write_experiments(conn, project_str, &write.experiments).await?;
                 }
                 Ok(())
             }
@@ -450,16 +453,24 @@ macro_rules! impl_tracing_store {
                 column: &str,
                 value: &str,
             ) -> StoreResult<Vec<ScoreRow>> {
+                // Sorted here, not in SQL: with an ORDER BY the planner may walk the project's
+                // whole timestamp index instead of the few rows of this trace.
                 let sql = format!(
-                    "SELECT {SCORE_COLUMNS} FROM scores WHERE project_id = $1 AND {column} = $2 \
-                     ORDER BY timestamp, id"
+                    "SELECT {SCORE_COLUMNS} FROM scores WHERE project_id = $1 AND {column} = $2"
                 );
                 let rows: Vec<ScoreSqlRow> = sqlx::query_as(&sql)
                     .bind(project)
                     .bind(value)
                     .fetch_all(&mut *conn)
                     .await?;
-                rows.into_iter().map(TryInto::try_into).collect()
+                let mut scores = rows
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect::<StoreResult<Vec<ScoreRow>>>()?;
+                scores.sort_by(|a, b| {
+                    (a.score.timestamp, &a.score.id).cmp(&(b.score.timestamp, &b.score.id))
+                });
+                Ok(scores)
             }
         }
 
