@@ -432,16 +432,24 @@ macro_rules! impl_tracing_store {
                 column: &str,
                 value: &str,
             ) -> StoreResult<Vec<StoredObservation>> {
+                // Sorted here, not in SQL: a trace of 20,000 observations would otherwise copy
+                // every row through SQLite's sorter to order ties by id.
                 let sql = format!(
-                    "SELECT {OBSERVATION_COLUMNS} FROM observations WHERE project_id = $1 AND {column} = $2 \
-                     ORDER BY start_time, id"
+                    "SELECT {OBSERVATION_COLUMNS} FROM observations WHERE project_id = $1 AND {column} = $2"
                 );
                 let rows: Vec<ObservationSqlRow> = sqlx::query_as(&sql)
                     .bind(project)
                     .bind(value)
                     .fetch_all(&mut *conn)
                     .await?;
-                rows.into_iter().map(TryInto::try_into).collect()
+                let mut observations = rows
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect::<StoreResult<Vec<StoredObservation>>>()?;
+                observations.sort_by(|a, b| {
+                    (a.row.start_time, &a.row.id).cmp(&(b.row.start_time, &b.row.id))
+                });
+                Ok(observations)
             }
 
             pub(super) async fn scores_where(
