@@ -113,8 +113,8 @@ macro_rules! impl_comment_store {
                     CommentObjectType::Trace => "traces",
                     CommentObjectType::Observation => "observations",
                     CommentObjectType::Session => "sessions",
-                    // Prompts are not stored yet: nothing to check against.
-                    CommentObjectType::Prompt => return Ok(true),
+                    // A prompt comment names one prompt version by its id.
+                    CommentObjectType::Prompt => "prompts",
                 };
                 let sql = format!("SELECT COUNT(*) FROM {table} WHERE {}", filter.sql());
                 let (count,): (i64,) = bind_all!(sqlx::query_as(&sql), &filter.params)

@@ -42,7 +42,26 @@ async fn comments_are_created_listed_and_read(db: TestDb) {
     let (status, body) = post(&app, &tenant, comment("TRACE", "t1", "  looks good  ")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let trace_comment = body["id"].as_str().unwrap().to_owned();
-    for (object_type, object_id) in [("OBSERVATION", "o1"), ("SESSION", "s1"), ("PROMPT", "p")] {
+    let prompt = app
+        .post_json(
+            "/api/public/v2/prompts",
+            &tenant.basic(),
+            &json!({"name": "greeting", "prompt": "Hi {{name}}", "type": "text"}),
+        )
+        .await;
+    assert_eq!(prompt.status, StatusCode::CREATED, "{}", prompt.body);
+    let prompt_id = prompt.body["id"].as_str().unwrap().to_owned();
+    let (status, _) = post(&app, &tenant, comment("PROMPT", "no-such-prompt", "note")).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a comment on a missing prompt"
+    );
+    for (object_type, object_id) in [
+        ("OBSERVATION", "o1"),
+        ("SESSION", "s1"),
+        ("PROMPT", prompt_id.as_str()),
+    ] {
         let (status, body) = post(&app, &tenant, comment(object_type, object_id, "note")).await;
         assert_eq!(status, StatusCode::OK, "{object_type}: {body}");
     }
