@@ -13,8 +13,9 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::handlers::{
-    comments, fallback, health, ingestion, legacy_ingestion, metrics, models, observations, otel,
-    projects, prompts, score_configs, scores, scores_v3, sessions, traces,
+    comments, dataset_items, dataset_runs, datasets, experiments, fallback, health, ingestion,
+    legacy_ingestion, metrics, models, observations, otel, projects, prompts, score_configs,
+    scores, scores_v3, sessions, traces,
 };
 use crate::state::AppState;
 
@@ -125,6 +126,45 @@ pub fn router(state: AppState) -> Router {
             "/prompts",
             get(prompts::get_legacy_prompt).post(prompts::post_legacy_prompt),
         )
+        .route(
+            "/v2/datasets",
+            get(datasets::get_datasets).post(datasets::post_dataset),
+        )
+        .route("/v2/datasets/{dataset_name}", get(datasets::get_dataset))
+        .route(
+            "/datasets",
+            get(datasets::get_legacy_datasets).post(datasets::post_legacy_dataset),
+        )
+        .route(
+            "/datasets/{dataset_name}",
+            get(datasets::get_legacy_dataset),
+        )
+        .route(
+            "/datasets/{dataset_name}/runs",
+            get(dataset_runs::get_dataset_runs),
+        )
+        .route(
+            "/datasets/{dataset_name}/runs/{run_name}",
+            get(dataset_runs::get_dataset_run).delete(dataset_runs::delete_dataset_run),
+        )
+        .route(
+            "/dataset-items",
+            get(dataset_items::get_dataset_items)
+                .post(dataset_items::post_dataset_item)
+                .layer(DefaultBodyLimit::max(
+                    dataset_items::DATASET_ITEMS_BODY_LIMIT,
+                )),
+        )
+        .route(
+            "/dataset-items/{id}",
+            get(dataset_items::get_dataset_item).delete(dataset_items::delete_dataset_item),
+        )
+        .route(
+            "/dataset-run-items",
+            get(dataset_runs::get_dataset_run_items).post(dataset_runs::post_dataset_run_item),
+        )
+        .route("/experiments", get(experiments::get_experiments))
+        .route("/experiment-items", get(experiments::get_experiment_items))
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(fallback::not_found)
         .layer(cors());

@@ -6,7 +6,11 @@
 
 mod comments_model;
 mod comments_sql;
+mod datasets_model;
+mod datasets_sql;
 mod error;
+mod experiments_model;
+mod experiments_sql;
 mod filter_sql;
 mod metrics_model;
 mod metrics_sql;
@@ -14,14 +18,15 @@ mod model;
 mod observations_model;
 mod observations_sql;
 mod postgres;
+mod prompt_reads_sql;
+mod prompts_model;
+mod prompts_sql;
 mod reads_model;
 mod reads_sql;
 mod scores_model;
 mod scores_sql;
-mod prompt_reads_sql;
-mod prompts_model;
-mod prompts_sql;
 mod shared;
+mod sql_build;
 mod sql_where;
 mod sqlite;
 #[cfg(feature = "testing")]
@@ -37,7 +42,14 @@ use sightline_domain::time::Millis;
 use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
 
 pub use comments_model::{Comment, CommentObjectType, CommentQuery};
+pub use datasets_model::{
+    Dataset, DatasetItem, DatasetItemQuery, DatasetItemStatus, DatasetRun, DatasetRunItem,
+    ExperimentLink,
+};
 pub use error::{StoreError, StoreResult};
+pub use experiments_model::{
+    Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery, RunItemResult, RunSummary,
+};
 pub use metrics_model::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 pub use model::{
     ApiKey, ApiKeyCredentials, InitialSetup, NewApiKey, NewProject, NewUser, OrgMember,
@@ -45,6 +57,10 @@ pub use model::{
 };
 pub use observations_model::{ObservationCursor, ObservationQuery};
 pub use postgres::PgStore;
+pub use prompts_model::{
+    NewPromptVersion, PromptListQuery, PromptSelector, PromptSummary, PromptVersion,
+    PromptVersionUsage, ScoreAverage,
+};
 pub use reads_model::{ObservationSummary, SessionQuery, SessionRow, TraceOrderColumn, TraceQuery};
 pub use scores_model::{
     ConfigCategory, ScoreConfig, ScoreCursor, ScoreQuery, ScoreTrace, ScoreWithTrace, ValueOperator,
@@ -55,10 +71,6 @@ pub use tracing_model::{
 };
 
 /// Which database a store runs on.
-pub use prompts_model::{
-    NewPromptVersion, PromptListQuery, PromptSelector, PromptSummary, PromptVersion,
-    PromptVersionUsage, ScoreAverage,
-};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -343,6 +355,118 @@ pub trait PromptStore: Send + Sync {
     ) -> StoreResult<Vec<PromptVersionUsage>>;
 }
 
+/// Datasets, versioned dataset items, dataset runs (experiments) and run items (wire-spec §7),
+/// project-scoped. SDK experiment spans add runs and run items through ingestion
+/// ([`IngestionWrite::experiments`]).
+#[async_trait]
+pub trait DatasetStore: Send + Sync {
+    /// Creates the dataset, or updates description, metadata and schemas of the project's
+    /// dataset with its name (id and creation time kept); returns what is stored.
+    async fn upsert_dataset(&self, dataset: &Dataset) -> StoreResult<Dataset>;
+    async fn dataset_by_name(
+        &self,
+        project: &ProjectId,
+        name: &str,
+    ) -> StoreResult<Option<Dataset>>;
+    async fn dataset_by_id(&self, project: &ProjectId, id: &str) -> StoreResult<Option<Dataset>>;
+    /// A page of datasets, newest first, and the number of all.
+    async fn list_datasets(
+        &self,
+        project: &ProjectId,
+        limit: u64,
+        offset: u64,
+    ) -> StoreResult<(Vec<Dataset>, u64)>;
+    /// Writes the next version of the item (`updated_at` is its start; the first version's
+    /// `created_at` is kept) in one transaction; fails with [`StoreError::Conflict`] when the
+    /// id's current version is in another dataset. Returns the stored version.
+    async fn put_dataset_item(&self, item: &DatasetItem) -> StoreResult<DatasetItem>;
+    /// The item's current version, whatever its status.
+    async fn dataset_item(&self, project: &ProjectId, id: &str)
+    -> StoreResult<Option<DatasetItem>>;
+    /// A page of items (current, or as of a time), newest first, and the number that match.
+    async fn list_dataset_items(
+        &self,
+        project: &ProjectId,
+        query: &DatasetItemQuery,
+    ) -> StoreResult<(Vec<DatasetItem>, u64)>;
+    /// Ends the item's current version and deletes its run items; whether it existed.
+    async fn delete_dataset_item(&self, project: &ProjectId, id: &str) -> StoreResult<bool>;
+    /// `(dataset id, item id)` of the current ACTIVE items of the datasets, newest first.
+    async fn active_dataset_item_ids(
+        &self,
+        project: &ProjectId,
+        dataset_ids: &[String],
+    ) -> StoreResult<Vec<(String, String)>>;
+    /// Creates the run unless its dataset has one of that name (then the first one's id,
+    /// description and metadata stay); returns the stored run.
+    async fn create_or_get_dataset_run(&self, run: &DatasetRun) -> StoreResult<DatasetRun>;
+    async fn dataset_run(
+        &self,
+        project: &ProjectId,
+        dataset_id: &str,
+        name: &str,
+    ) -> StoreResult<Option<DatasetRun>>;
+    /// A page of a dataset's runs, newest first, and the number of all.
+    async fn list_dataset_runs(
+        &self,
+        project: &ProjectId,
+        dataset_id: &str,
+        limit: u64,
+        offset: u64,
+    ) -> StoreResult<(Vec<DatasetRun>, u64)>;
+    /// `(dataset id, run name)` of the datasets' runs, newest first.
+    async fn dataset_run_names(
+        &self,
+        project: &ProjectId,
+        dataset_ids: &[String],
+    ) -> StoreResult<Vec<(String, String)>>;
+    /// Deletes the run and its run items; whether it existed.
+    async fn delete_dataset_run(&self, project: &ProjectId, run_id: &str) -> StoreResult<bool>;
+    /// Stores a run item unless its run already links the same dataset item and trace (or the
+    /// id exists); returns the stored run item.
+    async fn insert_dataset_run_item(&self, item: &DatasetRunItem) -> StoreResult<DatasetRunItem>;
+    /// The run's items, newest first (a page, or all without `limit`), and the number of all.
+    async fn list_dataset_run_items(
+        &self,
+        project: &ProjectId,
+        run_id: &str,
+        limit: Option<u64>,
+        offset: u64,
+    ) -> StoreResult<(Vec<DatasetRunItem>, u64)>;
+}
+
+/// Experiment reads (wire-spec §7.3) over dataset runs and run items, with their traces,
+/// observations and scores.
+#[async_trait]
+pub trait ExperimentStore: Send + Sync {
+    /// Per run (in the order given): item count, average latency, total cost and the average
+    /// of each score of the items' traces.
+    async fn run_summaries(
+        &self,
+        project: &ProjectId,
+        run_ids: &[String],
+    ) -> StoreResult<Vec<RunSummary>>;
+    /// Every run item of the runs with its output (the linked observation's, else the trace's),
+    /// its trace's latency and cost, and the trace's scores.
+    async fn run_item_results(
+        &self,
+        project: &ProjectId,
+        run_ids: &[String],
+    ) -> StoreResult<Vec<RunItemResult>>;
+    /// A page of experiments (runs with items), latest activity first.
+    async fn list_experiments(
+        &self,
+        project: &ProjectId,
+        query: &ExperimentQuery,
+    ) -> StoreResult<Vec<Experiment>>;
+    /// A page of experiment items (run items with their observation), newest first.
+    async fn list_experiment_items(
+        &self,
+        project: &ProjectId,
+        query: &ExperimentItemQuery,
+    ) -> StoreResult<Vec<ExperimentItem>>;
+}
+
 /// Everything Sightline persists. Implementations are cheap to share (`Arc<dyn Store>`).
 #[async_trait]
 pub trait Store:
@@ -354,6 +478,8 @@ pub trait Store:
     + CommentStore
     + MetricsStore
     + PromptStore
+    + DatasetStore
+    + ExperimentStore
     + Send
     + Sync
     + 'static

@@ -7,13 +7,15 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::comments_sql::impl_comment_store;
+use crate::datasets_sql::impl_dataset_store;
 use crate::error::{StoreError, StoreResult};
+use crate::experiments_sql::impl_experiment_store;
 use crate::metrics_sql::impl_metrics_store;
 use crate::observations_sql::impl_observation_reads;
-use crate::reads_sql::impl_trace_reads;
-use crate::scores_sql::impl_score_reads;
 use crate::prompt_reads_sql::impl_prompt_reads;
 use crate::prompts_sql::impl_prompt_store;
+use crate::reads_sql::impl_trace_reads;
+use crate::scores_sql::impl_score_reads;
 use crate::shared::impl_store;
 use crate::tracing_sql::impl_tracing_store;
 use crate::{Backend, StoreOptions};
@@ -90,3 +92,8 @@ impl_prompt_store!(
 );
 
 impl_prompt_reads!(db: sqlx::Postgres, anonymous_params: false);
+
+impl_dataset_store!(PgStore, db: sqlx::Postgres, begin: "BEGIN", anonymous_params: false);
+
+
+impl_experiment_store!(PgStore, db: sqlx::Postgres, anonymous_params: false);

@@ -49,6 +49,8 @@ pub struct IngestionWrite {
     /// Trace-level data of OTel spans, merged onto the stored traces in order.
     pub trace_patches: Vec<TracePatch>,
     pub scores: Vec<ScorePatch>,
+    /// Runs and run items named by SDK experiment spans (wire-spec §7.4).
+    pub experiments: Vec<crate::ExperimentLink>,
 }
 
 impl IngestionWrite {
@@ -59,6 +61,7 @@ impl IngestionWrite {
             observations: Vec::new(),
             trace_patches: Vec::new(),
             scores: Vec::new(),
+            experiments: Vec::new(),
         }
     }
 
@@ -67,6 +70,7 @@ impl IngestionWrite {
             && self.observations.is_empty()
             && self.trace_patches.is_empty()
             && self.scores.is_empty()
+            && self.experiments.is_empty()
     }
 }
 

@@ -422,6 +422,9 @@ macro_rules! impl_tracing_store {
                     let trace_refs: Vec<&TraceRow> = traces.iter().collect();
                     upsert_traces(conn, project_str, &trace_refs, now).await?;
                     upsert_scores(conn, project_str, &write.scores, now).await?;
+                    // Runs and run items of SDK experiment spans (`impl_dataset_store!`, stamped
+                    // beside this store).
+                    super::dataset_impl::write_experiments(conn, project_str, &write.experiments).await?;
                 }
                 Ok(())
             }

@@ -2,6 +2,10 @@
 //! answers in Langfuse's shapes.
 
 pub mod comments;
+pub mod dataset_items;
+pub mod dataset_runs;
+pub mod datasets;
+pub mod experiments;
 pub mod fallback;
 pub mod health;
 pub mod ingestion;
@@ -11,9 +15,9 @@ pub mod models;
 pub mod observations;
 pub mod otel;
 pub mod projects;
+pub mod prompts;
 pub mod score_configs;
 pub mod scores;
 pub mod scores_v3;
 pub mod sessions;
-pub mod prompts;
 pub mod traces;

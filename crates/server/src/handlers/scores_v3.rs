@@ -296,3 +296,14 @@ pub async fn get_scores_v3(
     }
     Ok(Json(json!({"data": data, "meta": meta})))
 }
+
+/// A score in the v3 shape with every field group, for resources that embed scores
+/// (`fields=scores` of `GET /experiments` and `GET /experiment-items`).
+pub(crate) fn v3_score_full(stored: &ScoreRow, project: &str) -> Value {
+    let all = V3Fields {
+        details: true,
+        subject: true,
+        annotation: true,
+    };
+    v3_score(stored, project, all)
+}

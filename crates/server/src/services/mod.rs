@@ -1,7 +1,9 @@
 //! Plain service functions (no HTTP types) shared by the API handlers, the UI and the CLI.
 
+pub mod datasets;
+pub mod experiments;
 pub mod identity;
 pub mod ingest;
 pub mod models;
-pub mod score_configs;
 pub mod prompts;
+pub mod score_configs;

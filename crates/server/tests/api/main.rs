@@ -3,6 +3,8 @@
 mod support;
 
 mod comments;
+mod datasets;
+mod experiments;
 mod filters;
 mod grpc;
 mod identity;
@@ -10,7 +12,7 @@ mod ingestion;
 mod metrics;
 mod observations;
 mod otlp;
+mod prompts;
 mod reads;
 mod scores;
-mod prompts;
 mod scores_v3;

@@ -97,6 +97,9 @@ pub async fn ingest_request(
         })
         .collect();
     write.trace_patches = batch.traces;
+    if !batch.experiments.is_empty() {
+        write.experiments = crate::services::experiments::experiment_links(&batch.experiments, now);
+    }
     state
         .writer()
         .submit(write, size_bytes)
