@@ -131,15 +131,29 @@ macro_rules! impl_score_reads {
                     .split(',')
                     .map(|column| format!("s.{}", column.trim()))
                     .collect();
+                // Without a condition on the trace, the page is chosen from the scores alone and
+                // only its rows are joined to their traces.
+                let from = if reads_trace(query) {
+                    FROM.to_owned()
+                } else {
+                    format!(
+                        "(SELECT * FROM scores s WHERE {} ORDER BY s.timestamp DESC, s.id DESC \
+                         LIMIT {} OFFSET {}) s LEFT JOIN traces t \
+                         ON t.project_id = s.project_id AND t.id = s.trace_id",
+                        filter.sql(),
+                        query.limit,
+                        query.offset,
+                    )
+                };
+                let condition = if reads_trace(query) { filter.sql() } else { "TRUE".to_owned() };
                 let sql = format!(
                     "SELECT {}, t.id AS trace_found, t.user_id AS trace_user_id, \
                      t.tags AS trace_tags, t.environment AS trace_environment, \
-                     t.session_id AS trace_session_id FROM {FROM} WHERE {} \
+                     t.session_id AS trace_session_id FROM {from} WHERE {condition} \
                      ORDER BY s.timestamp DESC, s.id DESC LIMIT {} OFFSET {}",
                     columns.join(", "),
-                    filter.sql(),
                     query.limit,
-                    query.offset,
+                    if reads_trace(query) { query.offset } else { 0 },
                 );
                 let rows: Vec<ScoreListSqlRow> = bind_all!(sqlx::query_as(&sql), &filter.params)
                     .fetch_all(pool)

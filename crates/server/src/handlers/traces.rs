@@ -195,16 +195,24 @@ pub async fn get_trace(
                 "Trace {trace_id} not found within authorized project"
             ))
         })?;
-    let observations = store
+    let mut observations = store
         .trace_observations(&caller.project_id, &trace_id)
         .await?;
     let scores = store.trace_scores(&caller.project_id, &trace_id).await?;
     let mut body = views::trace(&trace);
     body["latency"] = json!(views::trace_latency(&observations));
     body["totalCost"] = json!(views::trace_total_cost(&observations));
+    // Input and output move into the views instead of being copied: a trace may hold
+    // 20,000 observations.
     let mut observation_views: Vec<Value> = observations
-        .iter()
-        .map(|o| views::observation(o, state.rules()))
+        .iter_mut()
+        .map(|o| {
+            let (input, output) = (o.row.input.take(), o.row.output.take());
+            let mut view = views::observation(o, state.rules());
+            view["input"] = input.unwrap_or(Value::Null);
+            view["output"] = output.unwrap_or(Value::Null);
+            view
+        })
         .collect();
     crate::services::prompts::link_prompt_ids(
         store,
