@@ -1,9 +1,12 @@
 //! The JSON shapes clients read (wire-spec §5): traces, observations and scores, built from
 //! stored rows. Every time is ISO-8601 with milliseconds and `Z`.
 
+use serde::Serialize;
+use serde::ser::SerializeMap;
 use serde_json::{Map, Value, json};
+use sightline_domain::ProjectId;
 use sightline_domain::ingest::merge::metadata_for_read;
-use sightline_domain::ingest::{ScoreDataType, UsageMap};
+use sightline_domain::ingest::{Level, ObservationType, ScoreDataType, UsageMap};
 use sightline_domain::time::to_iso;
 use sightline_store::{ScoreConfig, ScoreRow, ScoreTrace, StoredObservation, StoredTrace};
 
@@ -90,7 +93,69 @@ pub fn trace_total_cost(observations: &[StoredObservation]) -> f64 {
     observations.iter().filter_map(|o| o.row.total_cost).sum()
 }
 
-pub fn observation(stored: &StoredObservation, rules: &Rules) -> Value {
+/// An observation in Langfuse's v1 shape (`GET /observations/{id}`, lists, trace details). It
+/// borrows the stored row, so that a trace of 20,000 observations serializes without copying
+/// inputs and outputs into an intermediate JSON tree; [`observation`] gives it as a `Value`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservationView<'a> {
+    id: &'a str,
+    project_id: &'a ProjectId,
+    trace_id: &'a str,
+    parent_observation_id: Option<&'a str>,
+    name: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: ObservationType,
+    environment: &'a str,
+    start_time: String,
+    end_time: Option<String>,
+    completion_start_time: Option<String>,
+    version: Option<&'a str>,
+    created_at: String,
+    updated_at: String,
+    input: Option<&'a Value>,
+    output: Option<&'a Value>,
+    metadata: Value,
+    level: Level,
+    status_message: Option<&'a str>,
+    model: Option<&'a str>,
+    #[serde(serialize_with = "object_or_empty")]
+    model_parameters: Option<&'a Value>,
+    /// The linked prompt version's id, when the caller resolved it.
+    pub prompt_id: Option<String>,
+    prompt_name: Option<&'a str>,
+    prompt_version: Option<i64>,
+    usage_details: Value,
+    cost_details: Value,
+    usage: Value,
+    unit: &'static str,
+    prompt_tokens: Value,
+    completion_tokens: Value,
+    total_tokens: Value,
+    usage_pricing_tier_name: Option<&'a str>,
+    usage_pricing_tier_id: Option<&'a str>,
+    model_id: Option<&'a str>,
+    input_price: Option<f64>,
+    output_price: Option<f64>,
+    total_price: Option<f64>,
+    calculated_input_cost: Option<f64>,
+    calculated_output_cost: Option<f64>,
+    calculated_total_cost: Option<f64>,
+    latency: Option<f64>,
+    time_to_first_token: Option<f64>,
+}
+
+fn object_or_empty<S: serde::Serializer>(
+    value: &Option<&Value>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => value.serialize(serializer),
+        None => serializer.serialize_map(Some(0))?.end(),
+    }
+}
+
+pub fn observation_view<'a>(stored: &'a StoredObservation, rules: &Rules) -> ObservationView<'a> {
     let row = &stored.row;
     let (input_units, output_units, total_units) = reduce(&row.usage_details);
     let (input_cost, output_cost, total_cost) = reduce(&row.cost_details);
@@ -108,54 +173,60 @@ pub fn observation(stored: &StoredObservation, rules: &Rules) -> Value {
         })
     });
     let price = |key: &str| prices.as_ref().and_then(|prices| prices.get(key).copied());
-    json!({
-        "id": row.id,
-        "projectId": stored.project_id,
-        "traceId": row.trace_id,
-        "parentObservationId": row.parent_observation_id,
-        "name": row.name,
-        "type": row.r#type,
-        "environment": row.environment,
-        "startTime": to_iso(row.start_time),
-        "endTime": row.end_time.map(to_iso),
-        "completionStartTime": row.completion_start_time.map(to_iso),
-        "version": row.version,
-        "createdAt": to_iso(stored.created_at),
-        "updatedAt": to_iso(stored.updated_at),
-        "input": row.input,
-        "output": row.output,
-        "metadata": metadata(&row.metadata),
-        "level": row.level,
-        "statusMessage": row.status_message,
-        "model": row.model,
-        "modelParameters": row.model_parameters.clone().unwrap_or_else(|| json!({})),
-        "promptId": Value::Null,
-        "promptName": row.prompt_name,
-        "promptVersion": row.prompt_version,
-        "usageDetails": details(&row.usage_details),
-        "costDetails": details(&row.cost_details),
-        "usage": {
+    ObservationView {
+        id: &row.id,
+        project_id: &stored.project_id,
+        trace_id: &row.trace_id,
+        parent_observation_id: row.parent_observation_id.as_deref(),
+        name: row.name.as_deref(),
+        kind: row.r#type,
+        environment: &row.environment,
+        start_time: to_iso(row.start_time),
+        end_time: row.end_time.map(to_iso),
+        completion_start_time: row.completion_start_time.map(to_iso),
+        version: row.version.as_deref(),
+        created_at: to_iso(stored.created_at),
+        updated_at: to_iso(stored.updated_at),
+        input: row.input.as_ref(),
+        output: row.output.as_ref(),
+        metadata: metadata(&row.metadata),
+        level: row.level,
+        status_message: row.status_message.as_deref(),
+        model: row.model.as_deref(),
+        model_parameters: row.model_parameters.as_ref(),
+        prompt_id: None,
+        prompt_name: row.prompt_name.as_deref(),
+        prompt_version: row.prompt_version,
+        usage_details: details(&row.usage_details),
+        cost_details: details(&row.cost_details),
+        usage: json!({
             "unit": "TOKENS",
             "input": number(input_units.unwrap_or(0.0)),
             "output": number(output_units.unwrap_or(0.0)),
             "total": number(total_units.unwrap_or(0.0)),
-        },
-        "unit": "TOKENS",
-        "promptTokens": number(input_units.unwrap_or(0.0)),
-        "completionTokens": number(output_units.unwrap_or(0.0)),
-        "totalTokens": number(total_units.unwrap_or(0.0)),
-        "usagePricingTierName": row.usage_pricing_tier_name,
-        "usagePricingTierId": row.usage_pricing_tier_id,
-        "modelId": row.internal_model_id,
-        "inputPrice": price("input"),
-        "outputPrice": price("output"),
-        "totalPrice": price("total"),
-        "calculatedInputCost": input_cost,
-        "calculatedOutputCost": output_cost,
-        "calculatedTotalCost": total_cost.or(row.total_cost),
-        "latency": row.end_time.map(|end| seconds(row.start_time, end)),
-        "timeToFirstToken": row.completion_start_time.map(|first| seconds(row.start_time, first)),
-    })
+        }),
+        unit: "TOKENS",
+        prompt_tokens: number(input_units.unwrap_or(0.0)),
+        completion_tokens: number(output_units.unwrap_or(0.0)),
+        total_tokens: number(total_units.unwrap_or(0.0)),
+        usage_pricing_tier_name: row.usage_pricing_tier_name.as_deref(),
+        usage_pricing_tier_id: row.usage_pricing_tier_id.as_deref(),
+        model_id: row.internal_model_id.as_deref(),
+        input_price: price("input"),
+        output_price: price("output"),
+        total_price: price("total"),
+        calculated_input_cost: input_cost,
+        calculated_output_cost: output_cost,
+        calculated_total_cost: total_cost.or(row.total_cost),
+        latency: row.end_time.map(|end| seconds(row.start_time, end)),
+        time_to_first_token: row
+            .completion_start_time
+            .map(|first| seconds(row.start_time, first)),
+    }
+}
+
+pub fn observation(stored: &StoredObservation, rules: &Rules) -> Value {
+    serde_json::to_value(observation_view(stored, rules)).expect("an observation serializes")
 }
 
 /// A score's `value` as Langfuse reads it: CATEGORICAL (without a config) and CORRECTION scores

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sightline_store::{TraceOrderColumn, TraceQuery};
@@ -185,7 +186,7 @@ pub async fn get_trace(
     State(state): State<AppState>,
     ProjectAuth(caller): ProjectAuth,
     Path(trace_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let store = state.store();
     let trace = store
         .trace(&caller.project_id, &trace_id)
@@ -195,35 +196,40 @@ pub async fn get_trace(
                 "Trace {trace_id} not found within authorized project"
             ))
         })?;
-    let mut observations = store
+    let observations = store
         .trace_observations(&caller.project_id, &trace_id)
         .await?;
     let scores = store.trace_scores(&caller.project_id, &trace_id).await?;
     let mut body = views::trace(&trace);
     body["latency"] = json!(views::trace_latency(&observations));
     body["totalCost"] = json!(views::trace_total_cost(&observations));
-    // Input and output move into the views instead of being copied: a trace may hold
-    // 20,000 observations.
-    let mut observation_views: Vec<Value> = observations
-        .iter_mut()
-        .map(|o| {
-            let (input, output) = (o.row.input.take(), o.row.output.take());
-            let mut view = views::observation(o, state.rules());
-            view["input"] = input.unwrap_or(Value::Null);
-            view["output"] = output.unwrap_or(Value::Null);
+    // The observations serialize straight from the stored rows: a trace may hold 20,000.
+    let prompt_ids =
+        crate::services::prompts::prompt_ids_of(store, &caller.project_id, &observations).await?;
+    let observation_views: Vec<views::ObservationView> = observations
+        .iter()
+        .zip(prompt_ids)
+        .map(|(o, prompt_id)| {
+            let mut view = views::observation_view(o, state.rules());
+            view.prompt_id = prompt_id;
             view
         })
         .collect();
-    crate::services::prompts::link_prompt_ids(
-        store,
-        &caller.project_id,
-        &observations,
-        &mut observation_views,
-    )
-    .await?;
-    body["observations"] = Value::Array(observation_views);
     body["scores"] = scores.iter().map(views::score).collect();
-    Ok(Json(body))
+    // Serialized here, while the views still borrow the observations.
+    Ok(Json(TraceDetail {
+        trace: body,
+        observations: observation_views,
+    })
+    .into_response())
+}
+
+/// `GET /traces/{id}`: the trace's fields with its observations.
+#[derive(serde::Serialize)]
+struct TraceDetail<'a> {
+    #[serde(flatten)]
+    trace: Value,
+    observations: Vec<views::ObservationView<'a>>,
 }
 
 pub async fn delete_trace(

@@ -317,22 +317,20 @@ pub async fn labels_denied_to(
         .collect())
 }
 
-/// Sets `promptId` in observation views whose observation names a prompt version that exists,
-/// with one store query for the whole page. `views[i]` is the view of `observations[i]`; views
-/// without a `promptId` field (field groups that leave it out) are left alone.
-pub async fn link_prompt_ids(
+/// The id of the prompt version each observation names (`None` when it names none or one that
+/// does not exist), with one store query for all of them.
+pub async fn prompt_ids_of(
     store: &dyn Store,
     project: &ProjectId,
     observations: &[StoredObservation],
-    views: &mut [Value],
-) -> std::result::Result<(), StoreError> {
+) -> std::result::Result<Vec<Option<String>>, StoreError> {
     let mut names: Vec<String> = observations
         .iter()
         .filter(|o| o.row.prompt_version.is_some())
         .filter_map(|o| o.row.prompt_name.clone())
         .collect();
     if names.is_empty() {
-        return Ok(());
+        return Ok(vec![None; observations.len()]);
     }
     names.sort();
     names.dedup();
@@ -342,15 +340,29 @@ pub async fn link_prompt_ids(
         .into_iter()
         .map(|(name, version, id)| ((name, version), id))
         .collect();
-    for (observation, view) in observations.iter().zip(views.iter_mut()) {
-        let (Some(name), Some(version)) =
-            (&observation.row.prompt_name, observation.row.prompt_version)
-        else {
-            continue;
-        };
-        if let (Some(id), Some(field)) =
-            (ids.get(&(name.clone(), version)), view.get_mut("promptId"))
-        {
+    Ok(observations
+        .iter()
+        .map(
+            |observation| match (&observation.row.prompt_name, observation.row.prompt_version) {
+                (Some(name), Some(version)) => ids.get(&(name.clone(), version)).cloned(),
+                _ => None,
+            },
+        )
+        .collect())
+}
+
+/// Sets `promptId` in observation views whose observation names a prompt version that exists.
+/// `views[i]` is the view of `observations[i]`; views without a `promptId` field (field groups
+/// that leave it out) are left alone.
+pub async fn link_prompt_ids(
+    store: &dyn Store,
+    project: &ProjectId,
+    observations: &[StoredObservation],
+    views: &mut [Value],
+) -> std::result::Result<(), StoreError> {
+    let ids = prompt_ids_of(store, project, observations).await?;
+    for (id, view) in ids.into_iter().zip(views.iter_mut()) {
+        if let (Some(id), Some(field)) = (id, view.get_mut("promptId")) {
             *field = json!(id);
         }
     }
