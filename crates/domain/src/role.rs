@@ -39,7 +39,9 @@ impl Role {
         }
     }
 
-    fn rank(self) -> u8 {
+    /// Position in the order OWNER > ADMIN > MEMBER > VIEWER > NONE (a user may grant only
+    /// roles up to their own).
+    pub fn rank(self) -> u8 {
         match self {
             Role::Owner => 4,
             Role::Admin => 3,

@@ -23,7 +23,18 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state.clone());
+    serve_app(listener, router(state.clone()), state, shutdown).await
+}
+
+/// Like [`serve`] with a given app (the API router merged with others, such as the web UI's).
+/// Handlers can read the client's address from `ConnectInfo<SocketAddr>`.
+pub async fn serve_app(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

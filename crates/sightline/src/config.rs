@@ -36,6 +36,7 @@ pub const VARIABLES: &[Variable] = &[
     var("PORT", Some("3000")),
     var("OTLP_GRPC_PORT", Some("4317")),
     var("HOSTNAME", Some("0.0.0.0")),
+    var("NEXTAUTH_URL", None),
     var("SALT", None),
     var("ENCRYPTION_KEY", None),
     var("LOG_LEVEL", Some("info")),
@@ -112,6 +113,8 @@ pub struct Config {
     /// Port of the OTLP/gRPC trace service; `None` when turned off.
     pub otlp_grpc_port: Option<u16>,
     pub hostname: String,
+    /// The public base URL of the UI (`NEXTAUTH_URL`); https makes session cookies `Secure`.
+    pub public_url: Option<String>,
     pub salt: Option<Secret<String>>,
     /// AES-256 key for secrets stored at rest; required only by features that encrypt (LLM
     /// connections). Validated at start so a bad key fails before it is first needed.
@@ -178,8 +181,16 @@ impl Config {
         {
             bail!("DATABASE_URL: expected sqlite://PATH, postgres://… or postgresql://…");
         }
+        let public_url = source.raw("NEXTAUTH_URL").map(str::to_owned);
+        if public_url
+            .as_deref()
+            .is_some_and(|url| !(url.starts_with("http://") || url.starts_with("https://")))
+        {
+            bail!("NEXTAUTH_URL: expected http://… or https://…");
+        }
         let config = Config {
             database_url,
+            public_url,
             database_max_connections: source.parsed("DATABASE_MAX_CONNECTIONS")?,
             sqlite_synchronous: source.parsed("SQLITE_SYNCHRONOUS")?,
             port: source.parsed("PORT")?,

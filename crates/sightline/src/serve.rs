@@ -58,7 +58,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         stop.send_replace(true);
     });
     let http = async {
-        sightline_server::serve(listener, state.clone(), stopped(stopping.clone()))
+        let web = sightline_web::WebState::new(
+            state.clone(),
+            sightline_web::WebConfig::for_public_url(config.public_url.clone()),
+        );
+        let app = sightline_server::router(state.clone()).merge(sightline_web::router(web));
+        sightline_server::serve_app(listener, app, state.clone(), stopped(stopping.clone()))
             .await
             .context("server error")
     };
@@ -133,7 +138,7 @@ fn print_default_setup(setup: &DefaultSetup, config: &Config) {
         "\n\
          Sightline created a default organization, project and owner. These details are shown once.\n\
          \n  Organization:  {org}\n  Project:       {project} ({project_id})\n\
-         \n  Sign in as:    {email}\n  Password:      {password}\n\
+         \n  Web UI:        http://{host}:{port}/ui\n  Sign in as:    {email}\n  Password:      {password}\n\
          \n  LANGFUSE_HOST=http://{host}:{port}\n  LANGFUSE_PUBLIC_KEY={public_key}\n  LANGFUSE_SECRET_KEY={secret_key}\n",
         org = setup.organization,
         project = setup.project,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use crate::accounts_sql::impl_account_store;
 use crate::comments_sql::impl_comment_store;
 use crate::datasets_sql::impl_dataset_store;
 use crate::error::{StoreError, StoreResult};
@@ -95,5 +96,6 @@ impl_prompt_reads!(db: sqlx::Postgres, anonymous_params: false);
 
 impl_dataset_store!(PgStore, db: sqlx::Postgres, begin: "BEGIN", anonymous_params: false);
 
+impl_account_store!(PgStore);
 
 impl_experiment_store!(PgStore, db: sqlx::Postgres, anonymous_params: false);

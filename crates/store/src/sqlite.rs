@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::accounts_sql::impl_account_store;
 use crate::comments_sql::impl_comment_store;
 use crate::datasets_sql::impl_dataset_store;
 use crate::error::{StoreError, StoreResult};
@@ -159,5 +160,6 @@ impl_prompt_reads!(db: sqlx::Sqlite, anonymous_params: true);
 
 impl_dataset_store!(SqliteStore, db: sqlx::Sqlite, begin: "BEGIN IMMEDIATE", anonymous_params: true);
 
+impl_account_store!(SqliteStore);
 
 impl_experiment_store!(SqliteStore, db: sqlx::Sqlite, anonymous_params: true);

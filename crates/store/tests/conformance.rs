@@ -6,6 +6,8 @@ use sightline_store::{
     InitialSetup, NewApiKey, NewProject, NewUser, Store, StoreError, backend_tests,
 };
 
+#[path = "conformance/accounts.rs"]
+mod accounts;
 #[path = "conformance/datasets.rs"]
 mod datasets;
 #[path = "conformance/prompts.rs"]

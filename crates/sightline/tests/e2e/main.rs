@@ -7,3 +7,4 @@ mod admin;
 mod durability;
 mod replicas;
 mod startup;
+mod web;

@@ -1,0 +1,169 @@
+//! The web UI's account storage (`AccountStore`): sessions (lookup by hash, expiry, extension,
+//! deletes), invitations, membership views, and project and organization edits, on both backends.
+
+use sightline_domain::{Email, Role, UserId};
+use sightline_store::testing::TestDb;
+use sightline_store::{Invitation, NewUser, Store, User, WebSession, backend_tests};
+
+use super::org_and_project;
+
+async fn user(store: &dyn Store, email: &str) -> User {
+    store
+        .insert_user(&NewUser {
+            id: UserId::generate(),
+            email: Email::parse(email).unwrap(),
+            name: None,
+            password_hash: None,
+        })
+        .await
+        .unwrap()
+}
+
+fn session(user: &User, hash: &str, expires_at: i64) -> WebSession {
+    WebSession {
+        token_hash: hash.into(),
+        user_id: user.id.clone(),
+        csrf_token: format!("csrf-{hash}"),
+        created_at: 1_000,
+        expires_at,
+    }
+}
+
+async fn sessions_are_found_by_hash_until_they_expire(db: TestDb) {
+    let store = db.store.as_ref();
+    let ada = user(store, "ada@example.com").await;
+    store
+        .insert_web_session(&session(&ada, "h1", 5_000))
+        .await
+        .unwrap();
+    store
+        .insert_web_session(&session(&ada, "h2", 5_000))
+        .await
+        .unwrap();
+
+    let (found, found_user) = store.web_session("h1", 4_999).await.unwrap().unwrap();
+    assert_eq!(found.csrf_token, "csrf-h1");
+    assert_eq!(found_user.email.as_str(), "ada@example.com");
+    assert!(
+        store.web_session("h1", 5_000).await.unwrap().is_none(),
+        "expired"
+    );
+    assert!(store.web_session("nope", 0).await.unwrap().is_none());
+
+    store.extend_web_session("h1", 9_000).await.unwrap();
+    assert!(store.web_session("h1", 8_000).await.unwrap().is_some());
+
+    assert_eq!(
+        store
+            .delete_user_web_sessions(&ada.id, Some("h1"))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.web_session("h2", 0).await.unwrap().is_none());
+    assert!(store.web_session("h1", 0).await.unwrap().is_some());
+    store
+        .insert_web_session(&session(&ada, "h3", 2_000))
+        .await
+        .unwrap();
+    assert_eq!(store.delete_expired_web_sessions(3_000).await.unwrap(), 1);
+    store.delete_web_session("h1").await.unwrap();
+    assert!(store.web_session("h1", 0).await.unwrap().is_none());
+}
+
+async fn invitations_are_upserted_per_organization_and_email(db: TestDb) {
+    let store = db.store.as_ref();
+    let (org, project) = org_and_project(store).await;
+    let email = Email::parse("new@example.com").unwrap();
+    let invitation = Invitation {
+        id: "inv-1".into(),
+        org_id: org.clone(),
+        email: email.clone(),
+        org_role: Role::Viewer,
+        project: Some((project.clone(), Role::Admin)),
+        invited_by: None,
+        created_at: 10,
+    };
+    store.upsert_invitation(&invitation).await.unwrap();
+    let again = store
+        .upsert_invitation(&Invitation {
+            id: "inv-2".into(),
+            org_role: Role::Member,
+            project: None,
+            ..invitation.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        again.id, "inv-1",
+        "one invitation per organization and email"
+    );
+    assert_eq!(again.org_role, Role::Member);
+    assert_eq!(again.project, None);
+    assert_eq!(
+        store.list_invitations(&org).await.unwrap(),
+        vec![again.clone()]
+    );
+    assert_eq!(store.invitations_for_email(&email).await.unwrap().len(), 1);
+    assert!(!store.delete_invitation(&org, "inv-2").await.unwrap());
+    assert!(store.delete_invitation(&org, "inv-1").await.unwrap());
+    assert!(store.list_invitations(&org).await.unwrap().is_empty());
+}
+
+async fn memberships_projects_and_organizations_are_edited(db: TestDb) {
+    let store = db.store.as_ref();
+    let (org, project) = org_and_project(store).await;
+    let ada = user(store, "ada@example.com").await;
+    store
+        .set_org_role(&org, &ada.id, Role::Member)
+        .await
+        .unwrap();
+    store
+        .set_project_role(&project, &ada.id, Some(Role::Admin))
+        .await
+        .unwrap();
+    let orgs = store.organizations_of_user(&ada.id).await.unwrap();
+    assert_eq!(orgs.len(), 1);
+    assert_eq!(orgs[0].1, Role::Member);
+    let overrides = store.project_role_overrides(&org).await.unwrap();
+    assert_eq!(overrides.len(), 1);
+    assert_eq!(overrides[0].role, Role::Admin);
+
+    assert!(store.remove_org_member(&org, &ada.id).await.unwrap());
+    assert!(store.project_role_overrides(&org).await.unwrap().is_empty());
+    assert!(
+        store
+            .organizations_of_user(&ada.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!store.remove_org_member(&org, &ada.id).await.unwrap());
+
+    assert!(
+        store
+            .update_project(&project, "renamed", Some(30))
+            .await
+            .unwrap()
+    );
+    let stored = store.project(&project).await.unwrap().unwrap().project;
+    assert_eq!(
+        (stored.name.as_str(), stored.retention_days),
+        ("renamed", Some(30))
+    );
+    assert!(store.rename_organization(&org, "Acme 2").await.unwrap());
+    assert_eq!(
+        store.organization(&org).await.unwrap().unwrap().name,
+        "Acme 2"
+    );
+
+    assert!(store.delete_project(&project).await.unwrap());
+    assert!(store.project(&project).await.unwrap().is_none());
+    assert!(!store.delete_project(&project).await.unwrap());
+}
+
+backend_tests!(
+    sessions_are_found_by_hash_until_they_expire,
+    invitations_are_upserted_per_organization_and_email,
+    memberships_projects_and_organizations_are_edited,
+);

@@ -1,0 +1,40 @@
+// Sightline's small UI helpers (no framework; loaded with `defer`, allowed by the CSP as 'self'):
+// - <time datetime="…"> elements show the viewer's local time;
+// - buttons with data-copy="ELEMENT_ID" copy that element's text;
+// - inputs with data-confirm="TEXT" enable their form's submit button only when they hold TEXT.
+(function () {
+  "use strict";
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var date = new Date(el.getAttribute("datetime"));
+      if (!isNaN(date)) {
+        el.title = el.getAttribute("datetime");
+        el.textContent = date.toLocaleString();
+      }
+    });
+  }
+  function confirmInputs(root) {
+    root.querySelectorAll("input[data-confirm]").forEach(function (input) {
+      var button = input.form && input.form.querySelector("button[type=submit]");
+      if (!button) return;
+      var update = function () { button.disabled = input.value !== input.getAttribute("data-confirm"); };
+      input.addEventListener("input", update);
+      update();
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (source && navigator.clipboard) {
+      navigator.clipboard.writeText(source.textContent).then(function () {
+        var label = button.textContent;
+        button.textContent = "Copied";
+        setTimeout(function () { button.textContent = label; }, 1500);
+      });
+    }
+  });
+  function init(root) { localTimes(root); confirmInputs(root); }
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+})();

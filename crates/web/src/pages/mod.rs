@@ -1,0 +1,89 @@
+//! Page handlers, one file per resource, named `<verb>_<resource>`. Each extracts, checks
+//! access through `rbac.rs`, calls a service function, and renders a template (or a `_partial`
+//! fragment for htmx requests) with the helpers below.
+
+pub mod account;
+pub mod api_keys;
+pub mod auth;
+pub mod home;
+pub mod members;
+pub mod orgs;
+pub mod projects;
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
+
+use crate::accounts::AccountError;
+use crate::error::{WebError, WebResult};
+
+/// Renders a template as an HTML response with `status`.
+pub fn render(status: StatusCode, template: &impl Template) -> WebResult<Response> {
+    let body = template.render()?;
+    Ok((
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}
+
+pub fn page(template: &impl Template) -> WebResult<Response> {
+    render(StatusCode::OK, template)
+}
+
+/// Post/redirect/get: a 303 to `to`.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// A form body (`application/x-www-form-urlencoded`) whose rejection is our 400 page.
+pub struct Form<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Form::<T>::from_request(request, state)
+            .await
+            .map(|axum::Form(value)| Form(value))
+            .map_err(|rejection| WebError::BadRequest(rejection.body_text()))
+    }
+}
+
+/// The client's address, when the server was started with connection info.
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(address)| address.ip().to_string()),
+        ))
+    }
+}
+
+impl From<AccountError> for WebError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Forbidden(why) => WebError::Forbidden(why),
+            AccountError::NotFound => WebError::NotFound,
+            AccountError::Store(error) => error.into(),
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+/// An optional text field: trimmed, `None` when empty.
+pub fn non_empty(raw: Option<&str>) -> Option<&str> {
+    raw.map(str::trim).filter(|value| !value.is_empty())
+}

@@ -1,0 +1,159 @@
+//! The UI's one route table. Every page is under `/ui` (`/` redirects there); every route passes
+//! the session layer (session, CSRF) and gets the security headers below.
+
+use axum::Router;
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{Redirect, Response};
+use axum::routing::{any, get, post};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+use crate::assets;
+use crate::error::WebError;
+use crate::pages::{account, api_keys, auth, home, members, orgs, projects};
+use crate::session;
+use crate::state::WebState;
+
+/// The content security policy of every page: scripts and styles only from this origin (the
+/// embedded assets), nothing inline, no framing, forms only to this origin.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn router(state: WebState) -> Router {
+    let pages = Router::new()
+        .route("/ui", get(home::get_root))
+        .route("/ui/", get(home::get_root))
+        .route(
+            "/ui/sign-in",
+            get(auth::get_sign_in).post(auth::post_sign_in),
+        )
+        .route(
+            "/ui/sign-up",
+            get(auth::get_sign_up).post(auth::post_sign_up),
+        )
+        .route("/ui/sign-out", post(auth::post_sign_out))
+        .route("/ui/account", get(account::get_account))
+        .route("/ui/account/password", post(account::post_password))
+        .route(
+            "/ui/organizations",
+            get(orgs::get_organizations).post(orgs::post_organization),
+        )
+        .route("/ui/org/{org_id}", get(orgs::get_organization))
+        .route("/ui/org/{org_id}/name", post(orgs::post_organization_name))
+        .route("/ui/org/{org_id}/projects", post(orgs::post_project))
+        .route(
+            "/ui/org/{org_id}/members",
+            get(members::get_members).post(members::post_invitation),
+        )
+        .route(
+            "/ui/org/{org_id}/members/{user_id}/role",
+            post(members::post_member_role),
+        )
+        .route(
+            "/ui/org/{org_id}/members/{user_id}/project-role",
+            post(members::post_member_project_role),
+        )
+        .route(
+            "/ui/org/{org_id}/members/{user_id}/remove",
+            post(members::post_member_remove),
+        )
+        .route(
+            "/ui/org/{org_id}/members/invitations/{invitation_id}/delete",
+            post(members::post_invitation_delete),
+        )
+        .route("/ui/project/{project_id}", get(home::get_project_home))
+        .route(
+            "/ui/project/{project_id}/settings",
+            get(projects::get_project_settings).post(projects::post_project_settings),
+        )
+        .route(
+            "/ui/project/{project_id}/settings/delete",
+            post(projects::post_project_delete),
+        )
+        .route(
+            "/ui/project/{project_id}/settings/api-keys",
+            get(api_keys::get_api_keys).post(api_keys::post_api_key),
+        )
+        .route(
+            "/ui/project/{project_id}/settings/api-keys/{key_id}/revoke",
+            post(api_keys::post_api_key_revoke),
+        )
+        .route(
+            "/ui/project/{project_id}/{section}",
+            get(home::get_project_section),
+        )
+        .route("/ui/{*rest}", any(|| async { WebError::NotFound }))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::session_layer,
+        ))
+        .layer(middleware::from_fn(page_headers));
+
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/ui") }))
+        .route("/ui/assets/{name}", get(assets::get_asset))
+        .merge(pages)
+        .layer(middleware::from_fn(security_headers))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                .on_failure(()),
+        )
+        .with_state(state)
+}
+
+/// One span per UI request, named by its route (ids stay out of the route name).
+fn request_span<B>(request: &axum::http::Request<B>) -> Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!("request", method = %request.method(), route)
+}
+
+fn log_response<B>(response: &Response<B>, latency: Duration, _span: &Span) {
+    tracing::info!(
+        status = response.status().as_u16(),
+        duration_ms = latency.as_secs_f64() * 1000.0,
+        "request finished"
+    );
+}
+
+/// Headers of every UI response, assets included.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// Pages hold user data: browsers and proxies must not keep them.
+async fn page_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Cookie, HX-Request"));
+    response
+}
