@@ -1,16 +1,25 @@
 """Browser test of the web UI in real headless Chromium (Debian's chromium + chromium-driver,
 driven over WebDriver by selenium): sign up on a fresh instance, create an API key, check that the
 secret and SDK variables are shown once, and that a VIEWER gets no create button and is refused by
-the server. Screenshots go to $SIGHTLINE_ARTIFACTS (default artifacts/browser).
+the server; ingest a nested trace with the official Python SDK (5.x), find it in the traces table
+by filter, hide a column (remembered), open it and a generation's input, output, tokens and cost;
+and open a trace of 20,000 observations in under two seconds. Screenshots go to
+$SIGHTLINE_ARTIFACTS (default artifacts/browser).
 
 Run by scripts/browser-test, which installs the browser and starts a fresh server; SIGHTLINE_URL
 names it.
 """
 
+import base64
+import json
 import os
 import sys
+import time
+import urllib.request
+import uuid
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -46,6 +55,11 @@ def fill(driver, form_id, fields):
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
 
+def settled(driver, seconds=10):
+    """A wait that retries while htmx swaps the element it reads."""
+    return WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,))
+
+
 def sign_in(driver, email, password):
     driver.get(f"{BASE}/ui/sign-in")
     fill(driver, "sign-in-form", {"email": email, "password": password})
@@ -74,10 +88,83 @@ def test_owner_signs_up_and_creates_a_key(driver):
     assert "browser test" in driver.find_element(By.ID, "api-keys").text
     shot(driver, "03-api-key-created")
     secret = text.split("LANGFUSE_SECRET_KEY=\"")[1].split("\"")[0]
+    public_key = text.split("LANGFUSE_PUBLIC_KEY=\"")[1].split("\"")[0]
 
     driver.refresh()
     assert secret not in driver.page_source, "the secret is shown once"
-    return project_url
+    return project_url, public_key, secret
+
+
+def ingest_nested_trace(public_key, secret_key):
+    """A trace (span > span > generation) and a decoy, sent by the official SDK over OTLP."""
+    from langfuse import Langfuse, propagate_attributes
+
+    client = Langfuse(public_key=public_key, secret_key=secret_key, host=BASE)
+    question = "What is the capital of France?"
+    with propagate_attributes(user_id="browser-user", session_id="browser-session", tags=["browser"],
+                              trace_name="browser-trace"):
+        with client.start_as_current_observation(name="agent-run", as_type="span", input={"question": question}) as root:
+            trace_id = client.get_current_trace_id()
+            with client.start_as_current_observation(name="retrieve", as_type="span"):
+                with client.start_as_current_observation(
+                    name="answer", as_type="generation", model="gpt-4o",
+                    input=[{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": question}],
+                    model_parameters={"temperature": 0.1}, usage_details={"input": 1000, "output": 500},
+                ) as generation:
+                    generation.update(output="Paris is the capital of France.")
+            root.update(output={"answer": "Paris"})
+    with propagate_attributes(trace_name="decoy-trace"):
+        with client.start_as_current_observation(name="decoy", as_type="span", input="not this one"):
+            pass
+    client.flush()
+    client.shutdown()
+    return trace_id
+
+
+def test_traces_table_and_trace_detail(driver, project_url, public_key, secret_key):
+    trace_id = ingest_nested_trace(public_key, secret_key)
+    driver.get(f"{project_url}/traces")
+    settled(driver).until(lambda d: "decoy-trace" in d.find_element(By.ID, "traces-table").text)
+    # Filter by name: htmx swaps only the table.
+    form = driver.find_element(By.ID, "trace-filters")
+    form.find_element(By.NAME, "name").send_keys("browser-trace")
+    driver.find_element(By.ID, "apply-filters").click()
+    settled(driver).until(lambda d: "decoy-trace" not in d.find_element(By.ID, "traces-table").text)
+    table = driver.find_element(By.ID, "traces-table").text
+    assert "browser-trace" in table and "browser-user" in table and "1500" in table, table
+    assert "name=browser-trace" in driver.current_url, driver.current_url
+    driver.set_window_size(1920, 1000)
+    shot(driver, "06-traces-table")
+    driver.set_window_size(1280, 900)
+
+    # Hide the environment column: the table follows, and the choice is remembered.
+    driver.find_element(By.CSS_SELECTOR, "#trace-columns summary").click()
+    driver.find_element(By.CSS_SELECTOR, "#trace-columns input[value=environment]").click()
+    settled(driver).until(lambda d: "ENVIRONMENT" not in d.find_element(By.CSS_SELECTOR, "#traces-table thead").text)
+    driver.get(f"{project_url}/traces")
+    assert "ENVIRONMENT" not in driver.find_element(By.CSS_SELECTOR, "#traces-table thead").text
+    assert "NAME" in driver.find_element(By.CSS_SELECTOR, "#traces-table thead").text
+    driver.get(f"{project_url}/traces?name=browser-trace")
+
+    driver.find_element(By.CSS_SELECTOR, "#traces-table a.trace-link").click()
+    WebDriverWait(driver, 10).until(ec.url_contains(f"/traces/{trace_id}"))
+    tree = driver.find_element(By.ID, "observation-tree").text
+    for name in ("agent-run", "retrieve", "answer"):
+        assert name in tree, tree
+    assert "browser-session" in driver.page_source
+    # Opening the generation fetches its payload into the detail pane.
+    driver.find_element(By.PARTIAL_LINK_TEXT, "answer").click()
+    settled(driver).until(
+        lambda d: "Paris is the capital of France." in d.find_element(By.ID, "node-detail").text)
+    detail = driver.find_element(By.ID, "node-detail").text
+    for expected in ("What is the capital of France?", "gpt-4o", "1500", "$0.007500", "temperature"):
+        assert expected in detail, (expected, detail)
+    assert f"/traces/{trace_id}" in driver.current_url
+    # A tall window, so the screenshot holds the trace's header, its tree and the open node.
+    driver.set_window_size(1600, 1800)
+    driver.execute_script("window.scrollTo(0, 0)")
+    shot(driver, "07-trace-detail")
+    driver.set_window_size(1280, 900)
 
 
 def test_viewer_cannot_create_keys(driver, project_url):
@@ -124,11 +211,63 @@ def test_viewer_cannot_create_keys(driver, project_url):
     assert status == 403, status
 
 
+def ingest_large_trace(public_key, secret_key, count=20_000):
+    """A trace of `count` observations (a root, 200 spans, generations under them) through the
+    batch ingestion API, in batches of 2,000 events."""
+    trace_id = uuid.uuid4().hex
+    now_ms = int(time.time() * 1000)
+
+    def iso(offset_ms):
+        at = now_ms + offset_ms
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at // 1000)) + ".%03dZ" % (at % 1000)
+
+    events = [{"id": uuid.uuid4().hex, "type": "trace-create", "timestamp": iso(0),
+               "body": {"id": trace_id, "name": "large-trace", "input": "a trace of 20,000 observations"}}]
+    events.append({"id": uuid.uuid4().hex, "type": "span-create", "timestamp": iso(0),
+                   "body": {"id": "root", "traceId": trace_id, "name": "root", "startTime": iso(0), "endTime": iso(60_000)}})
+    for n in range(count - 1):
+        parent, kind = ("root", "span-create") if n < 200 else (f"s{n % 200}", "generation-create")
+        body = {"id": f"s{n}", "traceId": trace_id, "parentObservationId": parent, "name": f"step {n}",
+                "startTime": iso(n), "endTime": iso(n + 500), "input": {"n": n, "text": "payload " * 20}}
+        events.append({"id": uuid.uuid4().hex, "type": kind, "timestamp": iso(n), "body": body})
+    token = base64.b64encode(f"{public_key}:{secret_key}".encode()).decode()
+    for start in range(0, len(events), 2_000):
+        request = urllib.request.Request(
+            f"{BASE}/api/public/ingestion", data=json.dumps({"batch": events[start:start + 2_000]}).encode(),
+            headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=120) as response:
+            assert response.status in (200, 207), response.status
+    return trace_id
+
+
+def test_a_large_trace_opens_quickly(driver, project_url, public_key, secret_key):
+    trace_id = ingest_large_trace(public_key, secret_key)
+    driver.get(f"{project_url}/traces/{trace_id}")
+    timing = driver.execute_script(
+        "const n = performance.getEntriesByType('navigation')[0];"
+        "return {response: n.responseEnd, interactive: n.domInteractive, dclStart: n.domContentLoadedEventStart,"
+        " ready: n.domContentLoadedEventEnd, complete: n.domComplete, load: n.loadEventEnd, bytes: n.transferSize};")
+    print("  timing", timing)
+    nodes = driver.execute_script("return document.querySelectorAll('#observation-tree li').length")
+    print(f"  20,000 observations: DOM ready {timing['ready']:.0f} ms, loaded {timing['load']:.0f} ms, "
+          f"{timing['bytes']} bytes, {nodes} nodes")
+    assert nodes == 20_000, nodes
+    assert timing["load"] < 2_000, timing
+    # A node's payload still comes on demand.
+    assert "payload payload" not in driver.page_source[:200_000]
+    driver.find_element(By.PARTIAL_LINK_TEXT, "step 19998").click()
+    settled(driver).until(lambda d: "payload payload" in d.find_element(By.ID, "node-detail").text)
+
+
 def main():
     driver = browser()
     try:
         print("owner signs up and creates a key")
-        project_url = test_owner_signs_up_and_creates_a_key(driver)
+        project_url, public_key, secret_key = test_owner_signs_up_and_creates_a_key(driver)
+        print("a nested SDK trace in the traces table and the trace detail")
+        test_traces_table_and_trace_detail(driver, project_url, public_key, secret_key)
+        print("a trace of 20,000 observations opens in under two seconds")
+        test_a_large_trace_opens_quickly(driver, project_url, public_key, secret_key)
         print("a VIEWER cannot create keys")
         test_viewer_cannot_create_keys(driver, project_url)
     finally:

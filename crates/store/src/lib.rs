@@ -35,6 +35,8 @@ mod sqlite;
 pub mod testing;
 mod tracing_model;
 mod tracing_sql;
+mod users_model;
+mod users_sql;
 
 use std::sync::Arc;
 
@@ -64,7 +66,9 @@ pub use prompts_model::{
     NewPromptVersion, PromptListQuery, PromptSelector, PromptSummary, PromptVersion,
     PromptVersionUsage, ScoreAverage,
 };
-pub use reads_model::{ObservationSummary, SessionQuery, SessionRow, TraceOrderColumn, TraceQuery};
+pub use reads_model::{
+    ObservationOutline, ObservationSummary, SessionQuery, SessionRow, TraceOrderColumn, TraceQuery,
+};
 pub use scores_model::{
     ConfigCategory, ScoreConfig, ScoreCursor, ScoreQuery, ScoreTrace, ScoreWithTrace, ValueOperator,
 };
@@ -72,6 +76,7 @@ pub use sqlite::{SqliteStore, Synchronous};
 pub use tracing_model::{
     Entity, IngestionRules, IngestionWrite, LoggedEvent, ScoreRow, StoredObservation, StoredTrace,
 };
+pub use users_model::{TotalsQuery, TraceGroup, UsageTotals, UserQuery, UserRow};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +170,13 @@ pub trait TraceReadStore: Send + Sync {
         project: &ProjectId,
         trace_ids: &[String],
     ) -> StoreResult<Vec<ObservationSummary>>;
+    /// The observations of the given traces without their payloads, by start time (then id):
+    /// the trace tree of the UI and the totals of a page of the traces table.
+    async fn trace_observation_outlines(
+        &self,
+        project: &ProjectId,
+        trace_ids: &[String],
+    ) -> StoreResult<Vec<ObservationOutline>>;
     /// `(trace id, score id)` of every score of the given traces.
     async fn trace_score_ids(
         &self,
@@ -515,6 +527,27 @@ pub trait ExperimentStore: Send + Sync {
     ) -> StoreResult<Vec<ExperimentItem>>;
 }
 
+/// The users that traces name, and usage totals per user or per session (the UI's users and
+/// sessions views).
+#[async_trait]
+pub trait UserStatsStore: Send + Sync {
+    /// A page of the user ids traces name, most recently seen first, and the number of all
+    /// that match.
+    async fn list_trace_users(
+        &self,
+        project: &ProjectId,
+        query: &UserQuery,
+    ) -> StoreResult<(Vec<UserRow>, u64)>;
+    /// The traces and observation usage of each of `query.keys` (user or session ids) that
+    /// has traces in the range, by key.
+    async fn usage_totals(
+        &self,
+        project: &ProjectId,
+        group: TraceGroup,
+        query: &TotalsQuery,
+    ) -> StoreResult<Vec<UsageTotals>>;
+}
+
 /// Everything Sightline persists. Implementations are cheap to share (`Arc<dyn Store>`).
 #[async_trait]
 pub trait Store:
@@ -529,6 +562,7 @@ pub trait Store:
     + DatasetStore
     + ExperimentStore
     + AccountStore
+    + UserStatsStore
     + Send
     + Sync
     + 'static

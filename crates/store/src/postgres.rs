@@ -19,6 +19,7 @@ use crate::reads_sql::impl_trace_reads;
 use crate::scores_sql::impl_score_reads;
 use crate::shared::impl_store;
 use crate::tracing_sql::impl_tracing_store;
+use crate::users_sql::impl_user_stats;
 use crate::{Backend, StoreOptions};
 
 pub struct PgStore {
@@ -99,3 +100,5 @@ impl_dataset_store!(PgStore, db: sqlx::Postgres, begin: "BEGIN", anonymous_param
 impl_account_store!(PgStore);
 
 impl_experiment_store!(PgStore, db: sqlx::Postgres, anonymous_params: false);
+
+impl_user_stats!(PgStore, db: sqlx::Postgres, anonymous_params: false);

@@ -2,6 +2,7 @@
 //! responses need.
 
 use sightline_domain::filter::FilterCondition;
+use sightline_domain::ingest::{Level, ObservationType, UsageMap};
 use sightline_domain::time::Millis;
 
 /// Columns `GET /traces` can order by (Langfuse's `orderBy=<field>.<asc|desc>`).
@@ -102,6 +103,23 @@ pub struct ObservationSummary {
     pub id: String,
     pub start_time: Millis,
     pub end_time: Option<Millis>,
+    pub total_cost: Option<f64>,
+}
+
+/// An observation without its payloads (input, output, metadata): what a trace's tree and
+/// timeline and the trace table's per-row totals need, cheap even for 20,000 observations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservationOutline {
+    pub trace_id: String,
+    pub id: String,
+    pub parent_observation_id: Option<String>,
+    pub r#type: ObservationType,
+    pub name: Option<String>,
+    pub start_time: Millis,
+    pub end_time: Option<Millis>,
+    pub level: Level,
+    pub model: Option<String>,
+    pub usage_details: UsageMap,
     pub total_cost: Option<f64>,
 }
 

@@ -151,6 +151,61 @@ macro_rules! impl_trace_reads {
                     .collect())
             }
 
+            pub(super) async fn observation_outlines(
+                pool: &sqlx::Pool<$db>,
+                project: &str,
+                trace_ids: &[String],
+            ) -> StoreResult<Vec<ObservationOutline>> {
+                if trace_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut filter = Where::new($anonymous);
+                filter.push_all("project_id = {}", vec![Param::Text(project.to_owned())]);
+                filter.push_in("trace_id", trace_ids);
+                // Sorted here, not in SQL (see `observation_summaries`).
+                let sql = format!(
+                    "SELECT trace_id, id, parent_observation_id, type, name, start_time, end_time, \
+                     level, model, usage_details, total_cost FROM observations WHERE {}",
+                    filter.sql()
+                );
+                type OutlineRow = (
+                    String,
+                    String,
+                    Option<String>,
+                    String,
+                    Option<String>,
+                    i64,
+                    Option<i64>,
+                    String,
+                    Option<String>,
+                    String,
+                    Option<f64>,
+                );
+                let rows: Vec<OutlineRow> =
+                    bind_all!(sqlx::query_as(&sql), &filter.params).fetch_all(pool).await?;
+                let corrupt = $crate::StoreError::Corrupt;
+                let mut outlines = rows
+                    .into_iter()
+                    .map(|row| {
+                        Ok(ObservationOutline {
+                            trace_id: row.0,
+                            id: row.1,
+                            parent_observation_id: row.2,
+                            r#type: row.3.parse().map_err(corrupt)?,
+                            name: row.4,
+                            start_time: row.5,
+                            end_time: row.6,
+                            level: row.7.parse().map_err(corrupt)?,
+                            model: row.8,
+                            usage_details: $crate::tracing_model::parse_usage(&row.9)?,
+                            total_cost: row.10,
+                        })
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                outlines.sort_by(|a, b| (a.start_time, &a.id).cmp(&(b.start_time, &b.id)));
+                Ok(outlines)
+            }
+
             pub(super) async fn score_ids(
                 pool: &sqlx::Pool<$db>,
                 project: &str,
@@ -261,6 +316,14 @@ macro_rules! impl_trace_reads {
                 trace_ids: &[String],
             ) -> $crate::StoreResult<Vec<$crate::ObservationSummary>> {
                 reads_impl::observation_summaries(&self.pool, project.as_str(), trace_ids).await
+            }
+
+            async fn trace_observation_outlines(
+                &self,
+                project: &sightline_domain::ProjectId,
+                trace_ids: &[String],
+            ) -> $crate::StoreResult<Vec<$crate::ObservationOutline>> {
+                reads_impl::observation_outlines(&self.pool, project.as_str(), trace_ids).await
             }
 
             async fn trace_score_ids(

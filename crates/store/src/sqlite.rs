@@ -19,6 +19,7 @@ use crate::reads_sql::impl_trace_reads;
 use crate::scores_sql::impl_score_reads;
 use crate::shared::impl_store;
 use crate::tracing_sql::impl_tracing_store;
+use crate::users_sql::impl_user_stats;
 use crate::{Backend, StoreOptions};
 
 /// SQLite's `synchronous` setting. In WAL mode both survive `kill -9` of the server once a
@@ -163,3 +164,5 @@ impl_dataset_store!(SqliteStore, db: sqlx::Sqlite, begin: "BEGIN IMMEDIATE", ano
 impl_account_store!(SqliteStore);
 
 impl_experiment_store!(SqliteStore, db: sqlx::Sqlite, anonymous_params: true);
+
+impl_user_stats!(SqliteStore, db: sqlx::Sqlite, anonymous_params: true);

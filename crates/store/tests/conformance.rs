@@ -10,8 +10,12 @@ use sightline_store::{
 mod accounts;
 #[path = "conformance/datasets.rs"]
 mod datasets;
+#[path = "conformance/outlines.rs"]
+mod outlines;
 #[path = "conformance/prompts.rs"]
 mod prompts;
+#[path = "conformance/users.rs"]
+mod users;
 
 fn new_user(email: &str) -> NewUser {
     NewUser {

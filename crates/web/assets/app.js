@@ -38,3 +38,35 @@
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();
+
+// Trace detail: a click on a node of the observation tree loads its payload into #node-detail
+// with htmx (one listener for the whole tree, however large; without JavaScript the link opens
+// the trace page with that node open), and marks the node as the open one.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("#observation-tree li > a");
+    if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (!window.htmx || !document.getElementById("node-detail")) return;
+    event.preventDefault();
+    document.querySelectorAll("#observation-tree a[aria-current]").forEach(function (el) {
+      el.removeAttribute("aria-current");
+      el.parentElement.classList.remove("selected");
+    });
+    link.setAttribute("aria-current", "true");
+    link.parentElement.classList.add("selected");
+    window.htmx.ajax("GET", link.getAttribute("href"), { target: "#node-detail", swap: "innerHTML" });
+  });
+})();
+// List filters (sessions, users, observations): choosing a preset time range clears the custom
+// from/to bounds, which would otherwise win over it.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest && event.target.closest("form.filters select[name=range]");
+    if (!select || !select.value) return;
+    select.form.querySelectorAll("input[name=from], input[name=to]").forEach(function (input) {
+      input.value = "";
+    });
+  });
+})();

@@ -14,7 +14,10 @@ use tracing::Span;
 
 use crate::assets;
 use crate::error::WebError;
-use crate::pages::{account, api_keys, auth, home, members, orgs, projects};
+use crate::pages::{
+    account, api_keys, auth, home, members, models, observations, orgs, projects, sessions,
+    trace_annotations, trace_detail, traces, users,
+};
 use crate::session;
 use crate::state::WebState;
 
@@ -65,7 +68,24 @@ pub fn router(state: WebState) -> Router {
             "/ui/org/{org_id}/members/invitations/{invitation_id}/delete",
             post(members::post_invitation_delete),
         )
-        .route("/ui/project/{project_id}", get(home::get_project_home))
+        .route("/ui/project/{project_id}", get(traces::get_traces))
+        .route("/ui/project/{project_id}/traces", get(traces::get_traces))
+        .route(
+            "/ui/project/{project_id}/traces/{trace_id}",
+            get(trace_detail::get_trace),
+        )
+        .route(
+            "/ui/project/{project_id}/traces/{trace_id}/observations/{observation_id}",
+            get(trace_detail::get_trace_observation),
+        )
+        .route(
+            "/ui/project/{project_id}/traces/{trace_id}/comments",
+            post(trace_annotations::post_trace_comment),
+        )
+        .route(
+            "/ui/project/{project_id}/traces/{trace_id}/scores",
+            post(trace_annotations::post_trace_score),
+        )
         .route(
             "/ui/project/{project_id}/settings",
             get(projects::get_project_settings).post(projects::post_project_settings),
@@ -81,6 +101,35 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/ui/project/{project_id}/settings/api-keys/{key_id}/revoke",
             post(api_keys::post_api_key_revoke),
+        )
+        .route(
+            "/ui/project/{project_id}/settings/models",
+            get(models::get_models).post(models::post_model),
+        )
+        .route(
+            "/ui/project/{project_id}/settings/models/{model_id}",
+            post(models::post_model_update),
+        )
+        .route(
+            "/ui/project/{project_id}/settings/models/{model_id}/delete",
+            post(models::post_model_delete),
+        )
+        .route(
+            "/ui/project/{project_id}/sessions",
+            get(sessions::get_sessions),
+        )
+        .route(
+            "/ui/project/{project_id}/sessions/{session_id}",
+            get(sessions::get_session),
+        )
+        .route("/ui/project/{project_id}/users", get(users::get_users))
+        .route(
+            "/ui/project/{project_id}/users/{user_id}",
+            get(users::get_user),
+        )
+        .route(
+            "/ui/project/{project_id}/observations",
+            get(observations::get_observations),
         )
         .route(
             "/ui/project/{project_id}/{section}",

@@ -22,6 +22,7 @@ pub struct Link {
 /// The sections of a project, in navigation order: (path segment, label).
 pub const PROJECT_SECTIONS: &[(&str, &str)] = &[
     ("traces", "Traces"),
+    ("observations", "Observations"),
     ("sessions", "Sessions"),
     ("users", "Users"),
     ("prompts", "Prompts"),

@@ -10,7 +10,7 @@ use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json as JsonBody, Query};
 use crate::pagination::PageQuery;
-use crate::services::models::{CreateModel, model_from_request, model_json};
+use crate::services::models::{self, CreateModel, ModelError, model_json};
 use crate::state::AppState;
 
 /// Project models first (oldest first), then the built-in table.
@@ -18,13 +18,18 @@ async fn all_models(
     state: &AppState,
     caller: &crate::auth::ApiCaller,
 ) -> ApiResult<Vec<CompiledModel>> {
-    state
-        .rules()
-        .reload(state.store(), &caller.project_id)
-        .await?;
-    let mut models: Vec<CompiledModel> = state.rules().project_models(&caller.project_id).to_vec();
-    models.extend(state.rules().price_book().models().iter().cloned());
-    Ok(models)
+    Ok(models::list_models(state.store(), state.rules(), &caller.project_id).await?)
+}
+
+impl From<ModelError> for ApiError {
+    fn from(error: ModelError) -> Self {
+        match error {
+            ModelError::Invalid(message) => ApiError::InvalidRequest(message),
+            ModelError::Managed => ApiError::InvalidRequest(error.to_string()),
+            ModelError::NotFound(_) => ApiError::NotFound(error.to_string()),
+            ModelError::Store(error) => error.into(),
+        }
+    }
 }
 
 pub async fn get_models(
@@ -63,12 +68,7 @@ pub async fn post_model(
     JsonBody(request): JsonBody<CreateModel>,
 ) -> ApiResult<Json<Value>> {
     let model =
-        model_from_request(&caller.project_id, request).map_err(ApiError::InvalidRequest)?;
-    state.store().insert_model(model.definition()).await?;
-    state
-        .rules()
-        .reload(state.store(), &caller.project_id)
-        .await?;
+        models::create_model(state.store(), state.rules(), &caller.project_id, request).await?;
     Ok(Json(model_json(
         &model,
         Some(sightline_domain::time::now_ms()),
@@ -80,17 +80,6 @@ pub async fn delete_model(
     ProjectAuth(caller): ProjectAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    if state.rules().price_book().get(&id).is_some() {
-        return Err(ApiError::InvalidRequest(
-            "Cannot delete a Langfuse-managed model".into(),
-        ));
-    }
-    if !state.store().delete_model(&caller.project_id, &id).await? {
-        return Err(ApiError::NotFound(format!("Model {id} not found")));
-    }
-    state
-        .rules()
-        .reload(state.store(), &caller.project_id)
-        .await?;
+    models::delete_model(state.store(), state.rules(), &caller.project_id, &id).await?;
     Ok(Json(json!({"message": "Model successfully deleted"})))
 }

@@ -12,6 +12,91 @@ use sightline_domain::cost::{
 };
 use sightline_domain::ingest::serde_util::datetime;
 use sightline_domain::time::to_iso;
+use sightline_store::{Store, StoreError};
+
+use crate::services::ingest::rules::Rules;
+
+/// Why a change to a project's models was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The request does not describe a valid model (the message says which field).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Cannot delete a Langfuse-managed model")]
+    Managed,
+    #[error("Model {0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The project's own models (oldest first, as freshly read) and then the built-in table.
+pub async fn list_models(
+    store: &dyn Store,
+    rules: &Rules,
+    project: &ProjectId,
+) -> Result<Vec<CompiledModel>, StoreError> {
+    rules.reload(store, project).await?;
+    let mut models: Vec<CompiledModel> = rules.project_models(project).to_vec();
+    models.extend(rules.price_book().models().iter().cloned());
+    Ok(models)
+}
+
+/// Validates and stores a project model; pricing uses it from the next ingestion on.
+pub async fn create_model(
+    store: &dyn Store,
+    rules: &Rules,
+    project: &ProjectId,
+    request: CreateModel,
+) -> Result<CompiledModel, ModelError> {
+    let model = model_from_request(project, request).map_err(ModelError::Invalid)?;
+    store.insert_model(model.definition()).await?;
+    rules.reload(store, project).await?;
+    Ok(model)
+}
+
+/// Deletes a project model; built-in models cannot be deleted.
+pub async fn delete_model(
+    store: &dyn Store,
+    rules: &Rules,
+    project: &ProjectId,
+    id: &str,
+) -> Result<(), ModelError> {
+    if rules.price_book().get(id).is_some() {
+        return Err(ModelError::Managed);
+    }
+    if !store.delete_model(project, id).await? {
+        return Err(ModelError::NotFound(id.to_owned()));
+    }
+    rules.reload(store, project).await?;
+    Ok(())
+}
+
+/// Replaces project model `id` with the one `request` describes (under a new id): the new
+/// model is validated and stored before the old one is deleted.
+pub async fn replace_model(
+    store: &dyn Store,
+    rules: &Rules,
+    project: &ProjectId,
+    id: &str,
+    request: CreateModel,
+) -> Result<CompiledModel, ModelError> {
+    if rules.price_book().get(id).is_some() {
+        return Err(ModelError::Managed);
+    }
+    let exists = store
+        .project_models(project)
+        .await?
+        .iter()
+        .any(|model| model.id == id);
+    if !exists {
+        return Err(ModelError::NotFound(id.to_owned()));
+    }
+    let model = create_model(store, rules, project, request).await?;
+    store.delete_model(project, id).await?;
+    rules.reload(store, project).await?;
+    Ok(model)
+}
 
 /// `POST /api/public/models` body.
 #[derive(Debug, Deserialize)]

@@ -1,5 +1,5 @@
-//! The entry point (`/ui` goes to the user's first project) and a project's home and section
-//! pages. Sections other than settings are placeholders until their views land.
+//! The entry point (`/ui` goes to the user's first project) and a project's placeholder
+//! sections (those without a page yet). A project's home is its traces table (`traces.rs`).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -31,46 +31,6 @@ pub async fn get_root(
         }
     }
     Ok(see_other(urls::ORGANIZATIONS))
-}
-
-#[derive(Template)]
-#[template(path = "project_home.html")]
-struct ProjectHomePage {
-    layout: Layout,
-    access: ProjectAccess,
-    settings_url: String,
-    keys_url: String,
-    can_manage_keys: bool,
-}
-
-pub async fn get_project_home(
-    State(state): State<WebState>,
-    Path(project_id): Path<String>,
-    signed_in: SignedIn,
-    csrf: CsrfToken,
-) -> WebResult<Response> {
-    let access = rbac::project_access(
-        state.store(),
-        &signed_in.user,
-        &project_id,
-        ProjectScope::ProjectRead,
-    )
-    .await?;
-    let layout = Layout::signed_in(
-        state.store(),
-        &signed_in,
-        &csrf,
-        None,
-        Some((&access.project, "")),
-    )
-    .await?;
-    page(&ProjectHomePage {
-        layout,
-        settings_url: urls::project_section(&access.project.id, "settings"),
-        keys_url: urls::project_section(&access.project.id, "settings/api-keys"),
-        can_manage_keys: access.can(ProjectScope::ApiKeysCud),
-        access,
-    })
 }
 
 #[derive(Template)]

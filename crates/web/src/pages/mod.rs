@@ -6,9 +6,20 @@ pub mod account;
 pub mod api_keys;
 pub mod auth;
 pub mod home;
+pub mod listing;
 pub mod members;
+pub mod models;
+pub mod observations;
 pub mod orgs;
+pub mod payload;
 pub mod projects;
+pub mod sessions;
+pub mod trace_annotations;
+pub mod trace_detail;
+pub mod trace_filters;
+pub mod trace_tree;
+pub mod traces;
+pub mod users;
 
 use std::net::SocketAddr;
 

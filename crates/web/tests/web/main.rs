@@ -3,6 +3,14 @@
 
 mod access;
 mod accounts;
+mod models;
+mod observations;
 mod security;
+mod sessions;
 mod settings;
 mod support;
+mod trace_data;
+mod trace_detail;
+mod trace_fixtures;
+mod traces;
+mod users;

@@ -1,0 +1,202 @@
+//! How trace content is shown: inputs, outputs and metadata become text here, in Rust (pretty
+//! JSON, chat messages as a conversation, short previews), and templates print that text
+//! escaped. Nothing of it is ever marked safe: every string in a trace is attacker-controlled.
+
+use serde_json::{Map, Value};
+
+/// Longest preview in a table cell, in characters.
+pub const PREVIEW_CHARS: usize = 120;
+
+/// A payload as the detail views render it.
+#[derive(Debug, Clone, Default)]
+pub struct Payload {
+    /// `empty`, `text` (a plain string, wrapped), `json` (pretty-printed) or `chat`.
+    pub kind: &'static str,
+    pub text: String,
+    pub messages: Vec<ChatMessage>,
+}
+
+/// One message of a conversation (`[{role, content}]`).
+#[derive(Debug, Clone)]
+pub struct ChatMessage {
+    pub role: String,
+    /// The message's text, or its content as pretty JSON when it is not text.
+    pub content: String,
+    /// Whether `content` is JSON (shown monospaced) rather than prose.
+    pub json: bool,
+    /// Anything else the message carries (tool calls, names), pretty-printed.
+    pub extra: Option<String>,
+}
+
+impl Payload {
+    pub fn is_empty(&self) -> bool {
+        self.kind == "empty"
+    }
+}
+
+/// Renders `value` for a detail view.
+pub fn payload(value: Option<&Value>) -> Payload {
+    match value {
+        None | Some(Value::Null) => Payload {
+            kind: "empty",
+            ..Payload::default()
+        },
+        Some(Value::String(text)) => Payload {
+            kind: "text",
+            text: text.clone(),
+            messages: Vec::new(),
+        },
+        Some(value) => match chat_messages(value) {
+            Some(messages) => Payload {
+                kind: "chat",
+                text: String::new(),
+                messages,
+            },
+            None => Payload {
+                kind: "json",
+                text: pretty(value),
+                messages: Vec::new(),
+            },
+        },
+    }
+}
+
+/// A metadata object for a detail view (`empty` when it has no keys).
+pub fn metadata(map: &Map<String, Value>) -> Payload {
+    if map.is_empty() {
+        return payload(None);
+    }
+    Payload {
+        kind: "json",
+        text: pretty(&Value::Object(map.clone())),
+        messages: Vec::new(),
+    }
+}
+
+pub fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// A chat: an array of `{role, content}` objects, or an object holding one in `messages`.
+fn chat_messages(value: &Value) -> Option<Vec<ChatMessage>> {
+    let items = match value {
+        Value::Array(items) => items,
+        Value::Object(object) => match object.get("messages") {
+            Some(Value::Array(items)) => items,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    if items.is_empty() {
+        return None;
+    }
+    items
+        .iter()
+        .map(|item| {
+            let object = item.as_object()?;
+            let role = object.get("role")?.as_str()?.to_owned();
+            let (content, json) = match object.get("content") {
+                None | Some(Value::Null) => (String::new(), false),
+                Some(Value::String(text)) => (text.clone(), false),
+                Some(parts @ Value::Array(items)) => match text_parts(items) {
+                    Some(text) => (text, false),
+                    None => (pretty(parts), true),
+                },
+                Some(other) => (pretty(other), true),
+            };
+            let rest: Map<String, Value> = object
+                .iter()
+                .filter(|(key, _)| *key != "role" && *key != "content")
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect();
+            Some(ChatMessage {
+                role,
+                content,
+                json,
+                extra: (!rest.is_empty()).then(|| pretty(&Value::Object(rest))),
+            })
+        })
+        .collect()
+}
+
+/// The text of content parts when they are all `{type: "text", text}`.
+fn text_parts(items: &[Value]) -> Option<String> {
+    let texts: Option<Vec<&str>> = items
+        .iter()
+        .map(|part| {
+            let part = part.as_object()?;
+            (part.get("type")?.as_str()? == "text")
+                .then(|| part.get("text")?.as_str())
+                .flatten()
+        })
+        .collect();
+    texts.map(|texts| texts.join("\n\n"))
+}
+
+/// One line of a table cell: strings as they are, other values as compact JSON, cut to
+/// [`PREVIEW_CHARS`].
+pub fn preview(value: Option<&Value>) -> String {
+    let text = match value {
+        None | Some(Value::Null) => return String::new(),
+        Some(Value::String(text)) => text.clone(),
+        Some(value) => value.to_string(),
+    };
+    truncate(&text, PREVIEW_CHARS)
+}
+
+/// `text` cut to `max` characters (with an ellipsis), whitespace runs folded to one space.
+pub fn truncate(text: &str, max: usize) -> String {
+    let folded: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.chars().count() <= max {
+        return folded;
+    }
+    let mut cut: String = folded.chars().take(max).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn chats_render_as_conversations() {
+        let chat = json!([
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "c1"}]},
+        ]);
+        let shown = payload(Some(&chat));
+        assert_eq!(shown.kind, "chat");
+        assert_eq!(shown.messages.len(), 3);
+        assert_eq!(shown.messages[1].content, "Hi");
+        assert!(shown.messages[2].extra.as_deref().unwrap().contains("c1"));
+        let wrapped = payload(Some(&json!({"messages": chat})));
+        assert_eq!(wrapped.kind, "chat");
+    }
+
+    #[test]
+    fn other_values_are_pretty_json_or_text() {
+        assert_eq!(payload(Some(&json!("plain"))).kind, "text");
+        assert_eq!(payload(None).kind, "empty");
+        let shown = payload(Some(&json!([{"role": 1}])));
+        assert_eq!(shown.kind, "json");
+        assert!(
+            payload(Some(&json!({"a": 1})))
+                .text
+                .contains("\n  \"a\": 1")
+        );
+    }
+
+    #[test]
+    fn previews_are_short_single_lines() {
+        assert_eq!(preview(Some(&json!("a\n  b"))), "a b");
+        assert_eq!(preview(Some(&json!({"k": "v"}))), "{\"k\":\"v\"}");
+        let long = "é".repeat(500);
+        assert_eq!(
+            preview(Some(&json!(long))).chars().count(),
+            PREVIEW_CHARS + 1
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! Annotating a trace from its page: a comment (`POST …/traces/{trace}/comments`) and a manual
+//! score against a score config (`POST …/traces/{trace}/scores`), on the trace or one of its
+//! observations. MEMBER and up (`comments:CUD`, `scores:CUD`); VIEWER is refused with 403 (and
+//! is shown neither form). Both answer with a redirect back to the trace and the node.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+use sightline_domain::ProjectScope;
+use sightline_domain::ingest::score::{ScoreBody, validate_score};
+use sightline_domain::ingest::{ScoreDataType, ScoreSource};
+use sightline_domain::time::now_ms;
+use sightline_server::services::score_configs::apply_configs;
+use sightline_store::{Comment, CommentObjectType, IngestionWrite};
+
+use crate::error::{WebError, WebResult};
+use crate::pages::trace_detail::{back_to, load_observation, load_trace};
+use crate::pages::{Form, non_empty, see_other};
+use crate::rbac;
+use crate::session::SignedIn;
+use crate::state::WebState;
+
+/// Langfuse's limit on a comment's length, in characters after trimming (as the API's).
+const MAX_COMMENT_CHARS: usize = 5000;
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    content: String,
+    #[serde(default)]
+    observation_id: Option<String>,
+}
+
+/// `POST …/traces/{trace}/comments`: a comment on the trace or one of its observations.
+pub async fn post_trace_comment(
+    State(state): State<WebState>,
+    Path((project_id, trace_id)): Path<(String, String)>,
+    signed_in: SignedIn,
+    Form(form): Form<CommentForm>,
+) -> WebResult<Response> {
+    let access = rbac::project_access(
+        state.store(),
+        &signed_in.user,
+        &project_id,
+        ProjectScope::CommentsCud,
+    )
+    .await?;
+    let trace = load_trace(&state, &access, &trace_id).await?;
+    let observation_id = non_empty(form.observation_id.as_deref());
+    let (object_type, object_id) = match observation_id {
+        Some(id) => {
+            load_observation(&state, &access, &trace.row.id, id).await?;
+            (CommentObjectType::Observation, id.to_owned())
+        }
+        None => (CommentObjectType::Trace, trace.row.id.clone()),
+    };
+    let content = form.content.trim();
+    let length = content.chars().count();
+    if !(1..=MAX_COMMENT_CHARS).contains(&length) {
+        return Err(WebError::BadRequest(format!(
+            "A comment must be 1 to {MAX_COMMENT_CHARS} characters."
+        )));
+    }
+    let now = now_ms();
+    let comment = Comment {
+        id: uuid::Uuid::new_v4().to_string(),
+        project_id: access.project.id.clone(),
+        object_type,
+        object_id,
+        content: content.to_owned(),
+        author_user_id: Some(signed_in.user.id.as_str().to_owned()),
+        created_at: now,
+        updated_at: now,
+    };
+    state.store().insert_comment(&comment).await?;
+    tracing::info!(project.id = %access.project.id, trace.id = %trace.row.id, "comment added");
+    Ok(see_other(&back_to(&access, &trace.row.id, observation_id)))
+}
+
+#[derive(Deserialize)]
+pub struct ScoreForm {
+    config_id: String,
+    value: String,
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default)]
+    observation_id: Option<String>,
+}
+
+/// `POST …/traces/{trace}/scores`: a manual (ANNOTATION) score against a score config, checked
+/// by the API's score rules and the config, written through the ingestion writer.
+pub async fn post_trace_score(
+    State(state): State<WebState>,
+    Path((project_id, trace_id)): Path<(String, String)>,
+    signed_in: SignedIn,
+    Form(form): Form<ScoreForm>,
+) -> WebResult<Response> {
+    let access = rbac::project_access(
+        state.store(),
+        &signed_in.user,
+        &project_id,
+        ProjectScope::ScoresCud,
+    )
+    .await?;
+    let store = state.store();
+    let project = &access.project.id;
+    let trace = load_trace(&state, &access, &trace_id).await?;
+    let observation_id = non_empty(form.observation_id.as_deref());
+    if let Some(id) = observation_id {
+        load_observation(&state, &access, &trace.row.id, id).await?;
+    }
+    let config = store
+        .score_configs_by_id(project, std::slice::from_ref(&form.config_id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| WebError::BadRequest("Choose a score config of this project.".into()))?;
+    let raw = form.value.trim();
+    let value = match config.data_type {
+        ScoreDataType::Numeric => json!(
+            raw.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| WebError::BadRequest("value: expected a number".into()))?
+        ),
+        ScoreDataType::Boolean => match raw.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" => json!(1),
+            "0" | "false" | "no" => json!(0),
+            _ => return Err(WebError::BadRequest("value: expected true or false".into())),
+        },
+        _ => json!(raw),
+    };
+    let body = ScoreBody {
+        id: None,
+        name: config.name.clone(),
+        value,
+        trace_id: Some(trace.row.id.clone()),
+        session_id: None,
+        dataset_run_id: None,
+        observation_id: observation_id.map(str::to_owned),
+        environment: Some(trace.row.environment.clone()),
+        comment: non_empty(form.comment.as_deref()).map(str::to_owned),
+        metadata: None,
+        source: Some(ScoreSource::Annotation),
+        execution_trace_id: None,
+        queue_id: None,
+        data_type: Some(config.data_type),
+        config_id: Some(config.id.clone()),
+        timestamp: None,
+    };
+    let score = validate_score(body, now_ms()).map_err(WebError::BadRequest)?;
+    let score = apply_configs(store, project, vec![score])
+        .await?
+        .pop()
+        .expect("one score in, one out")
+        .map_err(|rejection| WebError::BadRequest(rejection.message))?;
+    let mut write = IngestionWrite::new(project.clone());
+    write.scores.push(score);
+    state
+        .app()
+        .writer()
+        .submit(write, 1024)
+        .await
+        .map_err(WebError::internal)?;
+    tracing::info!(project.id = %access.project.id, trace.id = %trace.row.id, "manual score added");
+    Ok(see_other(&back_to(&access, &trace.row.id, observation_id)))
+}

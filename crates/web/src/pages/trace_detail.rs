@@ -1,0 +1,459 @@
+//! A trace's page (`/ui/project/{project}/traces/{trace}`): its own input, output, metadata,
+//! tags, scores and comments, then the observation tree with a timeline of duration bars, built
+//! from payload-free outlines so that a trace of 20,000 observations opens quickly. Opening a
+//! node fetches its payload (`…/observations/{id}`) as an htmx fragment; without JavaScript the
+//! same URL leads to the page with that node open. The comment and score forms shown to MEMBER
+//! and up post to `trace_annotations.rs`.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use sightline_domain::{ProjectScope, UserId};
+use sightline_store::{
+    CommentObjectType, CommentQuery, ScoreConfig, ScoreRow, StoredObservation, StoredTrace,
+};
+
+use crate::error::{WebError, WebResult};
+use crate::pages::payload::{self, Payload};
+use crate::pages::trace_tree::{TreeNode, tree};
+use crate::pages::traces::{
+    LinkText, Totals, dollars, seconds, session_link, totals, trace_url, user_link,
+};
+use crate::pages::{page, see_other};
+use crate::rbac::{self, ProjectAccess};
+use crate::session::{CsrfToken, SignedIn, is_htmx};
+use crate::state::WebState;
+use crate::urls;
+use crate::views::{Layout, TimeView, time};
+
+pub struct ScoreView {
+    pub name: String,
+    pub value: String,
+    pub source: &'static str,
+    pub comment: String,
+    pub time: TimeView,
+}
+
+pub struct CommentView {
+    pub content: String,
+    pub author: String,
+    pub time: TimeView,
+}
+
+/// What the comment and score forms need.
+pub struct Forms {
+    pub csrf: String,
+    pub can_comment: bool,
+    pub can_score: bool,
+    pub comment_url: String,
+    pub score_url: String,
+    /// `(config id, label)` of the active score configs.
+    pub configs: Vec<(String, String)>,
+    /// The observation the forms are about (`None`: the trace).
+    pub observation_id: Option<String>,
+}
+
+/// An opened observation.
+pub struct NodeDetail {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub start: TimeView,
+    pub end: Option<TimeView>,
+    pub latency: String,
+    pub model: String,
+    pub model_parameters: Payload,
+    pub usage: Vec<(String, String)>,
+    pub cost: Vec<(String, String)>,
+    pub total_cost: String,
+    pub level: &'static str,
+    pub status_message: String,
+    pub input: Payload,
+    pub output: Payload,
+    pub metadata: Payload,
+    pub scores: Vec<ScoreView>,
+    pub comments: Vec<CommentView>,
+    pub forms: Forms,
+}
+
+pub struct TraceHeader {
+    pub id: String,
+    pub name: String,
+    pub time: TimeView,
+    pub user: Option<LinkText>,
+    pub session: Option<LinkText>,
+    pub environment: String,
+    pub release: String,
+    pub version: String,
+    pub tags: Vec<String>,
+    pub totals: Totals,
+    pub input: Payload,
+    pub output: Payload,
+    pub metadata: Payload,
+}
+
+#[derive(Template)]
+#[template(path = "trace.html")]
+struct TracePage {
+    layout: Layout,
+    access: ProjectAccess,
+    traces_url: String,
+    trace: TraceHeader,
+    nodes: Vec<TreeNode>,
+    scores: Vec<ScoreView>,
+    comments: Vec<CommentView>,
+    forms: Forms,
+    selected: Option<NodeDetail>,
+}
+
+#[derive(Template)]
+#[template(path = "trace_observation_partial.html")]
+struct ObservationPartial {
+    detail: NodeDetail,
+}
+
+fn score_views(scores: &[&ScoreRow]) -> Vec<ScoreView> {
+    scores
+        .iter()
+        .map(|row| {
+            let score = &row.score;
+            ScoreView {
+                name: score.name.clone(),
+                value: match (&score.string_value, score.value) {
+                    (Some(text), _) => text.clone(),
+                    (None, Some(value)) => value.to_string(),
+                    (None, None) => String::new(),
+                },
+                source: score.source.as_str(),
+                comment: score.comment.clone().unwrap_or_default(),
+                time: time(score.timestamp),
+            }
+        })
+        .collect()
+}
+
+async fn comment_views(
+    state: &WebState,
+    access: &ProjectAccess,
+    object_type: CommentObjectType,
+    object_id: &str,
+) -> WebResult<Vec<CommentView>> {
+    let query = CommentQuery {
+        object_type: Some(object_type),
+        object_id: Some(object_id.to_owned()),
+        limit: 200,
+        ..CommentQuery::default()
+    };
+    let (mut comments, _) = state
+        .store()
+        .list_comments(&access.project.id, &query)
+        .await?;
+    comments.reverse();
+    let mut authors: HashMap<String, String> = HashMap::new();
+    let mut views = Vec::with_capacity(comments.len());
+    for comment in comments {
+        let author = match &comment.author_user_id {
+            None => "API".to_owned(),
+            Some(id) => match authors.get(id) {
+                Some(email) => email.clone(),
+                None => {
+                    let email = match UserId::parse(id) {
+                        Ok(user) => state
+                            .store()
+                            .user(&user)
+                            .await?
+                            .map(|u| u.email.to_string()),
+                        Err(_) => None,
+                    }
+                    .unwrap_or_else(|| "a former member".into());
+                    authors.insert(id.clone(), email.clone());
+                    email
+                }
+            },
+        };
+        views.push(CommentView {
+            content: comment.content,
+            author,
+            time: time(comment.created_at),
+        });
+    }
+    Ok(views)
+}
+
+async fn forms(
+    state: &WebState,
+    access: &ProjectAccess,
+    csrf: &CsrfToken,
+    trace_id: &str,
+    observation_id: Option<&str>,
+) -> WebResult<Forms> {
+    let can_score = access.can(ProjectScope::ScoresCud);
+    let configs = if can_score {
+        let (configs, _) = state
+            .store()
+            .list_score_configs(&access.project.id, 200, 0)
+            .await?;
+        configs
+            .into_iter()
+            .filter(|config| !config.is_archived)
+            .map(|config| (config.id.clone(), config_label(&config)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let base = trace_url(access, trace_id);
+    Ok(Forms {
+        csrf: csrf.0.clone(),
+        can_comment: access.can(ProjectScope::CommentsCud),
+        can_score,
+        comment_url: format!("{base}/comments"),
+        score_url: format!("{base}/scores"),
+        configs,
+        observation_id: observation_id.map(str::to_owned),
+    })
+}
+
+/// A config as the score form offers it: name, type and what values it takes.
+fn config_label(config: &ScoreConfig) -> String {
+    let accepts = match (&config.categories, config.min_value, config.max_value) {
+        (Some(categories), _, _) if !categories.is_empty() => categories
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect::<Vec<_>>()
+            .join(" / "),
+        (_, None, None) => String::new(),
+        (_, min, max) => format!(
+            "{} to {}",
+            min.map_or("−∞".into(), |v| v.to_string()),
+            max.map_or("+∞".into(), |v| v.to_string())
+        ),
+    };
+    if accepts.is_empty() {
+        format!("{} ({})", config.name, config.data_type)
+    } else {
+        format!("{} ({}: {accepts})", config.name, config.data_type)
+    }
+}
+
+fn usage_rows(map: &std::collections::BTreeMap<String, f64>, money: bool) -> Vec<(String, String)> {
+    map.iter()
+        .map(|(key, value)| {
+            let shown = if money {
+                dollars(*value)
+            } else {
+                format!("{value}")
+            };
+            (key.clone(), shown)
+        })
+        .collect()
+}
+
+async fn node_detail(
+    state: &WebState,
+    access: &ProjectAccess,
+    csrf: &CsrfToken,
+    observation: &StoredObservation,
+    scores: &[ScoreRow],
+) -> WebResult<NodeDetail> {
+    let row = &observation.row;
+    let own: Vec<&ScoreRow> = scores
+        .iter()
+        .filter(|s| s.score.observation_id.as_deref() == Some(row.id.as_str()))
+        .collect();
+    Ok(NodeDetail {
+        id: row.id.clone(),
+        name: row.name.clone().unwrap_or_default(),
+        kind: row.r#type.as_str(),
+        start: time(row.start_time),
+        end: row.end_time.map(time),
+        latency: row
+            .end_time
+            .map(|end| seconds(end - row.start_time))
+            .unwrap_or_default(),
+        model: row.model.clone().unwrap_or_default(),
+        model_parameters: payload::payload(row.model_parameters.as_ref()),
+        usage: usage_rows(&row.usage_details, false),
+        cost: usage_rows(&row.cost_details, true),
+        total_cost: row.total_cost.map(dollars).unwrap_or_default(),
+        level: row.level.as_str(),
+        status_message: row.status_message.clone().unwrap_or_default(),
+        input: payload::payload(row.input.as_ref()),
+        output: payload::payload(row.output.as_ref()),
+        metadata: payload::metadata(&row.metadata),
+        scores: score_views(&own),
+        comments: comment_views(state, access, CommentObjectType::Observation, &row.id).await?,
+        forms: forms(state, access, csrf, &row.trace_id, Some(&row.id)).await?,
+    })
+}
+
+/// The trace `trace_id` of the project, or 404.
+pub(crate) async fn load_trace(
+    state: &WebState,
+    access: &ProjectAccess,
+    trace_id: &str,
+) -> WebResult<StoredTrace> {
+    state
+        .store()
+        .trace(&access.project.id, trace_id)
+        .await?
+        .ok_or(WebError::NotFound)
+}
+
+/// The observation `id` of trace `trace_id`, or 404.
+pub(crate) async fn load_observation(
+    state: &WebState,
+    access: &ProjectAccess,
+    trace_id: &str,
+    id: &str,
+) -> WebResult<StoredObservation> {
+    state
+        .store()
+        .observation(&access.project.id, id)
+        .await?
+        .filter(|o| o.row.trace_id == trace_id)
+        .ok_or(WebError::NotFound)
+}
+
+async fn trace_page(
+    state: &WebState,
+    signed_in: &SignedIn,
+    csrf: &CsrfToken,
+    access: ProjectAccess,
+    trace_id: &str,
+    selected: Option<&str>,
+) -> WebResult<Response> {
+    let store = state.store();
+    let project = &access.project.id;
+    let trace = load_trace(state, &access, trace_id).await?;
+    let outlines = store
+        .trace_observation_outlines(project, std::slice::from_ref(&trace.row.id))
+        .await?;
+    let scores = store.trace_scores(project, &trace.row.id).await?;
+    let selected_detail = match selected {
+        Some(id) => {
+            let observation = load_observation(state, &access, &trace.row.id, id).await?;
+            Some(node_detail(state, &access, csrf, &observation, &scores).await?)
+        }
+        None => None,
+    };
+    let trace_scores: Vec<&ScoreRow> = scores
+        .iter()
+        .filter(|s| s.score.observation_id.is_none())
+        .collect();
+    let row = &trace.row;
+    let header = TraceHeader {
+        id: row.id.clone(),
+        name: row.name.clone().unwrap_or_default(),
+        time: time(row.timestamp),
+        user: row.user_id.as_deref().map(|id| user_link(&access, id)),
+        session: row
+            .session_id
+            .as_deref()
+            .map(|id| session_link(&access, id)),
+        environment: row.environment.clone(),
+        release: row.release.clone().unwrap_or_default(),
+        version: row.version.clone().unwrap_or_default(),
+        tags: row.tags.clone(),
+        totals: totals(outlines.iter()),
+        input: payload::payload(row.input.as_ref()),
+        output: payload::payload(row.output.as_ref()),
+        metadata: payload::metadata(&row.metadata),
+    };
+    let layout = Layout::signed_in(
+        store,
+        signed_in,
+        csrf,
+        None,
+        Some((&access.project, "traces")),
+    )
+    .await?;
+    page(&TracePage {
+        layout,
+        traces_url: urls::project_section(project, "traces"),
+        nodes: tree(&trace, &outlines, selected),
+        scores: score_views(&trace_scores),
+        comments: comment_views(state, &access, CommentObjectType::Trace, &row.id).await?,
+        forms: forms(state, &access, csrf, &row.id, None).await?,
+        trace: header,
+        selected: selected_detail,
+        access,
+    })
+}
+
+/// `GET /ui/project/{project}/traces/{trace}` (`?observation=` opens a node).
+pub async fn get_trace(
+    State(state): State<WebState>,
+    Path((project_id, trace_id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    signed_in: SignedIn,
+    csrf: CsrfToken,
+) -> WebResult<Response> {
+    let access = rbac::project_access(
+        state.store(),
+        &signed_in.user,
+        &project_id,
+        ProjectScope::ProjectRead,
+    )
+    .await?;
+    let selected = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "observation")
+        .map(|(_, value)| value.into_owned())
+        .filter(|value| !value.is_empty());
+    trace_page(
+        &state,
+        &signed_in,
+        &csrf,
+        access,
+        &trace_id,
+        selected.as_deref(),
+    )
+    .await
+}
+
+/// `GET /ui/project/{project}/traces/{trace}/observations/{id}`: the node's payload as a
+/// fragment for htmx, else a redirect to the trace page with the node open.
+pub async fn get_trace_observation(
+    State(state): State<WebState>,
+    Path((project_id, trace_id, observation_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    signed_in: SignedIn,
+    csrf: CsrfToken,
+) -> WebResult<Response> {
+    let access = rbac::project_access(
+        state.store(),
+        &signed_in.user,
+        &project_id,
+        ProjectScope::ProjectRead,
+    )
+    .await?;
+    let observation = load_observation(&state, &access, &trace_id, &observation_id).await?;
+    if !is_htmx(&headers) {
+        return Ok(see_other(&back_to(
+            &access,
+            &trace_id,
+            Some(&observation_id),
+        )));
+    }
+    let scores = state
+        .store()
+        .trace_scores(&access.project.id, &trace_id)
+        .await?;
+    let detail = node_detail(&state, &access, &csrf, &observation, &scores).await?;
+    page(&ObservationPartial { detail })
+}
+
+/// Where a form returns to: the trace, with the observation open when it was about one.
+pub(crate) fn back_to(
+    access: &ProjectAccess,
+    trace_id: &str,
+    observation_id: Option<&str>,
+) -> String {
+    let url = trace_url(access, trace_id);
+    match observation_id {
+        Some(id) => format!("{url}?observation={}", urls::segment(id)),
+        None => url,
+    }
+}
