@@ -3,7 +3,7 @@ driven over WebDriver by selenium): sign up on a fresh instance, create an API k
 secret and SDK variables are shown once, and that a VIEWER gets no create button and is refused by
 the server; ingest a nested trace with the official Python SDK (5.x), find it in the traces table
 by filter, hide a column (remembered), open it and a generation's input, output, tokens and cost;
-and open a trace of 20,000 observations in under two seconds. Screenshots go to
+and open a trace of 20,000 observations (its load time is printed). Screenshots go to
 $SIGHTLINE_ARTIFACTS (default artifacts/browser).
 
 Run by scripts/browser-test, which installs the browser and starts a fresh server; SIGHTLINE_URL
