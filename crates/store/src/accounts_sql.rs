@@ -264,6 +264,19 @@ macro_rules! impl_account_store {
                 Ok(deleted > 0)
             }
 
+            async fn delete_organization(
+                &self,
+                org: &sightline_domain::OrgId,
+            ) -> $crate::StoreResult<bool> {
+                // Projects, memberships and invitations go with it (ON DELETE CASCADE).
+                let deleted = sqlx::query("DELETE FROM organizations WHERE id = $1")
+                    .bind(org.as_str())
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(deleted > 0)
+            }
+
             async fn rename_organization(
                 &self,
                 org: &sightline_domain::OrgId,

@@ -491,6 +491,9 @@ pub trait AccountStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Deletes the project with everything it holds; returns whether it existed.
     async fn delete_project(&self, project: &ProjectId) -> StoreResult<bool>;
+    /// Deletes the organization with its projects (and everything they hold), memberships and
+    /// invitations; returns whether it existed.
+    async fn delete_organization(&self, org: &OrgId) -> StoreResult<bool>;
     /// Returns whether the organization exists.
     async fn rename_organization(&self, org: &OrgId, name: &str) -> StoreResult<bool>;
 }

@@ -47,6 +47,10 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/ui/org/{org_id}", get(orgs::get_organization))
         .route("/ui/org/{org_id}/name", post(orgs::post_organization_name))
+        .route(
+            "/ui/org/{org_id}/delete",
+            post(orgs::post_organization_delete),
+        )
         .route("/ui/org/{org_id}/projects", post(orgs::post_project))
         .route(
             "/ui/org/{org_id}/members",

@@ -108,6 +108,7 @@ struct OrganizationPage {
     members_url: String,
     can_create_projects: bool,
     can_rename: bool,
+    can_delete: bool,
     can_read_members: bool,
     error: Option<String>,
 }
@@ -149,6 +150,7 @@ async fn organization_page(
             members_url: urls::org_members(&access.org.id),
             can_create_projects: access.can(OrgScope::ProjectsCreate),
             can_rename: access.can(OrgScope::Update),
+            can_delete: access.can(OrgScope::Delete),
             can_read_members: access.can(OrgScope::MembersRead),
             access,
             error,
@@ -201,6 +203,44 @@ pub async fn post_organization_name(
         return Err(WebError::NotFound);
     }
     Ok(see_other(&urls::organization(&access.org.id)))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    confirm_name: String,
+}
+
+/// Deleting an organization needs `organization:delete` (OWNER) and its name typed exactly; it
+/// takes every project of the organization with it.
+pub async fn post_organization_delete(
+    State(state): State<WebState>,
+    Path(org_id): Path<String>,
+    signed_in: SignedIn,
+    csrf: CsrfToken,
+    Form(form): Form<DeleteForm>,
+) -> WebResult<Response> {
+    let access = rbac::org_access(
+        state.store(),
+        &signed_in.user,
+        &org_id,
+        Need::Org(OrgScope::Delete),
+    )
+    .await?;
+    if form.confirm_name != access.org.name {
+        return organization_page(
+            &state,
+            &signed_in,
+            &csrf,
+            access,
+            StatusCode::BAD_REQUEST,
+            Some("Type the organization's name exactly to delete it.".into()),
+        )
+        .await;
+    }
+    state.store().delete_organization(&access.org.id).await?;
+    tracing::info!(org.id = %access.org.id, user.id = %signed_in.user.id, "organization deleted");
+    Ok(see_other(urls::ORGANIZATIONS))
 }
 
 /// Creating a project in an organization needs `projects:create` (ADMIN and up).

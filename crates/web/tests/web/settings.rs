@@ -127,6 +127,47 @@ async fn organizations_and_projects_are_created_renamed_and_deleted(db: TestDb) 
             .status,
         StatusCode::FORBIDDEN
     );
+    // Nor delete the organization: no form, and the server refuses.
+    assert!(!member.get(&org).await.body.contains("delete-organization"));
+    assert_eq!(
+        member
+            .submit(
+                &org,
+                &org_url(&ui.default_org, "/delete"),
+                &[("confirm_name", "Default Organization")]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The owner deletes the organization made above, only with its exact name; its projects go
+    // with it.
+    let page = owner
+        .submit(
+            &org_path,
+            &format!("{org_path}/projects"),
+            &[("name", "Doomed")],
+        )
+        .await;
+    let doomed_path = page.location().unwrap().to_owned();
+    let doomed = ProjectId::parse(doomed_path.rsplit('/').next().unwrap()).unwrap();
+    let page = owner.get(&org_path).await;
+    assert!(page.body.contains("delete-organization"));
+    let delete = format!("{org_path}/delete");
+    let page = owner
+        .submit(&org_path, &delete, &[("confirm_name", "research")])
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(ui.store().project(&doomed).await.unwrap().is_some());
+    let page = owner
+        .submit(&org_path, &delete, &[("confirm_name", "Research")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), Some("/ui/organizations"));
+    assert!(ui.store().project(&doomed).await.unwrap().is_none());
+    assert_eq!(owner.get(&org_path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(owner.get(&doomed_path).await.status, StatusCode::NOT_FOUND);
 }
 
 sightline_store::backend_tests!(organizations_and_projects_are_created_renamed_and_deleted,);
