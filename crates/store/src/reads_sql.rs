@@ -53,17 +53,34 @@ macro_rules! impl_trace_reads {
             ) -> StoreResult<(Vec<StoredTrace>, u64)> {
                 let filter = trace_filter(project, query)?;
                 let direction = if query.descending { "DESC" } else { "ASC" };
-                let sql = format!(
-                    "SELECT {TRACE_COLUMNS} FROM traces WHERE {} ORDER BY {} {direction}, id {direction} \
-                     LIMIT {} OFFSET {}",
-                    filter.sql(),
-                    query.order_by.column(),
-                    query.limit,
-                    query.offset,
-                );
-                let rows: Vec<TraceSqlRow> =
-                    bind_all!(sqlx::query_as(&sql), &filter.params).fetch_all(pool).await?;
-                let traces = rows.into_iter().map(TryInto::try_into).collect::<StoreResult<Vec<_>>>()?;
+                let tag_page = tag_page(project, query);
+                let sort_here = tag_page.is_some();
+                let rows: Vec<TraceSqlRow> = match tag_page {
+                    Some((sql, page)) => {
+                        bind_all!(sqlx::query_as(&sql), &page.params).fetch_all(pool).await?
+                    }
+                    None => {
+                        let sql = format!(
+                            "SELECT {TRACE_COLUMNS} FROM traces WHERE {} \
+                             ORDER BY {} {direction}, id {direction} LIMIT {} OFFSET {}",
+                            filter.sql(),
+                            query.order_by.column(),
+                            query.limit,
+                            query.offset,
+                        );
+                        bind_all!(sqlx::query_as(&sql), &filter.params).fetch_all(pool).await?
+                    }
+                };
+                let mut traces = rows
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect::<StoreResult<Vec<StoredTrace>>>()?;
+                if sort_here {
+                    traces.sort_by(|a, b| {
+                        let order = (a.row.timestamp, &a.row.id).cmp(&(b.row.timestamp, &b.row.id));
+                        if query.descending { order.reverse() } else { order }
+                    });
+                }
                 let (count_sql, count_filter) = match trace_count(project, query) {
                     Some(shortcut) => shortcut,
                     None => (format!("SELECT COUNT(*) FROM traces WHERE {}", filter.sql()), filter),
@@ -74,10 +91,10 @@ macro_rules! impl_trace_reads {
                 Ok((traces, u64::try_from(total).unwrap_or(0)))
             }
 
-            /// The count of a trace list read from the trigger-kept tables of migration 0007
-            /// instead of from every matching trace: the project's counter when nothing filters,
-            /// the tag index when only tags (and a time range) do. `None`: count the traces.
-            fn trace_count(project: &str, query: &TraceQuery) -> Option<(String, Where)> {
+            /// The conditions on `trace_tags a` of a list filtered by tags only (and perhaps a
+            /// time range), as a template with `{}` slots and its parameters; `None` when no tag
+            /// or anything else filters.
+            fn tag_conditions(project: &str, query: &TraceQuery) -> Option<(String, Vec<Param>)> {
                 let named = query.user_id.is_some()
                     || query.name.is_some()
                     || query.session_id.is_some()
@@ -85,38 +102,81 @@ macro_rules! impl_trace_reads {
                     || query.release.is_some()
                     || !query.environments.is_empty()
                     || !query.filter.is_empty();
-                if named {
+                let (first, others) = query.tags.split_first().filter(|_| !named)?;
+                let mut parts = vec!["a.project_id = {}", "a.tag = {}"];
+                let mut params = vec![Param::Text(project.to_owned()), Param::Text(first.clone())];
+                if let Some(from) = query.from_timestamp {
+                    parts.push("a.timestamp >= {}");
+                    params.push(Param::Int(from));
+                }
+                if let Some(to) = query.to_timestamp {
+                    parts.push("a.timestamp < {}");
+                    params.push(Param::Int(to));
+                }
+                for tag in others {
+                    parts.push(
+                        "EXISTS (SELECT 1 FROM trace_tags b WHERE b.project_id = a.project_id \
+                         AND b.trace_id = a.trace_id AND b.tag = {})",
+                    );
+                    params.push(Param::Text(tag.clone()));
+                }
+                Some((parts.join(" AND "), params))
+            }
+
+            /// The page of a list filtered by tags only, newest or oldest first, chosen by walking
+            /// the tag index (whose rows carry the trace's timestamp) instead of every trace.
+            fn tag_page(project: &str, query: &TraceQuery) -> Option<(String, Where)> {
+                if query.order_by != TraceOrderColumn::Timestamp {
+                    return None;
+                }
+                let (conditions, params) = tag_conditions(project, query)?;
+                let direction = if query.descending { "DESC" } else { "ASC" };
+                let mut page = Where::new($anonymous);
+                page.push("project_id = {}", Param::Text(project.to_owned()));
+                page.push_all(
+                    &format!(
+                        "id IN (SELECT a.trace_id FROM trace_tags a WHERE {conditions} \
+                         ORDER BY a.timestamp {direction}, a.trace_id {direction} LIMIT {} OFFSET {})",
+                        query.limit, query.offset
+                    ),
+                    params,
+                );
+                // No ORDER BY here: with one, SQLite walks the timestamp index over every trace
+                // testing membership; the caller sorts the page's rows.
+                Some((format!("SELECT {TRACE_COLUMNS} FROM traces WHERE {}", page.sql()), page))
+            }
+
+            /// The count of a trace list read from the trigger-kept tables of migration 0007
+            /// instead of from every matching trace: the project's counter when nothing filters,
+            /// the tag index when only tags (and a time range) do. `None`: count the traces.
+            fn trace_count(project: &str, query: &TraceQuery) -> Option<(String, Where)> {
+                if let Some((conditions, params)) = tag_conditions(project, query) {
+                    let mut count = Where::new($anonymous);
+                    count.push_all(&conditions, params);
+                    return Some((format!("SELECT COUNT(*) FROM trace_tags a WHERE {}", count.sql()), count));
+                }
+                let unfiltered = query.tags.is_empty()
+                    && query.user_id.is_none()
+                    && query.name.is_none()
+                    && query.session_id.is_none()
+                    && query.version.is_none()
+                    && query.release.is_none()
+                    && query.environments.is_empty()
+                    && query.filter.is_empty()
+                    && query.from_timestamp.is_none()
+                    && query.to_timestamp.is_none();
+                if !unfiltered {
                     return None;
                 }
                 let mut count = Where::new($anonymous);
                 count.push("a.project_id = {}", Param::Text(project.to_owned()));
-                let Some((first, others)) = query.tags.split_first() else {
-                    if query.from_timestamp.is_some() || query.to_timestamp.is_some() {
-                        return None;
-                    }
-                    return Some((
-                        format!(
-                            "SELECT COALESCE(MAX(a.traces), 0) FROM trace_counts a WHERE {}",
-                            count.sql()
-                        ),
-                        count,
-                    ));
-                };
-                count.push("a.tag = {}", Param::Text(first.clone()));
-                if let Some(from) = query.from_timestamp {
-                    count.push("a.timestamp >= {}", Param::Int(from));
-                }
-                if let Some(to) = query.to_timestamp {
-                    count.push("a.timestamp < {}", Param::Int(to));
-                }
-                for tag in others {
-                    count.push(
-                        "EXISTS (SELECT 1 FROM trace_tags b WHERE b.project_id = a.project_id \
-                         AND b.trace_id = a.trace_id AND b.tag = {})",
-                        Param::Text(tag.clone()),
-                    );
-                }
-                Some((format!("SELECT COUNT(*) FROM trace_tags a WHERE {}", count.sql()), count))
+                Some((
+                    format!(
+                        "SELECT COALESCE(MAX(a.traces), 0) FROM trace_counts a WHERE {}",
+                        count.sql()
+                    ),
+                    count,
+                ))
             }
 
             pub(super) async fn observation_summaries(

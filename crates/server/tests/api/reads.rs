@@ -77,6 +77,20 @@ async fn trace_lists_filter_order_and_page(db: TestDb) {
     assert_eq!(ids(&app, &tenant, "?name=name-bob").await, ["t2"]);
     assert_eq!(ids(&app, &tenant, "?sessionId=s1").await, ["t2", "t1"]);
     assert_eq!(ids(&app, &tenant, "?tags=a").await, ["t2", "t1"]);
+    // Tag-only lists walk the tag index: order and pages as any list.
+    assert_eq!(
+        ids(&app, &tenant, "?tags=a&orderBy=timestamp.asc").await,
+        ["t1", "t2"]
+    );
+    assert_eq!(ids(&app, &tenant, "?tags=a&limit=1&page=2").await, ["t1"]);
+    assert_eq!(
+        ids(&app, &tenant, "?tags=a&toTimestamp=2024-01-02T00:00:00Z").await,
+        ["t1"]
+    );
+    assert_eq!(
+        ids(&app, &tenant, "?tags=a&tags=b&tags=c").await,
+        Vec::<String>::new()
+    );
     assert_eq!(
         ids(&app, &tenant, "?tags=a&tags=b").await,
         ["t1"],
