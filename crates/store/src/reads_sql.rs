@@ -95,14 +95,8 @@ macro_rules! impl_trace_reads {
             /// time range), as a template with `{}` slots and its parameters; `None` when no tag
             /// or anything else filters.
             fn tag_conditions(project: &str, query: &TraceQuery) -> Option<(String, Vec<Param>)> {
-                let named = query.user_id.is_some()
-                    || query.name.is_some()
-                    || query.session_id.is_some()
-                    || query.version.is_some()
-                    || query.release.is_some()
-                    || !query.environments.is_empty()
-                    || !query.filter.is_empty();
-                let (first, others) = query.tags.split_first().filter(|_| !named)?;
+                let (first, others) =
+                    query.tags.split_first().filter(|_| !filters_beyond_tags(query))?;
                 let mut parts = vec!["a.project_id = {}", "a.tag = {}"];
                 let mut params = vec![Param::Text(project.to_owned()), Param::Text(first.clone())];
                 if let Some(from) = query.from_timestamp {
@@ -146,6 +140,17 @@ macro_rules! impl_trace_reads {
                 Some((format!("SELECT {TRACE_COLUMNS} FROM traces WHERE {}", page.sql()), page))
             }
 
+            /// Whether anything but tags and the time range filters the list.
+            fn filters_beyond_tags(query: &TraceQuery) -> bool {
+                query.user_id.is_some()
+                    || query.name.is_some()
+                    || query.session_id.is_some()
+                    || query.version.is_some()
+                    || query.release.is_some()
+                    || !query.environments.is_empty()
+                    || !query.filter.is_empty()
+            }
+
             /// The count of a trace list read from the trigger-kept tables of migration 0007
             /// instead of from every matching trace: the project's counter when nothing filters,
             /// the tag index when only tags (and a time range) do. `None`: count the traces.
@@ -156,13 +161,7 @@ macro_rules! impl_trace_reads {
                     return Some((format!("SELECT COUNT(*) FROM trace_tags a WHERE {}", count.sql()), count));
                 }
                 let unfiltered = query.tags.is_empty()
-                    && query.user_id.is_none()
-                    && query.name.is_none()
-                    && query.session_id.is_none()
-                    && query.version.is_none()
-                    && query.release.is_none()
-                    && query.environments.is_empty()
-                    && query.filter.is_empty()
+                    && !filters_beyond_tags(query)
                     && query.from_timestamp.is_none()
                     && query.to_timestamp.is_none();
                 if !unfiltered {

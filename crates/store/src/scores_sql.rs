@@ -133,7 +133,8 @@ macro_rules! impl_score_reads {
                     .collect();
                 // Without a condition on the trace, the page is chosen from the scores alone and
                 // only its rows are joined to their traces.
-                let from = if reads_trace(query) {
+                let joined = reads_trace(query);
+                let from = if joined {
                     FROM.to_owned()
                 } else {
                     format!(
@@ -145,7 +146,7 @@ macro_rules! impl_score_reads {
                         query.offset,
                     )
                 };
-                let condition = if reads_trace(query) { filter.sql() } else { "TRUE".to_owned() };
+                let condition = if joined { filter.sql() } else { "TRUE".to_owned() };
                 let sql = format!(
                     "SELECT {}, t.id AS trace_found, t.user_id AS trace_user_id, \
                      t.tags AS trace_tags, t.environment AS trace_environment, \
@@ -153,7 +154,7 @@ macro_rules! impl_score_reads {
                      ORDER BY s.timestamp DESC, s.id DESC LIMIT {} OFFSET {}",
                     columns.join(", "),
                     query.limit,
-                    if reads_trace(query) { query.offset } else { 0 },
+                    if joined { query.offset } else { 0 },
                 );
                 let rows: Vec<ScoreListSqlRow> = bind_all!(sqlx::query_as(&sql), &filter.params)
                     .fetch_all(pool)

@@ -64,6 +64,17 @@ impl Layout {
 
     /// The layout of a signed-in page, inside `org` (and `project`, on `section`) when given.
     /// Only organizations the user belongs to and projects they may read are listed.
+    /// The layout of a page in a project's `section` (its navigation entry marked current).
+    pub async fn for_project(
+        store: &dyn Store,
+        signed_in: &SignedIn,
+        csrf: &CsrfToken,
+        project: &Project,
+        section: &str,
+    ) -> WebResult<Layout> {
+        Layout::signed_in(store, signed_in, csrf, None, Some((project, section))).await
+    }
+
     pub async fn signed_in(
         store: &dyn Store,
         signed_in: &SignedIn,

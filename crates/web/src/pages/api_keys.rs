@@ -106,14 +106,8 @@ async fn keys_page(
         &access,
         state.store().list_api_keys(&access.project.id).await?,
     );
-    let layout = Layout::signed_in(
-        state.store(),
-        signed_in,
-        csrf,
-        None,
-        Some((&access.project, "settings")),
-    )
-    .await?;
+    let layout =
+        Layout::for_project(state.store(), signed_in, csrf, &access.project, "settings").await?;
     page(&ApiKeysPage {
         layout,
         settings_url: urls::project_section(&access.project.id, "settings"),

@@ -60,14 +60,8 @@ pub async fn get_project_section(
         ProjectScope::ProjectRead,
     )
     .await?;
-    let layout = Layout::signed_in(
-        state.store(),
-        &signed_in,
-        &csrf,
-        None,
-        Some((&access.project, segment)),
-    )
-    .await?;
+    let layout =
+        Layout::for_project(state.store(), &signed_in, &csrf, &access.project, segment).await?;
     page(&ProjectSectionPage {
         layout,
         access,

@@ -232,14 +232,8 @@ async fn models_page(
         Some(model) => format!("{base}/{}", urls::segment(model.id())),
         None => base,
     };
-    let layout = Layout::signed_in(
-        state.store(),
-        signed_in,
-        csrf,
-        None,
-        Some((&access.project, "settings")),
-    )
-    .await?;
+    let layout =
+        Layout::for_project(state.store(), signed_in, csrf, &access.project, "settings").await?;
     let unit = if form.unit.is_empty() {
         "TOKENS"
     } else {

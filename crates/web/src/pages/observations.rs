@@ -188,14 +188,8 @@ pub async fn get_observations(
     if is_htmx(&headers) {
         return page(&ObservationsTable { rows, pager });
     }
-    let layout = Layout::signed_in(
-        store,
-        &signed_in,
-        &csrf,
-        None,
-        Some((&access.project, "observations")),
-    )
-    .await?;
+    let layout =
+        Layout::for_project(store, &signed_in, &csrf, &access.project, "observations").await?;
     page(&ObservationsPage {
         layout,
         access,

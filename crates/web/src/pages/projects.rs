@@ -40,14 +40,8 @@ async fn settings_page(
     error: Option<String>,
     saved: bool,
 ) -> WebResult<Response> {
-    let layout = Layout::signed_in(
-        state.store(),
-        signed_in,
-        csrf,
-        None,
-        Some((&access.project, "settings")),
-    )
-    .await?;
+    let layout =
+        Layout::for_project(state.store(), signed_in, csrf, &access.project, "settings").await?;
     render(
         status,
         &ProjectSettingsPage {

@@ -154,14 +154,7 @@ pub async fn get_sessions(
     if is_htmx(&headers) {
         return page(&SessionsTable { rows, pager });
     }
-    let layout = Layout::signed_in(
-        store,
-        &signed_in,
-        &csrf,
-        None,
-        Some((&access.project, "sessions")),
-    )
-    .await?;
+    let layout = Layout::for_project(store, &signed_in, &csrf, &access.project, "sessions").await?;
     page(&SessionsPage {
         layout,
         access,
@@ -333,14 +326,7 @@ pub async fn get_session(
         .collect();
     let sessions_url = urls::project_section(&access.project.id, "sessions");
     let pager = Pager::new(&item_url(&access, "sessions", &session_id), &params, total);
-    let layout = Layout::signed_in(
-        store,
-        &signed_in,
-        &csrf,
-        None,
-        Some((&access.project, "sessions")),
-    )
-    .await?;
+    let layout = Layout::for_project(store, &signed_in, &csrf, &access.project, "sessions").await?;
     page(&SessionPage {
         layout,
         access,

@@ -362,14 +362,7 @@ async fn trace_page(
         output: payload::payload(row.output.as_ref()),
         metadata: payload::metadata(&row.metadata),
     };
-    let layout = Layout::signed_in(
-        store,
-        signed_in,
-        csrf,
-        None,
-        Some((&access.project, "traces")),
-    )
-    .await?;
+    let layout = Layout::for_project(store, signed_in, csrf, &access.project, "traces").await?;
     page(&TracePage {
         layout,
         traces_url: urls::project_section(project, "traces"),

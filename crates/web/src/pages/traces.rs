@@ -364,14 +364,8 @@ pub async fn get_traces(
     let mut response = if is_table {
         page(&TracesTablePartial { table })?
     } else {
-        let layout = Layout::signed_in(
-            store,
-            &signed_in,
-            &csrf,
-            None,
-            Some((&access.project, "traces")),
-        )
-        .await?;
+        let layout =
+            Layout::for_project(store, &signed_in, &csrf, &access.project, "traces").await?;
         page(&TracesPage {
             layout,
             empty_project: total == 0 && !table.filtered,

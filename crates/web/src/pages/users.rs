@@ -122,14 +122,7 @@ pub async fn get_users(
     if is_htmx(&headers) {
         return page(&UsersTable { rows, pager });
     }
-    let layout = Layout::signed_in(
-        store,
-        &signed_in,
-        &csrf,
-        None,
-        Some((&access.project, "users")),
-    )
-    .await?;
+    let layout = Layout::for_project(store, &signed_in, &csrf, &access.project, "users").await?;
     page(&UsersPage {
         layout,
         access,
@@ -235,14 +228,7 @@ pub async fn get_user(
         .collect();
     let user = figures(&access, totals);
     let pager = Pager::new(&user.href, &params, total);
-    let layout = Layout::signed_in(
-        store,
-        &signed_in,
-        &csrf,
-        None,
-        Some((&access.project, "users")),
-    )
-    .await?;
+    let layout = Layout::for_project(store, &signed_in, &csrf, &access.project, "users").await?;
     page(&UserPage {
         layout,
         users_url: urls::project_section(&access.project.id, "users"),
