@@ -5,7 +5,7 @@ use sightline_domain::time::Millis;
 use sightline_domain::{Email, OrgId, ProjectId, Role, UserId};
 
 use crate::error::StoreResult;
-use crate::model::{OrganizationRow, parse_role};
+use crate::identity::model::{OrganizationRow, parse_role};
 use crate::{Organization, User};
 
 /// A sign-in session. The cookie holds a random token; only its SHA-256 is stored.

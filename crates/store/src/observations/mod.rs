@@ -1,0 +1,40 @@
+//! TODO(storage v2): module doc.
+
+use async_trait::async_trait;
+#[allow(unused_imports)]
+use sightline_domain::cost::ModelDefinition;
+#[allow(unused_imports)]
+use sightline_domain::time::Millis;
+#[allow(unused_imports)]
+use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
+
+#[allow(unused_imports)]
+use crate::*;
+
+/// Observation lists for the read API.
+#[async_trait]
+pub trait ObservationReadStore: Send + Sync {
+    /// A page of observations, newest start first, and the number of all that match.
+    async fn list_observations(
+        &self,
+        project: &ProjectId,
+        query: &ObservationQuery,
+        limit: u64,
+        offset: u64,
+    ) -> StoreResult<(Vec<StoredObservation>, u64)>;
+    /// Up to `limit` observations after the cursor position (from the start without one), in
+    /// `start_time DESC, trace_id DESC, id DESC` order.
+    async fn observations_after(
+        &self,
+        project: &ProjectId,
+        query: &ObservationQuery,
+        after: Option<&ObservationCursor>,
+        limit: u64,
+    ) -> StoreResult<Vec<StoredObservation>>;
+    /// The traces with these ids (those that exist).
+    async fn traces_by_id(
+        &self,
+        project: &ProjectId,
+        ids: &[String],
+    ) -> StoreResult<Vec<StoredTrace>>;
+}

@@ -1,0 +1,65 @@
+//! The relational stores: one implementation of the metadata and event stores that runs on
+//! SQLite (embedded, the default) or PostgreSQL (shared by several replicas). Statements are
+//! built with [`Sql`] and run on a [`Db`]; what the two dialects do differently is in
+//! [`dialect`], and connecting to each is in [`sqlite`] and [`postgres`].
+
+pub(crate) mod db;
+pub(crate) mod dialect;
+pub(crate) mod filter;
+pub(crate) mod postgres;
+pub(crate) mod query;
+pub(crate) mod sqlite;
+
+pub(crate) use db::{Db, FromSqlRow, Tx};
+pub(crate) use dialect::Dialect;
+pub(crate) use filter::Where;
+pub(crate) use query::{Arg, Sql, like_literal};
+
+/// The relational store: every store trait over one SQLite file or PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pub(crate) db: Db,
+}
+
+impl SqlStore {
+    /// Opens the store that `options.url` names (`sqlite:…`, `postgres://…`, `postgresql://…`).
+    /// Does not migrate.
+    pub async fn open(options: &crate::StoreOptions) -> crate::StoreResult<SqlStore> {
+        let url = options.url.as_str();
+        let db = if url.starts_with("sqlite:") {
+            Db::Sqlite(sqlite::connect(options).await?)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Db::Postgres(postgres::connect(options).await?)
+        } else {
+            return Err(crate::StoreError::InvalidUrl(
+                "expected a URL starting with sqlite:, postgres:// or postgresql://".into(),
+            ));
+        };
+        Ok(SqlStore { db })
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::Store for SqlStore {
+    fn backend(&self) -> crate::Backend {
+        match self.db {
+            Db::Sqlite(_) => crate::Backend::Sqlite,
+            Db::Postgres(_) => crate::Backend::Postgres,
+        }
+    }
+
+    async fn migrate(&self) -> crate::StoreResult<()> {
+        match &self.db {
+            Db::Sqlite(pool) => sqlite::migrate(pool).await,
+            Db::Postgres(pool) => postgres::migrate(pool).await,
+        }
+    }
+
+    async fn ping(&self) -> crate::StoreResult<()> {
+        self.db.execute(&Sql::text("SELECT 1")).await.map(|_| ())
+    }
+
+    async fn close(&self) {
+        self.db.close().await;
+    }
+}
