@@ -95,6 +95,10 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::NotFound(what),
             StoreError::Conflict(what) => ApiError::Conflict(what),
             StoreError::InvalidFilter(error) => error.into(),
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                ApiError::ServiceUnavailable("Database unavailable, retry later".into())
+            }
             other => ApiError::internal(other),
         }
     }
@@ -139,7 +143,10 @@ impl IntoResponse for ApiError {
             (_, None) => json!({"message": self.to_string()}),
         };
         let mut response = (status, Json(body)).into_response();
-        if matches!(self, ApiError::Backpressure(_)) {
+        if matches!(
+            self,
+            ApiError::Backpressure(_) | ApiError::ServiceUnavailable(_)
+        ) {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from_static("1"),
@@ -154,6 +161,14 @@ pub type ApiResult<T> = Result<T, ApiError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unavailable_database_answers_503_with_retry_after() {
+        let error: ApiError = StoreError::Unavailable("pool timed out".into()).into();
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "1");
+    }
 
     #[test]
     fn backpressure_asks_clients_to_retry() {

@@ -22,6 +22,7 @@ use crate::auth::{ApiCaller, authenticate_project, record_caller};
 use crate::error::ApiError;
 use crate::handlers::otel::OTLP_BODY_LIMIT;
 use crate::services::ingest::IngestError;
+use crate::services::ingest::writer::SubmitError;
 use crate::services::ingest::otlp::ingest_request;
 use crate::state::AppState;
 
@@ -125,6 +126,10 @@ fn ingest_status(error: IngestError) -> Status {
         IngestError::Invalid(message) => Status::invalid_argument(message),
         // OTLP exporters retry UNAVAILABLE with backoff.
         IngestError::Busy => Status::unavailable("Ingestion queue is full, retry later"),
+        IngestError::Failed(SubmitError::Failed(error)) if error.is_unavailable() => {
+            tracing::warn!(%error, "database unavailable");
+            Status::unavailable("Database unavailable, retry later")
+        }
         IngestError::Failed(error) => internal(&error),
     }
 }

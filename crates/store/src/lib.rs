@@ -22,6 +22,7 @@ pub mod identity;
 pub mod metrics;
 mod metrics_model;
 mod metrics_sql;
+pub mod models;
 pub mod observations;
 mod observations_model;
 mod observations_sql;
@@ -43,7 +44,6 @@ mod sql_where;
 pub mod testing;
 pub mod traces;
 mod tracing_model;
-mod tracing_sql;
 pub mod users;
 mod users_model;
 mod users_sql;
@@ -80,9 +80,7 @@ pub use scores_model::{
 };
 pub use sql::SqlStore;
 pub use sql::sqlite::Synchronous;
-pub use tracing_model::{
-    Entity, IngestionRules, IngestionWrite, LoggedEvent, ScoreRow, StoredObservation, StoredTrace,
-};
+pub use tracing_model::{ScoreRow, StoredObservation, StoredTrace};
 pub use users_model::{TotalsQuery, TraceGroup, UsageTotals, UserQuery, UserRow};
 
 /// Which database a store runs on.
@@ -127,7 +125,11 @@ pub use observations::ObservationReadStore;
 pub use prompts::PromptStore;
 pub use score_configs::ScoreConfigStore;
 pub use scores::ScoreReadStore;
-pub use traces::{TraceReadStore, TracingStore};
+pub use models::ModelStore;
+pub use traces::{
+    Entity, EntityKey, EventRows, EventWrite, EventWriteStore, LoggedEvent, TraceReadStore,
+    TracingStore,
+};
 pub use users::UserStatsStore;
 
 /// Everything Sightline persists. Implementations are cheap to share (`Arc<dyn Store>`).
@@ -135,6 +137,8 @@ pub use users::UserStatsStore;
 pub trait Store:
     IdentityStore
     + TracingStore
+    + EventWriteStore
+    + ModelStore
     + TraceReadStore
     + ObservationReadStore
     + ScoreReadStore

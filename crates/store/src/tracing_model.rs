@@ -1,89 +1,13 @@
-//! Tracing records: what ingestion writes ([`IngestionWrite`]) and the rows it reads back.
+//! Stored traces, observations and scores, and the raw rows they are decoded from.
 
 use serde_json::{Map, Value};
 use sightline_domain::ProjectId;
-use sightline_domain::cost::ModelDefinition;
 use sightline_domain::ingest::{
-    Level, ObservationRow, ObservationType, ScorePatch, TracePatch, TraceRow, UsageMap,
+    Level, ObservationRow, ObservationType, ScorePatch, TraceRow, UsageMap,
 };
 use sightline_domain::time::Millis;
 
 use crate::error::{StoreError, StoreResult};
-
-/// Which entity an ingestion event is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Entity {
-    Trace,
-    Observation,
-}
-
-impl Entity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Entity::Trace => "trace",
-            Entity::Observation => "observation",
-        }
-    }
-}
-
-/// A batch-ingestion event as logged: its body is refolded with the entity's other events.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoggedEvent {
-    pub entity: Entity,
-    pub entity_id: String,
-    pub event_id: String,
-    pub event_type: String,
-    pub timestamp: Millis,
-    pub body: Value,
-}
-
-/// Everything one request ingests for one project; written in one transaction with others.
-#[derive(Debug, Clone)]
-pub struct IngestionWrite {
-    pub project_id: ProjectId,
-    /// Batch events of traces and observations, logged and folded.
-    pub events: Vec<LoggedEvent>,
-    /// Complete observations (OTel spans), already priced ([`IngestionRules::enrich`]),
-    /// upserted as they are.
-    pub observations: Vec<ObservationRow>,
-    /// Trace-level data of OTel spans, merged onto the stored traces in order.
-    pub trace_patches: Vec<TracePatch>,
-    pub scores: Vec<ScorePatch>,
-    /// Runs and run items named by SDK experiment spans (wire-spec §7.4).
-    pub experiments: Vec<crate::ExperimentLink>,
-}
-
-impl IngestionWrite {
-    pub fn new(project_id: ProjectId) -> Self {
-        IngestionWrite {
-            project_id,
-            events: Vec::new(),
-            observations: Vec::new(),
-            trace_patches: Vec::new(),
-            scores: Vec::new(),
-            experiments: Vec::new(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
-            && self.observations.is_empty()
-            && self.trace_patches.is_empty()
-            && self.scores.is_empty()
-            && self.experiments.is_empty()
-    }
-}
-
-/// Turns logged events back into patches and completes folded observations (usage, cost);
-/// supplied by the caller so that the store stays free of pricing and parsing policy.
-pub trait IngestionRules: Send + Sync {
-    /// Folds a trace's logged events (all of them, unordered).
-    fn fold_trace(&self, events: &[LoggedEvent]) -> Option<TraceRow>;
-    /// Folds an observation's logged events (all of them, unordered).
-    fn fold_observation(&self, events: &[LoggedEvent]) -> Option<ObservationRow>;
-    /// Computes usage and cost of an observation of `project`.
-    fn enrich(&self, project: &ProjectId, row: &mut ObservationRow);
-}
 
 /// A stored score.
 #[derive(Debug, Clone, PartialEq)]
@@ -323,38 +247,6 @@ impl TryFrom<ScoreSqlRow> for ScoreRow {
             },
             created_at: row.created_at,
             updated_at: row.updated_at,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct ModelSqlRow {
-    id: String,
-    project_id: String,
-    model_name: String,
-    match_pattern: String,
-    start_date: Option<i64>,
-    unit: Option<String>,
-    tokenizer_id: Option<String>,
-    tokenizer_config: Option<String>,
-    pricing_tiers: String,
-}
-
-impl TryFrom<ModelSqlRow> for ModelDefinition {
-    type Error = StoreError;
-
-    fn try_from(row: ModelSqlRow) -> StoreResult<Self> {
-        Ok(ModelDefinition {
-            id: row.id,
-            project_id: Some(row.project_id),
-            model_name: row.model_name,
-            match_pattern: row.match_pattern,
-            start_date: row.start_date,
-            unit: row.unit,
-            tokenizer_id: row.tokenizer_id,
-            tokenizer_config: parse_json(row.tokenizer_config)?,
-            tiers: serde_json::from_str(&row.pricing_tiers)
-                .map_err(|e| StoreError::Corrupt(format!("stored pricing tiers: {e}")))?,
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod record;
 pub mod row;
 pub mod score;
 pub mod serde_util;
+pub mod span_log;
 
 pub use record::{
     Field, Level, ObservationPatch, ObservationType, ScoreDataType, ScorePatch, ScoreSource,

@@ -11,6 +11,7 @@ use crate::auth::ScoresAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::services::ingest::IngestError;
+use crate::services::ingest::writer::SubmitError;
 use crate::services::ingest::batch::{BatchOutcome, ingest_batch};
 use crate::state::AppState;
 
@@ -49,6 +50,7 @@ pub fn batch_error(error: IngestError, busy: StatusCode) -> ApiError {
     match error {
         IngestError::Invalid(message) => ApiError::InvalidEnvelope(message),
         IngestError::Busy => ApiError::Backpressure(busy),
+        IngestError::Failed(SubmitError::Failed(error)) => ApiError::from(error),
         IngestError::Failed(error) => ApiError::internal(error),
     }
 }

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use sightline_domain::ingest::score::{ScoreBody, validate_score};
 use sightline_domain::ingest::{ScorePatch, ScoreSource};
 use sightline_domain::time::now_ms;
-use sightline_store::{IngestionWrite, ScoreQuery, ValueOperator};
+use sightline_store::{ScoreQuery, ValueOperator};
+
+use crate::services::ingest::IngestionWrite;
 
 use crate::auth::{ProjectAuth, ScoresAuth};
 use crate::error::{ApiError, ApiResult};

@@ -1,5 +1,6 @@
 //! Identity: instance settings, users, organizations, projects, memberships and API keys
-//! (metadata store).
+//! (metadata store). The trait is here, its records in [`model`]; the relational store
+//! implements it in `store.rs`, `settings.rs` and `memberships.rs`.
 
 use async_trait::async_trait;
 use sightline_domain::time::Millis;
@@ -7,7 +8,12 @@ use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
 
 use crate::StoreResult;
 
+mod memberships;
 pub mod model;
+mod settings;
+mod store;
+
+pub(crate) use memberships::{ensure_owner_remains, lock_owners};
 
 pub use model::{
     ApiKey, ApiKeyCredentials, InitialSetup, NewApiKey, NewProject, NewUser, OrgMember,
@@ -65,6 +71,11 @@ pub trait IdentityStore: Send + Sync {
     // Memberships.
 
     /// Adds the user to the organization with `role`, or changes the role they have there.
+    /// An organization keeps at least one OWNER: demoting its last OWNER fails with
+    /// [`StoreError::Conflict`] (checked in the write's transaction, so two concurrent
+    /// demotions of the last two owners cannot both pass).
+    ///
+    /// [`StoreError::Conflict`]: crate::StoreError::Conflict
     async fn set_org_role(&self, org: &OrgId, user: &UserId, role: Role) -> StoreResult<()>;
     /// Sets a per-project override (`Some`) or removes it (`None`). The user must be an
     /// organization member first ([`StoreError::NotFound`] otherwise).

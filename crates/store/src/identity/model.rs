@@ -1,4 +1,5 @@
-//! Records the store reads and writes, and the raw rows they are decoded from.
+//! Identity records (users, organizations, projects, memberships, API keys) and the stored rows
+//! they are decoded from, with the column lists the statements select.
 
 use sightline_domain::time::Millis;
 use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, SecretHash, UserId};
@@ -103,10 +104,17 @@ pub struct InitialSetup {
     pub api_key: NewApiKey,
 }
 
-// Raw rows. Shared by both backends: the derive is generic over the row type.
+// Stored rows. Shared by both backends: the derive is generic over the row type.
+
+pub(crate) const USER_COLUMNS: &str = "id, email, name, password_hash, created_at";
+pub(crate) const ORG_COLUMNS: &str = "id, name, created_at";
+pub(crate) const PROJECT_COLUMNS: &str =
+    "id, org_id, name, retention_days, metadata, created_at";
+pub(crate) const API_KEY_COLUMNS: &str =
+    "id, project_id, public_key, display_secret_key, note, created_at, last_used_at";
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct UserRow {
+pub(crate) struct UserSqlRow {
     id: String,
     email: String,
     name: Option<String>,
@@ -114,8 +122,8 @@ pub(crate) struct UserRow {
     created_at: i64,
 }
 
-impl From<UserRow> for User {
-    fn from(row: UserRow) -> Self {
+impl From<UserSqlRow> for User {
+    fn from(row: UserSqlRow) -> Self {
         User {
             id: UserId::from_trusted(row.id),
             email: Email::from_trusted(row.email),
@@ -127,14 +135,14 @@ impl From<UserRow> for User {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct OrganizationRow {
+pub(crate) struct OrganizationSqlRow {
     id: String,
     name: String,
     created_at: i64,
 }
 
-impl From<OrganizationRow> for Organization {
-    fn from(row: OrganizationRow) -> Self {
+impl From<OrganizationSqlRow> for Organization {
+    fn from(row: OrganizationSqlRow) -> Self {
         Organization {
             id: OrgId::from_trusted(row.id),
             name: row.name,
@@ -144,7 +152,7 @@ impl From<OrganizationRow> for Organization {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct ProjectRow {
+pub(crate) struct ProjectSqlRow {
     id: String,
     org_id: String,
     name: String,
@@ -153,8 +161,8 @@ pub(crate) struct ProjectRow {
     created_at: i64,
 }
 
-impl From<ProjectRow> for Project {
-    fn from(row: ProjectRow) -> Self {
+impl From<ProjectSqlRow> for Project {
+    fn from(row: ProjectSqlRow) -> Self {
         Project {
             id: ProjectId::from_trusted(row.id),
             org_id: OrgId::from_trusted(row.org_id),
@@ -167,15 +175,15 @@ impl From<ProjectRow> for Project {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct ProjectWithOrgRow {
+pub(crate) struct ProjectWithOrgSqlRow {
     #[sqlx(flatten)]
-    project: ProjectRow,
+    project: ProjectSqlRow,
     org_name: String,
     org_created_at: i64,
 }
 
-impl From<ProjectWithOrgRow> for ProjectWithOrg {
-    fn from(row: ProjectWithOrgRow) -> Self {
+impl From<ProjectWithOrgSqlRow> for ProjectWithOrg {
+    fn from(row: ProjectWithOrgSqlRow) -> Self {
         let project = Project::from(row.project);
         ProjectWithOrg {
             organization: Organization {
@@ -189,16 +197,16 @@ impl From<ProjectWithOrgRow> for ProjectWithOrg {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct OrgMemberRow {
+pub(crate) struct OrgMemberSqlRow {
     #[sqlx(flatten)]
-    user: UserRow,
+    user: UserSqlRow,
     role: String,
 }
 
-impl TryFrom<OrgMemberRow> for OrgMember {
+impl TryFrom<OrgMemberSqlRow> for OrgMember {
     type Error = StoreError;
 
-    fn try_from(row: OrgMemberRow) -> StoreResult<Self> {
+    fn try_from(row: OrgMemberSqlRow) -> StoreResult<Self> {
         Ok(OrgMember {
             role: parse_role(&row.role)?,
             user: row.user.into(),
@@ -207,7 +215,7 @@ impl TryFrom<OrgMemberRow> for OrgMember {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct ApiKeyRow {
+pub(crate) struct ApiKeySqlRow {
     id: String,
     project_id: String,
     public_key: String,
@@ -217,8 +225,8 @@ pub(crate) struct ApiKeyRow {
     last_used_at: Option<i64>,
 }
 
-impl From<ApiKeyRow> for ApiKey {
-    fn from(row: ApiKeyRow) -> Self {
+impl From<ApiKeySqlRow> for ApiKey {
+    fn from(row: ApiKeySqlRow) -> Self {
         ApiKey {
             id: ApiKeyId::from_trusted(row.id),
             project_id: ProjectId::from_trusted(row.project_id),
@@ -232,15 +240,15 @@ impl From<ApiKeyRow> for ApiKey {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct ApiKeyCredentialsRow {
+pub(crate) struct ApiKeyCredentialsSqlRow {
     id: String,
     project_id: String,
     org_id: String,
     secret_hash: String,
 }
 
-impl From<ApiKeyCredentialsRow> for ApiKeyCredentials {
-    fn from(row: ApiKeyCredentialsRow) -> Self {
+impl From<ApiKeyCredentialsSqlRow> for ApiKeyCredentials {
+    fn from(row: ApiKeyCredentialsSqlRow) -> Self {
         ApiKeyCredentials {
             id: ApiKeyId::from_trusted(row.id),
             project_id: ProjectId::from_trusted(row.project_id),

@@ -1,27 +1,138 @@
-//! TODO(storage v2): module doc.
+//! Traces, observations and scores of the event store: the write of the ingestion fold
+//! ([`EventWriteStore`], [`EventWrite`]), reads by id ([`TracingStore`]), and trace lists
+//! ([`TraceReadStore`]).
+//!
+//! The event store's write contract is small on purpose, so that a store which only appends
+//! rows with a version (ClickHouse's `ReplacingMergeTree`) can implement it: the ingestion
+//! service folds events into final rows (crates/server `services/ingest/fold.rs`) and hands them
+//! over with a version; readers take the latest version of each row.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
-#[allow(unused_imports)]
-use sightline_domain::cost::ModelDefinition;
-#[allow(unused_imports)]
+use sightline_domain::ProjectId;
+use sightline_domain::ingest::{ObservationRow, ScorePatch, TraceRow};
 use sightline_domain::time::Millis;
-#[allow(unused_imports)]
-use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
 
-#[allow(unused_imports)]
 use crate::*;
 
-/// Traces, observations, scores and sessions: what ingestion writes and the API reads.
+pub(crate) mod write;
+
+/// Which entity an ingestion event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Entity {
+    Trace,
+    Observation,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Trace => "trace",
+            Entity::Observation => "observation",
+        }
+    }
+}
+
+/// A logged ingestion event: an entity's state is the fold of all of its events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    pub entity: Entity,
+    pub entity_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub timestamp: Millis,
+    pub body: serde_json::Value,
+}
+
+/// The final rows of one project that one write stores, as one version.
+#[derive(Debug, Clone, Default)]
+pub struct EventRows {
+    /// Replace every earlier version of their id.
+    pub traces: Vec<TraceRow>,
+    pub observations: Vec<ObservationRow>,
+    pub scores: Vec<ScorePatch>,
+    /// Stored only where no trace of their id exists (the traces of observations that named
+    /// none): on an append-only store, a row that loses to any other version.
+    pub placeholder_traces: Vec<TraceRow>,
+}
+
+impl EventRows {
+    pub fn is_empty(&self) -> bool {
+        self.traces.is_empty()
+            && self.observations.is_empty()
+            && self.scores.is_empty()
+            && self.placeholder_traces.is_empty()
+    }
+}
+
+/// Starts the writes of the ingestion fold.
+#[async_trait]
+pub trait EventWriteStore: Send + Sync {
+    /// Begins one write: on a relational store one transaction (nothing is visible before
+    /// [`EventWrite::commit`], and dropping it uncommitted writes nothing). `version` is
+    /// stored with every row it puts (the rows' `updated_at`) and must grow between writes.
+    async fn begin_event_write(&self, version: Millis) -> StoreResult<Box<dyn EventWrite>>;
+}
+
+/// One write of the ingestion fold. The service calls, per group of requests: [`lock`], then
+/// per project [`append_events`] and the reads the fold needs, then [`put`], then [`commit`].
+///
+/// [`lock`]: EventWrite::lock
+/// [`append_events`]: EventWrite::append_events
+/// [`put`]: EventWrite::put
+/// [`commit`]: EventWrite::commit
+#[async_trait]
+pub trait EventWrite: Send {
+    /// Keeps other processes from folding these entities until this write ends, so that two
+    /// replicas never fold the same entity from different event sets. A no-op where one
+    /// process writes (SQLite) or where the store tolerates the race (append-only stores,
+    /// whose readers then see the later version).
+    async fn lock(&mut self, keys: &[EntityKey]) -> StoreResult<()>;
+    /// The logged events of these entities, by entity id.
+    async fn logged_events(
+        &mut self,
+        project: &ProjectId,
+        entity: Entity,
+        ids: &[&str],
+    ) -> StoreResult<HashMap<String, Vec<LoggedEvent>>>;
+    /// Logs events; an event already logged (same entity and event id) keeps its first body.
+    async fn append_events(
+        &mut self,
+        project: &ProjectId,
+        events: &[LoggedEvent],
+    ) -> StoreResult<()>;
+    /// The latest versions of these traces (those that exist).
+    async fn traces(&mut self, project: &ProjectId, ids: &[&str]) -> StoreResult<Vec<TraceRow>>;
+    /// Stores the rows as this write's version.
+    async fn put(&mut self, project: &ProjectId, rows: &EventRows) -> StoreResult<()>;
+    /// Makes everything visible at once.
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// An entity that a write locks.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntityKey {
+    pub project: ProjectId,
+    pub entity: Entity,
+    pub id: String,
+}
+
+impl EntityKey {
+    /// The key as one text (`project`, entity and id separated by U+001F).
+    pub fn to_text(&self) -> String {
+        format!(
+            "{}\u{1f}{}\u{1f}{}",
+            self.project.as_str(),
+            self.entity.as_str(),
+            self.id
+        )
+    }
+}
+
+/// Traces, observations and scores read by id.
 #[async_trait]
 pub trait TracingStore: Send + Sync {
-    /// Writes several requests' ingestion in one transaction (group commit): logs batch events
-    /// and refolds their entities, upserts OTel observations, merges OTel trace data, upserts
-    /// scores. Nothing is visible until all of it is committed.
-    async fn write_ingestion(
-        &self,
-        writes: &[IngestionWrite],
-        rules: &dyn IngestionRules,
-    ) -> StoreResult<()>;
     async fn trace(&self, project: &ProjectId, id: &str) -> StoreResult<Option<StoredTrace>>;
     /// The trace's observations, by start time.
     async fn trace_observations(
@@ -37,13 +148,6 @@ pub trait TracingStore: Send + Sync {
     async fn trace_scores(&self, project: &ProjectId, trace_id: &str)
     -> StoreResult<Vec<ScoreRow>>;
     async fn score(&self, project: &ProjectId, id: &str) -> StoreResult<Option<ScoreRow>>;
-
-    /// The project's own model definitions (built-in ones are not stored).
-    async fn project_models(&self, project: &ProjectId) -> StoreResult<Vec<ModelDefinition>>;
-    /// Stores a project model; `definition.project_id` must be set.
-    async fn insert_model(&self, definition: &ModelDefinition) -> StoreResult<()>;
-    /// Deletes a project model; returns whether it existed.
-    async fn delete_model(&self, project: &ProjectId, id: &str) -> StoreResult<bool>;
 }
 
 /// Lists and deletes of traces and sessions for the read API.

@@ -12,7 +12,8 @@ use sightline_domain::ingest::score::{ScoreBody, validate_score};
 use sightline_domain::ingest::{ScoreDataType, ScoreSource};
 use sightline_domain::time::now_ms;
 use sightline_server::services::score_configs::apply_configs;
-use sightline_store::{Comment, CommentObjectType, IngestionWrite};
+use sightline_server::services::ingest::IngestionWrite;
+use sightline_store::{Comment, CommentObjectType};
 
 use crate::error::{WebError, WebResult};
 use crate::pages::trace_detail::{back_to, load_observation, load_trace};

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 use sightline_domain::ingest::batch::{EventError, EventKind, parse_batch};
-use sightline_store::{Entity, IngestionWrite, LoggedEvent};
+use sightline_store::{Entity, LoggedEvent};
 
-use super::IngestError;
+use super::{IngestError, IngestionWrite};
 use crate::auth::{AccessLevel, ApiCaller};
 use crate::services::score_configs::apply_configs;
 use crate::state::AppState;

@@ -1,12 +1,54 @@
 //! Ingestion: the batch API and OTLP both end in an [`IngestionWrite`] that the group-commit
-//! [`writer`] commits; [`rules`] is the merge and pricing policy applied while it does.
-//!
-//! [`IngestionWrite`]: sightline_store::IngestionWrite
+//! [`writer`] commits; [`fold`] turns the writes of a group into final rows (Langfuse's merge
+//! rules) and [`rules`] prices observations.
+
+use sightline_domain::ProjectId;
+use sightline_domain::ingest::{ObservationRow, ScorePatch, TracePatch};
+use sightline_store::{ExperimentLink, LoggedEvent};
 
 pub mod batch;
+pub mod fold;
 pub mod otlp;
 pub mod rules;
 pub mod writer;
+
+/// Everything one request ingests for one project; committed in one write with others.
+#[derive(Debug, Clone)]
+pub struct IngestionWrite {
+    pub project_id: ProjectId,
+    /// Batch events of traces and observations, logged and folded.
+    pub events: Vec<LoggedEvent>,
+    /// Complete observations (OTel spans), already priced ([`rules::Rules::enrich`]), stored
+    /// as they are.
+    pub observations: Vec<ObservationRow>,
+    /// Trace-level data of OTel spans, merged onto the stored traces in order.
+    pub trace_patches: Vec<TracePatch>,
+    pub scores: Vec<ScorePatch>,
+    /// Runs and run items named by SDK experiment spans (wire-spec §7.4), written to the
+    /// metadata store once the events are committed.
+    pub experiments: Vec<ExperimentLink>,
+}
+
+impl IngestionWrite {
+    pub fn new(project_id: ProjectId) -> Self {
+        IngestionWrite {
+            project_id,
+            events: Vec::new(),
+            observations: Vec::new(),
+            trace_patches: Vec::new(),
+            scores: Vec::new(),
+            experiments: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+            && self.observations.is_empty()
+            && self.trace_patches.is_empty()
+            && self.scores.is_empty()
+            && self.experiments.is_empty()
+    }
+}
 
 /// Why an ingestion request as a whole was not accepted.
 #[derive(Debug, thiserror::Error)]

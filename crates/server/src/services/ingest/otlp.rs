@@ -6,9 +6,7 @@ use std::io::Read;
 use sightline_domain::ingest::merge::apply_observation_patch;
 use sightline_domain::otel::{decode_json, decode_protobuf, map_export};
 use sightline_domain::time::now_ms;
-use sightline_store::{IngestionRules, IngestionWrite};
-
-use super::IngestError;
+use super::{IngestError, IngestionWrite};
 use crate::auth::ApiCaller;
 use crate::state::AppState;
 
@@ -84,7 +82,7 @@ pub async fn ingest_request(
     // Priced here, in the request's task, so that the single writer only writes.
     let rules = state.rules();
     rules
-        .prepare(state.store(), std::slice::from_ref(&write))
+        .prepare(state.store(), [&caller.project_id])
         .await
         .map_err(|e| IngestError::Failed(super::writer::SubmitError::Failed(e)))?;
     write.observations = batch

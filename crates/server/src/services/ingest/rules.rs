@@ -1,6 +1,5 @@
-//! The ingestion policy the store's writer applies inside its transaction: refolding logged
-//! batch events with Langfuse's merge rules, and pricing observations with the built-in price
-//! table and the project's own models.
+//! Pricing of observations with the built-in price table and the project's own models, which
+//! are cached here (loaded before a group is folded, so that pricing needs no I/O).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -11,10 +10,8 @@ use sightline_domain::ProjectId;
 use sightline_domain::cost::{
     AttributeSource, CompiledModel, CostInput, PriceBook, TierCondition, compute_usage_and_cost,
 };
-use sightline_domain::ingest::batch::{EventKind, parse_body};
-use sightline_domain::ingest::merge::{EventOrder, fold_observation, fold_trace};
-use sightline_domain::ingest::{Level, ObservationRow, TraceRow};
-use sightline_store::{IngestionRules, IngestionWrite, LoggedEvent, Store, StoreResult};
+use sightline_domain::ingest::{Level, ObservationRow};
+use sightline_store::{ModelStore, StoreResult};
 
 /// How long another replica's change to a project's models may go unseen.
 const MODELS_TTL: Duration = Duration::from_secs(10);
@@ -37,8 +34,12 @@ impl Rules {
 
     /// Loads the models of every project in `writes` that is not cached or is stale, so that
     /// pricing inside the transaction needs no I/O.
-    pub async fn prepare(&self, store: &dyn Store, writes: &[IngestionWrite]) -> StoreResult<()> {
-        for project in writes.iter().map(|write| &write.project_id) {
+    pub async fn prepare<'a>(
+        &self,
+        store: &dyn ModelStore,
+        projects: impl IntoIterator<Item = &'a ProjectId>,
+    ) -> StoreResult<()> {
+        for project in projects {
             let fresh = self
                 .models
                 .read()
@@ -53,7 +54,7 @@ impl Rules {
     }
 
     /// Reads a project's models again (after a change through the Models API).
-    pub async fn reload(&self, store: &dyn Store, project: &ProjectId) -> StoreResult<()> {
+    pub async fn reload(&self, store: &dyn ModelStore, project: &ProjectId) -> StoreResult<()> {
         let compiled: Vec<CompiledModel> = store
             .project_models(project)
             .await?
@@ -109,44 +110,9 @@ fn looks_at_metadata(model: &CompiledModel) -> bool {
     })
 }
 
-fn order(event: &LoggedEvent, is_update: bool) -> EventOrder {
-    EventOrder {
-        timestamp: event.timestamp,
-        is_update,
-        event_id: event.event_id.clone(),
-    }
-}
-
-impl IngestionRules for Rules {
-    fn fold_trace(&self, events: &[LoggedEvent]) -> Option<TraceRow> {
-        let patches = events
-            .iter()
-            .filter_map(
-                |event| match parse_body(&event.event_type, &event.body, event.timestamp) {
-                    Ok(EventKind::Trace(patch)) => Some((order(event, false), patch)),
-                    _ => None,
-                },
-            )
-            .collect();
-        fold_trace(patches)
-    }
-
-    fn fold_observation(&self, events: &[LoggedEvent]) -> Option<ObservationRow> {
-        let patches = events
-            .iter()
-            .filter_map(
-                |event| match parse_body(&event.event_type, &event.body, event.timestamp) {
-                    Ok(EventKind::Observation { patch, is_update }) => {
-                        Some((order(event, is_update), patch))
-                    }
-                    _ => None,
-                },
-            )
-            .collect();
-        fold_observation(patches)
-    }
-
-    fn enrich(&self, project: &ProjectId, row: &mut ObservationRow) {
+impl Rules {
+    /// Computes usage and cost of an observation of `project` with the models last loaded.
+    pub fn enrich(&self, project: &ProjectId, row: &mut ObservationRow) {
         let models = self.project_models(project);
         // Only a project model's tier can look at metadata (built-in tiers never do); skip the
         // copy of the metadata otherwise.

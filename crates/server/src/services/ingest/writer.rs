@@ -9,8 +9,11 @@
 
 use std::sync::Arc;
 
-use sightline_store::{IngestionWrite, Store, StoreError};
+use sightline_domain::time::{Millis, now_ms};
+use sightline_store::{Store, StoreError, StoreResult};
 
+use super::IngestionWrite;
+use super::fold;
 use super::rules::Rules;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
@@ -91,6 +94,7 @@ impl IngestWriter {
 }
 
 async fn run(mut queue: mpsc::UnboundedReceiver<Job>, store: Arc<dyn Store>, rules: Arc<Rules>) {
+    let mut versions = Versions::default();
     while let Some(first) = queue.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {
@@ -99,22 +103,52 @@ async fn run(mut queue: mpsc::UnboundedReceiver<Job>, store: Arc<dyn Store>, rul
                 Err(_) => break,
             }
         }
-        commit_group(store.as_ref(), rules.as_ref(), jobs).await;
+        commit_group(store.as_ref(), rules.as_ref(), &mut versions, jobs).await;
     }
 }
 
-async fn commit_group(store: &dyn Store, rules: &Rules, jobs: Vec<Job>) {
+/// The versions the writer gives its writes: the time in milliseconds, made to grow strictly.
+#[derive(Default)]
+struct Versions {
+    last: Millis,
+}
+
+impl Versions {
+    fn next(&mut self) -> Millis {
+        self.last = now_ms().max(self.last + 1);
+        self.last
+    }
+}
+
+/// Folds and commits the writes' events, then the experiment runs they name (metadata store).
+/// A request is answered only after both: acknowledged means committed and readable.
+async fn commit_writes(
+    store: &dyn Store,
+    rules: &Rules,
+    version: Millis,
+    writes: &[IngestionWrite],
+) -> StoreResult<()> {
+    fold::commit(store, rules, writes, version).await?;
+    for write in writes.iter().filter(|write| !write.experiments.is_empty()) {
+        store
+            .write_experiment_links(&write.project_id, &write.experiments)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn commit_group(store: &dyn Store, rules: &Rules, versions: &mut Versions, jobs: Vec<Job>) {
     let started = std::time::Instant::now();
     // Permits stay held (inside `waiting`) until each request has its answer.
     let (writes, waiting): (Vec<IngestionWrite>, Vec<_>) = jobs
         .into_iter()
         .map(|job| (job.write, (job.reply, job._permit)))
         .unzip();
-    if let Err(error) = rules.prepare(store, &writes).await {
+    if let Err(error) = rules.prepare(store, fold::projects(&writes)).await {
         // Price with the models cached so far; the write below reports a database outage.
         tracing::warn!(%error, "cannot load project models");
     }
-    match store.write_ingestion(&writes, rules).await {
+    match commit_writes(store, rules, versions.next(), &writes).await {
         Ok(()) => {
             tracing::debug!(
                 requests = writes.len(),
@@ -129,9 +163,9 @@ async fn commit_group(store: &dyn Store, rules: &Rules, jobs: Vec<Job>) {
             // One bad write must not fail the others: commit each on its own.
             tracing::warn!(%error, requests = writes.len(), "group commit failed; retrying one by one");
             for (write, (reply, _permit)) in writes.iter().zip(waiting) {
-                let result = store
-                    .write_ingestion(std::slice::from_ref(write), rules)
-                    .await;
+                let version = versions.next();
+                let result =
+                    commit_writes(store, rules, version, std::slice::from_ref(write)).await;
                 let _ = reply.send(result);
             }
         }
@@ -148,6 +182,7 @@ mod tests {
     use sightline_domain::ingest::ScorePatch;
     use sightline_domain::ingest::{ScoreDataType, ScoreSource};
     use sightline_store::testing::TestDb;
+    use sightline_store::TracingStore;
 
     use super::*;
     use crate::services::identity;

@@ -1,0 +1,512 @@
+//! The relational event store's side of the ingestion fold: one transaction per group commit
+//! that logs batch events, reads what the fold needs, and upserts the final rows (traces with
+//! their sessions, observations, scores). Rows are written as multi-row upserts of at most
+//! [`MAX_PARAMS`] values each.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sightline_domain::ProjectId;
+use sightline_domain::ingest::{ObservationRow, ScorePatch, TraceRow};
+use sightline_domain::time::Millis;
+
+use super::{Entity, EntityKey, EventRows, EventWrite, EventWriteStore, LoggedEvent, TracingStore};
+use crate::error::{StoreError, StoreResult};
+use crate::sql::{Arg, Sql, SqlStore, Tx};
+use crate::tracing_model::{
+    OBSERVATION_COLUMNS, ObservationSqlRow, SCORE_COLUMNS, ScoreSqlRow, TRACE_COLUMNS, TraceSqlRow,
+    json_text, usage_text,
+};
+use crate::{ScoreRow, StoredObservation, StoredTrace};
+
+/// Most bound values in one statement (SQLite allows 32766, PostgreSQL 65535).
+const MAX_PARAMS: usize = 8_000;
+
+/// A write of the relational event store: one transaction.
+struct SqlEventWrite {
+    tx: Tx,
+    version: Millis,
+}
+
+#[async_trait]
+impl EventWriteStore for SqlStore {
+    async fn begin_event_write(&self, version: Millis) -> StoreResult<Box<dyn EventWrite>> {
+        Ok(Box::new(SqlEventWrite {
+            tx: self.db.begin().await?,
+            version,
+        }))
+    }
+}
+
+#[async_trait]
+impl EventWrite for SqlEventWrite {
+    async fn lock(&mut self, keys: &[EntityKey]) -> StoreResult<()> {
+        let keys: Vec<String> = keys.iter().map(EntityKey::to_text).collect();
+        self.tx.lock_keys(&keys).await
+    }
+
+    async fn logged_events(
+        &mut self,
+        project: &ProjectId,
+        entity: Entity,
+        ids: &[&str],
+    ) -> StoreResult<HashMap<String, Vec<LoggedEvent>>> {
+        let mut grouped: HashMap<String, Vec<LoggedEvent>> = HashMap::new();
+        for chunk in ids.chunks(MAX_PARAMS / 2) {
+            let mut sql = Sql::new();
+            sql.push(
+                "SELECT entity_id, event_id, event_type, timestamp, body FROM ingestion_events \
+                 WHERE project_id = {} AND entity = {} AND ",
+                [Arg::from(project.as_str()), Arg::from(entity.as_str())],
+            )
+            .push_in("entity_id", chunk.iter().copied());
+            let rows: Vec<(String, String, String, i64, String)> = self.tx.fetch_all(&sql).await?;
+            for (entity_id, event_id, event_type, timestamp, body) in rows {
+                let body = serde_json::from_str(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("logged event: {e}")))?;
+                grouped
+                    .entry(entity_id.clone())
+                    .or_default()
+                    .push(LoggedEvent {
+                        entity,
+                        entity_id,
+                        event_id,
+                        event_type,
+                        timestamp,
+                        body,
+                    });
+            }
+        }
+        Ok(grouped)
+    }
+
+    async fn append_events(
+        &mut self,
+        project: &ProjectId,
+        events: &[LoggedEvent],
+    ) -> StoreResult<()> {
+        const WIDTH: usize = 8;
+        for chunk in events.chunks(MAX_PARAMS / WIDTH) {
+            let mut sql = Sql::text(
+                "INSERT INTO ingestion_events (project_id, entity, entity_id, event_id, \
+                   event_type, timestamp, body, created_at) VALUES ",
+            );
+            for (i, event) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.sql(", ");
+                }
+                sql.tuple([
+                    Arg::from(project.as_str()),
+                    Arg::from(event.entity.as_str()),
+                    Arg::from(&event.entity_id),
+                    Arg::from(&event.event_id),
+                    Arg::from(&event.event_type),
+                    Arg::from(event.timestamp),
+                    Arg::from(event.body.to_string()),
+                    Arg::from(self.version),
+                ]);
+            }
+            sql.sql(" ON CONFLICT (project_id, entity, entity_id, event_id) DO NOTHING");
+            self.tx.execute(&sql).await?;
+        }
+        Ok(())
+    }
+
+    async fn traces(&mut self, project: &ProjectId, ids: &[&str]) -> StoreResult<Vec<TraceRow>> {
+        let mut traces = Vec::new();
+        for chunk in ids.chunks(MAX_PARAMS / 2) {
+            let stored = select_traces(&mut self.tx, project, chunk).await?;
+            traces.extend(stored.into_iter().map(|stored| stored.row));
+        }
+        Ok(traces)
+    }
+
+    async fn put(&mut self, project: &ProjectId, rows: &EventRows) -> StoreResult<()> {
+        let tx = &mut self.tx;
+        insert_placeholder_traces(tx, project, &rows.placeholder_traces, self.version).await?;
+        upsert_observations(tx, project, &rows.observations, self.version).await?;
+        upsert_traces(tx, project, &rows.traces, self.version).await?;
+        upsert_scores(tx, project, &rows.scores, self.version).await
+    }
+
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.tx.commit().await
+    }
+}
+
+/// Keeps the last of the items with the same key, in first-seen order, so that one multi-row
+/// upsert never touches a row twice.
+fn last_per_key<'a, T>(items: &'a [T], key: impl Fn(&T) -> &str) -> Vec<&'a T> {
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    let mut kept: Vec<&T> = Vec::new();
+    for item in items {
+        match position.get(key(item)) {
+            Some(&index) => kept[index] = item,
+            None => {
+                position.insert(key(item), kept.len());
+                kept.push(item);
+            }
+        }
+    }
+    kept
+}
+
+/// `INSERT INTO table (columns) VALUES (…), (…) <tail>`, one tuple per row from `values`.
+fn multi_row_insert<T>(
+    head: &str,
+    rows: &[&T],
+    values: impl Fn(&T) -> Vec<Arg>,
+    tail: &str,
+) -> Sql {
+    let mut sql = Sql::text(head);
+    sql.sql(" VALUES ");
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.sql(", ");
+        }
+        sql.tuple(values(row));
+    }
+    sql.sql(" ").sql(tail);
+    sql
+}
+
+async fn select_traces(
+    tx: &mut Tx,
+    project: &ProjectId,
+    ids: &[&str],
+) -> StoreResult<Vec<StoredTrace>> {
+    let mut sql = Sql::new();
+    sql.sql(&format!(
+        "SELECT {TRACE_COLUMNS} FROM traces WHERE project_id = "
+    ))
+    .arg(project.as_str())
+    .sql(" AND ")
+    .push_in("id", ids.iter().copied());
+    let rows: Vec<TraceSqlRow> = tx.fetch_all(&sql).await?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+async fn insert_placeholder_traces(
+    tx: &mut Tx,
+    project: &ProjectId,
+    rows: &[TraceRow],
+    version: Millis,
+) -> StoreResult<()> {
+    const WIDTH: usize = 6;
+    let rows = last_per_key(rows, |row| row.id.as_str());
+    for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
+        let sql = multi_row_insert(
+            "INSERT INTO traces (project_id, id, timestamp, environment, created_at, updated_at)",
+            chunk,
+            |row: &TraceRow| {
+                vec![
+                    Arg::from(project.as_str()),
+                    Arg::from(&row.id),
+                    Arg::from(row.timestamp),
+                    Arg::from(&row.environment),
+                    Arg::from(version),
+                    Arg::from(version),
+                ]
+            },
+            "ON CONFLICT (project_id, id) DO NOTHING",
+        );
+        tx.execute(&sql).await?;
+    }
+    Ok(())
+}
+
+async fn upsert_traces(
+    tx: &mut Tx,
+    project: &ProjectId,
+    rows: &[TraceRow],
+    version: Millis,
+) -> StoreResult<()> {
+    const WIDTH: usize = 16;
+    let rows = last_per_key(rows, |row| row.id.as_str());
+    for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
+        let sql = multi_row_insert(
+            "INSERT INTO traces (project_id, id, timestamp, environment, name, user_id, \
+               session_id, release, version, public, tags, metadata, input, output, created_at, \
+               updated_at)",
+            chunk,
+            |row: &TraceRow| {
+                vec![
+                    Arg::from(project.as_str()),
+                    Arg::from(&row.id),
+                    Arg::from(row.timestamp),
+                    Arg::from(&row.environment),
+                    Arg::from(&row.name),
+                    Arg::from(&row.user_id),
+                    Arg::from(&row.session_id),
+                    Arg::from(&row.release),
+                    Arg::from(&row.version),
+                    Arg::from(row.public),
+                    Arg::from(serde_json::to_string(&row.tags).unwrap_or_else(|_| "[]".into())),
+                    Arg::from(serde_json::to_string(&row.metadata).unwrap_or_else(|_| "{}".into())),
+                    Arg::from(json_text(&row.input)),
+                    Arg::from(json_text(&row.output)),
+                    Arg::from(version),
+                    Arg::from(version),
+                ]
+            },
+            "ON CONFLICT (project_id, id) DO UPDATE SET timestamp = excluded.timestamp, \
+               environment = excluded.environment, name = excluded.name, \
+               user_id = excluded.user_id, session_id = excluded.session_id, \
+               release = excluded.release, version = excluded.version, \
+               public = excluded.public, tags = excluded.tags, metadata = excluded.metadata, \
+               input = excluded.input, output = excluded.output, \
+               updated_at = excluded.updated_at",
+        );
+        tx.execute(&sql).await?;
+    }
+    let sessions: Vec<&TraceRow> = rows
+        .iter()
+        .copied()
+        .filter(|row| row.session_id.is_some())
+        .collect();
+    let sessions = last_per_key(&sessions, |row| {
+        row.session_id.as_deref().unwrap_or_default()
+    });
+    for chunk in sessions.chunks(MAX_PARAMS / 4) {
+        let sql = multi_row_insert(
+            "INSERT INTO sessions (project_id, id, environment, created_at)",
+            chunk,
+            |row: &&TraceRow| {
+                vec![
+                    Arg::from(project.as_str()),
+                    Arg::from(&row.session_id),
+                    Arg::from(&row.environment),
+                    Arg::from(version),
+                ]
+            },
+            "ON CONFLICT (project_id, id) DO NOTHING",
+        );
+        tx.execute(&sql).await?;
+    }
+    Ok(())
+}
+
+async fn upsert_observations(
+    tx: &mut Tx,
+    project: &ProjectId,
+    rows: &[ObservationRow],
+    version: Millis,
+) -> StoreResult<()> {
+    const WIDTH: usize = 30;
+    let rows = last_per_key(rows, |row| row.id.as_str());
+    for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
+        let sql = multi_row_insert(
+            "INSERT INTO observations (project_id, id, trace_id, type, start_time, end_time, \
+               completion_start_time, environment, name, parent_observation_id, level, \
+               status_message, version, model, model_parameters, metadata, input, output, \
+               provided_usage_details, provided_cost_details, usage_details, cost_details, \
+               total_cost, internal_model_id, usage_pricing_tier_id, usage_pricing_tier_name, \
+               prompt_name, prompt_version, created_at, updated_at)",
+            chunk,
+            |row: &ObservationRow| {
+                vec![
+                    Arg::from(project.as_str()),
+                    Arg::from(&row.id),
+                    Arg::from(&row.trace_id),
+                    Arg::from(row.r#type.as_str()),
+                    Arg::from(row.start_time),
+                    Arg::from(row.end_time),
+                    Arg::from(row.completion_start_time),
+                    Arg::from(&row.environment),
+                    Arg::from(&row.name),
+                    Arg::from(&row.parent_observation_id),
+                    Arg::from(row.level.as_str()),
+                    Arg::from(&row.status_message),
+                    Arg::from(&row.version),
+                    Arg::from(&row.model),
+                    Arg::from(json_text(&row.model_parameters)),
+                    Arg::from(serde_json::to_string(&row.metadata).unwrap_or_else(|_| "{}".into())),
+                    Arg::from(json_text(&row.input)),
+                    Arg::from(json_text(&row.output)),
+                    Arg::from(usage_text(&row.provided_usage_details)),
+                    Arg::from(usage_text(&row.provided_cost_details)),
+                    Arg::from(usage_text(&row.usage_details)),
+                    Arg::from(usage_text(&row.cost_details)),
+                    Arg::from(row.total_cost),
+                    Arg::from(&row.internal_model_id),
+                    Arg::from(&row.usage_pricing_tier_id),
+                    Arg::from(&row.usage_pricing_tier_name),
+                    Arg::from(&row.prompt_name),
+                    Arg::from(row.prompt_version),
+                    Arg::from(version),
+                    Arg::from(version),
+                ]
+            },
+            "ON CONFLICT (project_id, id) DO UPDATE SET trace_id = excluded.trace_id, \
+               type = excluded.type, start_time = excluded.start_time, \
+               end_time = excluded.end_time, \
+               completion_start_time = excluded.completion_start_time, \
+               environment = excluded.environment, name = excluded.name, \
+               parent_observation_id = excluded.parent_observation_id, level = excluded.level, \
+               status_message = excluded.status_message, version = excluded.version, \
+               model = excluded.model, model_parameters = excluded.model_parameters, \
+               metadata = excluded.metadata, input = excluded.input, output = excluded.output, \
+               provided_usage_details = excluded.provided_usage_details, \
+               provided_cost_details = excluded.provided_cost_details, \
+               usage_details = excluded.usage_details, cost_details = excluded.cost_details, \
+               total_cost = excluded.total_cost, internal_model_id = excluded.internal_model_id, \
+               usage_pricing_tier_id = excluded.usage_pricing_tier_id, \
+               usage_pricing_tier_name = excluded.usage_pricing_tier_name, \
+               prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version, \
+               updated_at = excluded.updated_at",
+        );
+        tx.execute(&sql).await?;
+    }
+    Ok(())
+}
+
+async fn upsert_scores(
+    tx: &mut Tx,
+    project: &ProjectId,
+    scores: &[ScorePatch],
+    version: Millis,
+) -> StoreResult<()> {
+    const WIDTH: usize = 20;
+    let scores = last_per_key(scores, |score| score.id.as_str());
+    for chunk in scores.chunks(MAX_PARAMS / WIDTH) {
+        let sql = multi_row_insert(
+            "INSERT INTO scores (project_id, id, name, timestamp, environment, data_type, value, \
+               string_value, source, trace_id, observation_id, session_id, dataset_run_id, \
+               comment, metadata, config_id, queue_id, execution_trace_id, created_at, \
+               updated_at)",
+            chunk,
+            |score: &ScorePatch| {
+                let metadata = score
+                    .metadata
+                    .clone()
+                    .unwrap_or_else(|| Value::Object(Default::default()));
+                vec![
+                    Arg::from(project.as_str()),
+                    Arg::from(&score.id),
+                    Arg::from(&score.name),
+                    Arg::from(score.timestamp),
+                    Arg::from(&score.environment),
+                    Arg::from(score.data_type.as_str()),
+                    Arg::from(score.value),
+                    Arg::from(&score.string_value),
+                    Arg::from(score.source.as_str()),
+                    Arg::from(&score.trace_id),
+                    Arg::from(&score.observation_id),
+                    Arg::from(&score.session_id),
+                    Arg::from(&score.dataset_run_id),
+                    Arg::from(&score.comment),
+                    Arg::from(metadata.to_string()),
+                    Arg::from(&score.config_id),
+                    Arg::from(&score.queue_id),
+                    Arg::from(&score.execution_trace_id),
+                    Arg::from(version),
+                    Arg::from(version),
+                ]
+            },
+            "ON CONFLICT (project_id, id) DO UPDATE SET name = excluded.name, \
+               data_type = excluded.data_type, value = excluded.value, \
+               string_value = excluded.string_value, source = excluded.source, \
+               observation_id = excluded.observation_id, session_id = excluded.session_id, \
+               dataset_run_id = excluded.dataset_run_id, comment = excluded.comment, \
+               metadata = excluded.metadata, config_id = excluded.config_id, \
+               queue_id = excluded.queue_id, execution_trace_id = excluded.execution_trace_id, \
+               updated_at = excluded.updated_at",
+        );
+        tx.execute(&sql).await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl TracingStore for SqlStore {
+    async fn trace(&self, project: &ProjectId, id: &str) -> StoreResult<Option<StoredTrace>> {
+        let sql = Sql::text(format!(
+            "SELECT {TRACE_COLUMNS} FROM traces WHERE project_id = $1 AND id = $2"
+        ))
+        .bind(project.as_str())
+        .bind(id);
+        let row: Option<TraceSqlRow> = self.db.fetch_optional(&sql).await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn trace_observations(
+        &self,
+        project: &ProjectId,
+        trace_id: &str,
+    ) -> StoreResult<Vec<StoredObservation>> {
+        observations_where(self, project, "trace_id", trace_id).await
+    }
+
+    async fn observation(
+        &self,
+        project: &ProjectId,
+        id: &str,
+    ) -> StoreResult<Option<StoredObservation>> {
+        Ok(observations_where(self, project, "id", id)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn trace_scores(
+        &self,
+        project: &ProjectId,
+        trace_id: &str,
+    ) -> StoreResult<Vec<ScoreRow>> {
+        scores_where(self, project, "trace_id", trace_id).await
+    }
+
+    async fn score(&self, project: &ProjectId, id: &str) -> StoreResult<Option<ScoreRow>> {
+        Ok(scores_where(self, project, "id", id)
+            .await?
+            .into_iter()
+            .next())
+    }
+}
+
+/// The observations whose `column` (a name written in the code) is `value`, by start time and
+/// id. Sorted here, not in SQL: a trace of 20,000 observations would otherwise copy every row
+/// through SQLite's sorter to order ties by id.
+async fn observations_where(
+    store: &SqlStore,
+    project: &ProjectId,
+    column: &'static str,
+    value: &str,
+) -> StoreResult<Vec<StoredObservation>> {
+    let sql = Sql::text(format!(
+        "SELECT {OBSERVATION_COLUMNS} FROM observations WHERE project_id = $1 AND {column} = $2"
+    ))
+    .bind(project.as_str())
+    .bind(value);
+    let rows: Vec<ObservationSqlRow> = store.db.fetch_all(&sql).await?;
+    let mut observations = rows
+        .into_iter()
+        .map(TryInto::try_into)
+        .collect::<StoreResult<Vec<StoredObservation>>>()?;
+    observations.sort_by(|a, b| (a.row.start_time, &a.row.id).cmp(&(b.row.start_time, &b.row.id)));
+    Ok(observations)
+}
+
+/// The scores whose `column` (a name written in the code) is `value`, by time and id. Sorted
+/// here, not in SQL: with an ORDER BY the planner may walk the project's whole timestamp index
+/// instead of the few rows of this trace.
+async fn scores_where(
+    store: &SqlStore,
+    project: &ProjectId,
+    column: &'static str,
+    value: &str,
+) -> StoreResult<Vec<ScoreRow>> {
+    let sql = Sql::text(format!(
+        "SELECT {SCORE_COLUMNS} FROM scores WHERE project_id = $1 AND {column} = $2"
+    ))
+    .bind(project.as_str())
+    .bind(value);
+    let rows: Vec<ScoreSqlRow> = store.db.fetch_all(&sql).await?;
+    let mut scores = rows
+        .into_iter()
+        .map(TryInto::try_into)
+        .collect::<StoreResult<Vec<ScoreRow>>>()?;
+    scores.sort_by(|a, b| (a.score.timestamp, &a.score.id).cmp(&(b.score.timestamp, &b.score.id)));
+    Ok(scores)
+}
