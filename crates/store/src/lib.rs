@@ -5,11 +5,7 @@
 //! One behavioural suite (`tests/conformance.rs`) runs against both implementations.
 
 pub mod accounts;
-mod accounts_model;
-mod accounts_sql;
 pub mod comments;
-mod comments_model;
-mod comments_sql;
 pub mod datasets;
 mod datasets_model;
 mod datasets_sql;
@@ -20,23 +16,17 @@ mod experiments_sql;
 mod filter_sql;
 pub mod identity;
 pub mod metrics;
-mod metrics_model;
-mod metrics_sql;
 pub mod models;
 pub mod observations;
 mod observations_model;
 mod observations_sql;
-mod prompt_reads_sql;
 pub mod prompts;
-mod prompts_model;
-mod prompts_sql;
 mod reads_model;
 mod reads_sql;
 pub mod score_configs;
 pub mod scores;
 mod scores_model;
 mod scores_sql;
-mod shared;
 mod sql;
 mod sql_build;
 mod sql_where;
@@ -45,15 +35,13 @@ pub mod testing;
 pub mod traces;
 mod tracing_model;
 pub mod users;
-mod users_model;
-mod users_sql;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use accounts_model::{Invitation, ProjectRoleOverride, WebSession};
-pub use comments_model::{Comment, CommentObjectType, CommentQuery};
+pub use accounts::{Invitation, ProjectRoleOverride, WebSession};
+pub use comments::{Comment, CommentObjectType, CommentQuery, CommentTarget};
 pub use datasets_model::{
     Dataset, DatasetItem, DatasetItemQuery, DatasetItemStatus, DatasetRun, DatasetRunItem,
     ExperimentLink,
@@ -62,13 +50,13 @@ pub use error::{StoreError, StoreResult};
 pub use experiments_model::{
     Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery, RunItemResult, RunSummary,
 };
-pub use metrics_model::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
+pub use metrics::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 pub use identity::{
     ApiKey, ApiKeyCredentials, IdentityStore, InitialSetup, NewApiKey, NewProject, NewUser,
     OrgMember, Organization, Project, ProjectWithOrg, User,
 };
 pub use observations_model::{ObservationCursor, ObservationQuery};
-pub use prompts_model::{
+pub use prompts::{
     NewPromptVersion, PromptListQuery, PromptSelector, PromptSummary, PromptVersion,
     PromptVersionUsage, ScoreAverage,
 };
@@ -81,7 +69,7 @@ pub use scores_model::{
 pub use sql::SqlStore;
 pub use sql::sqlite::Synchronous;
 pub use tracing_model::{ScoreRow, StoredObservation, StoredTrace};
-pub use users_model::{TotalsQuery, TraceGroup, UsageTotals, UserQuery, UserRow};
+pub use users::{TotalsQuery, TraceGroup, UsageTotals, UserQuery, UserRow};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,12 +105,12 @@ pub async fn open(options: &StoreOptions) -> StoreResult<Arc<dyn Store>> {
 }
 
 pub use accounts::AccountStore;
-pub use comments::CommentStore;
+pub use comments::{CommentStore, CommentTargetStore};
 pub use datasets::DatasetStore;
 pub use experiments::ExperimentStore;
 pub use metrics::MetricsStore;
 pub use observations::ObservationReadStore;
-pub use prompts::PromptStore;
+pub use prompts::{PromptStore, PromptUsageStore};
 pub use score_configs::ScoreConfigStore;
 pub use scores::ScoreReadStore;
 pub use models::ModelStore;
@@ -144,8 +132,10 @@ pub trait Store:
     + ScoreReadStore
     + ScoreConfigStore
     + CommentStore
+    + CommentTargetStore
     + MetricsStore
     + PromptStore
+    + PromptUsageStore
     + DatasetStore
     + ExperimentStore
     + AccountStore

@@ -11,7 +11,60 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::Connection;
 
-use crate::{Backend, Store, StoreOptions};
+use serde_json::json;
+use sightline_domain::ProjectId;
+use sightline_domain::ingest::{
+    ObservationRow, ObservationType, ScoreDataType, ScorePatch, ScoreSource, TraceRow,
+};
+use sightline_domain::time::now_ms;
+
+use crate::{Backend, EventRows, EventWriteStore, Store, StoreOptions};
+
+/// Stores final rows in one event-store write, as the ingestion fold hands them over.
+pub async fn put_rows(store: &dyn EventWriteStore, project: &ProjectId, rows: EventRows) {
+    let mut write = store.begin_event_write(now_ms()).await.expect("begin");
+    write.put(project, &rows).await.expect("put rows");
+    write.commit().await.expect("commit");
+}
+
+/// A trace with only its id and time, in the default environment; set more fields on it.
+pub fn trace_row(id: &str, timestamp: i64) -> TraceRow {
+    TraceRow::shallow(id, timestamp, "default")
+}
+
+/// A span of `trace` that starts at `start` and lasts 100 ms, with a small input and output;
+/// set more fields on it.
+pub fn observation_row(trace: &str, id: &str, start: i64) -> ObservationRow {
+    let mut row = ObservationRow::shallow(id, trace, ObservationType::Span, start, "default");
+    row.end_time = Some(start + 100);
+    row.name = Some(format!("{id}-name"));
+    row.input = Some(json!("a large input"));
+    row.output = Some(json!({"answer": 42}));
+    row
+}
+
+/// A numeric API score of `trace`; set more fields on it.
+pub fn score_row(id: &str, trace: &str, name: &str, value: f64, timestamp: i64) -> ScorePatch {
+    ScorePatch {
+        id: id.into(),
+        name: name.into(),
+        timestamp,
+        environment: "default".into(),
+        data_type: ScoreDataType::Numeric,
+        value: Some(value),
+        string_value: None,
+        source: ScoreSource::Api,
+        trace_id: Some(trace.into()),
+        observation_id: None,
+        session_id: None,
+        dataset_run_id: None,
+        comment: None,
+        metadata: None,
+        config_id: None,
+        queue_id: None,
+        execution_trace_id: None,
+    }
+}
 
 const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const DB_PREFIX: &str = "sightline_test_";

@@ -10,6 +10,8 @@ use sightline_store::{
 mod accounts;
 #[path = "conformance/datasets.rs"]
 mod datasets;
+#[path = "conformance/event_store.rs"]
+mod event_store;
 #[path = "conformance/outlines.rs"]
 mod outlines;
 #[path = "conformance/prompts.rs"]

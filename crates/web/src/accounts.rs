@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use sightline_domain::password::{self, PasswordError};
 use sightline_domain::time::now_ms;
-use sightline_domain::{Email, OrgId, ProjectId, Role, UserId};
-use sightline_server::services::identity::DEFAULT_OWNER_EMAIL;
+use sightline_domain::{Email, ProjectId, Role, UserId};
+use sightline_server::services::identity::{self, DEFAULT_OWNER_EMAIL, IdentityError};
 use sightline_store::{Invitation, NewUser, Store, StoreError, User};
 
 use crate::rate_limit::SignInLimiter;
@@ -280,13 +280,16 @@ pub async fn invite(
     Ok(Invited::Pending)
 }
 
-async fn owner_count(store: &dyn Store, org: &OrgId) -> AccountResult<usize> {
-    Ok(store
-        .list_org_members(org)
-        .await?
-        .iter()
-        .filter(|member| member.role == Role::Owner)
-        .count())
+/// The identity service's refusals as the members page shows them: a conflict (the last-owner
+/// rule) or an invalid request is a message on the page.
+fn from_identity(error: IdentityError) -> AccountError {
+    match error {
+        IdentityError::Invalid(message) | IdentityError::Conflict(message) => {
+            AccountError::Invalid(message)
+        }
+        IdentityError::NotFound(_) => AccountError::NotFound,
+        IdentityError::Store(error) => AccountError::Store(error),
+    }
 }
 
 /// The target's current role, checked to be one the actor may change.
@@ -307,7 +310,8 @@ async fn changeable_role(
     Ok(current)
 }
 
-/// Changes a member's organization role.
+/// Changes a member's organization role. The identity service (the store, in the write's
+/// transaction) refuses to demote the last OWNER.
 pub async fn set_member_role(
     store: &dyn Store,
     actor: &OrgAccess,
@@ -315,17 +319,10 @@ pub async fn set_member_role(
     role: Role,
 ) -> AccountResult<()> {
     check_grant(actor, role)?;
-    let current = changeable_role(store, actor, target).await?;
-    if current == Role::Owner
-        && role != Role::Owner
-        && owner_count(store, &actor.org.id).await? <= 1
-    {
-        return Err(AccountError::Invalid(
-            "An organization needs at least one owner.".into(),
-        ));
-    }
-    store.set_org_role(&actor.org.id, target, role).await?;
-    Ok(())
+    changeable_role(store, actor, target).await?;
+    identity::change_member_role(store, &actor.org.id, target, role)
+        .await
+        .map_err(from_identity)
 }
 
 /// Sets (`Some`) or removes (`None`) a member's override on one of the organization's projects.
@@ -351,18 +348,16 @@ pub async fn set_project_role(
     Ok(())
 }
 
-/// Removes a member (and their project overrides) from the organization.
+/// Removes a member (and their project overrides) from the organization. The identity service
+/// (the store, in the write's transaction) refuses to remove the last OWNER.
 pub async fn remove_member(
     store: &dyn Store,
     actor: &OrgAccess,
     target: &UserId,
 ) -> AccountResult<()> {
-    let current = changeable_role(store, actor, target).await?;
-    if current == Role::Owner && owner_count(store, &actor.org.id).await? <= 1 {
-        return Err(AccountError::Invalid(
-            "An organization needs at least one owner.".into(),
-        ));
-    }
-    store.remove_org_member(&actor.org.id, target).await?;
+    changeable_role(store, actor, target).await?;
+    identity::remove_member(store, &actor.org.id, target)
+        .await
+        .map_err(from_identity)?;
     Ok(())
 }

@@ -107,38 +107,15 @@ pub fn apply_observation_patch(
     patch: &ObservationPatch,
     envelope_timestamp: Millis,
 ) -> ObservationRow {
-    let mut row = row.unwrap_or_else(|| ObservationRow {
-        id: patch.id.clone(),
-        // Legacy ingestion: an observation without a trace gets a trace of its own id.
-        trace_id: patch.trace_id.clone().unwrap_or_else(|| patch.id.clone()),
-        r#type: patch.r#type,
-        start_time: patch.start_time.unwrap_or(envelope_timestamp),
-        end_time: None,
-        completion_start_time: None,
-        environment: patch
-            .environment
-            .clone()
-            .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned()),
-        name: None,
-        parent_observation_id: None,
-        level: Level::Default,
-        status_message: None,
-        version: None,
-        model: None,
-        model_parameters: None,
-        metadata: Map::new(),
-        input: None,
-        output: None,
-        provided_usage_details: Default::default(),
-        provided_cost_details: Default::default(),
-        usage_details: Default::default(),
-        cost_details: Default::default(),
-        total_cost: None,
-        internal_model_id: None,
-        usage_pricing_tier_id: None,
-        usage_pricing_tier_name: None,
-        prompt_name: None,
-        prompt_version: None,
+    let mut row = row.unwrap_or_else(|| {
+        ObservationRow::shallow(
+            &patch.id,
+            // Legacy ingestion: an observation without a trace gets a trace of its own id.
+            patch.trace_id.as_deref().unwrap_or(&patch.id),
+            patch.r#type,
+            patch.start_time.unwrap_or(envelope_timestamp),
+            patch.environment.as_deref().unwrap_or(DEFAULT_ENVIRONMENT),
+        )
     });
     row.r#type = patch.r#type;
     overwrite(&mut row.name, &patch.name);

@@ -79,3 +79,44 @@ pub struct ObservationRow {
     pub prompt_name: Option<String>,
     pub prompt_version: Option<i64>,
 }
+
+impl ObservationRow {
+    /// An observation with only its identity, type, start and environment: the start of a fold.
+    pub fn shallow(
+        id: &str,
+        trace_id: &str,
+        r#type: ObservationType,
+        start_time: Millis,
+        environment: &str,
+    ) -> ObservationRow {
+        ObservationRow {
+            id: id.to_owned(),
+            trace_id: trace_id.to_owned(),
+            r#type,
+            start_time,
+            end_time: None,
+            completion_start_time: None,
+            environment: environment.to_owned(),
+            name: None,
+            parent_observation_id: None,
+            level: Level::Default,
+            status_message: None,
+            version: None,
+            model: None,
+            model_parameters: None,
+            metadata: Map::new(),
+            input: None,
+            output: None,
+            provided_usage_details: UsageMap::new(),
+            provided_cost_details: UsageMap::new(),
+            usage_details: UsageMap::new(),
+            cost_details: UsageMap::new(),
+            total_cost: None,
+            internal_model_id: None,
+            usage_pricing_tier_id: None,
+            usage_pricing_tier_name: None,
+            prompt_name: None,
+            prompt_version: None,
+        }
+    }
+}

@@ -11,6 +11,7 @@ use sightline_store::{Comment, CommentObjectType, CommentQuery};
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, QueryPairs};
+use crate::services::comments;
 use crate::state::AppState;
 
 /// Langfuse's limit on a comment's length, in characters after trimming.
@@ -83,8 +84,7 @@ pub async fn post_comment(
             )));
         }
     }
-    if !store
-        .comment_object_exists(&caller.project_id, object_type, &body.object_id)
+    if !comments::comment_object_exists(store, &caller.project_id, object_type, &body.object_id)
         .await?
     {
         let kind = match object_type {

@@ -148,7 +148,7 @@ pub async fn set_membership(
         .user_by_email(email)
         .await?
         .ok_or_else(|| IdentityError::NotFound(format!("no user with email {email}")))?;
-    store.set_org_role(org, &user.id, org_role).await?;
+    change_member_role(store, org, &user.id, org_role).await?;
     if let Some((project, role)) = project_role {
         let belongs = store
             .project(&project)
@@ -164,6 +164,40 @@ pub async fn set_membership(
             .await?;
     }
     Ok(())
+}
+
+/// Why a membership change was refused: it would leave the organization without an OWNER.
+pub const LAST_OWNER: &str = "An organization needs at least one owner.";
+
+/// The store refuses, inside the write's transaction, a membership change that would leave an
+/// organization without an owner; that is the only conflict these writes have.
+fn owner_rule(error: StoreError) -> IdentityError {
+    match error {
+        StoreError::Conflict(_) => IdentityError::Conflict(LAST_OWNER.into()),
+        other => other.into(),
+    }
+}
+
+/// Sets the user's role in the organization (adding them when they are not a member). Fails
+/// with [`IdentityError::Conflict`] ([`LAST_OWNER`]) when it would demote the organization's
+/// last OWNER. Whether the caller may make this change (role ranks) is the caller's check.
+pub async fn change_member_role(
+    store: &dyn Store,
+    org: &OrgId,
+    user: &UserId,
+    role: Role,
+) -> IdentityResult<()> {
+    store
+        .set_org_role(org, user, role)
+        .await
+        .map_err(owner_rule)
+}
+
+/// Removes the user, with their project overrides, from the organization; returns whether they
+/// were a member. Fails with [`IdentityError::Conflict`] ([`LAST_OWNER`]) when they are its
+/// last OWNER.
+pub async fn remove_member(store: &dyn Store, org: &OrgId, user: &UserId) -> IdentityResult<bool> {
+    store.remove_org_member(org, user).await.map_err(owner_rule)
 }
 
 /// A new key and its secret, which is never available again.

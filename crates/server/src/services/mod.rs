@@ -1,5 +1,6 @@
 //! Plain service functions (no HTTP types) shared by the API handlers, the UI and the CLI.
 
+pub mod comments;
 pub mod datasets;
 pub mod experiments;
 pub mod identity;

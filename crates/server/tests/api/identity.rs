@@ -3,6 +3,8 @@
 use crate::support::{TestApp, basic, basic_raw};
 use axum::http::{Method, StatusCode};
 use serde_json::json;
+use sightline_domain::{Email, Role};
+use sightline_server::services::identity::{self, IdentityError};
 use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
 
@@ -240,6 +242,63 @@ async fn responses_carry_a_request_id(db: TestDb) {
     );
 }
 
+fn last_owner(result: Result<(), IdentityError>) -> bool {
+    match result {
+        Err(IdentityError::Conflict(message)) => message == identity::LAST_OWNER,
+        _ => false,
+    }
+}
+
+/// The service calls that change memberships (the UI's and the CLI's) keep an organization's
+/// last owner, with one clear message.
+async fn memberships_keep_the_last_owner(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let store = app.state.store();
+    let org = identity::create_organization(store, None, "Acme")
+        .await
+        .unwrap();
+    let olga_email = Email::parse("olga@example.com").unwrap();
+    let olga = identity::create_user(store, &olga_email, None, None)
+        .await
+        .unwrap();
+    let adam_email = Email::parse("adam@example.com").unwrap();
+    let adam = identity::create_user(store, &adam_email, None, None)
+        .await
+        .unwrap();
+    identity::set_membership(store, &org.id, &olga_email, Role::Owner, None)
+        .await
+        .unwrap();
+
+    assert!(last_owner(
+        identity::change_member_role(store, &org.id, &olga.id, Role::Admin).await
+    ));
+    assert!(last_owner(
+        identity::remove_member(store, &org.id, &olga.id)
+            .await
+            .map(|_| ())
+    ));
+    assert!(last_owner(
+        identity::set_membership(store, &org.id, &olga_email, Role::Member, None).await
+    ));
+
+    identity::change_member_role(store, &org.id, &adam.id, Role::Owner)
+        .await
+        .unwrap();
+    identity::change_member_role(store, &org.id, &olga.id, Role::Admin)
+        .await
+        .unwrap();
+    assert!(
+        identity::remove_member(store, &org.id, &olga.id)
+            .await
+            .unwrap()
+    );
+    assert!(last_owner(
+        identity::remove_member(store, &org.id, &adam.id)
+            .await
+            .map(|_| ())
+    ));
+}
+
 backend_tests!(
     health_and_ready_need_no_auth,
     projects_returns_the_keys_project_and_organization,
@@ -251,4 +310,5 @@ backend_tests!(
     cors_preflight_reflects_the_origin,
     unknown_routes_and_methods_use_error_shapes,
     responses_carry_a_request_id,
+    memberships_keep_the_last_owner,
 );

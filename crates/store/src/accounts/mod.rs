@@ -1,15 +1,19 @@
-//! TODO(storage v2): module doc.
+//! Accounts: what the web UI adds to identity (sign-in sessions, organization invitations,
+//! membership views, edits and deletes of projects and organizations), in the metadata store.
+//! The trait is here, its records in [`model`]; the relational store implements it in
+//! `store.rs`.
 
 use async_trait::async_trait;
-#[allow(unused_imports)]
-use sightline_domain::cost::ModelDefinition;
-#[allow(unused_imports)]
 use sightline_domain::time::Millis;
-#[allow(unused_imports)]
-use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
+use sightline_domain::{Email, OrgId, ProjectId, Role, UserId};
 
-#[allow(unused_imports)]
-use crate::*;
+use crate::StoreResult;
+use crate::identity::{Organization, User};
+
+pub mod model;
+mod store;
+
+pub use model::{Invitation, ProjectRoleOverride, WebSession};
 
 /// What the web UI adds to identity: sign-in sessions, organization invitations, membership
 /// views, and edits of projects and organizations.
@@ -41,7 +45,12 @@ pub trait AccountStore: Send + Sync {
     async fn organizations_of_user(&self, user: &UserId) -> StoreResult<Vec<(Organization, Role)>>;
     /// Every per-project role override in the organization's projects.
     async fn project_role_overrides(&self, org: &OrgId) -> StoreResult<Vec<ProjectRoleOverride>>;
-    /// Removes the user's membership and their project overrides in the organization.
+    /// Removes the user's membership and their project overrides in the organization; returns
+    /// whether they were a member. An organization keeps at least one OWNER: removing its last
+    /// OWNER fails with [`StoreError::Conflict`] (checked in the write's transaction, like
+    /// [`crate::IdentityStore::set_org_role`]).
+    ///
+    /// [`StoreError::Conflict`]: crate::StoreError::Conflict
     async fn remove_org_member(&self, org: &OrgId, user: &UserId) -> StoreResult<bool>;
     /// Sets name and retention; returns whether the project exists.
     async fn update_project(
@@ -50,10 +59,20 @@ pub trait AccountStore: Send + Sync {
         name: &str,
         retention_days: Option<i64>,
     ) -> StoreResult<bool>;
-    /// Deletes the project with everything it holds; returns whether it existed.
+    /// Deletes the project with its metadata (keys, memberships, prompts, datasets, score
+    /// configs, comments, models, …); returns whether it existed.
+    ///
+    /// The project's events (traces, observations, scores, sessions and what derives from them)
+    /// live in the event store, which may be another database: the caller must delete them
+    /// through the event store FIRST. Inside one database the foreign keys may still cascade
+    /// to the event tables, but nothing may rely on that.
     async fn delete_project(&self, project: &ProjectId) -> StoreResult<bool>;
-    /// Deletes the organization with its projects (and everything they hold), memberships and
-    /// invitations; returns whether it existed.
+    /// Deletes the organization with its projects (and their metadata, as
+    /// [`AccountStore::delete_project`]), memberships and invitations; returns whether it
+    /// existed.
+    ///
+    /// As for [`AccountStore::delete_project`], the caller must first delete the events of each
+    /// of the organization's projects through the event store.
     async fn delete_organization(&self, org: &OrgId) -> StoreResult<bool>;
     /// Returns whether the organization exists.
     async fn rename_organization(&self, org: &OrgId, name: &str) -> StoreResult<bool>;

@@ -1,12 +1,16 @@
 //! Records of the web UI's accounts: sign-in sessions, invitations, and the membership views the
-//! UI lists ([`crate::AccountStore`]).
+//! UI lists ([`super::AccountStore`]), with the stored rows they are decoded from.
 
 use sightline_domain::time::Millis;
 use sightline_domain::{Email, OrgId, ProjectId, Role, UserId};
 
-use crate::error::StoreResult;
-use crate::identity::model::{OrganizationRow, parse_role};
-use crate::{Organization, User};
+use crate::error::{StoreError, StoreResult};
+use crate::identity::model::{OrganizationSqlRow, parse_role};
+use crate::identity::{Organization, User};
+
+pub(crate) const SESSION_COLUMNS: &str = "token_hash, user_id, csrf_token, created_at, expires_at";
+pub(crate) const INVITATION_COLUMNS: &str =
+    "id, org_id, email, org_role, project_id, project_role, invited_by, created_at";
 
 /// A sign-in session. The cookie holds a random token; only its SHA-256 is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +46,7 @@ pub struct ProjectRoleOverride {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct WebSessionRow {
+pub(crate) struct WebSessionSqlRow {
     token_hash: String,
     user_id: String,
     csrf_token: String,
@@ -50,8 +54,8 @@ pub(crate) struct WebSessionRow {
     expires_at: i64,
 }
 
-impl From<WebSessionRow> for WebSession {
-    fn from(row: WebSessionRow) -> Self {
+impl From<WebSessionSqlRow> for WebSession {
+    fn from(row: WebSessionSqlRow) -> Self {
         WebSession {
             token_hash: row.token_hash,
             user_id: UserId::from_trusted(row.user_id),
@@ -63,17 +67,17 @@ impl From<WebSessionRow> for WebSession {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct SessionUserRow {
+pub(crate) struct SessionUserSqlRow {
     #[sqlx(flatten)]
-    session: WebSessionRow,
+    session: WebSessionSqlRow,
     email: String,
     name: Option<String>,
     password_hash: Option<String>,
     user_created_at: i64,
 }
 
-impl From<SessionUserRow> for (WebSession, User) {
-    fn from(row: SessionUserRow) -> Self {
+impl From<SessionUserSqlRow> for (WebSession, User) {
+    fn from(row: SessionUserSqlRow) -> Self {
         let session = WebSession::from(row.session);
         let user = User {
             id: session.user_id.clone(),
@@ -87,7 +91,7 @@ impl From<SessionUserRow> for (WebSession, User) {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct InvitationRow {
+pub(crate) struct InvitationSqlRow {
     id: String,
     org_id: String,
     email: String,
@@ -98,10 +102,10 @@ pub(crate) struct InvitationRow {
     created_at: i64,
 }
 
-impl TryFrom<InvitationRow> for Invitation {
-    type Error = crate::StoreError;
+impl TryFrom<InvitationSqlRow> for Invitation {
+    type Error = StoreError;
 
-    fn try_from(row: InvitationRow) -> StoreResult<Self> {
+    fn try_from(row: InvitationSqlRow) -> StoreResult<Self> {
         let project = match (row.project_id, row.project_role) {
             (Some(id), Some(role)) => Some((ProjectId::from_trusted(id), parse_role(&role)?)),
             _ => None,
@@ -119,31 +123,31 @@ impl TryFrom<InvitationRow> for Invitation {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct UserOrgRow {
+pub(crate) struct UserOrgSqlRow {
     #[sqlx(flatten)]
-    org: OrganizationRow,
+    org: OrganizationSqlRow,
     role: String,
 }
 
-impl TryFrom<UserOrgRow> for (Organization, Role) {
-    type Error = crate::StoreError;
+impl TryFrom<UserOrgSqlRow> for (Organization, Role) {
+    type Error = StoreError;
 
-    fn try_from(row: UserOrgRow) -> StoreResult<Self> {
+    fn try_from(row: UserOrgSqlRow) -> StoreResult<Self> {
         Ok((row.org.into(), parse_role(&row.role)?))
     }
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct OverrideRow {
+pub(crate) struct OverrideSqlRow {
     project_id: String,
     user_id: String,
     role: String,
 }
 
-impl TryFrom<OverrideRow> for ProjectRoleOverride {
-    type Error = crate::StoreError;
+impl TryFrom<OverrideSqlRow> for ProjectRoleOverride {
+    type Error = StoreError;
 
-    fn try_from(row: OverrideRow) -> StoreResult<Self> {
+    fn try_from(row: OverrideSqlRow) -> StoreResult<Self> {
         Ok(ProjectRoleOverride {
             project_id: ProjectId::from_trusted(row.project_id),
             user_id: UserId::from_trusted(row.user_id),

@@ -1,15 +1,19 @@
-//! TODO(storage v2): module doc.
+//! Comments on traces, observations, sessions and prompts (wire-spec §5.8), project-scoped:
+//! metadata store ([`CommentStore`]). Whether a comment's trace, observation or session exists
+//! is a read of the event store ([`CommentTargetStore`], in `targets.rs`); the server's comment
+//! service composes the two.
 
 use async_trait::async_trait;
-#[allow(unused_imports)]
-use sightline_domain::cost::ModelDefinition;
-#[allow(unused_imports)]
-use sightline_domain::time::Millis;
-#[allow(unused_imports)]
-use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
+use sightline_domain::ProjectId;
 
-#[allow(unused_imports)]
-use crate::*;
+use crate::StoreResult;
+
+mod model;
+mod store;
+mod targets;
+
+pub use model::{Comment, CommentObjectType, CommentQuery, CommentTarget};
+pub use targets::CommentTargetStore;
 
 /// Comments on traces, observations, sessions and prompts (wire-spec §5.8), project-scoped.
 #[async_trait]
@@ -22,11 +26,12 @@ pub trait CommentStore: Send + Sync {
         project: &ProjectId,
         query: &CommentQuery,
     ) -> StoreResult<(Vec<Comment>, u64)>;
-    /// Whether the object a comment would reference exists (prompts are not checked).
-    async fn comment_object_exists(
+    /// Whether the prompt version a comment would reference exists (a prompt comment names one
+    /// version by its id). Traces, observations and sessions are event-store objects:
+    /// [`CommentTargetStore::comment_target_exists`].
+    async fn comment_prompt_exists(
         &self,
         project: &ProjectId,
-        object_type: CommentObjectType,
-        object_id: &str,
+        prompt_id: &str,
     ) -> StoreResult<bool>;
 }

@@ -1,19 +1,33 @@
-//! TODO(storage v2): module doc.
+//! Datasets, versioned dataset items, dataset runs (experiments) and their run items (wire-spec
+//! §7), project-scoped: the metadata store's [`DatasetStore`]. Runs and run items come from the
+//! public API and from the experiment links of SDK spans
+//! ([`DatasetStore::write_experiment_links`]). Experiment reads that also need traces,
+//! observations or scores are in `crate::experiments`.
+//!
+//! Item versions: a write closes the current row (`valid_to`) and inserts the next one; a delete
+//! only closes it (`0008_datasets.sql`).
 
 use async_trait::async_trait;
-#[allow(unused_imports)]
-use sightline_domain::cost::ModelDefinition;
-#[allow(unused_imports)]
-use sightline_domain::time::Millis;
-#[allow(unused_imports)]
-use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
+use sightline_domain::ProjectId;
 
-#[allow(unused_imports)]
-use crate::*;
+use crate::error::StoreResult;
+
+mod datasets;
+mod items;
+mod links;
+pub(crate) mod model;
+mod run_items;
+mod runs;
+mod store;
+
+pub use model::{
+    Dataset, DatasetItem, DatasetItemQuery, DatasetItemStatus, DatasetRun, DatasetRunItem,
+    ExperimentLink,
+};
 
 /// Datasets, versioned dataset items, dataset runs (experiments) and run items (wire-spec §7),
-/// project-scoped. SDK experiment spans add runs and run items through ingestion
-/// ([`IngestionWrite::experiments`]).
+/// project-scoped. SDK experiment spans add runs and run items through
+/// [`DatasetStore::write_experiment_links`].
 #[async_trait]
 pub trait DatasetStore: Send + Sync {
     /// Creates the dataset, or updates description, metadata and schemas of the project's
@@ -33,8 +47,8 @@ pub trait DatasetStore: Send + Sync {
         offset: u64,
     ) -> StoreResult<(Vec<Dataset>, u64)>;
     /// Writes the next version of the item (`updated_at` is its start; the first version's
-    /// `created_at` is kept) in one transaction; fails with [`StoreError::Conflict`] when the
-    /// id's current version is in another dataset. Returns the stored version.
+    /// `created_at` is kept) in one transaction; fails with [`crate::StoreError::Conflict`]
+    /// when the id's current version is in another dataset. Returns the stored version.
     async fn put_dataset_item(&self, item: &DatasetItem) -> StoreResult<DatasetItem>;
     /// The item's current version, whatever its status.
     async fn dataset_item(&self, project: &ProjectId, id: &str)
@@ -89,4 +103,15 @@ pub trait DatasetStore: Send + Sync {
         limit: Option<u64>,
         offset: u64,
     ) -> StoreResult<(Vec<DatasetRunItem>, u64)>;
+    /// Writes the runs and run items that SDK experiment spans name, in one transaction of its
+    /// own (the ingestion writer calls it after the events are committed). A run is created on
+    /// first sight: with its dataset when the project has it, else as a local experiment; a
+    /// dataset's existing run of the same name is reused, and a link whose run id another
+    /// dataset's run holds is dropped. Run items already stored are left as they are, so
+    /// writing the same links again stores nothing new.
+    async fn write_experiment_links(
+        &self,
+        project: &ProjectId,
+        links: &[ExperimentLink],
+    ) -> StoreResult<()>;
 }

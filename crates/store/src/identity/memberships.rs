@@ -109,11 +109,10 @@ pub(super) async fn set_project_role(
 }
 
 pub(super) async fn org_role(db: &Db, org: &OrgId, user: &UserId) -> StoreResult<Option<Role>> {
-    let sql = Sql::text(
-        "SELECT role FROM organization_memberships WHERE org_id = $1 AND user_id = $2",
-    )
-    .bind(org.as_str())
-    .bind(user.as_str());
+    let sql =
+        Sql::text("SELECT role FROM organization_memberships WHERE org_id = $1 AND user_id = $2")
+            .bind(org.as_str())
+            .bind(user.as_str());
     let row: Option<(String,)> = db.fetch_optional(&sql).await?;
     row.map(|(role,)| parse_role(&role)).transpose()
 }
@@ -158,7 +157,10 @@ mod tests {
 
     #[test]
     fn the_sole_owner_check_binds_org_user_and_the_owner_role() {
-        let sql = sole_owner(&OrgId::from_trusted("o".into()), &UserId::from_trusted("u".into()));
+        let sql = sole_owner(
+            &OrgId::from_trusted("o".into()),
+            &UserId::from_trusted("u".into()),
+        );
         let text = sql.render(Dialect::Postgres);
         assert!(text.contains("user_id = $2 AND role = $3"), "{text}");
         assert!(text.contains("user_id <> $2 AND role = $3"), "{text}");

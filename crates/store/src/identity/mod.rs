@@ -27,7 +27,8 @@ pub trait IdentityStore: Send + Sync {
 
     async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
 
-    /// Stores `value` under `key` unless a value is there already; returns the value that is stored.
+    /// Stores `value` under `key` unless a value is there already; returns the value that is
+    /// stored.
     async fn setting_or_insert(&self, key: &str, value: &str) -> StoreResult<String>;
 
     /// Creates the first organization, project, owner and key pair, unless the instance was

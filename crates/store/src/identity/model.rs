@@ -108,8 +108,7 @@ pub struct InitialSetup {
 
 pub(crate) const USER_COLUMNS: &str = "id, email, name, password_hash, created_at";
 pub(crate) const ORG_COLUMNS: &str = "id, name, created_at";
-pub(crate) const PROJECT_COLUMNS: &str =
-    "id, org_id, name, retention_days, metadata, created_at";
+pub(crate) const PROJECT_COLUMNS: &str = "id, org_id, name, retention_days, metadata, created_at";
 pub(crate) const API_KEY_COLUMNS: &str =
     "id, project_id, public_key, display_secret_key, note, created_at, last_used_at";
 

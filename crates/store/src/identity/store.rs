@@ -115,8 +115,10 @@ impl IdentityStore for SqlStore {
     }
 
     async fn organization(&self, id: &OrgId) -> StoreResult<Option<Organization>> {
-        let sql = Sql::text(format!("SELECT {ORG_COLUMNS} FROM organizations WHERE id = $1"))
-            .bind(id.as_str());
+        let sql = Sql::text(format!(
+            "SELECT {ORG_COLUMNS} FROM organizations WHERE id = $1"
+        ))
+        .bind(id.as_str());
         let row: Option<OrganizationSqlRow> = self.db.fetch_optional(&sql).await?;
         Ok(row.map(Into::into))
     }
@@ -271,8 +273,8 @@ impl IdentityStore for SqlStore {
     }
 
     async fn delete_api_key(&self, id_or_public_key: &str) -> StoreResult<bool> {
-        let sql =
-            Sql::text("DELETE FROM api_keys WHERE id = $1 OR public_key = $1").bind(id_or_public_key);
+        let sql = Sql::text("DELETE FROM api_keys WHERE id = $1 OR public_key = $1")
+            .bind(id_or_public_key);
         Ok(self.db.execute(&sql).await? > 0)
     }
 

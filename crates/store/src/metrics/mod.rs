@@ -1,15 +1,16 @@
-//! TODO(storage v2): module doc.
+//! Daily usage and cost metrics over traces and their observations (wire-spec §5.5,
+//! `GET /metrics/daily`): event store. The trait and its records are here; the relational
+//! store's queries are in `daily.rs`.
 
 use async_trait::async_trait;
-#[allow(unused_imports)]
-use sightline_domain::cost::ModelDefinition;
-#[allow(unused_imports)]
-use sightline_domain::time::Millis;
-#[allow(unused_imports)]
-use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
+use sightline_domain::ProjectId;
 
-#[allow(unused_imports)]
-use crate::*;
+use crate::StoreResult;
+
+mod daily;
+mod model;
+
+pub use model::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 
 /// Daily usage and cost metrics (wire-spec §5.5, `GET /metrics/daily`).
 #[async_trait]

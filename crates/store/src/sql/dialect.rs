@@ -72,4 +72,60 @@ impl Dialect {
             ),
         }
     }
+
+    /// The number under the bound key of a JSON object held as text, `NULL` when it holds no
+    /// number there (a [`super::Sql`] template with two slots, both the key). On SQLite a JSON
+    /// boolean reads as the number 0 or 1.
+    pub(crate) fn json_number_at_bound_key(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!(
+                "(CASE WHEN typeof(json_extract({column}, '$.\"' || {{}} || '\"')) \
+                 IN ('integer', 'real') THEN json_extract({column}, '$.\"' || {{}} || '\"') END)"
+            ),
+            Dialect::Postgres => format!(
+                "(CASE WHEN jsonb_typeof(({column})::jsonb -> {{}}) = 'number' \
+                 THEN (({column})::jsonb ->> {{}})::double precision END)"
+            ),
+        }
+    }
+
+    /// Whether the value under the bound key of a JSON object held as text is the JSON boolean
+    /// bound second, as the text `'true'` or `'false'` (a [`super::Sql`] template with two
+    /// slots: the key, then the boolean).
+    pub(crate) fn json_boolean_at_bound_key_is(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("(json_type({column}, '$.\"' || {{}} || '\"') = {{}})"),
+            Dialect::Postgres => format!("((({column})::jsonb -> {{}}) = ({{}})::jsonb)"),
+        }
+    }
+
+    /// A table of the elements of a JSON array of strings held as text, one per row in a
+    /// column `value` (for `FROM`; no rows when the array is `NULL`). Lets a condition test
+    /// many values with one `IN (…)` instead of a chain of `OR`s, which SQLite refuses past
+    /// an expression depth of 1000.
+    pub(crate) fn json_strings(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_each({column})"),
+            Dialect::Postgres => format!("jsonb_array_elements_text(({column})::jsonb) AS e(value)"),
+        }
+    }
+
+    /// The `LIKE` operator that ignores (ASCII) case: SQLite's `LIKE` already does, PostgreSQL
+    /// needs `ILIKE`.
+    pub(crate) fn like_ignoring_case(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "LIKE",
+            Dialect::Postgres => "ILIKE",
+        }
+    }
+
+    /// The number under `key` (a literal written in the code) of a JSON object held as text,
+    /// always as a floating-point number (`NULL` when absent), so that sums of it never
+    /// overflow SQLite's integers.
+    pub(crate) fn json_double(self, column: &str, key: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("CAST(json_extract({column}, '$.{key}') AS REAL)"),
+            Dialect::Postgres => format!("(({column})::jsonb ->> '{key}')::double precision"),
+        }
+    }
 }

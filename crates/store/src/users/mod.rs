@@ -1,15 +1,16 @@
-//! TODO(storage v2): module doc.
+//! The users that traces name, and usage totals (traces, observations, tokens, cost) per user
+//! or per session for the UI's users and sessions views: event store. The trait and its
+//! records are here; the relational store's queries are in `stats.rs`.
 
 use async_trait::async_trait;
-#[allow(unused_imports)]
-use sightline_domain::cost::ModelDefinition;
-#[allow(unused_imports)]
-use sightline_domain::time::Millis;
-#[allow(unused_imports)]
-use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
+use sightline_domain::ProjectId;
 
-#[allow(unused_imports)]
-use crate::*;
+use crate::StoreResult;
+
+mod model;
+mod stats;
+
+pub use model::{TotalsQuery, TraceGroup, UsageTotals, UserQuery, UserRow};
 
 /// The users that traces name, and usage totals per user or per session (the UI's users and
 /// sessions views).

@@ -3,7 +3,9 @@
 
 use sightline_domain::{Email, Role, UserId};
 use sightline_store::testing::TestDb;
-use sightline_store::{Invitation, NewUser, Store, User, WebSession, backend_tests};
+use sightline_store::{
+    Invitation, NewUser, Store, StoreError, StoreResult, User, WebSession, backend_tests,
+};
 
 use super::org_and_project;
 
@@ -162,8 +164,145 @@ async fn memberships_projects_and_organizations_are_edited(db: TestDb) {
     assert!(!store.delete_project(&project).await.unwrap());
 }
 
+fn is_conflict<T: std::fmt::Debug>(result: &StoreResult<T>) -> bool {
+    matches!(result, Err(StoreError::Conflict(_)))
+}
+
+async fn an_organization_keeps_at_least_one_owner(db: TestDb) {
+    let store = db.store.as_ref();
+    let (org, project) = org_and_project(store).await;
+    let olga = user(store, "olga@example.com").await;
+    let adam = user(store, "adam@example.com").await;
+    store
+        .set_org_role(&org, &olga.id, Role::Owner)
+        .await
+        .unwrap();
+    store
+        .set_org_role(&org, &adam.id, Role::Admin)
+        .await
+        .unwrap();
+    store
+        .set_project_role(&project, &olga.id, Some(Role::Viewer))
+        .await
+        .unwrap();
+
+    // The sole owner can be neither demoted nor removed, and stays as they were.
+    let demoted = store.set_org_role(&org, &olga.id, Role::Admin).await;
+    assert!(is_conflict(&demoted), "{demoted:?}");
+    let removed = store.remove_org_member(&org, &olga.id).await;
+    assert!(is_conflict(&removed), "{removed:?}");
+    assert_eq!(
+        store.org_role(&org, &olga.id).await.unwrap(),
+        Some(Role::Owner)
+    );
+    assert_eq!(
+        store.project_role_overrides(&org).await.unwrap().len(),
+        1,
+        "a refused removal keeps the project overrides"
+    );
+    // Owner again is no demotion, and the other members change freely.
+    store
+        .set_org_role(&org, &olga.id, Role::Owner)
+        .await
+        .unwrap();
+    store
+        .set_org_role(&org, &adam.id, Role::Member)
+        .await
+        .unwrap();
+
+    // With two owners, one can be demoted; then the other is the last.
+    store
+        .set_org_role(&org, &adam.id, Role::Owner)
+        .await
+        .unwrap();
+    store
+        .set_org_role(&org, &olga.id, Role::Admin)
+        .await
+        .unwrap();
+    let demoted = store.set_org_role(&org, &adam.id, Role::Viewer).await;
+    assert!(is_conflict(&demoted), "{demoted:?}");
+
+    // With two owners, one can be removed; then the other is the last.
+    store
+        .set_org_role(&org, &olga.id, Role::Owner)
+        .await
+        .unwrap();
+    assert!(store.remove_org_member(&org, &adam.id).await.unwrap());
+    let removed = store.remove_org_member(&org, &olga.id).await;
+    assert!(is_conflict(&removed), "{removed:?}");
+
+    // Another organization's owners do not count.
+    let other = sightline_domain::OrgId::generate();
+    store.insert_organization(&other, "Other").await.unwrap();
+    store
+        .set_org_role(&other, &adam.id, Role::Owner)
+        .await
+        .unwrap();
+    let demoted = store.set_org_role(&org, &olga.id, Role::Member).await;
+    assert!(is_conflict(&demoted), "{demoted:?}");
+    // Removing someone who is not a member is no conflict.
+    assert!(!store.remove_org_member(&org, &adam.id).await.unwrap());
+}
+
+/// Two owners demote each other at the same time: the check and the write are one transaction
+/// (with the organization locked on PostgreSQL), so exactly one of them succeeds.
+async fn concurrent_demotions_keep_one_owner(db: TestDb) {
+    let (org, _) = org_and_project(db.store.as_ref()).await;
+    for round in 0..5 {
+        let a = user(db.store.as_ref(), &format!("a{round}@example.com")).await;
+        let b = user(db.store.as_ref(), &format!("b{round}@example.com")).await;
+        for owner in [&a, &b] {
+            db.store
+                .set_org_role(&org, &owner.id, Role::Owner)
+                .await
+                .unwrap();
+        }
+        // The previous round's survivor steps down, so that a and b are the only owners.
+        for member in db.store.list_org_members(&org).await.unwrap() {
+            if member.role == Role::Owner && member.user.id != a.id && member.user.id != b.id {
+                db.store
+                    .set_org_role(&org, &member.user.id, Role::Member)
+                    .await
+                    .unwrap();
+            }
+        }
+        let demote = |target: UserId| {
+            let (store, org, round) = (db.store.clone(), org.clone(), round);
+            tokio::spawn(async move {
+                if round % 2 == 0 {
+                    store.set_org_role(&org, &target, Role::Admin).await
+                } else {
+                    store.remove_org_member(&org, &target).await.map(|_| ())
+                }
+            })
+        };
+        let (first, second) = (demote(a.id.clone()), demote(b.id.clone()));
+        let results = [first.await.unwrap(), second.await.unwrap()];
+        assert_eq!(
+            results.iter().filter(|result| result.is_ok()).count(),
+            1,
+            "round {round}: {results:?}"
+        );
+        assert!(
+            results.iter().any(is_conflict),
+            "round {round}: {results:?}"
+        );
+        let owners = db
+            .store
+            .list_org_members(&org)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|member| member.role == Role::Owner)
+            .count();
+        assert_eq!(owners, 1, "round {round}");
+    }
+}
+
 backend_tests!(
     sessions_are_found_by_hash_until_they_expire,
     invitations_are_upserted_per_organization_and_email,
     memberships_projects_and_organizations_are_edited,
+    an_organization_keeps_at_least_one_owner,
+    concurrent_demotions_keep_one_owner,
 );

@@ -1,56 +1,16 @@
 //! The payload-free observation outlines of the UI's trace tree and traces table, on both
 //! backends.
 
-use serde_json::{Map, json};
-use sightline_domain::ProjectId;
 use sightline_domain::ingest::{Level, ObservationRow, ObservationType};
-use sightline_store::testing::TestDb;
-use sightline_store::{IngestionRules, IngestionWrite, LoggedEvent, Store, backend_tests};
+use sightline_store::testing::{TestDb, observation_row, put_rows};
+use sightline_store::{EventRows, Store, backend_tests};
 
 use super::org_and_project;
 
-struct NoRules;
-
-impl IngestionRules for NoRules {
-    fn fold_trace(&self, _: &[LoggedEvent]) -> Option<sightline_domain::ingest::TraceRow> {
-        None
-    }
-    fn fold_observation(&self, _: &[LoggedEvent]) -> Option<ObservationRow> {
-        None
-    }
-    fn enrich(&self, _: &ProjectId, _: &mut ObservationRow) {}
-}
-
 fn observation(trace: &str, id: &str, parent: Option<&str>, start: i64) -> ObservationRow {
-    ObservationRow {
-        id: id.into(),
-        trace_id: trace.into(),
-        r#type: ObservationType::Span,
-        start_time: start,
-        end_time: Some(start + 100),
-        completion_start_time: None,
-        environment: "default".into(),
-        name: Some(format!("{id}-name")),
-        parent_observation_id: parent.map(str::to_owned),
-        level: Level::Default,
-        status_message: None,
-        version: None,
-        model: None,
-        model_parameters: None,
-        metadata: Map::new(),
-        input: Some(json!("a large input")),
-        output: Some(json!({"answer": 42})),
-        provided_usage_details: Default::default(),
-        provided_cost_details: Default::default(),
-        usage_details: Default::default(),
-        cost_details: Default::default(),
-        total_cost: None,
-        internal_model_id: None,
-        usage_pricing_tier_id: None,
-        usage_pricing_tier_name: None,
-        prompt_name: None,
-        prompt_version: None,
-    }
+    let mut row = observation_row(trace, id, start);
+    row.parent_observation_id = parent.map(str::to_owned);
+    row
 }
 
 async fn outlines_hold_the_tree_without_payloads(db: TestDb) {
@@ -63,19 +23,21 @@ async fn outlines_hold_the_tree_without_payloads(db: TestDb) {
     generation.model = Some("gpt-4o".into());
     generation.usage_details = [("input".to_owned(), 10.0), ("total".to_owned(), 15.0)].into();
     generation.total_cost = Some(0.25);
-    let mut write = IngestionWrite::new(project.clone());
-    write.observations = vec![
-        generation,
-        observation("t1", "root", None, 1_000),
-        observation("t2", "other-trace", None, 500),
-        observation("t3", "not-asked", None, 0),
-    ];
-    let mut elsewhere = IngestionWrite::new(other.clone());
-    elsewhere.observations = vec![observation("t1", "foreign", None, 0)];
-    store
-        .write_ingestion(&[write, elsewhere], &NoRules)
-        .await
-        .unwrap();
+    let rows = EventRows {
+        observations: vec![
+            generation,
+            observation("t1", "root", None, 1_000),
+            observation("t2", "other-trace", None, 500),
+            observation("t3", "not-asked", None, 0),
+        ],
+        ..EventRows::default()
+    };
+    put_rows(store, &project, rows).await;
+    let elsewhere = EventRows {
+        observations: vec![observation("t1", "foreign", None, 0)],
+        ..EventRows::default()
+    };
+    put_rows(store, &other, elsewhere).await;
 
     let outlines = store
         .trace_observation_outlines(&project, &["t1".into(), "t2".into()])

@@ -4,37 +4,18 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 use sightline_domain::ProjectId;
-use sightline_domain::ingest::{Level, ObservationRow, ObservationType, TracePatch, TraceRow};
-use sightline_store::testing::TestDb;
-use sightline_store::{
-    IngestionRules, IngestionWrite, LoggedEvent, Store, TotalsQuery, TraceGroup, UserQuery,
-    backend_tests,
-};
+use sightline_domain::ingest::{ObservationRow, ObservationType, TraceRow};
+use sightline_store::testing::{TestDb, observation_row, put_rows, trace_row};
+use sightline_store::{EventRows, Store, TotalsQuery, TraceGroup, UserQuery, backend_tests};
 
 use super::org_and_project;
 
-struct NoRules;
-
-impl IngestionRules for NoRules {
-    fn fold_trace(&self, _: &[LoggedEvent]) -> Option<TraceRow> {
-        None
-    }
-    fn fold_observation(&self, _: &[LoggedEvent]) -> Option<ObservationRow> {
-        None
-    }
-    fn enrich(&self, _: &ProjectId, _: &mut ObservationRow) {}
-}
-
-fn trace(id: &str, timestamp: i64, user: Option<&str>, session: Option<&str>) -> TracePatch {
-    TracePatch {
-        id: id.into(),
-        timestamp: Some(timestamp),
-        environment: Some("default".into()),
-        user_id: Some(user.map(Into::into)),
-        session_id: Some(session.map(Into::into)),
-        input: Some(json!("hi")),
-        ..TracePatch::default()
-    }
+fn trace(id: &str, timestamp: i64, user: Option<&str>, session: Option<&str>) -> TraceRow {
+    let mut row = trace_row(id, timestamp);
+    row.user_id = user.map(Into::into);
+    row.session_id = session.map(Into::into);
+    row.input = Some(json!("hi"));
+    row
 }
 
 fn generation(
@@ -44,49 +25,31 @@ fn generation(
     cost: Option<f64>,
 ) -> ObservationRow {
     let usage: BTreeMap<String, f64> = usage.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
-    ObservationRow {
-        id: id.into(),
-        trace_id: trace_id.into(),
-        r#type: ObservationType::Generation,
-        start_time: 1_000,
-        end_time: Some(2_000),
-        completion_start_time: None,
-        environment: "default".into(),
-        name: Some("llm".into()),
-        parent_observation_id: None,
-        level: Level::Default,
-        status_message: None,
-        version: None,
-        model: Some("gpt-4o".into()),
-        model_parameters: None,
-        metadata: serde_json::Map::new(),
-        input: None,
-        output: None,
-        provided_usage_details: usage.clone(),
-        provided_cost_details: BTreeMap::new(),
-        usage_details: usage,
-        cost_details: BTreeMap::new(),
-        total_cost: cost,
-        internal_model_id: None,
-        usage_pricing_tier_id: None,
-        usage_pricing_tier_name: None,
-        prompt_name: None,
-        prompt_version: None,
-    }
+    let mut row = observation_row(trace_id, id, 1_000);
+    row.r#type = ObservationType::Generation;
+    row.end_time = Some(2_000);
+    row.name = Some("llm".into());
+    row.model = Some("gpt-4o".into());
+    row.input = None;
+    row.output = None;
+    row.provided_usage_details = usage.clone();
+    row.usage_details = usage;
+    row.total_cost = cost;
+    row
 }
 
 async fn users_are_paged_by_last_seen_with_totals(db: TestDb) {
     let store: &dyn Store = db.store.as_ref();
     let (_, project) = org_and_project(store).await;
-    let mut write = IngestionWrite::new(project.clone());
-    write.trace_patches = vec![
+    let mut rows = EventRows::default();
+    rows.traces = vec![
         trace("t1", 1_000, Some("alice"), Some("s1")),
         trace("t2", 5_000, Some("alice"), Some("s1")),
         trace("t3", 3_000, Some("Bob"), Some("s2")),
         trace("t4", 2_000, Some("carol_%"), None),
         trace("t5", 4_000, None, Some("s2")),
     ];
-    write.observations = vec![
+    rows.observations = vec![
         generation(
             "o1",
             "t1",
@@ -97,7 +60,7 @@ async fn users_are_paged_by_last_seen_with_totals(db: TestDb) {
         generation("o3", "t3", &[("input", 7.0)], None),
         generation("o4", "t5", &[("total", 100.0)], Some(1.0)),
     ];
-    store.write_ingestion(&[write], &NoRules).await.unwrap();
+    put_rows(store, &project, rows).await;
 
     let page = |search: Option<&str>, limit, offset| UserQuery {
         search: search.map(Into::into),

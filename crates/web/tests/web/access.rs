@@ -228,7 +228,9 @@ async fn project_overrides_grant_and_limit_access(db: TestDb) {
 async fn the_last_owner_stays_and_roles_are_capped(db: TestDb) {
     let ui = TestUi::new(db).await;
     let org = ui.default_org.clone();
-    // The generated default owner is an owner too; remove it so Olga is the only one.
+    let olga = ui.user("olga@example.com", Some((&org, Role::Owner))).await;
+    // The generated default owner is an owner too; remove it so Olga is the only one (not
+    // before she is an owner: the store keeps every organization's last owner).
     let default_owner = ui
         .store()
         .user_by_email(&ui.default.email)
@@ -239,7 +241,6 @@ async fn the_last_owner_stays_and_roles_are_capped(db: TestDb) {
         .remove_org_member(&org, &default_owner.id)
         .await
         .unwrap();
-    let olga = ui.user("olga@example.com", Some((&org, Role::Owner))).await;
     let adam = ui.user("adam@example.com", Some((&org, Role::Admin))).await;
     let members = org_url(&org, "/members");
 
@@ -249,6 +250,15 @@ async fn the_last_owner_stays_and_roles_are_capped(db: TestDb) {
             &members,
             &org_url(&org, &format!("/members/{}/role", olga.id.as_str())),
             &[("role", "MEMBER")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("at least one owner"));
+    let page = olga_browser
+        .submit(
+            &members,
+            &org_url(&org, &format!("/members/{}/remove", olga.id.as_str())),
+            &[],
         )
         .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);

@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use sightline_domain::ProjectId;
-use sightline_domain::ingest::{Level, ObservationRow, ObservationType, TracePatch, TraceRow};
+use sightline_domain::ingest::{ObservationRow, ObservationType, TracePatch};
 use sightline_domain::time::now_ms;
-use sightline_store::{IngestionRules, IngestionWrite, LoggedEvent, Store};
+use sightline_server::services::ingest::IngestionWrite;
+use sightline_server::services::ingest::fold;
+use sightline_server::services::ingest::rules::Rules;
+use sightline_store::Store;
 
 pub const HOSTILE: &[&str] = &[
     "<script>alert(1)</script>",
@@ -86,47 +89,14 @@ pub fn generation(
         ("total".to_owned(), input + output),
     ]
     .into();
-    ObservationRow {
-        id: id.into(),
-        trace_id: trace.into(),
-        r#type: ObservationType::Generation,
-        start_time: at,
-        end_time: Some(at + latency_ms),
-        completion_start_time: None,
-        environment: "default".into(),
-        name: Some("llm-call".into()),
-        parent_observation_id: None,
-        level: Level::Default,
-        status_message: None,
-        version: None,
-        model: Some(model.into()),
-        model_parameters: None,
-        metadata: serde_json::Map::new(),
-        input: None,
-        output: None,
-        provided_usage_details: usage.clone(),
-        provided_cost_details: BTreeMap::new(),
-        usage_details: usage,
-        cost_details: BTreeMap::new(),
-        total_cost: Some(cost),
-        internal_model_id: None,
-        usage_pricing_tier_id: None,
-        usage_pricing_tier_name: None,
-        prompt_name: None,
-        prompt_version: None,
-    }
-}
-
-struct Priced;
-
-impl IngestionRules for Priced {
-    fn fold_trace(&self, _: &[LoggedEvent]) -> Option<TraceRow> {
-        None
-    }
-    fn fold_observation(&self, _: &[LoggedEvent]) -> Option<ObservationRow> {
-        None
-    }
-    fn enrich(&self, _: &ProjectId, _: &mut ObservationRow) {}
+    let mut row = ObservationRow::shallow(id, trace, ObservationType::Generation, at, "default");
+    row.end_time = Some(at + latency_ms);
+    row.name = Some("llm-call".into());
+    row.model = Some(model.into());
+    row.provided_usage_details = usage.clone();
+    row.usage_details = usage;
+    row.total_cost = Some(cost);
+    row
 }
 
 /// Writes the traces and observations in one ingestion transaction.
@@ -139,5 +109,7 @@ pub async fn seed(
     let mut write = IngestionWrite::new(project.clone());
     write.trace_patches = traces.iter().map(Trace::patch).collect();
     write.observations = observations;
-    store.write_ingestion(&[write], &Priced).await.unwrap();
+    fold::commit(store, &Rules::new(), &[write], now_ms())
+        .await
+        .unwrap();
 }

@@ -7,8 +7,10 @@ use sightline_domain::ingest::{
     Level, ObservationRow, ObservationType, ScoreDataType, ScorePatch, ScoreSource, TracePatch,
 };
 use sightline_domain::time::now_ms;
+use sightline_server::services::ingest::IngestionWrite;
+use sightline_server::services::ingest::fold;
 use sightline_server::services::ingest::rules::Rules;
-use sightline_store::{IngestionWrite, ScoreConfig, Store};
+use sightline_store::{ScoreConfig, Store};
 
 pub const HOSTILE: &[&str] = &[
     "<script>alert(1)</script>",
@@ -41,35 +43,11 @@ pub fn observation(
     kind: ObservationType,
     start: i64,
 ) -> ObservationRow {
-    ObservationRow {
-        id: id.into(),
-        trace_id: trace.into(),
-        r#type: kind,
-        start_time: start,
-        end_time: Some(start + 1_000),
-        completion_start_time: None,
-        environment: "default".into(),
-        name: Some(format!("{id}-step")),
-        parent_observation_id: parent.map(str::to_owned),
-        level: Level::Default,
-        status_message: None,
-        version: None,
-        model: None,
-        model_parameters: None,
-        metadata: Map::new(),
-        input: None,
-        output: None,
-        provided_usage_details: Default::default(),
-        provided_cost_details: Default::default(),
-        usage_details: Default::default(),
-        cost_details: Default::default(),
-        total_cost: None,
-        internal_model_id: None,
-        usage_pricing_tier_id: None,
-        usage_pricing_tier_name: None,
-        prompt_name: None,
-        prompt_version: None,
-    }
+    let mut row = ObservationRow::shallow(id, trace, kind, start, "default");
+    row.end_time = Some(start + 1_000);
+    row.name = Some(format!("{id}-step"));
+    row.parent_observation_id = parent.map(str::to_owned);
+    row
 }
 
 pub fn score(id: &str, trace: &str, name: &str, value: f64) -> ScorePatch {
@@ -97,8 +75,7 @@ pub fn score(id: &str, trace: &str, name: &str, value: f64) -> ScorePatch {
 pub async fn write(store: &dyn Store, project: &ProjectId, fill: impl FnOnce(&mut IngestionWrite)) {
     let mut write = IngestionWrite::new(project.clone());
     fill(&mut write);
-    store
-        .write_ingestion(&[write], &Rules::new())
+    fold::commit(store, &Rules::new(), &[write], now_ms())
         .await
         .unwrap();
 }

@@ -1,5 +1,5 @@
 //! Prompt records (wire-spec §6): a stored prompt version, what creating one needs, the list
-//! query of `GET /v2/prompts` and its grouped rows, and per-version usage of linked generations.
+//! query of `GET /v2/prompts` and its grouped rows; and the stored row they decode from.
 
 use serde_json::Value;
 use sightline_domain::ProjectId;
@@ -79,31 +79,20 @@ pub struct PromptSummary {
     pub last_config: Value,
 }
 
-/// Usage of one prompt version by the observations linked to it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PromptVersionUsage {
-    pub version: i64,
-    pub generations: u64,
-    /// Median of `end - start` over observations that ended.
-    pub median_latency_ms: Option<f64>,
-    /// Sums of usage keys starting with `input` / `output`.
-    pub input_tokens: f64,
-    pub output_tokens: f64,
-    pub total_cost: f64,
-    /// Average value of each numeric score name on those observations, by name.
-    pub scores: Vec<ScoreAverage>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScoreAverage {
-    pub name: String,
-    pub average: f64,
-    pub count: u64,
-}
-
+/// The columns of `prompts`, in the order of [`PromptSqlRow`] and of the insert.
 pub(crate) const PROMPT_COLUMNS: &str = "project_id, id, name, version, type, prompt, config, \
     tags, commit_message, created_by, created_at, updated_at";
 
+/// [`PROMPT_COLUMNS`], each prefixed with a table alias (`p.project_id, p.id, …`).
+pub(crate) fn prefixed_columns(alias: &str) -> String {
+    PROMPT_COLUMNS
+        .split(',')
+        .map(|column| format!("{alias}.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A row of `prompts` as stored.
 #[derive(sqlx::FromRow)]
 pub(crate) struct PromptSqlRow {
     pub(crate) project_id: String,
@@ -120,10 +109,11 @@ pub(crate) struct PromptSqlRow {
     pub(crate) updated_at: i64,
 }
 
-fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("stored prompt {what}: {error}"))
 }
 
+/// The tags of a version, stored as a JSON array of strings.
 pub(crate) fn parse_tags(text: &str) -> StoreResult<Vec<String>> {
     serde_json::from_str(text).map_err(|e| corrupt("tags", e))
 }
@@ -152,28 +142,22 @@ impl PromptSqlRow {
     }
 }
 
-/// Langfuse's `reduceUsageOrCostDetails` for input and output: sums of the keys with that prefix.
-pub(crate) fn usage_sums(text: &str) -> (f64, f64) {
-    let map: serde_json::Map<String, Value> = serde_json::from_str(text).unwrap_or_default();
-    let sum = |prefix: &str| {
-        map.iter()
-            .filter(|(key, _)| key.starts_with(prefix))
-            .filter_map(|(_, value)| value.as_f64())
-            .sum::<f64>()
-    };
-    (sum("input"), sum("output"))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The median of `values` (sorted here); `None` when empty.
-pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
+    #[test]
+    fn prefixed_columns_name_every_column_of_the_alias() {
+        let columns = prefixed_columns("p");
+        assert!(columns.starts_with("p.project_id, p.id, p.name, p.version, p.type, "));
+        assert!(columns.ends_with("p.created_at, p.updated_at"));
+        assert_eq!(columns.matches("p.").count(), 12);
     }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    Some(if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    })
+
+    #[test]
+    fn tags_round_trip_through_their_stored_text() {
+        let tags = vec!["a".to_owned(), "b \"quoted\"".to_owned()];
+        assert_eq!(parse_tags(&tags_text(&tags)).unwrap(), tags);
+        assert!(matches!(parse_tags("nope"), Err(StoreError::Corrupt(_))));
+    }
 }

@@ -1,5 +1,6 @@
-//! Datasets (wire-spec §7): datasets, versioned dataset items, dataset runs and run items, and
-//! the experiment links ingestion writes. Reads over experiments are in `experiments_model.rs`.
+//! What the dataset store holds (wire-spec §7): datasets, versioned dataset items, dataset runs
+//! and run items, the experiment links of SDK spans, and the rows they are stored as. What
+//! experiment reads return is in `experiments/model.rs`.
 
 use serde_json::Value;
 use sightline_domain::ProjectId;
@@ -119,8 +120,9 @@ pub struct DatasetRunItem {
 }
 
 /// What one span of an SDK experiment (wire-spec §7.4) says: the run it belongs to and the
-/// item it ran. Ingestion writes these in its own transaction, creating the run on first sight
-/// and one run item per id (the item's root observation), so repeats change nothing.
+/// item it ran. [`super::DatasetStore::write_experiment_links`] writes these in a transaction of
+/// their own, creating the run on first sight and one run item per id (the item's root
+/// observation), so repeats change nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExperimentLink {
     /// The experiment id: the run's id unless the dataset already has a run of this name.

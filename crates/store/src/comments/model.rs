@@ -1,7 +1,10 @@
-//! Comments (wire-spec §5.8): the stored comment and the list query of `GET /comments`.
+//! Comments (wire-spec §5.8): the stored comment, what it is attached to, the list query of
+//! `GET /comments`, and the stored row.
 
 use sightline_domain::ProjectId;
 use sightline_domain::time::Millis;
+
+use crate::error::{StoreError, StoreResult};
 
 /// What a comment is attached to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +34,25 @@ impl CommentObjectType {
             _ => None,
         }
     }
+
+    /// The event-store object of this type; `None` for prompts, which are metadata.
+    pub fn event_target(self) -> Option<CommentTarget> {
+        match self {
+            CommentObjectType::Trace => Some(CommentTarget::Trace),
+            CommentObjectType::Observation => Some(CommentTarget::Observation),
+            CommentObjectType::Session => Some(CommentTarget::Session),
+            CommentObjectType::Prompt => None,
+        }
+    }
+}
+
+/// The event-store objects a comment can be attached to (whose existence the event store
+/// checks, [`super::CommentTargetStore`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentTarget {
+    Trace,
+    Observation,
+    Session,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,11 +77,11 @@ pub struct CommentQuery {
     pub offset: u64,
 }
 
-pub(crate) const COMMENT_COLUMNS: &str =
+pub(super) const COMMENT_COLUMNS: &str =
     "id, project_id, object_type, object_id, content, author_user_id, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct CommentSqlRow {
+pub(super) struct CommentSqlRow {
     id: String,
     project_id: String,
     object_type: String,
@@ -71,12 +93,12 @@ pub(crate) struct CommentSqlRow {
 }
 
 impl TryFrom<CommentSqlRow> for Comment {
-    type Error = crate::StoreError;
+    type Error = StoreError;
 
-    fn try_from(row: CommentSqlRow) -> crate::StoreResult<Self> {
+    fn try_from(row: CommentSqlRow) -> StoreResult<Self> {
         Ok(Comment {
             object_type: CommentObjectType::parse(&row.object_type).ok_or_else(|| {
-                crate::StoreError::Corrupt(format!("comment object type {}", row.object_type))
+                StoreError::Corrupt(format!("comment object type {}", row.object_type))
             })?,
             id: row.id,
             project_id: ProjectId::from_trusted(row.project_id),

@@ -1,0 +1,488 @@
+//! The event store's contract (`EventWriteStore`, `EventWrite`, the reads by id and the lists),
+//! on both backends. A new event store (ClickHouse) must pass it too: it states what the
+//! ingestion fold relies on — logged events come back with the first body of each event id,
+//! reads inside a write see its earlier puts, a later version replaces a row, a placeholder
+//! trace never replaces a real one, nothing is visible before the commit — and what the read API
+//! relies on: every filter kind, deletes, sessions.
+
+use serde_json::json;
+use sightline_domain::ProjectId;
+use sightline_domain::filter::parse_filter;
+use sightline_domain::ingest::{Level, ObservationType};
+use sightline_store::testing::{TestDb, observation_row, put_rows, score_row, trace_row};
+use sightline_store::{
+    Entity, EntityKey, EventRows, LoggedEvent, ObservationQuery, ScoreQuery, SessionQuery, Store,
+    TraceQuery, backend_tests,
+};
+
+use super::org_and_project;
+
+backend_tests!(
+    rows_read_back_as_written,
+    a_later_version_replaces_a_row,
+    placeholder_traces_never_replace_real_ones,
+    logged_events_keep_the_first_body_of_an_event_id,
+    reads_inside_a_write_see_its_earlier_puts,
+    nothing_is_visible_before_the_commit,
+    trace_lists_answer_every_filter_kind,
+    observation_and_score_lists_filter_by_trace_and_value,
+    deleted_traces_take_their_observations_scores_and_events,
+    sessions_derive_from_traces,
+);
+
+fn event(entity: Entity, id: &str, event_id: &str, timestamp: i64, name: &str) -> LoggedEvent {
+    LoggedEvent {
+        entity,
+        entity_id: id.into(),
+        event_id: event_id.into(),
+        event_type: "trace-create".into(),
+        timestamp,
+        body: json!({"id": id, "name": name}),
+    }
+}
+
+async fn rows_read_back_as_written(db: TestDb) {
+    let store: &dyn Store = db.store.as_ref();
+    let (_, project) = org_and_project(store).await;
+    let (_, other) = org_and_project(store).await;
+    let mut trace = trace_row("t1", 1_000);
+    trace.name = Some("chat".into());
+    trace.user_id = Some("alice".into());
+    trace.tags = vec!["a".into(), "b".into()];
+    trace.metadata = json!({"z": 1, "a": {"nested": true}})
+        .as_object()
+        .unwrap()
+        .clone();
+    trace.input = Some(json!({"question": "why?"}));
+    let mut generation = observation_row("t1", "o2", 1_500);
+    generation.r#type = ObservationType::Generation;
+    generation.parent_observation_id = Some("o1".into());
+    generation.level = Level::Warning;
+    generation.model = Some("gpt-4o".into());
+    generation.usage_details = [("input".to_owned(), 3.0)].into();
+    generation.total_cost = Some(0.5);
+    let rows = EventRows {
+        traces: vec![trace.clone()],
+        observations: vec![generation.clone(), observation_row("t1", "o1", 1_000)],
+        scores: vec![score_row("s1", "t1", "quality", 0.9, 2_000)],
+        ..EventRows::default()
+    };
+    put_rows(store, &project, rows).await;
+
+    let stored = store.trace(&project, "t1").await.unwrap().unwrap();
+    assert_eq!(stored.row, trace);
+    assert_eq!(stored.project_id, project);
+    let observations = store.trace_observations(&project, "t1").await.unwrap();
+    let ids: Vec<&str> = observations.iter().map(|o| o.row.id.as_str()).collect();
+    assert_eq!(ids, ["o1", "o2"], "by start time");
+    assert_eq!(observations[1].row, generation);
+    assert_eq!(
+        store.observation(&project, "o2").await.unwrap().unwrap().row,
+        generation
+    );
+    let scores = store.trace_scores(&project, "t1").await.unwrap();
+    assert_eq!(scores.len(), 1);
+    assert_eq!(scores[0].score.value, Some(0.9));
+    assert!(store.score(&project, "s1").await.unwrap().is_some());
+    assert!(store.trace(&other, "t1").await.unwrap().is_none(), "project-scoped");
+    assert!(store.observation(&other, "o1").await.unwrap().is_none());
+    assert!(store.score(&other, "s1").await.unwrap().is_none());
+}
+
+async fn a_later_version_replaces_a_row(db: TestDb) {
+    let store: &dyn Store = db.store.as_ref();
+    let (_, project) = org_and_project(store).await;
+    let mut first = trace_row("t", 1_000);
+    first.name = Some("first".into());
+    first.tags = vec!["x".into()];
+    put_rows(
+        store,
+        &project,
+        EventRows {
+            traces: vec![first],
+            ..EventRows::default()
+        },
+    )
+    .await;
+    let mut second = trace_row("t", 1_000);
+    second.name = Some("second".into());
+    put_rows(
+        store,
+        &project,
+        EventRows {
+            traces: vec![second.clone()],
+            ..EventRows::default()
+        },
+    )
+    .await;
+    let stored = store.trace(&project, "t").await.unwrap().unwrap();
+    assert_eq!(stored.row, second, "the whole row is replaced, not merged");
+    assert!(stored.updated_at >= stored.created_at);
+}
+
+async fn placeholder_traces_never_replace_real_ones(db: TestDb) {
+    let store: &dyn Store = db.store.as_ref();
+    let (_, project) = org_and_project(store).await;
+    let mut real = trace_row("real", 1_000);
+    real.name = Some("kept".into());
+    put_rows(
+        store,
+        &project,
+        EventRows {
+            traces: vec![real.clone()],
+            ..EventRows::default()
+        },
+    )
+    .await;
+    put_rows(
+        store,
+        &project,
+        EventRows {
+            placeholder_traces: vec![trace_row("real", 5), trace_row("new", 7)],
+            ..EventRows::default()
+        },
+    )
+    .await;
+    assert_eq!(store.trace(&project, "real").await.unwrap().unwrap().row, real);
+    let placeholder = store.trace(&project, "new").await.unwrap().unwrap();
+    assert_eq!(placeholder.row, trace_row("new", 7));
+    let mut named = trace_row("new", 7);
+    named.name = Some("named later".into());
+    put_rows(
+        store,
+        &project,
+        EventRows {
+            traces: vec![named.clone()],
+            ..EventRows::default()
+        },
+    )
+    .await;
+    assert_eq!(store.trace(&project, "new").await.unwrap().unwrap().row, named);
+}
+
+async fn logged_events_keep_the_first_body_of_an_event_id(db: TestDb) {
+    let store: &dyn Store = db.store.as_ref();
+    let (_, project) = org_and_project(store).await;
+    let (_, other) = org_and_project(store).await;
+    let mut write = store.begin_event_write(1).await.unwrap();
+    write
+        .lock(&[EntityKey {
+            project: project.clone(),
+            entity: Entity::Trace,
+            id: "t".into(),
+        }])
+        .await
+        .unwrap();
+    write
+        .append_events(
+            &project,
+            &[
+                event(Entity::Trace, "t", "e1", 1_000, "first"),
+                event(Entity::Trace, "t", "e2", 2_000, "second"),
+                event(Entity::Observation, "t", "e3", 1_000, "an observation"),
+            ],
+        )
+        .await
+        .unwrap();
+    write
+        .append_events(&other, &[event(Entity::Trace, "t", "e9", 1, "elsewhere")])
+        .await
+        .unwrap();
+    write.commit().await.unwrap();
+
+    let mut again = store.begin_event_write(2).await.unwrap();
+    again
+        .append_events(
+            &project,
+            &[event(Entity::Trace, "t", "e1", 9_000, "delivered twice")],
+        )
+        .await
+        .unwrap();
+    let logged = again
+        .logged_events(&project, Entity::Trace, &["t", "missing"])
+        .await
+        .unwrap();
+    again.commit().await.unwrap();
+    assert_eq!(logged.len(), 1, "only entities with events: {logged:?}");
+    let mut events = logged["t"].clone();
+    events.sort_by(|a, b| a.event_id.cmp(&b.event_id));
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0], event(Entity::Trace, "t", "e1", 1_000, "first"));
+    assert_eq!(events[1].body["name"], "second");
+}
+
+async fn reads_inside_a_write_see_its_earlier_puts(db: TestDb) {
+    let store: &dyn Store = db.store.as_ref();
+    let (_, project) = org_and_project(store).await;
+    let mut write = store.begin_event_write(1).await.unwrap();
+    assert!(write.traces(&project, &["t"]).await.unwrap().is_empty());
+    let rows = EventRows {
+        traces: vec![trace_row("t", 1_000)],
+        ..EventRows::default()
+    };
+    write.put(&project, &rows).await.unwrap();
+    write
+        .append_events(&project, &[event(Entity::Trace, "t", "e", 1, "n")])
+        .await
+        .unwrap();
+    let traces = write.traces(&project, &["t", "u"]).await.unwrap();
+    assert_eq!(traces, vec![trace_row("t", 1_000)]);
+    let logged = write
+        .logged_events(&project, Entity::Trace, &["t"])
+        .await
+        .unwrap();
+    assert_eq!(logged["t"].len(), 1);
+    write.commit().await.unwrap();
+}
+
+async fn nothing_is_visible_before_the_commit(db: TestDb) {
+    let store: &dyn Store = db.store.as_ref();
+    let (_, project) = org_and_project(store).await;
+    {
+        let mut write = store.begin_event_write(1).await.unwrap();
+        let rows = EventRows {
+            traces: vec![trace_row("dropped", 1_000)],
+            ..EventRows::default()
+        };
+        write.put(&project, &rows).await.unwrap();
+        // Dropped without a commit.
+    }
+    assert!(store.trace(&project, "dropped").await.unwrap().is_none());
+    let (page, total) = store
+        .list_traces(&project, &TraceQuery::default())
+        .await
+        .unwrap();
+    assert!(page.is_empty());
+    assert_eq!(total, 0);
+}
+
+/// Three traces that every filter kind tells apart.
+async fn seed_filterable(store: &dyn Store, project: &ProjectId) {
+    let mut a = trace_row("a", 1_000);
+    a.name = Some("alpha".into());
+    a.user_id = Some("alice".into());
+    a.tags = vec!["prod".into(), "v1".into()];
+    a.metadata = json!({"team": "search", "weight": 3, "beta": true})
+        .as_object()
+        .unwrap()
+        .clone();
+    a.public = true;
+    let mut b = trace_row("b", 2_000);
+    b.name = Some("beta".into());
+    b.user_id = Some("bob".into());
+    b.tags = vec!["dev".into()];
+    b.metadata = json!({"team": "ads", "weight": 7, "beta": false})
+        .as_object()
+        .unwrap()
+        .clone();
+    b.environment = "staging".into();
+    let c = trace_row("c", 3_000);
+    let mut failing = observation_row("b", "ob", 2_000);
+    failing.level = Level::Error;
+    failing.total_cost = Some(2.0);
+    let mut cheap = observation_row("a", "oa", 1_000);
+    cheap.total_cost = Some(0.5);
+    let mut quality = score_row("sa", "a", "quality", 0.9, 1_000);
+    quality.environment = "default".into();
+    let mut category = score_row("sb", "b", "verdict", 0.0, 2_000);
+    category.data_type = sightline_domain::ingest::ScoreDataType::Categorical;
+    category.value = None;
+    category.string_value = Some("bad".into());
+    let rows = EventRows {
+        traces: vec![a, b, c],
+        observations: vec![cheap, failing],
+        scores: vec![quality, category],
+        ..EventRows::default()
+    };
+    put_rows(store, project, rows).await;
+}
+
+async fn trace_ids(store: &dyn Store, project: &ProjectId, filter: &str) -> Vec<String> {
+    let query = TraceQuery {
+        filter: parse_filter(filter).unwrap_or_else(|e| panic!("{filter}: {e:?}")),
+        ..TraceQuery::default()
+    };
+    let (traces, total) = store
+        .list_traces(project, &query)
+        .await
+        .unwrap_or_else(|e| panic!("{filter}: {e}"));
+    assert_eq!(total as usize, traces.len(), "{filter}");
+    let mut ids: Vec<String> = traces.into_iter().map(|t| t.row.id).collect();
+    ids.sort();
+    ids
+}
+
+async fn trace_lists_answer_every_filter_kind(db: TestDb) {
+    let store: &dyn Store = db.store.as_ref();
+    let (_, project) = org_and_project(store).await;
+    seed_filterable(store, &project).await;
+    let cases: &[(&str, &[&str])] = &[
+        (
+            r#"[{"type":"datetime","column":"timestamp","operator":">=","value":"1970-01-01T00:00:02Z"}]"#,
+            &["b", "c"],
+        ),
+        (
+            r#"[{"type":"string","column":"name","operator":"starts with","value":"al"}]"#,
+            &["a"],
+        ),
+        (
+            r#"[{"type":"number","column":"totalCost","operator":">","value":1}]"#,
+            &["b"],
+        ),
+        (
+            r#"[{"type":"stringOptions","column":"userId","operator":"any of","value":["alice","bob"]}]"#,
+            &["a", "b"],
+        ),
+        (
+            r#"[{"type":"arrayOptions","column":"tags","operator":"any of","value":["v1","dev"]}]"#,
+            &["a", "b"],
+        ),
+        (
+            r#"[{"type":"arrayOptions","column":"tags","operator":"none of","value":["prod"]}]"#,
+            &["b", "c"],
+        ),
+        (
+            r#"[{"type":"stringObject","column":"metadata","key":"team","operator":"=","value":"ads"}]"#,
+            &["b"],
+        ),
+        (
+            r#"[{"type":"numberObject","column":"metadata","key":"weight","operator":"<","value":5}]"#,
+            &["a"],
+        ),
+        (
+            r#"[{"type":"boolean","column":"public","operator":"=","value":true}]"#,
+            &["a"],
+        ),
+        (
+            r#"[{"type":"null","column":"userId","operator":"is null","value":""}]"#,
+            &["c"],
+        ),
+        (
+            r#"[{"type":"numberObject","column":"scores_avg","key":"quality","operator":">","value":0.5}]"#,
+            &["a"],
+        ),
+        (
+            r#"[{"type":"categoryOptions","column":"score_categories","key":"verdict","operator":"any of","value":["bad"]}]"#,
+            &["b"],
+        ),
+        (
+            r#"[{"type":"string","column":"level","operator":"=","value":"ERROR"}]"#,
+            &["b"],
+        ),
+        (
+            r#"[{"type":"stringOptions","column":"environment","operator":"none of","value":["staging"]}]"#,
+            &["a", "c"],
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(
+            trace_ids(store, &project, filter).await,
+            expected.to_vec(),
+            "{filter}"
+        );
+    }
+    let named = TraceQuery {
+        user_id: Some("bob".into()),
+        tags: vec!["dev".into()],
+        ..TraceQuery::default()
+    };
+    let (traces, total) = store.list_traces(&project, &named).await.unwrap();
+    assert_eq!((traces.len(), total), (1, 1));
+    assert_eq!(traces[0].row.id, "b");
+}
+
+async fn observation_and_score_lists_filter_by_trace_and_value(db: TestDb) {
+    let store: &dyn Store = db.store.as_ref();
+    let (_, project) = org_and_project(store).await;
+    seed_filterable(store, &project).await;
+    let query = ObservationQuery {
+        trace_id: Some("b".into()),
+        ..ObservationQuery::default()
+    };
+    let (observations, total) = store
+        .list_observations(&project, &query, 50, 0)
+        .await
+        .unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(observations[0].row.id, "ob");
+    let query = ObservationQuery {
+        filter: parse_filter(r#"[{"type":"string","column":"level","operator":"=","value":"ERROR"}]"#)
+            .unwrap(),
+        ..ObservationQuery::default()
+    };
+    let (observations, _) = store
+        .list_observations(&project, &query, 50, 0)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = observations.iter().map(|o| o.row.id.as_str()).collect();
+    assert_eq!(ids, ["ob"]);
+
+    let query = ScoreQuery {
+        filter: parse_filter(
+            r#"[{"type":"number","column":"value","operator":">=","value":0.5}]"#,
+        )
+        .unwrap(),
+        ..ScoreQuery::default()
+    };
+    let (scores, total) = store.list_scores(&project, &query).await.unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(scores[0].score.score.id, "sa");
+}
+
+async fn deleted_traces_take_their_observations_scores_and_events(db: TestDb) {
+    let store: &dyn Store = db.store.as_ref();
+    let (_, project) = org_and_project(store).await;
+    seed_filterable(store, &project).await;
+    let mut write = store.begin_event_write(1).await.unwrap();
+    write
+        .append_events(&project, &[event(Entity::Trace, "b", "e", 1, "b")])
+        .await
+        .unwrap();
+    write.commit().await.unwrap();
+
+    let deleted = store
+        .delete_traces(&project, &["b".into(), "missing".into()])
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    assert!(store.trace(&project, "b").await.unwrap().is_none());
+    assert!(store.observation(&project, "ob").await.unwrap().is_none());
+    assert!(store.score(&project, "sb").await.unwrap().is_none());
+    let mut write = store.begin_event_write(2).await.unwrap();
+    let logged = write
+        .logged_events(&project, Entity::Trace, &["b"])
+        .await
+        .unwrap();
+    write.commit().await.unwrap();
+    assert!(logged.is_empty(), "a deleted trace's events go too");
+    assert!(store.trace(&project, "a").await.unwrap().is_some());
+    let (_, total) = store
+        .list_traces(&project, &TraceQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+}
+
+async fn sessions_derive_from_traces(db: TestDb) {
+    let store: &dyn Store = db.store.as_ref();
+    let (_, project) = org_and_project(store).await;
+    let mut first = trace_row("t1", 1_000);
+    first.session_id = Some("s1".into());
+    let mut second = trace_row("t2", 2_000);
+    second.session_id = Some("s1".into());
+    let mut third = trace_row("t3", 3_000);
+    third.session_id = Some("s2".into());
+    let rows = EventRows {
+        traces: vec![first, second, third, trace_row("t4", 4_000)],
+        ..EventRows::default()
+    };
+    put_rows(store, &project, rows).await;
+    let (sessions, total) = store
+        .list_sessions(&project, &SessionQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    let mut ids: Vec<&str> = sessions.iter().map(|s| s.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["s1", "s2"]);
+}
