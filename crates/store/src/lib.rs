@@ -7,29 +7,18 @@
 pub mod accounts;
 pub mod comments;
 pub mod datasets;
-mod datasets_model;
-mod datasets_sql;
 mod error;
 pub mod experiments;
-mod experiments_model;
-mod experiments_sql;
-mod filter_sql;
+mod filter;
 pub mod identity;
 pub mod metrics;
 pub mod models;
 pub mod observations;
-mod observations_model;
-mod observations_sql;
 pub mod prompts;
-mod reads_model;
-mod reads_sql;
 pub mod score_configs;
 pub mod scores;
-mod scores_model;
-mod scores_sql;
+pub mod sessions;
 mod sql;
-mod sql_build;
-mod sql_where;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod traces;
@@ -42,30 +31,31 @@ use async_trait::async_trait;
 
 pub use accounts::{Invitation, ProjectRoleOverride, WebSession};
 pub use comments::{Comment, CommentObjectType, CommentQuery, CommentTarget};
-pub use datasets_model::{
+pub use datasets::{
     Dataset, DatasetItem, DatasetItemQuery, DatasetItemStatus, DatasetRun, DatasetRunItem,
     ExperimentLink,
 };
 pub use error::{StoreError, StoreResult};
-pub use experiments_model::{
-    Experiment, ExperimentItem, ExperimentItemQuery, ExperimentQuery, RunItemResult, RunSummary,
+pub use filter::MAX_LIST_VALUES;
+pub use experiments::{
+    Experiment, ExperimentItem, ExperimentItemQuery, ExperimentObservation, ExperimentQuery,
+    ExperimentTrace, RunItemFilter, RunItemRef, RunItemResult, RunSummary, SpanPayload,
+    TraceScore, TraceTotals,
 };
 pub use metrics::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 pub use identity::{
     ApiKey, ApiKeyCredentials, IdentityStore, InitialSetup, NewApiKey, NewProject, NewUser,
     OrgMember, Organization, Project, ProjectWithOrg, User,
 };
-pub use observations_model::{ObservationCursor, ObservationQuery};
+pub use observations::{ObservationCursor, ObservationQuery};
 pub use prompts::{
     NewPromptVersion, PromptListQuery, PromptSelector, PromptSummary, PromptVersion,
     PromptVersionUsage, ScoreAverage,
 };
-pub use reads_model::{
-    ObservationOutline, ObservationSummary, SessionQuery, SessionRow, TraceOrderColumn, TraceQuery,
-};
-pub use scores_model::{
-    ConfigCategory, ScoreConfig, ScoreCursor, ScoreQuery, ScoreTrace, ScoreWithTrace, ValueOperator,
-};
+pub use sessions::{SessionQuery, SessionRow, SessionStore};
+pub use traces::{ObservationOutline, ObservationSummary, TraceOrderColumn, TraceQuery};
+pub use score_configs::{ConfigCategory, ScoreConfig};
+pub use scores::{ScoreCursor, ScoreQuery, ScoreTrace, ScoreWithTrace, ValueOperator};
 pub use sql::SqlStore;
 pub use sql::sqlite::Synchronous;
 pub use tracing_model::{ScoreRow, StoredObservation, StoredTrace};
@@ -107,7 +97,7 @@ pub async fn open(options: &StoreOptions) -> StoreResult<Arc<dyn Store>> {
 pub use accounts::AccountStore;
 pub use comments::{CommentStore, CommentTargetStore};
 pub use datasets::DatasetStore;
-pub use experiments::ExperimentStore;
+pub use experiments::{ExperimentEventStore, ExperimentRunStore};
 pub use metrics::MetricsStore;
 pub use observations::ObservationReadStore;
 pub use prompts::{PromptStore, PromptUsageStore};
@@ -128,6 +118,7 @@ pub trait Store:
     + EventWriteStore
     + ModelStore
     + TraceReadStore
+    + SessionStore
     + ObservationReadStore
     + ScoreReadStore
     + ScoreConfigStore
@@ -137,7 +128,8 @@ pub trait Store:
     + PromptStore
     + PromptUsageStore
     + DatasetStore
-    + ExperimentStore
+    + ExperimentRunStore
+    + ExperimentEventStore
     + AccountStore
     + UserStatsStore
     + Send

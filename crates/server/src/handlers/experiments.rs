@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::QueryPairs;
 use crate::handlers::scores_v3::v3_score_full;
 use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::services::experiments as service;
 use crate::state::AppState;
 
 /// `limit` (1..=100, default 50) and the offset a `cursor` stands for.
@@ -177,20 +178,20 @@ pub async fn get_experiments(
     .into_iter();
     let mut next = || lists.next().unwrap_or_default();
     let store = state.store();
-    let experiments = store
-        .list_experiments(
-            &caller.project_id,
-            &ExperimentQuery {
-                from_start_time: from,
-                to_start_time: to,
-                ids: next(),
-                names: next(),
-                dataset_ids: next(),
-                limit: limit + 1,
-                offset,
-            },
-        )
-        .await?;
+    let experiments = service::list_experiments(
+        store,
+        &caller.project_id,
+        &ExperimentQuery {
+            from_start_time: from,
+            to_start_time: to,
+            ids: next(),
+            names: next(),
+            dataset_ids: next(),
+            limit: limit + 1,
+            offset,
+        },
+    )
+    .await?;
     let with_scores = groups.iter().any(|group| group == "scores");
     let mut data = Vec::with_capacity(experiments.len());
     for (index, experiment) in experiments.iter().enumerate() {
@@ -276,21 +277,21 @@ pub async fn get_experiment_items(
     .into_iter();
     let mut next = || lists.next().unwrap_or_default();
     let store = state.store();
-    let items = store
-        .list_experiment_items(
-            &caller.project_id,
-            &ExperimentItemQuery {
-                from_start_time: from,
-                to_start_time: to,
-                experiment_ids: next(),
-                experiment_names: next(),
-                item_ids: next(),
-                dataset_ids: next(),
-                limit: limit + 1,
-                offset,
-            },
-        )
-        .await?;
+    let items = service::list_experiment_items(
+        store,
+        &caller.project_id,
+        &ExperimentItemQuery {
+            from_start_time: from,
+            to_start_time: to,
+            experiment_ids: next(),
+            experiment_names: next(),
+            item_ids: next(),
+            dataset_ids: next(),
+            limit: limit + 1,
+            offset,
+        },
+    )
+    .await?;
     let mut data = Vec::with_capacity(items.len());
     for (index, entry) in items.iter().enumerate() {
         let mut view = item_view(entry, &has);

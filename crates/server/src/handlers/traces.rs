@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sightline_store::{TraceOrderColumn, TraceQuery};
+use sightline_store::{MAX_LIST_VALUES, TraceOrderColumn, TraceQuery};
 
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
@@ -83,13 +83,22 @@ fn trace_query(query: &QueryPairs) -> ApiResult<(TraceQuery, Page)> {
             (column, descending)
         }
     };
+    // Every tag must be on the trace: more than the store takes in one list is a 400, never a
+    // statement the database refuses.
+    let tags = named_all("tags");
+    if tags.len() > MAX_LIST_VALUES {
+        return Err(ApiError::invalid_field(
+            "tags",
+            format!("tags: at most {MAX_LIST_VALUES} values, got {}", tags.len()),
+        ));
+    }
     let trace_query = TraceQuery {
         user_id: named("userId"),
         name: named("name"),
         session_id: named("sessionId"),
         from_timestamp: query.time("fromTimestamp")?,
         to_timestamp: query.time("toTimestamp")?,
-        tags: named_all("tags"),
+        tags,
         version: named("version"),
         release: named("release"),
         environments: named_all("environment"),

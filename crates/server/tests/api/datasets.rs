@@ -571,6 +571,64 @@ async fn run_items_create_runs_by_name(db: TestDb) {
     assert_eq!(gone.body["message"], "Dataset run not found");
 }
 
+/// What the legacy Python SDK's `item.observe(run_name=…, run_description=…, run_metadata=…)`
+/// and `item.link(…)` post: the run's description and metadata with each run item (`null` when
+/// not given). The run they create keeps both, and reads return them.
+async fn run_items_store_the_run_description_and_metadata(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let tenant = app.tenant("Acme", "web").await;
+    ok(
+        &app,
+        &tenant,
+        "/api/public/v2/datasets",
+        json!({"name": "legacy"}),
+    )
+    .await;
+    for id in ["item-1", "item-2"] {
+        ok(
+            &app,
+            &tenant,
+            "/api/public/dataset-items",
+            json!({"datasetName": "legacy", "id": id, "input": id}),
+        )
+        .await;
+    }
+    let metadata = json!({"model": "m", "temperature": 0.5});
+    let first = ok(
+        &app,
+        &tenant,
+        "/api/public/dataset-run-items",
+        json!({"runName": "observed run", "datasetItemId": "item-1", "traceId": "trace-1",
+            "observationId": null, "metadata": metadata, "runDescription": "from v2"}),
+    )
+    .await;
+    ok(
+        &app,
+        &tenant,
+        "/api/public/dataset-run-items",
+        json!({"runName": "observed run", "datasetItemId": "item-2", "traceId": "trace-2",
+            "observationId": null, "metadata": null, "runDescription": null}),
+    )
+    .await;
+
+    let run = get(
+        &app,
+        &tenant,
+        "/api/public/datasets/legacy/runs/observed%20run",
+    )
+    .await;
+    assert_eq!(run.status, StatusCode::OK, "{}", run.body);
+    assert_eq!(run.body["id"], first["datasetRunId"]);
+    assert_eq!(run.body["description"], "from v2");
+    assert_eq!(run.body["metadata"], metadata);
+    assert_eq!(run.body["datasetRunItems"].as_array().unwrap().len(), 2);
+    let runs = get(&app, &tenant, "/api/public/datasets/legacy/runs")
+        .await
+        .body;
+    assert_eq!(runs["data"][0]["description"], "from v2");
+    assert_eq!(runs["data"][0]["metadata"], metadata);
+}
+
 async fn another_project_sees_none_of_it(db: TestDb) {
     let app = TestApp::new(db).await;
     let owner = app.tenant("Acme", "web").await;
@@ -660,5 +718,6 @@ backend_tests!(
     items_are_versioned_upserts,
     items_are_checked_against_the_dataset_schemas,
     run_items_create_runs_by_name,
+    run_items_store_the_run_description_and_metadata,
     another_project_sees_none_of_it,
 );

@@ -460,8 +460,121 @@ async fn bad_filters_are_400s_naming_the_condition(db: TestDb) {
     assert_eq!(raw.body["error"][0]["path"], json!(["filter"]));
 }
 
+/// `n` tags: `extra` and then `n - 1` that no trace has (short: a URI stays under 64 KiB).
+fn many_tags(extra: &str, n: usize) -> Vec<String> {
+    std::iter::once(extra.to_owned())
+        .chain((1..n).map(|i| format!("n{i}")))
+        .collect()
+}
+
+/// `name=v1&name=v2&…`.
+fn repeated(name: &str, values: &[String]) -> String {
+    values
+        .iter()
+        .map(|value| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Lists with thousands of values in one list, or too many conditions, answer 400 naming the
+/// parameter; at the limit they run and answer correctly. Never a 500 (SQLite used to refuse
+/// a chain of one condition per tag: "Expression tree is too large").
+async fn oversized_filters_are_400s_never_500s(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let tenant = app.tenant("Acme", "web").await;
+    seed(&app, &tenant).await;
+    let limit = sightline_store::MAX_LIST_VALUES;
+    let refused = |response: &crate::support::TestResponse, path: Value, what: &str| {
+        assert_eq!(
+            response.status,
+            StatusCode::BAD_REQUEST,
+            "{what}: {}",
+            response.body
+        );
+        assert_eq!(response.body["error"][0]["path"], path, "{what}");
+    };
+
+    // The named `tags` of `GET /traces`.
+    let url = format!(
+        "/api/public/traces?{}",
+        repeated("tags", &many_tags("a", 3_000))
+    );
+    let response = app.get(&url, Some(&tenant.basic())).await;
+    refused(&response, json!(["tags"]), "3000 tags");
+    let url = format!(
+        "/api/public/traces?{}",
+        repeated("tags", &many_tags("a", limit))
+    );
+    let response = app.get(&url, Some(&tenant.basic())).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    assert_eq!(response.body["data"], json!([]));
+    assert_eq!(response.body["meta"]["totalItems"], 0);
+
+    // The named `traceTags` of `GET /scores`.
+    let url = format!(
+        "/api/public/scores?{}",
+        repeated("traceTags", &many_tags("b", 3_000))
+    );
+    let response = app.get(&url, Some(&tenant.basic())).await;
+    refused(&response, json!(["traceTags"]), "3000 traceTags");
+    let url = format!(
+        "/api/public/scores?{}",
+        repeated("traceTags", &many_tags("b", limit))
+    );
+    let response = app.get(&url, Some(&tenant.basic())).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    assert_eq!(response.body["meta"]["totalItems"], 0);
+
+    // The advanced filter of traces, observations and scores: one condition of 3000 values.
+    for (path, column, expected) in [
+        ("/api/public/traces", "tags", vec!["t1", "t2"]),
+        (
+            "/api/public/observations",
+            "traceTags",
+            vec!["o1", "o2", "o3"],
+        ),
+        (
+            "/api/public/v2/observations",
+            "traceTags",
+            vec!["o1", "o2", "o3"],
+        ),
+        (
+            "/api/public/scores",
+            "tags",
+            vec!["s1", "s2", "s3", "s4", "s5", "s6", "s7"],
+        ),
+    ] {
+        let filter = one(
+            "arrayOptions",
+            column,
+            "any of",
+            json!(many_tags("a", 3_000)),
+        );
+        let url = format!("{path}?filter={}", encoded(&filter));
+        let response = app.get(&url, Some(&tenant.basic())).await;
+        refused(&response, json!(["filter", 0, "value"]), path);
+        let filter = one(
+            "arrayOptions",
+            column,
+            "any of",
+            json!(many_tags("a", limit)),
+        );
+        assert_eq!(ids(&app, &tenant, path, filter).await, expected, "{path}");
+    }
+
+    // Too many conditions.
+    let condition = json!({"type": "string", "column": "name", "operator": "=", "value": "x"});
+    let crowded = Value::Array(vec![condition; 101]);
+    for path in ["/api/public/traces", "/api/public/scores"] {
+        let url = format!("{path}?filter={}", encoded(&crowded));
+        let response = app.get(&url, Some(&tenant.basic())).await;
+        refused(&response, json!(["filter"]), path);
+    }
+}
+
 backend_tests!(
     trace_filters_cover_every_condition_type,
     observation_and_score_filters,
     bad_filters_are_400s_naming_the_condition,
+    oversized_filters_are_400s_never_500s,
 );

@@ -16,8 +16,8 @@ mod datasets;
 mod items;
 mod links;
 pub(crate) mod model;
-mod run_items;
-mod runs;
+pub(crate) mod run_items;
+pub(crate) mod runs;
 mod store;
 
 pub use model::{

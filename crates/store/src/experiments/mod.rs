@@ -1,44 +1,46 @@
-//! TODO(storage v2): module doc.
+//! Experiment reads (wire-spec §7.3): dataset runs and run items seen as experiments, with the
+//! traces, observations and scores they ran. The two store roles each give their half, passing
+//! ids across: [`ExperimentRunStore`] (metadata store, `runs.rs`) picks runs and run items;
+//! [`ExperimentEventStore`] (event store, `events.rs`) reads the traces, observations and
+//! scores of given ids. The server's experiment service composes them into [`RunSummary`],
+//! [`RunItemResult`], [`Experiment`] and [`ExperimentItem`].
 
 use async_trait::async_trait;
-#[allow(unused_imports)]
-use sightline_domain::cost::ModelDefinition;
-#[allow(unused_imports)]
-use sightline_domain::time::Millis;
-#[allow(unused_imports)]
-use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
+use sightline_domain::ProjectId;
 
-#[allow(unused_imports)]
-use crate::*;
+use crate::datasets::{DatasetRun, DatasetRunItem};
+use crate::error::StoreResult;
 
-/// Experiment reads (wire-spec §7.3) over dataset runs and run items, with their traces,
-/// observations and scores.
+mod events;
+mod model;
+mod runs;
+
+pub use events::ExperimentEventStore;
+pub use model::{
+    Experiment, ExperimentItem, ExperimentItemQuery, ExperimentObservation, ExperimentQuery,
+    ExperimentTrace, RunItemFilter, RunItemRef, RunItemResult, RunSummary, SpanPayload, TraceScore,
+    TraceTotals,
+};
+
+/// The metadata side of experiment reads: which runs and run items an experiment read covers.
 #[async_trait]
-pub trait ExperimentStore: Send + Sync {
-    /// Per run (in the order given): item count, average latency, total cost and the average
-    /// of each score of the items' traces.
-    async fn run_summaries(
+pub trait ExperimentRunStore: Send + Sync {
+    /// References to the run items the filter selects, by dataset item id, then oldest first.
+    async fn experiment_item_refs(
         &self,
         project: &ProjectId,
-        run_ids: &[String],
-    ) -> StoreResult<Vec<RunSummary>>;
-    /// Every run item of the runs with its output (the linked observation's, else the trace's),
-    /// its trace's latency and cost, and the trace's scores.
-    async fn run_item_results(
+        filter: &RunItemFilter,
+    ) -> StoreResult<Vec<RunItemRef>>;
+    /// The runs with these ids (unknown ids are left out), with their dataset's name.
+    async fn experiment_runs(
         &self,
         project: &ProjectId,
-        run_ids: &[String],
-    ) -> StoreResult<Vec<RunItemResult>>;
-    /// A page of experiments (runs with items), latest activity first.
-    async fn list_experiments(
+        ids: &[String],
+    ) -> StoreResult<Vec<DatasetRun>>;
+    /// The run items with these ids (unknown ids are left out), with their run's name.
+    async fn experiment_run_items(
         &self,
         project: &ProjectId,
-        query: &ExperimentQuery,
-    ) -> StoreResult<Vec<Experiment>>;
-    /// A page of experiment items (run items with their observation), newest first.
-    async fn list_experiment_items(
-        &self,
-        project: &ProjectId,
-        query: &ExperimentItemQuery,
-    ) -> StoreResult<Vec<ExperimentItem>>;
+        ids: &[String],
+    ) -> StoreResult<Vec<DatasetRunItem>>;
 }

@@ -1,10 +1,12 @@
 //! What experiment reads return (wire-spec §7.3): run comparison rows, experiments (runs with the
-//! time span and count of their items) and experiment items.
+//! time span and count of their items) and experiment items, which the server composes; and the
+//! parts they are composed of: run item references from the metadata store, and trace totals,
+//! observations, traces and scores from the event store, read by id.
 
 use serde_json::Value;
 use sightline_domain::time::Millis;
 
-use crate::datasets_model::{DatasetRun, DatasetRunItem};
+use crate::datasets::{DatasetRun, DatasetRunItem};
 
 /// A run's aggregate for comparison: item count, average latency, total cost, score averages.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,4 +82,95 @@ pub struct ExperimentItem {
     pub input: Option<Value>,
     pub output: Option<Value>,
     pub metadata: Option<Value>,
+}
+
+/// Which run items an experiment read covers; each non-empty list must hold (an empty one
+/// does not filter).
+#[derive(Debug, Clone, Default)]
+pub struct RunItemFilter {
+    pub run_ids: Vec<String>,
+    pub run_names: Vec<String>,
+    /// The runs' datasets.
+    pub dataset_ids: Vec<String>,
+    pub dataset_item_ids: Vec<String>,
+}
+
+impl RunItemFilter {
+    /// The run items of these runs.
+    pub fn runs(run_ids: &[String]) -> Self {
+        RunItemFilter {
+            run_ids: run_ids.to_vec(),
+            ..RunItemFilter::default()
+        }
+    }
+}
+
+/// What experiment reads need of a run item to find its trace and observation, and to order it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunItemRef {
+    pub id: String,
+    pub run_id: String,
+    pub dataset_item_id: String,
+    pub trace_id: String,
+    pub observation_id: Option<String>,
+    pub created_at: Millis,
+}
+
+/// A trace's observations taken together: first start, last end (or start) and total cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceTotals {
+    pub trace_id: String,
+    pub start_time: Millis,
+    pub end_time: Millis,
+    /// The sum of the observations' total costs; `None` when none has one.
+    pub total_cost: Option<f64>,
+}
+
+/// How much of each observation or trace an experiment read wants besides times, level and
+/// environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanPayload {
+    Nothing,
+    Output,
+    /// Input, output and metadata.
+    All,
+}
+
+/// An observation as experiment reads show it. `input`, `output` and `metadata` are `None`
+/// unless the [`SpanPayload`] asked for them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentObservation {
+    pub id: String,
+    pub start_time: Millis,
+    pub end_time: Option<Millis>,
+    pub level: String,
+    pub environment: String,
+    pub input: Option<Value>,
+    pub output: Option<Value>,
+    pub metadata: Option<Value>,
+}
+
+/// A trace as experiment reads show it; payload as for [`ExperimentObservation`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentTrace {
+    pub id: String,
+    pub timestamp: Millis,
+    pub environment: String,
+    pub input: Option<Value>,
+    pub output: Option<Value>,
+    pub metadata: Option<Value>,
+}
+
+/// One score of a trace: `(name, numeric value, string value)` with the trace's id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceScore {
+    pub trace_id: String,
+    pub name: String,
+    pub value: Option<f64>,
+    pub string_value: Option<String>,
+}
+
+/// A stored JSON text as a value; text that is not JSON stays a string.
+pub(crate) fn lenient_json(text: Option<String>) -> Option<Value> {
+    text.map(|text| serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }

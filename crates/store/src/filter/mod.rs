@@ -7,7 +7,7 @@
 //!   filter's conditions (also `OBSERVATION_COLUMNS`, `SCORE_COLUMNS`). Its `FilterError`
 //!   becomes `StoreError::InvalidFilter`, which the server answers with a 400.
 //! - `filter::check_list("tags", query.tags.len())?` for every named list parameter (tags,
-//!   environments, ids, …): more than [`MAX_VALUES`] is refused the same way.
+//!   environments, ids, …): more than [`MAX_LIST_VALUES`] is refused the same way.
 //! - Never compile a list as one `AND`/`OR` term per value: SQLite refuses expressions deeper
 //!   than 1000 ("Expression tree is too large"). Use one `IN (…)` (`Where::push_in`), or
 //!   [`tags_condition`] for a JSON array of tags.
@@ -25,18 +25,18 @@ use columns::Kind;
 /// The most conditions one `filter` may hold.
 pub(crate) const MAX_CONDITIONS: usize = 100;
 /// The most values of one list: an options condition of the `filter`, or a named list
-/// parameter.
-pub(crate) const MAX_VALUES: usize = 1_000;
+/// parameter (the server checks the `tags` of `GET /traces` against it too).
+pub const MAX_LIST_VALUES: usize = 1_000;
 /// The most values of all the options conditions of one `filter` together, which keeps a
 /// statement far from SQLite's limit of 32766 bound values.
 pub(crate) const MAX_FILTER_VALUES: usize = 5_000;
 
-/// Refuses a named list parameter of more than [`MAX_VALUES`] values, naming the parameter.
+/// Refuses a named list parameter of more than [`MAX_LIST_VALUES`] values, naming the parameter.
 pub(crate) fn check_list(parameter: &str, len: usize) -> Result<(), FilterError> {
-    if len > MAX_VALUES {
+    if len > MAX_LIST_VALUES {
         return Err(FilterError {
             path: vec![Value::from(parameter)],
-            message: format!("{parameter}: at most {MAX_VALUES} values, got {len}"),
+            message: format!("{parameter}: at most {MAX_LIST_VALUES} values, got {len}"),
         });
     }
     Ok(())
@@ -57,11 +57,11 @@ fn check_size(conditions: &[FilterCondition]) -> Result<(), FilterError> {
     let mut total = 0;
     for (index, condition) in conditions.iter().enumerate() {
         if let Test::Options(_, values) = &condition.test {
-            if values.len() > MAX_VALUES {
+            if values.len() > MAX_LIST_VALUES {
                 return Err(FilterError {
                     path: vec!["filter".into(), index.into(), "value".into()],
                     message: format!(
-                        "At most {MAX_VALUES} values in one condition, got {}",
+                        "At most {MAX_LIST_VALUES} values in one condition, got {}",
                         values.len()
                     ),
                 });
@@ -242,7 +242,7 @@ fn text_condition(dialect: Dialect, expr: &Sql, operator: TextOperator, value: &
     // LIKE ignores ASCII case on SQLite; ILIKE makes PostgreSQL agree.
     let like = dialect.like_ignoring_case();
     let mut sql = Sql::new();
-    let mut like_pattern = |sql: &mut Sql, pattern: String| {
+    let like_pattern = |sql: &mut Sql, pattern: String| {
         sql.append(expr.clone())
             .push(&format!(" {like} {{}} ESCAPE '\\'"), [Arg::from(pattern)]);
     };
@@ -253,8 +253,10 @@ fn text_condition(dialect: Dialect, expr: &Sql, operator: TextOperator, value: &
         TextOperator::Contains => like_pattern(&mut sql, format!("%{literal}%")),
         TextOperator::DoesNotContain => {
             sql.sql("(").append(expr.clone()).sql(" IS NULL OR ");
-            sql.append(expr.clone())
-                .push(&format!(" NOT {like} {{}} ESCAPE '\\')"), [Arg::from(format!("%{literal}%"))]);
+            sql.append(expr.clone()).push(
+                &format!(" NOT {like} {{}} ESCAPE '\\')"),
+                [Arg::from(format!("%{literal}%"))],
+            );
         }
         TextOperator::StartsWith => like_pattern(&mut sql, format!("{literal}%")),
         TextOperator::EndsWith => like_pattern(&mut sql, format!("%{literal}")),
@@ -342,7 +344,9 @@ fn object_condition(filter: &mut Where, expr: &str, key: &str, test: &Test) -> b
         Test::Text(TextOperator::Equal, value) => {
             let quoted = Value::String(value.clone()).to_string();
             let mut sql = Sql::new();
-            sql.sql("(").append(text.clone()).push(" = {} OR ", [Arg::from(value)]);
+            sql.sql("(")
+                .append(text.clone())
+                .push(" = {} OR ", [Arg::from(value)]);
             sql.append(text).push(" = {})", [Arg::from(quoted)]);
             filter.push_sql(sql);
         }

@@ -104,7 +104,7 @@ fn metadata_numbers_and_booleans_bind_the_key_in_each_dialect() {
         postgres.render(Dialect::Postgres),
         "(CASE WHEN jsonb_typeof((traces.metadata)::jsonb -> $1) = 'number' \
          THEN ((traces.metadata)::jsonb ->> $2)::double precision END) > $3 \
-         AND ((((traces.metadata)::jsonb -> $4) = ($5)::jsonb)"
+         AND (((traces.metadata)::jsonb -> $4) = ($5)::jsonb)"
     );
     for sql in [sqlite, postgres] {
         assert_eq!(
@@ -122,13 +122,17 @@ fn metadata_numbers_and_booleans_bind_the_key_in_each_dialect() {
 
 #[test]
 fn tags_are_one_in_list_over_the_arrays_elements() {
-    let raw = r#"[{"type":"arrayOptions","column":"tags","operator":"all of","value":["a","b","a"]}]"#;
+    let raw =
+        r#"[{"type":"arrayOptions","column":"tags","operator":"all of","value":["a","b","a"]}]"#;
     let sql = compile(TRACE_COLUMNS, raw, Dialect::Sqlite).expect("compiles");
     assert_eq!(
         sql.render(Dialect::Sqlite),
         "((SELECT COUNT(DISTINCT value) FROM json_each(traces.tags) WHERE value IN (?, ?)) = ?)"
     );
-    assert_eq!(sql.args(), &[Arg::from("a"), Arg::from("b"), Arg::from(2_i64)]);
+    assert_eq!(
+        sql.args(),
+        &[Arg::from("a"), Arg::from("b"), Arg::from(2_i64)]
+    );
     let raw = r#"[{"type":"arrayOptions","column":"tags","operator":"none of","value":["a"]}]"#;
     let sql = compile(TRACE_COLUMNS, raw, Dialect::Postgres).expect("compiles");
     assert_eq!(
@@ -176,12 +180,15 @@ fn oversized_filters_are_refused_with_the_field() {
             "[{}]",
             condition(
                 "tags",
-                &format!(r#""type":"arrayOptions","operator":"any of","value":{}"#, values(n))
+                &format!(
+                    r#""type":"arrayOptions","operator":"any of","value":{}"#,
+                    values(n)
+                )
             )
         )
     };
-    compile(TRACE_COLUMNS, &tags(MAX_VALUES), Dialect::Sqlite).expect("at the limit");
-    let long = compile(TRACE_COLUMNS, &tags(MAX_VALUES + 1), Dialect::Sqlite)
+    compile(TRACE_COLUMNS, &tags(MAX_LIST_VALUES), Dialect::Sqlite).expect("at the limit");
+    let long = compile(TRACE_COLUMNS, &tags(MAX_LIST_VALUES + 1), Dialect::Sqlite)
         .expect_err("one value too many");
     assert_eq!(long.path, [Value::from("filter"), 0.into(), "value".into()]);
 
@@ -194,15 +201,18 @@ fn oversized_filters_are_refused_with_the_field() {
 
     let users = condition(
         "userId",
-        &format!(r#""type":"stringOptions","operator":"any of","value":{}"#, values(MAX_VALUES)),
+        &format!(
+            r#""type":"stringOptions","operator":"any of","value":{}"#,
+            values(MAX_LIST_VALUES)
+        ),
     );
-    let lists = vec![users.as_str(); MAX_FILTER_VALUES / MAX_VALUES + 1].join(",");
+    let lists = vec![users.as_str(); MAX_FILTER_VALUES / MAX_LIST_VALUES + 1].join(",");
     let heavy = compile(TRACE_COLUMNS, &format!("[{lists}]"), Dialect::Sqlite)
         .expect_err("too many values in all");
     assert_eq!(heavy.path, [Value::from("filter")]);
 
-    check_list("tags", MAX_VALUES).expect("at the limit");
-    let named = check_list("tags", MAX_VALUES + 1).expect_err("one too many");
+    check_list("tags", MAX_LIST_VALUES).expect("at the limit");
+    let named = check_list("tags", MAX_LIST_VALUES + 1).expect_err("one too many");
     assert_eq!(named.path, [Value::from("tags")]);
 }
 
@@ -225,9 +235,9 @@ async fn the_largest_allowed_filters_run_on_sqlite() {
     ))
     .await
     .expect("rows");
-    let all: Vec<String> = (0..MAX_VALUES).map(|i| format!("v{i}")).collect();
+    let all: Vec<String> = (0..MAX_LIST_VALUES).map(|i| format!("v{i}")).collect();
     // None of the users: neither t1's (v1) nor t2's (none).
-    let users: Vec<String> = (0..MAX_VALUES).map(|i| format!("u{i}")).collect();
+    let users: Vec<String> = (0..MAX_LIST_VALUES).map(|i| format!("u{i}")).collect();
     let users = serde_json::to_string(&users).expect("json");
     let cases = [
         ("any of", all.clone(), vec!["t1"]),
@@ -243,20 +253,29 @@ async fn the_largest_allowed_filters_run_on_sqlite() {
                 serde_json::to_string(&tags).expect("json")
             ),
         );
-        let users = condition(
+        let no_user = condition(
             "userId",
             &format!(r#""type":"stringOptions","operator":"none of","value":{users}"#),
         );
-        let name = condition("id", r#""type":"string","operator":"starts with","value":"t""#);
-        let mut conditions = vec![tags_condition, users];
-        conditions.extend(std::iter::repeat_n(name, MAX_CONDITIONS - 2));
+        let id_prefix = condition(
+            "id",
+            r#""type":"string","operator":"starts with","value":"t""#,
+        );
+        let mut conditions = vec![tags_condition, no_user];
+        conditions.extend(std::iter::repeat_n(id_prefix, MAX_CONDITIONS - 2));
         let raw = format!("[{}]", conditions.join(","));
         let mut filter = Where::new(Dialect::Sqlite);
         filter.eq("traces.project_id", "p");
-        apply(&mut filter, TRACE_COLUMNS, &parse_filter(&raw).expect("valid"))
-            .expect("within the limits");
+        apply(
+            &mut filter,
+            TRACE_COLUMNS,
+            &parse_filter(&raw).expect("valid"),
+        )
+        .expect("within the limits");
         let mut sql = Sql::new();
-        sql.sql("SELECT traces.id FROM traces WHERE ").append(filter.to_sql()).sql(" ORDER BY traces.id");
+        sql.sql("SELECT traces.id FROM traces WHERE ")
+            .append(filter.to_sql())
+            .sql(" ORDER BY traces.id");
         let ids: Vec<(String,)> = db.fetch_all(&sql).await.expect(operator);
         let ids: Vec<&str> = ids.iter().map(|(id,)| id.as_str()).collect();
         assert_eq!(ids, expected, "{operator}");

@@ -156,7 +156,7 @@ mod tests {
             "t.project_id = $1 AND t.tags LIKE $2 ESCAPE '\\' AND t.environment IN ($3) \
              AND t.timestamp >= $4"
         );
-        assert_eq!(filter.args()[1], "%\"a\\_b\"%".into());
+        assert_eq!(filter.args()[1], crate::sql::Arg::from("%\"a\\_b\"%"));
     }
 
     #[test]

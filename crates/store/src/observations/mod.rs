@@ -1,15 +1,16 @@
-//! TODO(storage v2): module doc.
+//! Observation lists of the read API (`GET /observations`, `GET /v2/observations`) and the
+//! traces of a page of observations: event store ([`ObservationReadStore`]). The list query is
+//! in `model.rs`, its SQL in `read.rs`.
 
 use async_trait::async_trait;
-#[allow(unused_imports)]
-use sightline_domain::cost::ModelDefinition;
-#[allow(unused_imports)]
-use sightline_domain::time::Millis;
-#[allow(unused_imports)]
-use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
+use sightline_domain::ProjectId;
 
-#[allow(unused_imports)]
-use crate::*;
+use crate::{StoreResult, StoredObservation, StoredTrace};
+
+mod model;
+mod read;
+
+pub use model::{ObservationCursor, ObservationQuery};
 
 /// Observation lists for the read API.
 #[async_trait]

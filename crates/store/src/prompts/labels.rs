@@ -59,12 +59,11 @@ pub(super) async fn set_labels(
     version: i64,
     labels: &[String],
 ) -> StoreResult<()> {
-    let delete = Sql::text(
-        "DELETE FROM prompt_labels WHERE project_id = $1 AND name = $2 AND version = $3",
-    )
-    .bind(project)
-    .bind(name)
-    .bind(version);
+    let delete =
+        Sql::text("DELETE FROM prompt_labels WHERE project_id = $1 AND name = $2 AND version = $3")
+            .bind(project)
+            .bind(name)
+            .bind(version);
     tx.execute(&delete).await?;
     for (position, label) in labels.iter().enumerate() {
         let insert = Sql::text(

@@ -77,7 +77,10 @@ pub(super) async fn list(
     rows_filter.push_in("p.name", &names);
     let mut rows_sql = Sql::new();
     rows_sql
-        .sql(&format!("SELECT {} FROM prompts p WHERE ", prefixed_columns("p")))
+        .sql(&format!(
+            "SELECT {} FROM prompts p WHERE ",
+            prefixed_columns("p")
+        ))
         .append(rows_filter.to_sql())
         .sql(" ORDER BY p.name, p.version");
     let rows: Vec<PromptSqlRow> = db.fetch_all(&rows_sql).await?;
@@ -106,11 +109,7 @@ pub(super) async fn list(
             versions: numbers,
             labels: version_labels.into_iter().collect(),
             tags: parse_tags(&newest.tags)?,
-            last_updated_at: versions
-                .iter()
-                .map(|row| row.updated_at)
-                .max()
-                .unwrap_or(0),
+            last_updated_at: versions.iter().map(|row| row.updated_at).max().unwrap_or(0),
             last_config: serde_json::from_str(&newest.config).map_err(|e| corrupt("config", e))?,
             name,
         });

@@ -17,9 +17,7 @@ mod read;
 mod usage;
 mod write;
 
-pub use model::{
-    NewPromptVersion, PromptListQuery, PromptSelector, PromptSummary, PromptVersion,
-};
+pub use model::{NewPromptVersion, PromptListQuery, PromptSelector, PromptSummary, PromptVersion};
 pub use usage::{PromptUsageStore, PromptVersionUsage, ScoreAverage};
 
 /// Prompt versions, their labels and tags, protected labels, and the project's change counter

@@ -131,10 +131,9 @@ pub(super) async fn prompt_ids(
 
 /// The project's protected labels, sorted.
 pub(super) async fn protected_labels(db: &Db, project: &ProjectId) -> StoreResult<Vec<String>> {
-    let sql = Sql::text(
-        "SELECT label FROM prompt_protected_labels WHERE project_id = $1 ORDER BY label",
-    )
-    .bind(project.as_str());
+    let sql =
+        Sql::text("SELECT label FROM prompt_protected_labels WHERE project_id = $1 ORDER BY label")
+            .bind(project.as_str());
     let rows: Vec<(String,)> = db.fetch_all(&sql).await?;
     Ok(rows.into_iter().map(|(label,)| label).collect())
 }

@@ -1,15 +1,15 @@
-//! TODO(storage v2): module doc.
+//! Score configs (wire-spec §5.7), project-scoped: metadata store ([`ScoreConfigStore`]). The
+//! config and its check of a score are in `model.rs`, the SQL in `store.rs`.
 
 use async_trait::async_trait;
-#[allow(unused_imports)]
-use sightline_domain::cost::ModelDefinition;
-#[allow(unused_imports)]
-use sightline_domain::time::Millis;
-#[allow(unused_imports)]
-use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
+use sightline_domain::ProjectId;
 
-#[allow(unused_imports)]
-use crate::*;
+use crate::StoreResult;
+
+mod model;
+mod store;
+
+pub use model::{ConfigCategory, ScoreConfig};
 
 /// Score configs (wire-spec §5.7), project-scoped.
 #[async_trait]

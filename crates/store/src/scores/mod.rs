@@ -1,15 +1,17 @@
-//! TODO(storage v2): module doc.
+//! Score lists of the read API (`GET /scores`, `GET /v2/scores`, `GET /v3/scores`) and score
+//! deletes: event store ([`ScoreReadStore`]). A listed score carries a summary of its trace,
+//! joined from `traces` (both event tables). The list query is in `model.rs`, its SQL in
+//! `read.rs`. Score configs are metadata: `crate::score_configs`.
 
 use async_trait::async_trait;
-#[allow(unused_imports)]
-use sightline_domain::cost::ModelDefinition;
-#[allow(unused_imports)]
-use sightline_domain::time::Millis;
-#[allow(unused_imports)]
-use sightline_domain::{ApiKeyId, Email, OrgId, ProjectId, Role, UserId};
+use sightline_domain::ProjectId;
 
-#[allow(unused_imports)]
-use crate::*;
+use crate::StoreResult;
+
+mod model;
+mod read;
+
+pub use model::{ScoreCursor, ScoreQuery, ScoreTrace, ScoreWithTrace, ValueOperator};
 
 /// Lists and deletes of scores for the read API.
 #[async_trait]

@@ -106,7 +106,9 @@ impl Dialect {
     pub(crate) fn json_strings(self, column: &str) -> String {
         match self {
             Dialect::Sqlite => format!("json_each({column})"),
-            Dialect::Postgres => format!("jsonb_array_elements_text(({column})::jsonb) AS e(value)"),
+            Dialect::Postgres => {
+                format!("jsonb_array_elements_text(({column})::jsonb) AS e(value)")
+            }
         }
     }
 

@@ -18,6 +18,12 @@ use crate::*;
 
 pub(crate) mod write;
 
+mod delete;
+mod query;
+mod read;
+
+pub use query::{ObservationOutline, ObservationSummary, TraceOrderColumn, TraceQuery};
+
 /// Which entity an ingestion event is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Entity {
@@ -150,7 +156,9 @@ pub trait TracingStore: Send + Sync {
     async fn score(&self, project: &ProjectId, id: &str) -> StoreResult<Option<ScoreRow>>;
 }
 
-/// Lists and deletes of traces and sessions for the read API.
+/// Trace lists of the read API and the UI (with their filters and counts), the summaries,
+/// outlines and score ids of a page of traces, and deleting traces; implemented on the
+/// relational store in `read.rs` and `delete.rs`. Session lists are [`SessionStore`]'s.
 #[async_trait]
 pub trait TraceReadStore: Send + Sync {
     /// A page of traces and the number of all that match.
@@ -181,10 +189,4 @@ pub trait TraceReadStore: Send + Sync {
     /// Deletes traces with their observations, scores and logged events; returns how many
     /// traces existed.
     async fn delete_traces(&self, project: &ProjectId, ids: &[String]) -> StoreResult<u64>;
-    /// A page of sessions and the number of all that match.
-    async fn list_sessions(
-        &self,
-        project: &ProjectId,
-        query: &SessionQuery,
-    ) -> StoreResult<(Vec<SessionRow>, u64)>;
 }

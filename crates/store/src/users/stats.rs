@@ -210,7 +210,7 @@ mod tests {
             "t.project_id = ? AND t.user_id IS NOT NULL AND LOWER(t.user_id) LIKE ? ESCAPE '\\' \
              AND t.timestamp < ?"
         );
-        assert_eq!(sql.args()[1], "%a\\%b%".into());
+        assert_eq!(sql.args()[1], crate::sql::Arg::from("%a\\%b%"));
     }
 
     #[test]

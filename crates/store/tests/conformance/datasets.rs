@@ -1,12 +1,12 @@
-//! Datasets, item versions, runs, run items and the experiment links ingestion writes, on both
+//! Datasets, item versions, runs, run items and the experiment links of SDK spans, on both
 //! backends.
 
 use serde_json::json;
 use sightline_domain::ProjectId;
-use sightline_store::testing::TestDb;
+use sightline_store::testing::{TestDb, observation_row, put_rows, score_row, trace_row};
 use sightline_store::{
     Dataset, DatasetItem, DatasetItemQuery, DatasetItemStatus, DatasetRun, DatasetRunItem,
-    ExperimentLink, IngestionRules, IngestionWrite, LoggedEvent, Store, StoreError, backend_tests,
+    EventRows, ExperimentLink, RunItemFilter, SpanPayload, Store, StoreError, backend_tests,
 };
 
 use super::org_and_project;
@@ -319,21 +319,6 @@ async fn runs_are_created_once_per_name(db: TestDb) {
     );
 }
 
-struct NoRules;
-
-impl IngestionRules for NoRules {
-    fn fold_trace(&self, _: &[LoggedEvent]) -> Option<sightline_domain::ingest::TraceRow> {
-        None
-    }
-    fn fold_observation(
-        &self,
-        _: &[LoggedEvent],
-    ) -> Option<sightline_domain::ingest::ObservationRow> {
-        None
-    }
-    fn enrich(&self, _: &ProjectId, _: &mut sightline_domain::ingest::ObservationRow) {}
-}
-
 fn link(
     run_id: &str,
     name: &str,
@@ -358,7 +343,7 @@ fn link(
     }
 }
 
-async fn ingestion_writes_experiment_runs(db: TestDb) {
+async fn experiment_links_write_runs_and_run_items_once(db: TestDb) {
     let store: &dyn Store = db.store.as_ref();
     let (_, project) = org_and_project(store).await;
     store
@@ -369,18 +354,19 @@ async fn ingestion_writes_experiment_runs(db: TestDb) {
         .create_or_get_dataset_run(&run(&project, "api-run", Some("d1"), "existing"))
         .await
         .unwrap();
-    let mut write = IngestionWrite::new(project.clone());
-    write.experiments = vec![
+    let links = vec![
         link("exp-1", "baseline", Some("d1"), "i1", "t1"),
         link("exp-1", "baseline", Some("d1"), "i2", "t2"),
         link("exp-2", "existing", Some("d1"), "i1", "t3"),
         link("exp-3", "local", Some("not-a-dataset"), "hash", "t4"),
     ];
-    store
-        .write_ingestion(&[write.clone()], &NoRules)
-        .await
-        .unwrap();
-    store.write_ingestion(&[write], &NoRules).await.unwrap();
+    // Delivered twice: the second write stores nothing new.
+    for _ in 0..2 {
+        store
+            .write_experiment_links(&project, &links)
+            .await
+            .unwrap();
+    }
 
     let baseline = store
         .dataset_run(&project, "d1", "baseline")
@@ -421,9 +407,151 @@ async fn ingestion_writes_experiment_runs(db: TestDb) {
     );
 }
 
+/// The two halves of experiment reads: the metadata store picks run items, the event store reads
+/// their traces, observations and scores by id.
+async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
+    let store: &dyn Store = db.store.as_ref();
+    let (_, project) = org_and_project(store).await;
+    store
+        .upsert_dataset(&dataset(&project, "d1", "qa", 0))
+        .await
+        .unwrap();
+    let links = vec![
+        link("exp-1", "baseline", Some("d1"), "i2", "t2"),
+        link("exp-1", "baseline", Some("d1"), "i1", "t1"),
+        link("exp-2", "local", None, "i1", "t3"),
+    ];
+    store
+        .write_experiment_links(&project, &links)
+        .await
+        .unwrap();
+
+    let refs = store
+        .experiment_item_refs(&project, &RunItemFilter::runs(&["exp-1".into()]))
+        .await
+        .unwrap();
+    let pairs: Vec<(&str, &str)> = refs
+        .iter()
+        .map(|r| (r.dataset_item_id.as_str(), r.trace_id.as_str()))
+        .collect();
+    assert_eq!(pairs, vec![("i1", "t1"), ("i2", "t2")], "by dataset item");
+    assert_eq!(refs[0].observation_id.as_deref(), Some("t1-root"));
+    let by_name = RunItemFilter {
+        run_names: vec!["local".into()],
+        ..RunItemFilter::default()
+    };
+    let local = store
+        .experiment_item_refs(&project, &by_name)
+        .await
+        .unwrap();
+    assert_eq!((local.len(), local[0].run_id.as_str()), (1, "exp-2"));
+    let by_dataset = RunItemFilter {
+        dataset_ids: vec!["d1".into()],
+        dataset_item_ids: vec!["i1".into()],
+        ..RunItemFilter::default()
+    };
+    let in_dataset = store
+        .experiment_item_refs(&project, &by_dataset)
+        .await
+        .unwrap();
+    assert_eq!(in_dataset.len(), 1);
+    assert_eq!(in_dataset[0].trace_id, "t1");
+    let all = store
+        .experiment_item_refs(&project, &RunItemFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3, "an empty filter selects every run item");
+    let runs = store
+        .experiment_runs(&project, &["exp-1".into(), "nope".into()])
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].dataset_name.as_deref(), Some("qa"));
+    let items = store
+        .experiment_run_items(&project, &[refs[0].id.clone()])
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].run_name, "baseline");
+    assert_eq!(items[0].expected_output, Some(json!("expected")));
+
+    let mut trace = trace_row("t1", 1_000);
+    trace.output = Some(json!("trace output"));
+    let mut child = observation_row("t1", "t1-child", 1_050);
+    child.end_time = Some(1_300);
+    child.total_cost = Some(0.5);
+    let rows = EventRows {
+        traces: vec![trace],
+        observations: vec![observation_row("t1", "t1-root", 1_000), child],
+        scores: vec![
+            score_row("s1", "t1", "accuracy", 1.0, 10),
+            score_row("s0", "t1", "accuracy", 0.0, 5),
+            score_row("s2", "t2", "accuracy", 0.5, 7),
+        ],
+        ..EventRows::default()
+    };
+    put_rows(store, &project, rows).await;
+
+    let trace_ids = vec!["t1".to_owned(), "t1".to_owned(), "t2".to_owned()];
+    let totals = store
+        .experiment_trace_totals(&project, &trace_ids)
+        .await
+        .unwrap();
+    assert_eq!(totals.len(), 1, "t2 has no observations");
+    assert_eq!(
+        (
+            totals[0].start_time,
+            totals[0].end_time,
+            totals[0].total_cost
+        ),
+        (1_000, 1_300, Some(0.5))
+    );
+    let ids = vec!["t1-root".to_owned(), "missing".to_owned()];
+    let bare = store
+        .experiment_observations(&project, &ids, SpanPayload::Nothing)
+        .await
+        .unwrap();
+    assert_eq!(bare.len(), 1);
+    assert_eq!(
+        (bare[0].end_time, bare[0].level.as_str(), &bare[0].output),
+        (Some(1_100), "DEFAULT", &None)
+    );
+    let outputs = store
+        .experiment_observations(&project, &ids, SpanPayload::Output)
+        .await
+        .unwrap();
+    assert_eq!(
+        (&outputs[0].input, &outputs[0].output),
+        (&None, &Some(json!({"answer": 42})))
+    );
+    let traces = store
+        .experiment_traces(&project, &trace_ids, SpanPayload::All)
+        .await
+        .unwrap();
+    assert_eq!(traces.len(), 1);
+    assert_eq!(
+        (traces[0].timestamp, &traces[0].output),
+        (1_000, &Some(json!("trace output")))
+    );
+    let scores = store
+        .experiment_trace_scores(&project, &trace_ids)
+        .await
+        .unwrap();
+    let seen: Vec<(&str, Option<f64>)> = scores
+        .iter()
+        .map(|s| (s.trace_id.as_str(), s.value))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![("t1", Some(0.0)), ("t2", Some(0.5)), ("t1", Some(1.0))],
+        "by name, then oldest first"
+    );
+}
+
 backend_tests!(
     datasets_upsert_by_name,
     items_keep_their_versions,
     runs_are_created_once_per_name,
-    ingestion_writes_experiment_runs,
+    experiment_links_write_runs_and_run_items_once,
+    experiment_reads_pass_ids_between_the_stores,
 );

@@ -9,10 +9,10 @@ use sightline_domain::ingest::{
     Level, ObservationRow, ObservationType, ScoreDataType, ScorePatch, ScoreSource,
 };
 use sightline_domain::prompt::PromptType;
-use sightline_store::testing::TestDb;
+use sightline_store::testing::{TestDb, put_rows};
 use sightline_store::{
-    IngestionRules, IngestionWrite, LoggedEvent, NewPromptVersion, PromptListQuery, PromptSelector,
-    PromptVersion, Store, StoreError, backend_tests,
+    EventRows, NewPromptVersion, PromptListQuery, PromptSelector, PromptVersion, Store, StoreError,
+    backend_tests,
 };
 
 use super::org_and_project;
@@ -440,18 +440,6 @@ async fn protected_labels_and_prompt_ids(db: TestDb) {
     );
 }
 
-struct NoRules;
-
-impl IngestionRules for NoRules {
-    fn fold_trace(&self, _: &[LoggedEvent]) -> Option<sightline_domain::ingest::TraceRow> {
-        None
-    }
-    fn fold_observation(&self, _: &[LoggedEvent]) -> Option<ObservationRow> {
-        None
-    }
-    fn enrich(&self, _: &ProjectId, _: &mut ObservationRow) {}
-}
-
 fn generation(
     id: &str,
     prompt: Option<(&str, i64)>,
@@ -521,8 +509,7 @@ fn score(id: &str, observation: &str, name: &str, value: f64) -> ScorePatch {
 async fn prompt_usage_aggregates_linked_generations(db: TestDb) {
     let store = db.store.as_ref();
     let (_, project) = org_and_project(store).await;
-    let mut write = IngestionWrite::new(project.clone());
-    write.observations = vec![
+    let observations = vec![
         generation("g1", Some(("greet", 1)), Some(100), (10.0, 5.0), 0.5),
         generation("g2", Some(("greet", 1)), Some(300), (20.0, 15.0), 1.5),
         generation("g3", Some(("greet", 1)), None, (1.0, 1.0), 0.0),
@@ -530,15 +517,20 @@ async fn prompt_usage_aggregates_linked_generations(db: TestDb) {
         generation("g5", Some(("other", 1)), Some(10), (1.0, 1.0), 9.0),
         generation("g6", None, Some(10), (1.0, 1.0), 9.0),
     ];
-    write.scores = vec![
+    let scores = vec![
         score("s1", "g1", "quality", 1.0),
         score("s2", "g2", "quality", 0.5),
         score("s3", "g2", "helpful", 0.0),
         score("s4", "g5", "quality", 0.0),
     ];
-    store.write_ingestion(&[write], &NoRules).await.unwrap();
+    let rows = EventRows {
+        observations,
+        scores,
+        ..EventRows::default()
+    };
+    put_rows(store, &project, rows).await;
 
-    let usage = store.prompt_usage(&project, "greet").await.unwrap();
+    let usage = store.prompt_version_usage(&project, "greet").await.unwrap();
     assert_eq!(usage.len(), 2);
     let v1 = &usage[0];
     assert_eq!((v1.version, v1.generations), (1, 3));
@@ -561,7 +553,7 @@ async fn prompt_usage_aggregates_linked_generations(db: TestDb) {
     assert!(v2.scores.is_empty());
     assert!(
         store
-            .prompt_usage(&project, "missing")
+            .prompt_version_usage(&project, "missing")
             .await
             .unwrap()
             .is_empty()

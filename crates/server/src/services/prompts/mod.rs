@@ -2,10 +2,12 @@
 //! create, fetch (resolved, through [`PromptCache`]), relabel and delete prompt versions, and
 //! the protected-label rule.
 //!
-//! Fast fetch: [`PromptCache`] (`cache.rs`); composition: `graph.rs`.
+//! Fast fetch: [`PromptCache`] (`cache.rs`); composition: `graph.rs`; usage of versions by
+//! linked generations, pairing the metadata and event stores: `usage.rs`.
 
 mod cache;
 mod graph;
+mod usage;
 
 use std::collections::HashMap;
 
@@ -27,6 +29,7 @@ use graph::{blocking_dependents, resolve_node};
 pub use cache::{COUNTER_TTL, PromptCache};
 pub use graph::resolve_version;
 pub use sightline_domain::prompt::can_change_label;
+pub use usage::prompt_usage;
 
 const COMMIT_MESSAGE_MAX_CHARS: usize = 500;
 

@@ -1,16 +1,13 @@
-//! Experiments (wire-spec §7.3–7.4) as plain functions: the runs and run items that SDK
-//! experiment spans name, and runs compared side by side for the UI.
+//! The runs and run items that SDK experiment spans name (wire-spec §7.4), as links for
+//! [`sightline_store::DatasetStore::write_experiment_links`].
 
 use std::collections::HashSet;
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sightline_domain::ProjectId;
 use sightline_domain::otel::SpanExperiment;
 use sightline_domain::time::Millis;
-use sightline_store::{ExperimentLink, RunItemResult, RunSummary, Store};
-
-use super::datasets::DatasetResult;
+use sightline_store::ExperimentLink;
 
 /// The runs and run items that SDK experiment spans name (wire-spec §7.4): one run per
 /// experiment id and one run item per experiment item, whose id is the item's root observation
@@ -58,53 +55,6 @@ pub fn experiment_links(experiments: &[SpanExperiment], now: Millis) -> Vec<Expe
         });
     }
     links
-}
-
-/// One dataset item across the compared runs: its result in each run (`None` where the run
-/// did not run it), in the order the runs were asked for.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ItemComparison {
-    pub dataset_item_id: String,
-    pub results: Vec<Option<RunItemResult>>,
-}
-
-/// Runs side by side: each run's aggregate, and each item's output and scores per run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunComparison {
-    pub runs: Vec<RunSummary>,
-    pub items: Vec<ItemComparison>,
-}
-
-/// Compares runs of the project (unknown run ids give empty summaries). An item run twice in
-/// one run shows its latest run item.
-pub async fn compare_runs(
-    store: &dyn Store,
-    project: &ProjectId,
-    run_ids: &[String],
-) -> DatasetResult<RunComparison> {
-    let runs = store.run_summaries(project, run_ids).await?;
-    let results = store.run_item_results(project, run_ids).await?;
-    let mut items: Vec<ItemComparison> = Vec::new();
-    for result in results {
-        let Some(run_index) = run_ids.iter().position(|id| id == &result.run_id) else {
-            continue;
-        };
-        let index = match items
-            .iter()
-            .position(|item| item.dataset_item_id == result.dataset_item_id)
-        {
-            Some(index) => index,
-            None => {
-                items.push(ItemComparison {
-                    dataset_item_id: result.dataset_item_id.clone(),
-                    results: vec![None; run_ids.len()],
-                });
-                items.len() - 1
-            }
-        };
-        items[index].results[run_index] = Some(result);
-    }
-    Ok(RunComparison { runs, items })
 }
 
 #[cfg(test)]

@@ -1,0 +1,68 @@
+//! Deleting traces on the relational store ([`super::TraceReadStore::delete_traces`]): the
+//! traces with their observations, scores and logged events, in one transaction. Only event
+//! tables are touched; the trace tags and the project's trace counter follow by trigger
+//! (migration 0007).
+
+use sightline_domain::ProjectId;
+
+use crate::error::StoreResult;
+use crate::sql::{Arg, Db, Sql};
+
+/// `DELETE FROM <table> WHERE project_id = … AND <column> IN (…)`.
+fn delete_in(table: &str, column: &str, project: &ProjectId, ids: &[String]) -> Sql {
+    let mut sql = Sql::new();
+    sql.sql(&format!("DELETE FROM {table} WHERE "))
+        .push("project_id = {} AND ", [Arg::from(project.as_str())])
+        .push_in(column, ids);
+    sql
+}
+
+/// Deletes the traces and what belongs to them; returns how many traces existed.
+pub(super) async fn delete_traces(
+    db: &Db,
+    project: &ProjectId,
+    ids: &[String],
+) -> StoreResult<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    let mut deleted = 0;
+    for (table, column) in [
+        ("scores", "trace_id"),
+        ("observations", "trace_id"),
+        ("traces", "id"),
+    ] {
+        let done = tx.execute(&delete_in(table, column, project, ids)).await?;
+        if table == "traces" {
+            deleted = done;
+        }
+    }
+    // The logged events of the traces go too, so that a later event cannot resurrect them
+    // from the log. (As before storage v2, only events whose entity id is one of these trace
+    // ids: the events of their observations, logged under the observation ids, stay.)
+    tx.execute(&delete_in("ingestion_events", "entity_id", project, ids))
+        .await?;
+    tx.commit().await?;
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::Dialect;
+
+    #[test]
+    fn deletes_are_scoped_to_the_project() {
+        let project = ProjectId::from_trusted("p".to_owned());
+        let sql = delete_in("scores", "trace_id", &project, &["a".into(), "b".into()]);
+        assert_eq!(
+            sql.render(Dialect::Sqlite),
+            "DELETE FROM scores WHERE project_id = ? AND trace_id IN (?, ?)"
+        );
+        assert_eq!(
+            sql.render(Dialect::Postgres),
+            "DELETE FROM scores WHERE project_id = $1 AND trace_id IN ($2, $3)"
+        );
+    }
+}
