@@ -134,6 +134,7 @@ async fn verify_basic(state: &AppState, encoded: &str) -> Result<ApiCaller, ApiE
     }
     let credentials = state
         .store()
+        .metadata()
         .api_key_credentials(public_key)
         .await
         .map_err(store_unavailable)?
@@ -148,7 +149,7 @@ async fn verify_basic(state: &AppState, encoded: &str) -> Result<ApiCaller, ApiE
     // ingestion transaction holding SQLite's write lock, and losing one update is harmless.
     let (store, key_id) = (state.store_handle(), credentials.id.clone());
     tokio::spawn(async move {
-        if let Err(error) = store.touch_api_key(&key_id, now_ms()).await {
+        if let Err(error) = store.metadata().touch_api_key(&key_id, now_ms()).await {
             tracing::warn!(%error, "cannot record API key use");
         }
     });
@@ -163,6 +164,7 @@ async fn verify_basic(state: &AppState, encoded: &str) -> Result<ApiCaller, ApiE
 async fn verify_bearer(state: &AppState, public_key: &str) -> Result<ApiCaller, ApiError> {
     let credentials = state
         .store()
+        .metadata()
         .api_key_credentials(public_key)
         .await
         .map_err(store_unavailable)?

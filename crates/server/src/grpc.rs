@@ -22,8 +22,8 @@ use crate::auth::{ApiCaller, authenticate_project, record_caller};
 use crate::error::ApiError;
 use crate::handlers::otel::OTLP_BODY_LIMIT;
 use crate::services::ingest::IngestError;
-use crate::services::ingest::writer::SubmitError;
 use crate::services::ingest::otlp::ingest_request;
+use crate::services::ingest::writer::SubmitError;
 use crate::state::AppState;
 
 /// Serves the OTLP trace service on `listener` until `shutdown` resolves, then lets in-flight

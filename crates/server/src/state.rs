@@ -17,7 +17,7 @@ pub struct AppState {
 }
 
 struct Inner {
-    store: Arc<dyn Store>,
+    store: Store,
     salt: String,
     keys: KeyCache,
     rules: Arc<Rules>,
@@ -32,12 +32,12 @@ pub const INGEST_QUEUE_BYTES: usize = 128 * 1024 * 1024;
 impl AppState {
     /// `salt` is the server-wide salt API key secrets are hashed with. Starts the ingestion
     /// writer, so it must be called inside a Tokio runtime.
-    pub fn new(store: Arc<dyn Store>, salt: String) -> Self {
+    pub fn new(store: Store, salt: String) -> Self {
         Self::with_queue(store, salt, INGEST_QUEUE_BYTES)
     }
 
     /// Like [`AppState::new`] with an explicit ingestion queue budget in bytes.
-    pub fn with_queue(store: Arc<dyn Store>, salt: String, queue_bytes: usize) -> Self {
+    pub fn with_queue(store: Store, salt: String, queue_bytes: usize) -> Self {
         let rules = Arc::new(Rules::new());
         let writer = IngestWriter::spawn(store.clone(), rules.clone(), queue_bytes);
         Self {
@@ -66,12 +66,12 @@ impl AppState {
         &self.inner.prompts
     }
 
-    pub fn store(&self) -> &dyn Store {
-        self.inner.store.as_ref()
+    pub fn store(&self) -> &Store {
+        &self.inner.store
     }
 
     /// A shared handle to the store, for work that outlives the request.
-    pub fn store_handle(&self) -> Arc<dyn Store> {
+    pub fn store_handle(&self) -> Store {
         self.inner.store.clone()
     }
 
@@ -86,8 +86,16 @@ impl AppState {
     /// Deletes the key with this row id or public key and stops honouring it in this process at
     /// once (other processes within the key cache's TTL). Returns whether a key was deleted.
     pub async fn revoke_api_key(&self, id_or_public_key: &str) -> StoreResult<bool> {
-        let by_public_key = self.store().api_key_credentials(id_or_public_key).await?;
-        let deleted = self.store().delete_api_key(id_or_public_key).await?;
+        let by_public_key = self
+            .store()
+            .metadata()
+            .api_key_credentials(id_or_public_key)
+            .await?;
+        let deleted = self
+            .store()
+            .metadata()
+            .delete_api_key(id_or_public_key)
+            .await?;
         match by_public_key {
             Some(credentials) => self.keys().forget(&credentials.id),
             None => self

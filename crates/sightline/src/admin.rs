@@ -15,12 +15,12 @@ use crate::migrate::open_migrated;
 
 pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     let store = open_migrated(config).await?;
-    let result = dispatch(store.as_ref(), config, command).await;
+    let result = dispatch(&store, config, command).await;
     store.close().await;
     result
 }
 
-async fn dispatch(store: &dyn Store, config: &Config, command: AdminCommand) -> anyhow::Result<()> {
+async fn dispatch(store: &Store, config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::User(UserCommand::Create {
             email,
@@ -40,7 +40,7 @@ async fn dispatch(store: &dyn Store, config: &Config, command: AdminCommand) -> 
             }
         }
         AdminCommand::User(UserCommand::List) => {
-            for user in store.list_users().await? {
+            for user in store.metadata().list_users().await? {
                 println!(
                     "{}\t{}\t{}\t{}",
                     user.id,
@@ -56,7 +56,7 @@ async fn dispatch(store: &dyn Store, config: &Config, command: AdminCommand) -> 
             println!("created organization {} ({})", org.name, org.id);
         }
         AdminCommand::Org(OrgCommand::List) => {
-            for org in store.list_organizations().await? {
+            for org in store.metadata().list_organizations().await? {
                 println!("{}\t{}\t{}", org.id, org.name, to_iso(org.created_at));
             }
         }
@@ -72,7 +72,11 @@ async fn dispatch(store: &dyn Store, config: &Config, command: AdminCommand) -> 
             println!("{email} is {role} in organization {org}");
         }
         AdminCommand::Member(MemberCommand::List { org }) => {
-            for member in store.list_org_members(&OrgId::parse(&org)?).await? {
+            for member in store
+                .metadata()
+                .list_org_members(&OrgId::parse(&org)?)
+                .await?
+            {
                 println!("{}\t{}\t{}", member.user.id, member.user.email, member.role);
             }
         }
@@ -89,7 +93,7 @@ async fn dispatch(store: &dyn Store, config: &Config, command: AdminCommand) -> 
         }
         AdminCommand::Project(ProjectCommand::List { org }) => {
             let org = org.as_deref().map(OrgId::parse).transpose()?;
-            for project in store.list_projects(org.as_ref()).await? {
+            for project in store.metadata().list_projects(org.as_ref()).await? {
                 println!("{}\t{}\t{}", project.id, project.org_id, project.name);
             }
         }
@@ -102,7 +106,11 @@ async fn dispatch(store: &dyn Store, config: &Config, command: AdminCommand) -> 
             println!("(the secret key is shown only now)");
         }
         AdminCommand::Key(KeyCommand::List { project }) => {
-            for key in store.list_api_keys(&ProjectId::parse(&project)?).await? {
+            for key in store
+                .metadata()
+                .list_api_keys(&ProjectId::parse(&project)?)
+                .await?
+            {
                 println!(
                     "{}\t{}\t{}\t{}\tcreated {}\tlast used {}",
                     key.id,
@@ -115,7 +123,7 @@ async fn dispatch(store: &dyn Store, config: &Config, command: AdminCommand) -> 
             }
         }
         AdminCommand::Key(KeyCommand::Revoke { key }) => {
-            if !store.delete_api_key(&key).await? {
+            if !store.metadata().delete_api_key(&key).await? {
                 anyhow::bail!("no API key with id or public key {key}");
             }
             println!("revoked {key}");
@@ -124,7 +132,7 @@ async fn dispatch(store: &dyn Store, config: &Config, command: AdminCommand) -> 
     Ok(())
 }
 
-async fn salt(store: &dyn Store, config: &Config) -> anyhow::Result<String> {
+async fn salt(store: &Store, config: &Config) -> anyhow::Result<String> {
     identity::resolve_salt(store, config.salt.as_ref().map(|s| s.expose().as_str()))
         .await
         .context("cannot resolve the API key salt")

@@ -1,7 +1,5 @@
 //! `sightline migrate`: apply pending migrations and exit.
 
-use std::sync::Arc;
-
 use anyhow::Context;
 use sightline_store::Store;
 
@@ -15,7 +13,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
 }
 
 /// Opens the configured store and applies pending migrations.
-pub async fn open_migrated(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_migrated(config: &Config) -> anyhow::Result<Store> {
     let store = sightline_store::open(&config.store_options())
         .await
         .with_context(|| {

@@ -19,22 +19,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         backend = ?store.backend(),
         "database ready"
     );
-    let salt = identity::resolve_salt(
-        store.as_ref(),
-        config.salt.as_ref().map(|s| s.expose().as_str()),
-    )
-    .await
-    .context("cannot resolve the API key salt")?;
+    let salt = identity::resolve_salt(&store, config.salt.as_ref().map(|s| s.expose().as_str()))
+        .await
+        .context("cannot resolve the API key salt")?;
 
     if config.init.is_empty() {
-        if let Some(setup) = identity::create_default_setup(store.as_ref(), &salt)
+        if let Some(setup) = identity::create_default_setup(&store, &salt)
             .await
             .context("cannot create the default organization")?
         {
             print_default_setup(&setup, &config);
         }
     } else {
-        identity::apply_headless_init(store.as_ref(), &salt, &config.init)
+        identity::apply_headless_init(&store, &salt, &config.init)
             .await
             .context("headless initialization (LANGFUSE_INIT_*) failed")?;
         tracing::info!("headless initialization applied");

@@ -50,17 +50,3 @@ pub(crate) fn constraint(error: impl Into<StoreError>, what: &str) -> StoreError
         other => other,
     }
 }
-
-// TRANSITION (storage v2): the macro-stamped modules still use `?` on driver errors. Removed
-// with the last of them.
-impl From<sqlx::Error> for StoreError {
-    fn from(error: sqlx::Error) -> Self {
-        crate::sql::db::db_error(error)
-    }
-}
-
-impl From<sqlx::migrate::MigrateError> for StoreError {
-    fn from(error: sqlx::migrate::MigrateError) -> Self {
-        StoreError::Migrate(error.to_string())
-    }
-}

@@ -1,8 +1,12 @@
-//! Sightline's storage: the [`Store`] trait every other crate talks to, with SQLite (embedded,
-//! the default) and PostgreSQL (shared by several replicas) implementations. Each backend has its
-//! own plain-SQL migrations under `migrations/<backend>/`, applied by [`Store::migrate`].
+//! Sightline's storage: the [`Store`] every other crate talks to, which composes a metadata
+//! store and an event store (`roles.rs`), and [`SqlStore`], the relational implementation of
+//! both roles on SQLite (embedded, the default) or PostgreSQL (shared by several replicas). Each
+//! backend has its own plain-SQL migrations under `migrations/<backend>/`, applied by
+//! [`Store::migrate`]. Code is one folder per entity; `sql/` holds the statement builder and
+//! the dialect differences.
 //!
-//! One behavioural suite (`tests/conformance.rs`) runs against both implementations.
+//! One behavioural suite (`tests/conformance.rs`) runs against both backends; its
+//! `event_store.rs` is the contract of the event store.
 
 pub mod accounts;
 pub mod comments;
@@ -15,6 +19,7 @@ pub mod metrics;
 pub mod models;
 pub mod observations;
 pub mod prompts;
+mod roles;
 pub mod score_configs;
 pub mod scores;
 pub mod sessions;
@@ -25,10 +30,6 @@ pub mod traces;
 mod tracing_model;
 pub mod users;
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-
 pub use accounts::{Invitation, ProjectRoleOverride, WebSession};
 pub use comments::{Comment, CommentObjectType, CommentQuery, CommentTarget};
 pub use datasets::{
@@ -36,28 +37,29 @@ pub use datasets::{
     ExperimentLink,
 };
 pub use error::{StoreError, StoreResult};
-pub use filter::MAX_LIST_VALUES;
 pub use experiments::{
     Experiment, ExperimentItem, ExperimentItemQuery, ExperimentObservation, ExperimentQuery,
-    ExperimentTrace, RunItemFilter, RunItemRef, RunItemResult, RunSummary, SpanPayload,
-    TraceScore, TraceTotals,
+    ExperimentTrace, RunItemFilter, RunItemRef, RunItemResult, RunSummary, SpanPayload, TraceScore,
+    TraceTotals,
 };
-pub use metrics::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
+pub use filter::MAX_LIST_VALUES;
 pub use identity::{
     ApiKey, ApiKeyCredentials, IdentityStore, InitialSetup, NewApiKey, NewProject, NewUser,
     OrgMember, Organization, Project, ProjectWithOrg, User,
 };
+pub use metrics::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 pub use observations::{ObservationCursor, ObservationQuery};
 pub use prompts::{
     NewPromptVersion, PromptListQuery, PromptSelector, PromptSummary, PromptVersion,
     PromptVersionUsage, ScoreAverage,
 };
-pub use sessions::{SessionQuery, SessionRow, SessionStore};
-pub use traces::{ObservationOutline, ObservationSummary, TraceOrderColumn, TraceQuery};
+pub use roles::{EventStore, Lifecycle, MetadataStore, Store};
 pub use score_configs::{ConfigCategory, ScoreConfig};
 pub use scores::{ScoreCursor, ScoreQuery, ScoreTrace, ScoreWithTrace, ValueOperator};
+pub use sessions::{SessionQuery, SessionRow, SessionStore};
 pub use sql::SqlStore;
 pub use sql::sqlite::Synchronous;
+pub use traces::{ObservationOutline, ObservationSummary, TraceOrderColumn, TraceQuery};
 pub use tracing_model::{ScoreRow, StoredObservation, StoredTrace};
 pub use users::{TotalsQuery, TraceGroup, UsageTotals, UserQuery, UserRow};
 
@@ -89,9 +91,10 @@ impl StoreOptions {
     }
 }
 
-/// Opens the store that `options.url` names. Does not migrate; call [`Store::migrate`].
-pub async fn open(options: &StoreOptions) -> StoreResult<Arc<dyn Store>> {
-    Ok(Arc::new(SqlStore::open(options).await?))
+/// Opens the store that `options.url` names, in both roles. Does not migrate; call
+/// [`Store::migrate`].
+pub async fn open(options: &StoreOptions) -> StoreResult<Store> {
+    Ok(Store::relational(SqlStore::open(options).await?))
 }
 
 pub use accounts::AccountStore;
@@ -99,52 +102,13 @@ pub use comments::{CommentStore, CommentTargetStore};
 pub use datasets::DatasetStore;
 pub use experiments::{ExperimentEventStore, ExperimentRunStore};
 pub use metrics::MetricsStore;
+pub use models::ModelStore;
 pub use observations::ObservationReadStore;
 pub use prompts::{PromptStore, PromptUsageStore};
 pub use score_configs::ScoreConfigStore;
 pub use scores::ScoreReadStore;
-pub use models::ModelStore;
 pub use traces::{
     Entity, EntityKey, EventRows, EventWrite, EventWriteStore, LoggedEvent, TraceReadStore,
     TracingStore,
 };
 pub use users::UserStatsStore;
-
-/// Everything Sightline persists. Implementations are cheap to share (`Arc<dyn Store>`).
-#[async_trait]
-pub trait Store:
-    IdentityStore
-    + TracingStore
-    + EventWriteStore
-    + ModelStore
-    + TraceReadStore
-    + SessionStore
-    + ObservationReadStore
-    + ScoreReadStore
-    + ScoreConfigStore
-    + CommentStore
-    + CommentTargetStore
-    + MetricsStore
-    + PromptStore
-    + PromptUsageStore
-    + DatasetStore
-    + ExperimentRunStore
-    + ExperimentEventStore
-    + AccountStore
-    + UserStatsStore
-    + Send
-    + Sync
-    + 'static
-{
-    fn backend(&self) -> Backend;
-
-    /// Applies pending migrations. Safe to call from several processes at once.
-    async fn migrate(&self) -> StoreResult<()>;
-
-    /// A round trip to the database.
-    async fn ping(&self) -> StoreResult<()>;
-
-    /// Closes the pool, waiting for checked-out connections to come back.
-    async fn close(&self);
-}
-

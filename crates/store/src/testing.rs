@@ -6,7 +6,6 @@
 //! and they say so on stderr.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::Connection;
@@ -18,11 +17,15 @@ use sightline_domain::ingest::{
 };
 use sightline_domain::time::now_ms;
 
-use crate::{Backend, EventRows, EventWriteStore, Store, StoreOptions};
+use crate::{Backend, EventRows, Store, StoreOptions};
 
 /// Stores final rows in one event-store write, as the ingestion fold hands them over.
-pub async fn put_rows(store: &dyn EventWriteStore, project: &ProjectId, rows: EventRows) {
-    let mut write = store.begin_event_write(now_ms()).await.expect("begin");
+pub async fn put_rows(store: &Store, project: &ProjectId, rows: EventRows) {
+    let mut write = store
+        .events()
+        .begin_event_write(now_ms())
+        .await
+        .expect("begin");
     write.put(project, &rows).await.expect("put rows");
     write.commit().await.expect("commit");
 }
@@ -72,7 +75,7 @@ const DB_PREFIX: &str = "sightline_test_";
 const STALE_AFTER_SECS: u64 = 3 * 3600;
 
 pub struct TestDb {
-    pub store: Arc<dyn Store>,
+    pub store: Store,
     /// The URL a server process would be given to use the same database.
     pub url: String,
     cleanup: Cleanup,

@@ -78,11 +78,12 @@ async fn verify_password(raw: &str, hash: Option<&str>) -> bool {
 
 /// Whether a sign-up now would claim the instance: nobody claimed it yet, and no user exists
 /// but the generated default owner.
-async fn claimable(store: &dyn Store) -> AccountResult<bool> {
-    if store.setting(CLAIM_SETTING).await?.is_some() {
+async fn claimable(store: &Store) -> AccountResult<bool> {
+    if store.metadata().setting(CLAIM_SETTING).await?.is_some() {
         return Ok(false);
     }
     Ok(store
+        .metadata()
         .list_users()
         .await?
         .iter()
@@ -90,29 +91,34 @@ async fn claimable(store: &dyn Store) -> AccountResult<bool> {
 }
 
 /// Whether the sign-up page is open to anyone (the instance is unclaimed).
-pub async fn sign_up_open(store: &dyn Store) -> AccountResult<bool> {
+pub async fn sign_up_open(store: &Store) -> AccountResult<bool> {
     claimable(store).await
 }
 
 /// Creates an account under [`SIGN_UP_RULE`] and returns the user.
 pub async fn sign_up(
-    store: &dyn Store,
+    store: &Store,
     email: &Email,
     name: Option<&str>,
     raw_password: &str,
 ) -> AccountResult<User> {
     let password_hash = hash_password(raw_password).await?;
-    if store.user_by_email(email).await?.is_some() {
+    if store.metadata().user_by_email(email).await?.is_some() {
         return Err(AccountError::EmailTaken);
     }
-    let invitations = store.invitations_for_email(email).await?;
+    let invitations = store.metadata().invitations_for_email(email).await?;
     let id = UserId::generate();
     let claimed = claimable(store).await?
-        && store.setting_or_insert(CLAIM_SETTING, id.as_str()).await? == id.as_str();
+        && store
+            .metadata()
+            .setting_or_insert(CLAIM_SETTING, id.as_str())
+            .await?
+            == id.as_str();
     if !claimed && invitations.is_empty() {
         return Err(AccountError::InvitationRequired);
     }
     let user = store
+        .metadata()
         .insert_user(&NewUser {
             id,
             email: email.clone(),
@@ -128,8 +134,11 @@ pub async fn sign_up(
             other => other.into(),
         })?;
     if claimed {
-        for org in store.list_organizations().await? {
-            store.set_org_role(&org.id, &user.id, Role::Owner).await?;
+        for org in store.metadata().list_organizations().await? {
+            store
+                .metadata()
+                .set_org_role(&org.id, &user.id, Role::Owner)
+                .await?;
         }
         tracing::info!(user.id = %user.id, "first sign-up claimed the instance");
     }
@@ -139,7 +148,7 @@ pub async fn sign_up(
 
 /// Checks email and password, under the rate limit; `ip` is the client's address when known.
 pub async fn sign_in(
-    store: &dyn Store,
+    store: &Store,
     limiter: &SignInLimiter,
     raw_email: &str,
     raw_password: &str,
@@ -150,7 +159,7 @@ pub async fn sign_in(
         .check(Some(&email_key), ip)
         .map_err(AccountError::RateLimited)?;
     let user = match Email::parse(raw_email) {
-        Ok(email) => store.user_by_email(&email).await?,
+        Ok(email) => store.metadata().user_by_email(&email).await?,
         Err(_) => None,
     };
     let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
@@ -161,16 +170,20 @@ pub async fn sign_in(
     let user = user.expect("a verified password belongs to a user");
     limiter.record_success(&email_key);
     store
+        .metadata()
         .setting_or_insert(CLAIM_SETTING, user.id.as_str())
         .await?;
     accept_invitations(store, &user).await?;
-    store.delete_expired_web_sessions(now_ms()).await?;
+    store
+        .metadata()
+        .delete_expired_web_sessions(now_ms())
+        .await?;
     Ok(user)
 }
 
 /// Changes the password after checking the current one, and ends the user's other sessions.
 pub async fn change_password(
-    store: &dyn Store,
+    store: &Store,
     user: &User,
     current: &str,
     new: &str,
@@ -182,8 +195,9 @@ pub async fn change_password(
         ));
     }
     let hash = hash_password(new).await?;
-    store.set_user_password(&user.id, &hash).await?;
+    store.metadata().set_user_password(&user.id, &hash).await?;
     store
+        .metadata()
         .delete_user_web_sessions(&user.id, Some(keep_session))
         .await?;
     Ok(())
@@ -191,23 +205,27 @@ pub async fn change_password(
 
 /// Turns the user's pending invitations into memberships (an existing membership keeps its
 /// role) and deletes them.
-pub async fn accept_invitations(store: &dyn Store, user: &User) -> AccountResult<()> {
-    for invitation in store.invitations_for_email(&user.email).await? {
+pub async fn accept_invitations(store: &Store, user: &User) -> AccountResult<()> {
+    for invitation in store.metadata().invitations_for_email(&user.email).await? {
         if store
+            .metadata()
             .org_role(&invitation.org_id, &user.id)
             .await?
             .is_none()
         {
             store
+                .metadata()
                 .set_org_role(&invitation.org_id, &user.id, invitation.org_role)
                 .await?;
             if let Some((project, role)) = &invitation.project {
                 store
+                    .metadata()
                     .set_project_role(project, &user.id, Some(*role))
                     .await?;
             }
         }
         store
+            .metadata()
             .delete_invitation(&invitation.org_id, &invitation.id)
             .await?;
     }
@@ -234,7 +252,7 @@ fn check_grant(actor: &OrgAccess, role: Role) -> AccountResult<()> {
 
 /// Invites `email` into the organization with `role`, and optionally a project override.
 pub async fn invite(
-    store: &dyn Store,
+    store: &Store,
     actor: &OrgAccess,
     inviter: &User,
     email: &Email,
@@ -245,6 +263,7 @@ pub async fn invite(
     if let Some((project_id, project_role)) = &project {
         check_grant(actor, *project_role)?;
         let belongs = store
+            .metadata()
             .project(project_id)
             .await?
             .is_some_and(|found| found.organization.id == actor.org.id);
@@ -252,21 +271,31 @@ pub async fn invite(
             return Err(AccountError::NotFound);
         }
     }
-    if let Some(user) = store.user_by_email(email).await? {
-        if store.org_role(&actor.org.id, &user.id).await?.is_some() {
+    if let Some(user) = store.metadata().user_by_email(email).await? {
+        if store
+            .metadata()
+            .org_role(&actor.org.id, &user.id)
+            .await?
+            .is_some()
+        {
             return Err(AccountError::Invalid(format!(
                 "{email} is already a member; change their role in the list."
             )));
         }
-        store.set_org_role(&actor.org.id, &user.id, role).await?;
+        store
+            .metadata()
+            .set_org_role(&actor.org.id, &user.id, role)
+            .await?;
         if let Some((project_id, project_role)) = &project {
             store
+                .metadata()
                 .set_project_role(project_id, &user.id, Some(*project_role))
                 .await?;
         }
         return Ok(Invited::Added);
     }
     store
+        .metadata()
         .upsert_invitation(&Invitation {
             id: uuid::Uuid::new_v4().to_string(),
             org_id: actor.org.id.clone(),
@@ -293,12 +322,9 @@ fn from_identity(error: IdentityError) -> AccountError {
 }
 
 /// The target's current role, checked to be one the actor may change.
-async fn changeable_role(
-    store: &dyn Store,
-    actor: &OrgAccess,
-    target: &UserId,
-) -> AccountResult<Role> {
+async fn changeable_role(store: &Store, actor: &OrgAccess, target: &UserId) -> AccountResult<Role> {
     let current = store
+        .metadata()
         .org_role(&actor.org.id, target)
         .await?
         .ok_or(AccountError::NotFound)?;
@@ -313,7 +339,7 @@ async fn changeable_role(
 /// Changes a member's organization role. The identity service (the store, in the write's
 /// transaction) refuses to demote the last OWNER.
 pub async fn set_member_role(
-    store: &dyn Store,
+    store: &Store,
     actor: &OrgAccess,
     target: &UserId,
     role: Role,
@@ -327,7 +353,7 @@ pub async fn set_member_role(
 
 /// Sets (`Some`) or removes (`None`) a member's override on one of the organization's projects.
 pub async fn set_project_role(
-    store: &dyn Store,
+    store: &Store,
     actor: &OrgAccess,
     project: &ProjectId,
     target: &UserId,
@@ -338,23 +364,23 @@ pub async fn set_project_role(
     }
     changeable_role(store, actor, target).await?;
     let belongs = store
+        .metadata()
         .project(project)
         .await?
         .is_some_and(|found| found.organization.id == actor.org.id);
     if !belongs {
         return Err(AccountError::NotFound);
     }
-    store.set_project_role(project, target, role).await?;
+    store
+        .metadata()
+        .set_project_role(project, target, role)
+        .await?;
     Ok(())
 }
 
 /// Removes a member (and their project overrides) from the organization. The identity service
 /// (the store, in the write's transaction) refuses to remove the last OWNER.
-pub async fn remove_member(
-    store: &dyn Store,
-    actor: &OrgAccess,
-    target: &UserId,
-) -> AccountResult<()> {
+pub async fn remove_member(store: &Store, actor: &OrgAccess, target: &UserId) -> AccountResult<()> {
     changeable_role(store, actor, target).await?;
     identity::remove_member(store, &actor.org.id, target)
         .await

@@ -74,15 +74,22 @@ pub fn decide(role: Option<Role>, need: Need) -> WebResult<Role> {
 
 /// The project `raw_id` names, if `user` may do what `scope` needs there.
 pub async fn project_access(
-    store: &dyn Store,
+    store: &Store,
     user: &User,
     raw_id: &str,
     scope: ProjectScope,
 ) -> WebResult<ProjectAccess> {
     let id = ProjectId::parse(raw_id).map_err(|_| WebError::NotFound)?;
-    let role = store.effective_project_role(&id, &user.id).await?;
+    let role = store
+        .metadata()
+        .effective_project_role(&id, &user.id)
+        .await?;
     let role = decide(role, Need::Project(scope))?;
-    let found = store.project(&id).await?.ok_or(WebError::NotFound)?;
+    let found = store
+        .metadata()
+        .project(&id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     Ok(ProjectAccess {
         project: found.project,
         org: found.organization,
@@ -92,27 +99,35 @@ pub async fn project_access(
 
 /// The organization `raw_id` names, if `user` may do what `need` needs there.
 pub async fn org_access(
-    store: &dyn Store,
+    store: &Store,
     user: &User,
     raw_id: &str,
     need: Need,
 ) -> WebResult<OrgAccess> {
     let id = OrgId::parse(raw_id).map_err(|_| WebError::NotFound)?;
-    let role = store.org_role(&id, &user.id).await?;
+    let role = store.metadata().org_role(&id, &user.id).await?;
     let role = decide(role, need)?;
-    let org = store.organization(&id).await?.ok_or(WebError::NotFound)?;
+    let org = store
+        .metadata()
+        .organization(&id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     Ok(OrgAccess { org, role })
 }
 
 /// The projects of `org` the user may read, with their effective role.
 pub async fn readable_projects(
-    store: &dyn Store,
+    store: &Store,
     user: &User,
     org: &OrgId,
 ) -> WebResult<Vec<(Project, Role)>> {
-    let org_role = store.org_role(org, &user.id).await?.unwrap_or(Role::None);
-    let overrides = store.project_role_overrides(org).await?;
-    let projects = store.list_projects(Some(org)).await?;
+    let org_role = store
+        .metadata()
+        .org_role(org, &user.id)
+        .await?
+        .unwrap_or(Role::None);
+    let overrides = store.metadata().project_role_overrides(org).await?;
+    let projects = store.metadata().list_projects(Some(org)).await?;
     Ok(projects
         .into_iter()
         .filter_map(|project| {

@@ -88,6 +88,7 @@ pub async fn start_session(state: &WebState, user: &User) -> Result<HeaderValue,
     let now = now_ms();
     state
         .store()
+        .metadata()
         .insert_web_session(&WebSession {
             token_hash: hash_token(&token),
             user_id: user.id.clone(),
@@ -108,6 +109,7 @@ pub async fn start_session(state: &WebState, user: &User) -> Result<HeaderValue,
 pub async fn end_session(state: &WebState, session: &WebSession) -> Result<HeaderValue, WebError> {
     state
         .store()
+        .metadata()
         .delete_web_session(&session.token_hash)
         .await?;
     Ok(set_cookie(
@@ -150,6 +152,7 @@ async fn resolve(
     let signed_in = match cookie(request.headers(), SESSION_COOKIE).filter(|t| is_token(t)) {
         Some(token) => state
             .store()
+            .metadata()
             .web_session(&hash_token(token), now)
             .await?
             .map(|(session, user)| SignedIn { user, session }),
@@ -200,6 +203,7 @@ async fn resolve(
             let expires_at = now + SESSION_TTL_MS;
             state
                 .store()
+                .metadata()
                 .extend_web_session(&session.token_hash, expires_at)
                 .await?;
             if let Some(token) = cookie(request.headers(), SESSION_COOKIE) {

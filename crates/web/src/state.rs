@@ -58,7 +58,7 @@ impl WebState {
         &self.inner.app
     }
 
-    pub fn store(&self) -> &dyn Store {
+    pub fn store(&self) -> &Store {
         self.inner.app.store()
     }
 

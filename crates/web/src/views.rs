@@ -66,7 +66,7 @@ impl Layout {
     /// Only organizations the user belongs to and projects they may read are listed.
     /// The layout of a page in a project's `section` (its navigation entry marked current).
     pub async fn for_project(
-        store: &dyn Store,
+        store: &Store,
         signed_in: &SignedIn,
         csrf: &CsrfToken,
         project: &Project,
@@ -76,7 +76,7 @@ impl Layout {
     }
 
     pub async fn signed_in(
-        store: &dyn Store,
+        store: &Store,
         signed_in: &SignedIn,
         csrf: &CsrfToken,
         org: Option<&OrgId>,
@@ -85,7 +85,11 @@ impl Layout {
         let mut layout = Layout::anonymous(csrf);
         layout.user_email = Some(signed_in.user.email.to_string());
         let org = org.or(project.map(|(p, _)| &p.org_id));
-        for (found, _) in store.organizations_of_user(&signed_in.user.id).await? {
+        for (found, _) in store
+            .metadata()
+            .organizations_of_user(&signed_in.user.id)
+            .await?
+        {
             let link = Link {
                 current: Some(&found.id) == org,
                 href: urls::organization(&found.id),

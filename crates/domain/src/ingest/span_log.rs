@@ -38,7 +38,10 @@ pub fn span_trace_body(patch: &TracePatch) -> Value {
         body.insert("public".into(), Value::Bool(public));
     }
     if let Some(tags) = &patch.tags {
-        body.insert("tags".into(), tags.iter().cloned().map(Value::String).collect());
+        body.insert(
+            "tags".into(),
+            tags.iter().cloned().map(Value::String).collect(),
+        );
     }
     for (key, value) in [
         ("metadata", &patch.metadata),

@@ -75,7 +75,11 @@ pub async fn post_comment(
     let store = state.store();
     if let Some(author) = &body.author_user_id {
         let member = match UserId::parse(author) {
-            Ok(user) => store.org_role(&caller.org_id, &user).await?.is_some(),
+            Ok(user) => store
+                .metadata()
+                .org_role(&caller.org_id, &user)
+                .await?
+                .is_some(),
             Err(_) => false,
         };
         if !member {
@@ -110,7 +114,7 @@ pub async fn post_comment(
         created_at: now,
         updated_at: now,
     };
-    store.insert_comment(&comment).await?;
+    store.metadata().insert_comment(&comment).await?;
     Ok(axum::Json(json!({"id": comment.id})))
 }
 
@@ -136,6 +140,7 @@ pub async fn get_comments(
     };
     let (comments, total) = state
         .store()
+        .metadata()
         .list_comments(&caller.project_id, &comment_query)
         .await?;
     let data: Vec<Value> = comments.iter().map(view).collect();
@@ -149,6 +154,7 @@ pub async fn get_comment(
 ) -> ApiResult<axum::Json<Value>> {
     let comment = state
         .store()
+        .metadata()
         .comment(&caller.project_id, &comment_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Comment not found".into()))?;

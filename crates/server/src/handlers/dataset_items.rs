@@ -103,6 +103,7 @@ pub async fn get_dataset_items(
     };
     let (items, total) = state
         .store()
+        .metadata()
         .list_dataset_items(&caller.project_id, &items_query)
         .await?;
     let data: Vec<Value> = items.iter().map(item_view).collect();
@@ -116,6 +117,7 @@ pub async fn get_dataset_item(
 ) -> ApiResult<Json<Value>> {
     let item = state
         .store()
+        .metadata()
         .dataset_item(&caller.project_id, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Dataset item not found".into()))?;
@@ -129,6 +131,7 @@ pub async fn delete_dataset_item(
 ) -> ApiResult<Json<Value>> {
     if !state
         .store()
+        .metadata()
         .delete_dataset_item(&caller.project_id, &id)
         .await?
     {

@@ -83,6 +83,7 @@ pub async fn get_dataset_run_items(
     let (dataset_id, run_name) = (required("datasetId")?, required("runName")?);
     let run = state
         .store()
+        .metadata()
         .dataset_run(&caller.project_id, &dataset_id, &run_name)
         .await?
         .ok_or_else(|| {
@@ -90,6 +91,7 @@ pub async fn get_dataset_run_items(
         })?;
     let (items, total) = state
         .store()
+        .metadata()
         .list_dataset_run_items(&caller.project_id, &run.id, Some(page.limit), page.offset())
         .await?;
     let data: Vec<Value> = items.iter().map(run_item_view).collect();
@@ -97,13 +99,14 @@ pub async fn get_dataset_run_items(
 }
 
 async fn load_run(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     dataset_name: &str,
     run_name: &str,
 ) -> ApiResult<DatasetRun> {
     let dataset = datasets::dataset_by_name(store, project, dataset_name).await?;
     store
+        .metadata()
         .dataset_run(project, &dataset.id, run_name)
         .await?
         .ok_or_else(|| ApiError::NotFound("Dataset run not found".into()))
@@ -119,6 +122,7 @@ pub async fn get_dataset_runs(
     let store = state.store();
     let dataset = datasets::dataset_by_name(store, &caller.project_id, &dataset_name).await?;
     let (runs, total) = store
+        .metadata()
         .list_dataset_runs(&caller.project_id, &dataset.id, page.limit, page.offset())
         .await?;
     let data: Vec<Value> = runs.iter().map(run_view).collect();
@@ -134,6 +138,7 @@ pub async fn get_dataset_run(
     let store = state.store();
     let run = load_run(store, &caller.project_id, &dataset_name, &run_name).await?;
     let (items, _) = store
+        .metadata()
         .list_dataset_run_items(&caller.project_id, &run.id, None, 0)
         .await?;
     let mut view = run_view(&run);
@@ -149,6 +154,7 @@ pub async fn delete_dataset_run(
     let store = state.store();
     let run = load_run(store, &caller.project_id, &dataset_name, &run_name).await?;
     if !store
+        .metadata()
         .delete_dataset_run(&caller.project_id, &run.id)
         .await?
     {

@@ -135,6 +135,7 @@ pub async fn get_datasets(
     let page = query.page()?;
     let (datasets, total) = state
         .store()
+        .metadata()
         .list_datasets(&caller.project_id, page.limit, page.offset())
         .await?;
     let data: Vec<Value> = datasets.iter().map(dataset_view).collect();
@@ -172,13 +173,18 @@ pub async fn get_legacy_datasets(
     let page = query.page()?;
     let store = state.store();
     let (datasets, total) = store
+        .metadata()
         .list_datasets(&caller.project_id, page.limit, page.offset())
         .await?;
     let ids: Vec<String> = datasets.iter().map(|dataset| dataset.id.clone()).collect();
     let items = store
+        .metadata()
         .active_dataset_item_ids(&caller.project_id, &ids)
         .await?;
-    let runs = store.dataset_run_names(&caller.project_id, &ids).await?;
+    let runs = store
+        .metadata()
+        .dataset_run_names(&caller.project_id, &ids)
+        .await?;
     let data: Vec<Value> = datasets
         .iter()
         .map(|dataset| {
@@ -212,8 +218,12 @@ pub async fn get_legacy_dataset(
         limit: u64::from(u32::MAX),
         ..DatasetItemQuery::default()
     };
-    let (items, _) = store.list_dataset_items(&caller.project_id, &query).await?;
+    let (items, _) = store
+        .metadata()
+        .list_dataset_items(&caller.project_id, &query)
+        .await?;
     let runs = store
+        .metadata()
         .dataset_run_names(&caller.project_id, std::slice::from_ref(&dataset.id))
         .await?;
     let mut view = dataset_view(&dataset);

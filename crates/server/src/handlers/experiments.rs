@@ -211,13 +211,13 @@ pub async fn get_experiments(
 
 /// Up to `limit` scores that match, newest first, in the v3 shape.
 async fn scores(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     query: ScoreQuery,
     limit: u64,
 ) -> ApiResult<Value> {
     let query = ScoreQuery { limit, ..query };
-    let found = store.select_scores(project, &query).await?;
+    let found = store.events().select_scores(project, &query).await?;
     Ok(Value::Array(
         found
             .iter()

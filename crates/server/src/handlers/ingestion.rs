@@ -11,8 +11,8 @@ use crate::auth::ScoresAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::services::ingest::IngestError;
-use crate::services::ingest::writer::SubmitError;
 use crate::services::ingest::batch::{BatchOutcome, ingest_batch};
+use crate::services::ingest::writer::SubmitError;
 use crate::state::AppState;
 
 /// Langfuse's limit for `/ingestion` bodies.

@@ -75,6 +75,7 @@ pub async fn get_daily_metrics(
     };
     let (days, total) = state
         .store()
+        .events()
         .daily_metrics(&caller.project_id, &metrics_query)
         .await?;
     let data: Vec<Value> = days.iter().map(view).collect();

@@ -108,6 +108,7 @@ pub async fn get_observations(
     let filters = observation_query(&query, false)?;
     let (observations, total) = state
         .store()
+        .events()
         .list_observations(&caller.project_id, &filters, page.limit, page.offset())
         .await?;
     let mut data: Vec<Value> = observations
@@ -125,6 +126,7 @@ pub async fn get_observation(
 ) -> ApiResult<Json<Value>> {
     let observation = state
         .store()
+        .events()
         .observation(&caller.project_id, &observation_id)
         .await?
         .ok_or_else(|| {
@@ -202,6 +204,7 @@ pub async fn get_observations_v2(
     let after = query.get("cursor").map(decode_cursor).transpose()?;
     let store = state.store();
     let mut observations = store
+        .events()
         .observations_after(&caller.project_id, &filters, after.as_ref(), limit + 1)
         .await?;
     let more = observations.len() as u64 > limit;
@@ -214,6 +217,7 @@ pub async fn get_observations_v2(
         ids.sort();
         ids.dedup();
         store
+            .events()
             .traces_by_id(&caller.project_id, &ids)
             .await?
             .into_iter()

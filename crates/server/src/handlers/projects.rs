@@ -15,6 +15,7 @@ pub async fn get_projects(
 ) -> ApiResult<Json<Value>> {
     let found = state
         .store()
+        .metadata()
         .project(&caller.project_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Project not found".into()))?;

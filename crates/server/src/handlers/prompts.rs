@@ -172,6 +172,7 @@ pub async fn get_prompts(
     };
     let (prompts, total) = state
         .store()
+        .metadata()
         .list_prompts(&caller.project_id, &filters)
         .await?;
     let data: Vec<Value> = prompts.iter().map(views::prompt_summary).collect();

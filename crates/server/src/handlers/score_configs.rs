@@ -148,6 +148,7 @@ fn check(config: &ScoreConfig) -> Result<(), String> {
 async fn load(state: &AppState, caller: &ProjectAuth, id: &str) -> ApiResult<ScoreConfig> {
     state
         .store()
+        .metadata()
         .score_configs_by_id(&caller.0.project_id, &[id.to_owned()])
         .await?
         .pop()
@@ -192,7 +193,11 @@ pub async fn post_score_config(
         updated_at: now,
     };
     check(&config).map_err(ApiError::InvalidRequest)?;
-    state.store().insert_score_config(&config).await?;
+    state
+        .store()
+        .metadata()
+        .insert_score_config(&config)
+        .await?;
     Ok(Json(views::score_config(&config)))
 }
 
@@ -204,6 +209,7 @@ pub async fn get_score_configs(
     let page = query.page()?;
     let (configs, total) = state
         .store()
+        .metadata()
         .list_score_configs(&caller.project_id, page.limit, page.offset())
         .await?;
     let data: Vec<Value> = configs.iter().map(views::score_config).collect();
@@ -251,7 +257,12 @@ pub async fn patch_score_config(
     }
     config.updated_at = now_ms();
     check(&config).map_err(ApiError::InvalidRequest)?;
-    if !state.store().update_score_config(&config).await? {
+    if !state
+        .store()
+        .metadata()
+        .update_score_config(&config)
+        .await?
+    {
         return Err(ApiError::NotFound("Score config not found".into()));
     }
     Ok(Json(views::score_config(&config)))

@@ -231,7 +231,11 @@ async fn list_scores(
             "fields: filtering by userId or traceTags needs the 'trace' field group",
         ));
     }
-    let (scores, total) = state.store().list_scores(project, &score_query).await?;
+    let (scores, total) = state
+        .store()
+        .events()
+        .list_scores(project, &score_query)
+        .await?;
     let data: Vec<Value> = scores
         .iter()
         .map(|listed| {
@@ -269,6 +273,7 @@ pub async fn get_score(
 ) -> ApiResult<Json<Value>> {
     let score = state
         .store()
+        .events()
         .score(&caller.project_id, &score_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Score not found".into()))?;
@@ -283,6 +288,7 @@ pub async fn delete_score(
 ) -> ApiResult<Response> {
     state
         .store()
+        .events()
         .delete_score(&caller.project_id, &score_id)
         .await?;
     Ok((

@@ -278,6 +278,7 @@ pub async fn get_scores_v3(
     let limit = score_query.limit - 1;
     let mut scores = state
         .store()
+        .events()
         .select_scores(&caller.project_id, &score_query)
         .await?;
     let more = scores.len() as u64 > limit;

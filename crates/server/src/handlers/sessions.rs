@@ -37,6 +37,7 @@ pub async fn get_sessions(
     };
     let (sessions, total) = state
         .store()
+        .events()
         .list_sessions(&caller.project_id, &session_query)
         .await?;
     let data: Vec<Value> = sessions
@@ -56,6 +57,7 @@ pub async fn get_session(
 ) -> ApiResult<Json<Value>> {
     let (sessions, _) = state
         .store()
+        .events()
         .list_sessions(
             &caller.project_id,
             &SessionQuery {
@@ -72,6 +74,7 @@ pub async fn get_session(
     })?;
     let (traces, _) = state
         .store()
+        .events()
         .list_traces(
             &caller.project_id,
             &TraceQuery {

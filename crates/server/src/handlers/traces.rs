@@ -122,7 +122,12 @@ async fn traces_with_details(
     let mut observations: HashMap<String, Vec<sightline_store::ObservationSummary>> =
         HashMap::new();
     if fields.observations || fields.metrics {
-        for summary in state.store().observation_summaries(project, &ids).await? {
+        for summary in state
+            .store()
+            .events()
+            .observation_summaries(project, &ids)
+            .await?
+        {
             observations
                 .entry(summary.trace_id.clone())
                 .or_default()
@@ -131,7 +136,12 @@ async fn traces_with_details(
     }
     let mut scores: HashMap<String, Vec<String>> = HashMap::new();
     if fields.scores {
-        for (trace_id, score_id) in state.store().trace_score_ids(project, &ids).await? {
+        for (trace_id, score_id) in state
+            .store()
+            .events()
+            .trace_score_ids(project, &ids)
+            .await?
+        {
             scores.entry(trace_id).or_default().push(score_id);
         }
     }
@@ -185,6 +195,7 @@ pub async fn get_traces(
     let fields = Fields::parse(query.get("fields"));
     let (traces, total) = state
         .store()
+        .events()
         .list_traces(&caller.project_id, &trace_query)
         .await?;
     let data = traces_with_details(&state, &caller.project_id, &traces, &fields).await?;
@@ -198,6 +209,7 @@ pub async fn get_trace(
 ) -> ApiResult<Response> {
     let store = state.store();
     let trace = store
+        .events()
         .trace(&caller.project_id, &trace_id)
         .await?
         .ok_or_else(|| {
@@ -206,9 +218,13 @@ pub async fn get_trace(
             ))
         })?;
     let observations = store
+        .events()
         .trace_observations(&caller.project_id, &trace_id)
         .await?;
-    let scores = store.trace_scores(&caller.project_id, &trace_id).await?;
+    let scores = store
+        .events()
+        .trace_scores(&caller.project_id, &trace_id)
+        .await?;
     let mut body = views::trace(&trace);
     body["latency"] = json!(views::trace_latency(&observations));
     body["totalCost"] = json!(views::trace_total_cost(&observations));
@@ -248,6 +264,7 @@ pub async fn delete_trace(
 ) -> ApiResult<Json<Value>> {
     state
         .store()
+        .events()
         .delete_traces(&caller.project_id, &[trace_id])
         .await?;
     Ok(Json(json!({"message": "Trace deleted successfully"})))
@@ -271,6 +288,7 @@ pub async fn delete_traces(
     }
     state
         .store()
+        .events()
         .delete_traces(&caller.project_id, &body.trace_ids)
         .await?;
     Ok(Json(json!({"message": "Traces deleted successfully"})))

@@ -7,7 +7,7 @@ use sightline_store::{CommentObjectType, Store, StoreError};
 /// Whether the object a comment would be attached to exists in the project (a prompt comment
 /// names one prompt version by its id).
 pub async fn comment_object_exists(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     object_type: CommentObjectType,
     object_id: &str,
@@ -15,9 +15,15 @@ pub async fn comment_object_exists(
     match object_type.event_target() {
         Some(target) => {
             store
+                .events()
                 .comment_target_exists(project, target, object_id)
                 .await
         }
-        None => store.comment_prompt_exists(project, object_id).await,
+        None => {
+            store
+                .metadata()
+                .comment_prompt_exists(project, object_id)
+                .await
+        }
     }
 }

@@ -156,12 +156,15 @@ fn contains_html_tag(text: &str) -> bool {
 /// Creates the dataset or updates the one with its name. When schemas change, every current
 /// item must satisfy them.
 pub async fn upsert_dataset(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     input: DatasetInput,
 ) -> DatasetResult<Dataset> {
     check_name(&input.name)?;
-    let existing = store.dataset_by_name(project, &input.name).await?;
+    let existing = store
+        .metadata()
+        .dataset_by_name(project, &input.name)
+        .await?;
     let now = now_ms();
     let schemas_change = input.input_schema.is_some() || input.expected_output_schema.is_some();
     let mut dataset = existing.clone().unwrap_or_else(|| Dataset {
@@ -198,7 +201,7 @@ pub async fn upsert_dataset(
                 offset,
                 ..DatasetItemQuery::default()
             };
-            let (items, total) = store.list_dataset_items(project, &query).await?;
+            let (items, total) = store.metadata().list_dataset_items(project, &query).await?;
             for item in &items {
                 schemas.check(&item.id, &item.input, &item.expected_output)?;
             }
@@ -208,15 +211,16 @@ pub async fn upsert_dataset(
             }
         }
     }
-    Ok(store.upsert_dataset(&dataset).await?)
+    Ok(store.metadata().upsert_dataset(&dataset).await?)
 }
 
 pub async fn dataset_by_name(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     name: &str,
 ) -> DatasetResult<Dataset> {
     store
+        .metadata()
         .dataset_by_name(project, name)
         .await?
         .ok_or_else(|| DatasetError::NotFound("Dataset not found".into()))
@@ -237,7 +241,7 @@ pub struct ItemInput {
 
 /// Creates the item or writes the next version of the one with its id (in the same dataset).
 pub async fn upsert_item(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     input: ItemInput,
 ) -> DatasetResult<DatasetItem> {
@@ -250,7 +254,7 @@ pub async fn upsert_item(
         ));
     }
     let existing = match &input.id {
-        Some(id) => store.dataset_item(project, id).await?,
+        Some(id) => store.metadata().dataset_item(project, id).await?,
         None => None,
     };
     if let Some(existing) = &existing
@@ -290,7 +294,7 @@ pub async fn upsert_item(
         },
     };
     Schemas::of(&dataset)?.check(&item.id, &item.input, &item.expected_output)?;
-    Ok(store.put_dataset_item(&item).await?)
+    Ok(store.metadata().put_dataset_item(&item).await?)
 }
 
 /// The experiment (run) id Langfuse derives for a run name of a dataset: the first 16 hex
@@ -331,7 +335,7 @@ pub struct RunItemInput {
 /// without a trace must exist, since its trace is looked up. With `dataset_version`, the item
 /// must have been ACTIVE at that time.
 pub async fn create_run_item(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     input: RunItemInput,
 ) -> DatasetResult<DatasetRunItem> {
@@ -344,9 +348,19 @@ pub async fn create_run_item(
                 limit: 1,
                 ..DatasetItemQuery::default()
             };
-            store.list_dataset_items(project, &query).await?.0.pop()
+            store
+                .metadata()
+                .list_dataset_items(project, &query)
+                .await?
+                .0
+                .pop()
         }
-        None => store.dataset_item(project, &input.dataset_item_id).await?,
+        None => {
+            store
+                .metadata()
+                .dataset_item(project, &input.dataset_item_id)
+                .await?
+        }
     }
     .filter(|item| item.status == DatasetItemStatus::Active)
     .ok_or_else(|| DatasetError::NotFound("Dataset item not found".into()))?;
@@ -354,6 +368,7 @@ pub async fn create_run_item(
         (Some(trace_id), _) => trace_id.clone(),
         (None, Some(observation_id)) => {
             store
+                .events()
                 .observation(project, observation_id)
                 .await?
                 .ok_or_else(|| DatasetError::NotFound("Observation not found".into()))?
@@ -375,6 +390,7 @@ pub async fn create_run_item(
     }
     let created_at = input.created_at.unwrap_or_else(now_ms);
     let run = store
+        .metadata()
         .create_or_get_dataset_run(&DatasetRun {
             project_id: project.clone(),
             id: stable_experiment_id(project, &item.dataset_id, &input.run_name),
@@ -401,7 +417,7 @@ pub async fn create_run_item(
         created_at,
         updated_at: created_at,
     };
-    Ok(store.insert_dataset_run_item(&run_item).await?)
+    Ok(store.metadata().insert_dataset_run_item(&run_item).await?)
 }
 
 #[cfg(test)]

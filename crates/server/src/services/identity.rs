@@ -55,11 +55,12 @@ const SALT_SETTING: &str = "api_key_salt";
 
 /// The salt API key secrets are hashed with: `configured` (the `SALT` variable) when given,
 /// otherwise one generated on first start and kept in the store, shared by every replica.
-pub async fn resolve_salt(store: &dyn Store, configured: Option<&str>) -> IdentityResult<String> {
+pub async fn resolve_salt(store: &Store, configured: Option<&str>) -> IdentityResult<String> {
     if let Some(salt) = configured {
         return Ok(salt.to_owned());
     }
     Ok(store
+        .metadata()
         .setting_or_insert(SALT_SETTING, &sightline_domain::api_key::generate_salt())
         .await?)
 }
@@ -75,18 +76,19 @@ fn non_empty_name(name: &str, what: &str) -> IdentityResult<String> {
 }
 
 pub async fn create_organization(
-    store: &dyn Store,
+    store: &Store,
     id: Option<OrgId>,
     name: &str,
 ) -> IdentityResult<Organization> {
     let name = non_empty_name(name, "organization")?;
     Ok(store
+        .metadata()
         .insert_organization(&id.unwrap_or_else(OrgId::generate), &name)
         .await?)
 }
 
 pub async fn create_project(
-    store: &dyn Store,
+    store: &Store,
     org: &OrgId,
     id: Option<ProjectId>,
     name: &str,
@@ -94,12 +96,13 @@ pub async fn create_project(
 ) -> IdentityResult<Project> {
     let name = non_empty_name(name, "project")?;
     validate_retention(retention_days)?;
-    if store.organization(org).await?.is_none() {
+    if store.metadata().organization(org).await?.is_none() {
         return Err(IdentityError::NotFound(format!(
             "organization {org} not found"
         )));
     }
     Ok(store
+        .metadata()
         .insert_project(&NewProject {
             id: id.unwrap_or_else(ProjectId::generate),
             org_id: org.clone(),
@@ -119,13 +122,14 @@ fn validate_retention(retention_days: Option<i64>) -> IdentityResult<()> {
 }
 
 pub async fn create_user(
-    store: &dyn Store,
+    store: &Store,
     email: &Email,
     name: Option<&str>,
     password: Option<&str>,
 ) -> IdentityResult<User> {
     let password_hash = password.map(password::hash_password).transpose()?;
     Ok(store
+        .metadata()
         .insert_user(&NewUser {
             id: UserId::generate(),
             email: email.clone(),
@@ -138,19 +142,21 @@ pub async fn create_user(
 /// Makes the user with `email` a member of `org` with `org_role`, and optionally sets a
 /// per-project role override.
 pub async fn set_membership(
-    store: &dyn Store,
+    store: &Store,
     org: &OrgId,
     email: &Email,
     org_role: Role,
     project_role: Option<(ProjectId, Role)>,
 ) -> IdentityResult<()> {
     let user = store
+        .metadata()
         .user_by_email(email)
         .await?
         .ok_or_else(|| IdentityError::NotFound(format!("no user with email {email}")))?;
     change_member_role(store, org, &user.id, org_role).await?;
     if let Some((project, role)) = project_role {
         let belongs = store
+            .metadata()
             .project(&project)
             .await?
             .is_some_and(|found| &found.organization.id == org);
@@ -160,6 +166,7 @@ pub async fn set_membership(
             )));
         }
         store
+            .metadata()
             .set_project_role(&project, &user.id, Some(role))
             .await?;
     }
@@ -182,12 +189,13 @@ fn owner_rule(error: StoreError) -> IdentityError {
 /// with [`IdentityError::Conflict`] ([`LAST_OWNER`]) when it would demote the organization's
 /// last OWNER. Whether the caller may make this change (role ranks) is the caller's check.
 pub async fn change_member_role(
-    store: &dyn Store,
+    store: &Store,
     org: &OrgId,
     user: &UserId,
     role: Role,
 ) -> IdentityResult<()> {
     store
+        .metadata()
         .set_org_role(org, user, role)
         .await
         .map_err(owner_rule)
@@ -196,8 +204,12 @@ pub async fn change_member_role(
 /// Removes the user, with their project overrides, from the organization; returns whether they
 /// were a member. Fails with [`IdentityError::Conflict`] ([`LAST_OWNER`]) when they are its
 /// last OWNER.
-pub async fn remove_member(store: &dyn Store, org: &OrgId, user: &UserId) -> IdentityResult<bool> {
-    store.remove_org_member(org, user).await.map_err(owner_rule)
+pub async fn remove_member(store: &Store, org: &OrgId, user: &UserId) -> IdentityResult<bool> {
+    store
+        .metadata()
+        .remove_org_member(org, user)
+        .await
+        .map_err(owner_rule)
 }
 
 /// A new key and its secret, which is never available again.
@@ -224,18 +236,19 @@ fn new_api_key(
 }
 
 pub async fn create_api_key(
-    store: &dyn Store,
+    store: &Store,
     salt: &str,
     project: &ProjectId,
     note: Option<String>,
 ) -> IdentityResult<CreatedApiKey> {
-    if store.project(project).await?.is_none() {
+    if store.metadata().project(project).await?.is_none() {
         return Err(IdentityError::NotFound(format!(
             "project {project} not found"
         )));
     }
     let pair = ApiKeyPair::generate();
     let key = store
+        .metadata()
         .insert_api_key(&new_api_key(salt, project, &pair, note))
         .await?;
     Ok(CreatedApiKey {
@@ -287,18 +300,22 @@ impl HeadlessInit {
 /// pair is added unless its public key exists, the user is created unless their email exists
 /// (an existing user's password is left alone) and made an owner of the organization.
 pub async fn apply_headless_init(
-    store: &dyn Store,
+    store: &Store,
     salt: &str,
     init: &HeadlessInit,
 ) -> IdentityResult<()> {
     let Some((org_id, org_name)) = &init.org else {
         return Ok(());
     };
-    store.mark_initialized().await?;
-    store.upsert_organization(org_id, org_name).await?;
+    store.metadata().mark_initialized().await?;
+    store
+        .metadata()
+        .upsert_organization(org_id, org_name)
+        .await?;
     if let Some(project) = &init.project {
         validate_retention(project.retention_days)?;
         store
+            .metadata()
             .upsert_project(&NewProject {
                 id: project.id.clone(),
                 org_id: org_id.clone(),
@@ -307,10 +324,15 @@ pub async fn apply_headless_init(
             })
             .await?;
         if let Some(pair) = &project.keys {
-            match store.api_key_credentials(&pair.public_key).await? {
+            match store
+                .metadata()
+                .api_key_credentials(&pair.public_key)
+                .await?
+            {
                 None => {
                     let note = Some("Provisioned by LANGFUSE_INIT_PROJECT_PUBLIC_KEY".into());
                     store
+                        .metadata()
                         .insert_api_key(&new_api_key(salt, &project.id, pair, note))
                         .await?;
                 }
@@ -335,7 +357,7 @@ pub async fn apply_headless_init(
         }
     }
     if let Some(user) = &init.user {
-        let existing = store.user_by_email(&user.email).await?;
+        let existing = store.metadata().user_by_email(&user.email).await?;
         let user_id = match existing {
             Some(found) => found.id,
             None => {
@@ -349,7 +371,10 @@ pub async fn apply_headless_init(
                 .id
             }
         };
-        store.set_org_role(org_id, &user_id, Role::Owner).await?;
+        store
+            .metadata()
+            .set_org_role(org_id, &user_id, Role::Owner)
+            .await?;
     }
     Ok(())
 }
@@ -371,7 +396,7 @@ pub const DEFAULT_OWNER_EMAIL: &str = "admin@sightline.local";
 /// organization, project, owner and key pair, and returns their credentials. Returns `None`
 /// when the instance was initialized before (by any replica) or already has an organization.
 pub async fn create_default_setup(
-    store: &dyn Store,
+    store: &Store,
     salt: &str,
 ) -> IdentityResult<Option<DefaultSetup>> {
     let org_id = OrgId::generate();
@@ -388,6 +413,7 @@ pub async fn create_default_setup(
         keys,
     };
     let created = store
+        .metadata()
         .create_initial_setup(&InitialSetup {
             organization_id: org_id.clone(),
             organization_name: setup.organization.clone(),

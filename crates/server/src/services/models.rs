@@ -32,11 +32,11 @@ pub enum ModelError {
 
 /// The project's own models (oldest first, as freshly read) and then the built-in table.
 pub async fn list_models(
-    store: &dyn Store,
+    store: &Store,
     rules: &Rules,
     project: &ProjectId,
 ) -> Result<Vec<CompiledModel>, StoreError> {
-    rules.reload(store, project).await?;
+    rules.reload(store.metadata(), project).await?;
     let mut models: Vec<CompiledModel> = rules.project_models(project).to_vec();
     models.extend(rules.price_book().models().iter().cloned());
     Ok(models)
@@ -44,20 +44,20 @@ pub async fn list_models(
 
 /// Validates and stores a project model; pricing uses it from the next ingestion on.
 pub async fn create_model(
-    store: &dyn Store,
+    store: &Store,
     rules: &Rules,
     project: &ProjectId,
     request: CreateModel,
 ) -> Result<CompiledModel, ModelError> {
     let model = model_from_request(project, request).map_err(ModelError::Invalid)?;
-    store.insert_model(model.definition()).await?;
-    rules.reload(store, project).await?;
+    store.metadata().insert_model(model.definition()).await?;
+    rules.reload(store.metadata(), project).await?;
     Ok(model)
 }
 
 /// Deletes a project model; built-in models cannot be deleted.
 pub async fn delete_model(
-    store: &dyn Store,
+    store: &Store,
     rules: &Rules,
     project: &ProjectId,
     id: &str,
@@ -65,17 +65,17 @@ pub async fn delete_model(
     if rules.price_book().get(id).is_some() {
         return Err(ModelError::Managed);
     }
-    if !store.delete_model(project, id).await? {
+    if !store.metadata().delete_model(project, id).await? {
         return Err(ModelError::NotFound(id.to_owned()));
     }
-    rules.reload(store, project).await?;
+    rules.reload(store.metadata(), project).await?;
     Ok(())
 }
 
 /// Replaces project model `id` with the one `request` describes (under a new id): the new
 /// model is validated and stored before the old one is deleted.
 pub async fn replace_model(
-    store: &dyn Store,
+    store: &Store,
     rules: &Rules,
     project: &ProjectId,
     id: &str,
@@ -85,6 +85,7 @@ pub async fn replace_model(
         return Err(ModelError::Managed);
     }
     let exists = store
+        .metadata()
         .project_models(project)
         .await?
         .iter()
@@ -93,8 +94,8 @@ pub async fn replace_model(
         return Err(ModelError::NotFound(id.to_owned()));
     }
     let model = create_model(store, rules, project, request).await?;
-    store.delete_model(project, id).await?;
-    rules.reload(store, project).await?;
+    store.metadata().delete_model(project, id).await?;
+    rules.reload(store.metadata(), project).await?;
     Ok(model)
 }
 

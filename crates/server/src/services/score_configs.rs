@@ -15,7 +15,7 @@ pub struct ScoreRejection {
 /// Checks each score that has a `configId` against its config (and gives categorical scores
 /// their category's value); scores without one pass unchanged.
 pub async fn apply_configs(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     scores: Vec<ScorePatch>,
 ) -> StoreResult<Vec<Result<ScorePatch, ScoreRejection>>> {
@@ -28,7 +28,7 @@ pub async fn apply_configs(
     let configs = if ids.is_empty() {
         Vec::new()
     } else {
-        store.score_configs_by_id(project, &ids).await?
+        store.metadata().score_configs_by_id(project, &ids).await?
     };
     Ok(scores
         .into_iter()

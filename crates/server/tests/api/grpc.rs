@@ -221,7 +221,13 @@ async fn export_over_grpc_stores_the_trace_and_its_observations(db: TestDb) {
 
     let project = ProjectId::from_trusted(tenant.project_id.clone());
     let store = app.state.store();
-    let trace = store.trace(&project, TRACE_ID).await.unwrap().unwrap().row;
+    let trace = store
+        .events()
+        .trace(&project, TRACE_ID)
+        .await
+        .unwrap()
+        .unwrap()
+        .row;
     assert_eq!(trace.name.as_deref(), Some("support-chat"));
     assert_eq!(trace.user_id.as_deref(), Some("user-42"));
     assert_eq!(trace.session_id.as_deref(), Some("session-7"));
@@ -232,7 +238,11 @@ async fn export_over_grpc_stores_the_trace_and_its_observations(db: TestDb) {
     assert_eq!(trace.input, Some(json!({"question": "What is OTel?"})));
     assert_eq!(trace.output, Some(json!("OpenTelemetry is a standard.")));
 
-    let observations = store.trace_observations(&project, TRACE_ID).await.unwrap();
+    let observations = store
+        .events()
+        .trace_observations(&project, TRACE_ID)
+        .await
+        .unwrap();
     assert_eq!(observations.len(), 2);
     let root = &observations[0].row;
     assert_eq!(
@@ -311,6 +321,7 @@ async fn export_over_grpc_without_valid_credentials_is_refused(db: TestDb) {
     assert!(
         app.state
             .store()
+            .events()
             .trace(&project, TRACE_ID)
             .await
             .unwrap()

@@ -149,12 +149,24 @@ async fn authentication_records_last_use(db: TestDb) {
     let app = TestApp::new(db).await;
     let tenant = app.tenant("Acme", "web").await;
     let project = sightline_domain::ProjectId::parse(&tenant.project_id).unwrap();
-    let before = app.state.store().list_api_keys(&project).await.unwrap();
+    let before = app
+        .state
+        .store()
+        .metadata()
+        .list_api_keys(&project)
+        .await
+        .unwrap();
     assert_eq!(before[0].last_used_at, None);
     app.get("/api/public/projects", Some(&tenant.basic())).await;
     // Recorded in the background, so that no request waits for it.
     for _ in 0..200 {
-        let after = app.state.store().list_api_keys(&project).await.unwrap();
+        let after = app
+            .state
+            .store()
+            .metadata()
+            .list_api_keys(&project)
+            .await
+            .unwrap();
         if after[0].last_used_at.is_some() {
             return;
         }

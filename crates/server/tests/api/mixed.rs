@@ -69,7 +69,12 @@ async fn send_batch(app: &TestApp, auth: &str, event_id: &str) {
     let response = app
         .post_json("/api/public/ingestion", auth, &trace_create(event_id))
         .await;
-    assert_eq!(response.status, StatusCode::MULTI_STATUS, "{}", response.body);
+    assert_eq!(
+        response.status,
+        StatusCode::MULTI_STATUS,
+        "{}",
+        response.body
+    );
     assert_eq!(response.body["errors"], json!([]), "{}", response.body);
 }
 

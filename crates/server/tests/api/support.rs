@@ -59,9 +59,7 @@ impl TestResponse {
 
 impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
-        let salt = identity::resolve_salt(db.store.as_ref(), None)
-            .await
-            .unwrap();
+        let salt = identity::resolve_salt(&db.store, None).await.unwrap();
         let state = AppState::new(db.store.clone(), salt);
         TestApp {
             router: sightline_server::router(state.clone()),

@@ -20,9 +20,18 @@ async fn a_closed_database_answers_503_with_retry_after(db: TestDb) {
 
     app.state.store().close().await;
     let read = app.get("/api/public/traces", Some(&auth)).await;
-    assert_eq!(read.status, StatusCode::SERVICE_UNAVAILABLE, "{}", read.body);
+    assert_eq!(
+        read.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        read.body
+    );
     assert_eq!(read.header("retry-after").as_deref(), Some("1"));
-    assert_eq!(read.body["error"], "ServiceUnavailableError", "{}", read.body);
+    assert_eq!(
+        read.body["error"], "ServiceUnavailableError",
+        "{}",
+        read.body
+    );
 
     let batch = json!({"batch": [{
         "id": "e1",
@@ -31,6 +40,11 @@ async fn a_closed_database_answers_503_with_retry_after(db: TestDb) {
         "body": {"id": "t1", "name": "lost?"},
     }]});
     let write = app.post_json("/api/public/ingestion", &auth, &batch).await;
-    assert_eq!(write.status, StatusCode::SERVICE_UNAVAILABLE, "{}", write.body);
+    assert_eq!(
+        write.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        write.body
+    );
     assert_eq!(write.header("retry-after").as_deref(), Some("1"));
 }

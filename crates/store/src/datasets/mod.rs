@@ -12,7 +12,7 @@ use sightline_domain::ProjectId;
 
 use crate::error::StoreResult;
 
-mod datasets;
+mod dataset;
 mod items;
 mod links;
 pub(crate) mod model;

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use sightline_domain::ProjectId;
 
-use super::datasets::{self, Key};
+use super::dataset::{self, Key};
 use super::{
     Dataset, DatasetItem, DatasetItemQuery, DatasetRun, DatasetRunItem, DatasetStore,
     ExperimentLink, items, links, run_items, runs,
@@ -16,7 +16,7 @@ use crate::sql::SqlStore;
 #[async_trait]
 impl DatasetStore for SqlStore {
     async fn upsert_dataset(&self, dataset: &Dataset) -> StoreResult<Dataset> {
-        datasets::upsert(&self.db, dataset).await
+        dataset::upsert(&self.db, dataset).await
     }
 
     async fn dataset_by_name(
@@ -24,11 +24,11 @@ impl DatasetStore for SqlStore {
         project: &ProjectId,
         name: &str,
     ) -> StoreResult<Option<Dataset>> {
-        datasets::one(&self.db, project, Key::Name, name).await
+        dataset::one(&self.db, project, Key::Name, name).await
     }
 
     async fn dataset_by_id(&self, project: &ProjectId, id: &str) -> StoreResult<Option<Dataset>> {
-        datasets::one(&self.db, project, Key::Id, id).await
+        dataset::one(&self.db, project, Key::Id, id).await
     }
 
     async fn list_datasets(
@@ -37,7 +37,7 @@ impl DatasetStore for SqlStore {
         limit: u64,
         offset: u64,
     ) -> StoreResult<(Vec<Dataset>, u64)> {
-        datasets::page(&self.db, project, limit, offset).await
+        dataset::page(&self.db, project, limit, offset).await
     }
 
     async fn put_dataset_item(&self, item: &DatasetItem) -> StoreResult<DatasetItem> {

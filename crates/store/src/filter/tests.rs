@@ -206,7 +206,7 @@ fn oversized_filters_are_refused_with_the_field() {
             values(MAX_LIST_VALUES)
         ),
     );
-    let lists = vec![users.as_str(); MAX_FILTER_VALUES / MAX_LIST_VALUES + 1].join(",");
+    let lists = [users.as_str(); MAX_FILTER_VALUES / MAX_LIST_VALUES + 1].join(",");
     let heavy = compile(TRACE_COLUMNS, &format!("[{lists}]"), Dialect::Sqlite)
         .expect_err("too many values in all");
     assert_eq!(heavy.path, [Value::from("filter")]);

@@ -7,7 +7,10 @@ use sightline_domain::ProjectId;
 
 use super::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery, MetricsStore};
 use crate::error::StoreResult;
-use crate::sql::{Dialect, Sql, SqlStore, Where, like_literal};
+use sightline_domain::filter::OptionsOperator;
+
+use crate::filter;
+use crate::sql::{Dialect, Sql, SqlStore, Where};
 
 /// The traces (aliased `t`) that a metrics query covers.
 fn trace_filter(dialect: Dialect, project: &ProjectId, query: &MetricsQuery) -> Where {
@@ -19,14 +22,8 @@ fn trace_filter(dialect: Dialect, project: &ProjectId, query: &MetricsQuery) -> 
     if let Some(user) = &query.user_id {
         filter.eq("t.user_id", user);
     }
-    for tag in &query.tags {
-        // Tags are stored as a JSON array of strings: match the quoted tag.
-        let quoted = serde_json::Value::String(tag.clone()).to_string();
-        filter.push(
-            "t.tags LIKE {} ESCAPE '\\'",
-            format!("%{}%", like_literal(&quoted)),
-        );
-    }
+    // Every tag in one condition over the stored JSON array (never one term per tag).
+    filter::tags_condition(&mut filter, "t.tags", OptionsOperator::AllOf, &query.tags);
     filter.push_in("t.environment", &query.environments);
     if let Some(from) = query.from_timestamp {
         filter.push("t.timestamp >= {}", from);
@@ -81,6 +78,7 @@ impl MetricsStore for SqlStore {
         project: &ProjectId,
         query: &MetricsQuery,
     ) -> StoreResult<(Vec<DailyMetrics>, u64)> {
+        filter::check_list("tags", query.tags.len())?;
         let mut filter = trace_filter(self.db.dialect(), project, query);
         let days_sql = select(
             &format!("SELECT t.timestamp / {DAY_MS} AS day, COUNT(*) AS traces FROM traces t"),
@@ -151,12 +149,14 @@ mod tests {
         };
         let project = ProjectId::from_trusted("p".to_owned());
         let filter = trace_filter(Dialect::Postgres, &project, &query).to_sql();
-        assert_eq!(
-            filter.render(Dialect::Postgres),
-            "t.project_id = $1 AND t.tags LIKE $2 ESCAPE '\\' AND t.environment IN ($3) \
-             AND t.timestamp >= $4"
+        let text = filter.render(Dialect::Postgres);
+        assert!(text.starts_with("t.project_id = $1 AND ("), "{text}");
+        assert!(text.contains("t.tags"), "{text}");
+        assert!(
+            text.ends_with(") = $3) AND t.environment IN ($4) AND t.timestamp >= $5"),
+            "{text}"
         );
-        assert_eq!(filter.args()[1], crate::sql::Arg::from("%\"a\\_b\"%"));
+        assert_eq!(filter.args()[1], crate::sql::Arg::from("a_b"));
     }
 
     #[test]

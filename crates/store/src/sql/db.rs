@@ -6,8 +6,8 @@
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{
-    Arguments, Database, Encode, FromRow, PgConnection, PgPool, Postgres, Sqlite,
-    SqliteConnection, SqlitePool, Transaction, Type,
+    Arguments, Database, Encode, FromRow, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection,
+    SqlitePool, Transaction, Type,
 };
 
 use super::dialect::Dialect;
@@ -221,9 +221,9 @@ impl Conn<'_> {
     }
 
     pub(crate) async fn fetch_one<T: FromSqlRow>(self, sql: &Sql) -> StoreResult<T> {
-        self.fetch_optional(sql)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("a statement that returns a row returned none".into()))
+        self.fetch_optional(sql).await?.ok_or_else(|| {
+            StoreError::Corrupt("a statement that returns a row returned none".into())
+        })
     }
 
     pub(crate) async fn execute(self, sql: &Sql) -> StoreResult<u64> {

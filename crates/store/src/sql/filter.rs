@@ -53,17 +53,17 @@ impl Where {
     }
 
     /// `column IN (…)` with one bound value per item; nothing when there are none.
-    pub(crate) fn push_in<A: Into<Arg>>(&mut self, column: &str, values: impl IntoIterator<Item = A>) {
+    pub(crate) fn push_in<A: Into<Arg>>(
+        &mut self,
+        column: &str,
+        values: impl IntoIterator<Item = A>,
+    ) {
         let mut values = values.into_iter().peekable();
         if values.peek().is_some() {
             let mut sql = Sql::new();
             sql.push_in(column, values);
             self.conditions.push(sql);
         }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.conditions.is_empty()
     }
 
     /// The conditions joined with `AND`; `TRUE` when there are none.

@@ -10,7 +10,7 @@ pub(crate) mod postgres;
 pub(crate) mod query;
 pub(crate) mod sqlite;
 
-pub(crate) use db::{Db, FromSqlRow, Tx};
+pub(crate) use db::{Db, Tx};
 pub(crate) use dialect::Dialect;
 pub(crate) use filter::Where;
 pub(crate) use query::{Arg, Sql, like_literal};
@@ -40,7 +40,7 @@ impl SqlStore {
 }
 
 #[async_trait::async_trait]
-impl crate::Store for SqlStore {
+impl crate::Lifecycle for SqlStore {
     fn backend(&self) -> crate::Backend {
         match self.db {
             Db::Sqlite(_) => crate::Backend::Sqlite,

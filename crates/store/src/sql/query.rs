@@ -121,11 +121,7 @@ impl Sql {
     }
 
     /// Appends `template`, each `{}` taking the next of `args` as a bound value.
-    pub(crate) fn push(
-        &mut self,
-        template: &str,
-        args: impl IntoIterator<Item = Arg>,
-    ) -> &mut Sql {
+    pub(crate) fn push(&mut self, template: &str, args: impl IntoIterator<Item = Arg>) -> &mut Sql {
         let mut args = args.into_iter();
         for (i, part) in template.split("{}").enumerate() {
             if i > 0 {
@@ -183,10 +179,6 @@ impl Sql {
         self.text.push_str(&other.text);
         self.args.extend(other.args);
         self
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.text.is_empty()
     }
 
     pub(crate) fn args(&self) -> &[Arg] {

@@ -8,6 +8,9 @@ use sightline_domain::ProjectId;
 use crate::error::StoreResult;
 use crate::sql::{Arg, Db, Sql};
 
+/// Most ids in one statement (SQLite allows 32766 bound values).
+const MAX_IDS: usize = 8_000;
+
 /// `DELETE FROM <table> WHERE project_id = … AND <column> IN (…)`.
 fn delete_in(table: &str, column: &str, project: &ProjectId, ids: &[String]) -> Sql {
     let mut sql = Sql::new();
@@ -27,6 +30,22 @@ pub(super) async fn delete_traces(
         return Ok(0);
     }
     let mut tx = db.begin().await?;
+    // The logged events of the traces and of their observations go too, so that a later event
+    // cannot fold a deleted trace or observation back from the log.
+    let mut observations = Sql::new();
+    observations
+        .push(
+            "SELECT id FROM observations WHERE project_id = {} AND ",
+            [Arg::from(project.as_str())],
+        )
+        .push_in("trace_id", ids.iter().map(String::as_str));
+    let observation_ids: Vec<(String,)> = tx.fetch_all(&observations).await?;
+    let mut logged: Vec<String> = ids.to_vec();
+    logged.extend(observation_ids.into_iter().map(|(id,)| id));
+    for chunk in logged.chunks(MAX_IDS) {
+        tx.execute(&delete_in("ingestion_events", "entity_id", project, chunk))
+            .await?;
+    }
     let mut deleted = 0;
     for (table, column) in [
         ("scores", "trace_id"),
@@ -38,11 +57,6 @@ pub(super) async fn delete_traces(
             deleted = done;
         }
     }
-    // The logged events of the traces go too, so that a later event cannot resurrect them
-    // from the log. (As before storage v2, only events whose entity id is one of these trace
-    // ids: the events of their observations, logged under the observation ids, stay.)
-    tx.execute(&delete_in("ingestion_events", "entity_id", project, ids))
-        .await?;
     tx.commit().await?;
     Ok(deleted)
 }

@@ -33,12 +33,20 @@ fn trace_filter(dialect: Dialect, project: &ProjectId, query: &TraceQuery) -> St
     if let Some(to) = query.to_timestamp {
         conditions.push("timestamp < {}", to);
     }
-    for tag in &query.tags {
-        conditions.push(
-            "EXISTS (SELECT 1 FROM trace_tags tt WHERE tt.project_id = traces.project_id \
-             AND tt.trace_id = traces.id AND tt.tag = {})",
-            tag,
-        );
+    filter::check_list("tags", query.tags.len())?;
+    let tags = distinct(&query.tags);
+    if !tags.is_empty() {
+        // One condition for every tag, not one per tag: SQLite refuses expressions deeper
+        // than 1,000 terms, and a list may name that many tags.
+        let mut condition = Sql::new();
+        condition
+            .sql(
+                "(SELECT COUNT(DISTINCT tt.tag) FROM trace_tags tt \
+                 WHERE tt.project_id = traces.project_id AND tt.trace_id = traces.id AND ",
+            )
+            .push_in("tt.tag", tags.iter().copied())
+            .push(") = {}", [Arg::from(tags.len() as i64)]);
+        conditions.push_sql(condition);
     }
     conditions.push_in("environment", &query.environments);
     filter::apply(&mut conditions, filter::TRACE_COLUMNS, &query.filter)?;
@@ -64,6 +72,14 @@ fn page_statement(conditions: &Sql, query: &TraceQuery) -> Sql {
     sql
 }
 
+/// The tags once each, sorted.
+fn distinct(tags: &[String]) -> Vec<&str> {
+    let mut tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+    tags.sort_unstable();
+    tags.dedup();
+    tags
+}
+
 /// Whether anything but tags and the time range filters the list.
 fn filters_beyond_tags(query: &TraceQuery) -> bool {
     query.user_id.is_some()
@@ -78,25 +94,27 @@ fn filters_beyond_tags(query: &TraceQuery) -> bool {
 /// The conditions on `trace_tags a` of a list filtered by tags only (and perhaps a time
 /// range); `None` when no tag or anything else filters.
 fn tag_conditions(dialect: Dialect, project: &ProjectId, query: &TraceQuery) -> Option<Sql> {
-    let (first, others) = query
-        .tags
-        .split_first()
-        .filter(|_| !filters_beyond_tags(query))?;
+    let tags = distinct(&query.tags);
+    let (first, others) = tags.split_first().filter(|_| !filters_beyond_tags(query))?;
     let mut conditions = Where::new(dialect);
     conditions.eq("a.project_id", project.as_str());
-    conditions.eq("a.tag", first);
+    conditions.eq("a.tag", *first);
     if let Some(from) = query.from_timestamp {
         conditions.push("a.timestamp >= {}", from);
     }
     if let Some(to) = query.to_timestamp {
         conditions.push("a.timestamp < {}", to);
     }
-    for tag in others {
-        conditions.push(
-            "EXISTS (SELECT 1 FROM trace_tags b WHERE b.project_id = a.project_id \
-             AND b.trace_id = a.trace_id AND b.tag = {})",
-            tag,
-        );
+    if !others.is_empty() {
+        let mut condition = Sql::new();
+        condition
+            .sql(
+                "(SELECT COUNT(DISTINCT b.tag) FROM trace_tags b \
+                 WHERE b.project_id = a.project_id AND b.trace_id = a.trace_id AND ",
+            )
+            .push_in("b.tag", others.iter().copied())
+            .push(") = {}", [Arg::from(others.len() as i64)]);
+        conditions.push_sql(condition);
     }
     Some(conditions.to_sql())
 }
@@ -331,17 +349,17 @@ mod tests {
             format!(
                 "SELECT {TRACE_COLUMNS} FROM traces WHERE project_id = $1 AND id IN \
                  (SELECT a.trace_id FROM trace_tags a WHERE a.project_id = $2 AND a.tag = $3 \
-                 AND a.timestamp >= $4 AND EXISTS (SELECT 1 FROM trace_tags b \
-                 WHERE b.project_id = a.project_id AND b.trace_id = a.trace_id AND b.tag = $5) \
-                 ORDER BY a.timestamp DESC, a.trace_id DESC LIMIT 50 OFFSET 100)"
+                 AND a.timestamp >= $4 AND (SELECT COUNT(DISTINCT b.tag) FROM trace_tags b \
+                 WHERE b.project_id = a.project_id AND b.trace_id = a.trace_id AND b.tag IN ($5)) \
+                 = $6 ORDER BY a.timestamp DESC, a.trace_id DESC LIMIT 50 OFFSET 100)"
             )
         );
         let count = trace_count(Dialect::Sqlite, &project(), &query).expect("a tag count");
         assert_eq!(
             count.render(Dialect::Sqlite),
             "SELECT COUNT(*) FROM trace_tags a WHERE a.project_id = ? AND a.tag = ? \
-             AND a.timestamp >= ? AND EXISTS (SELECT 1 FROM trace_tags b \
-             WHERE b.project_id = a.project_id AND b.trace_id = a.trace_id AND b.tag = ?)"
+             AND a.timestamp >= ? AND (SELECT COUNT(DISTINCT b.tag) FROM trace_tags b \
+             WHERE b.project_id = a.project_id AND b.trace_id = a.trace_id AND b.tag IN (?)) = ?"
         );
     }
 
@@ -377,8 +395,10 @@ mod tests {
             count.render(Dialect::Postgres),
             "SELECT COALESCE(MAX(a.traces), 0) FROM trace_counts a WHERE a.project_id = $1"
         );
-        let mut ranged = TraceQuery::default();
-        ranged.to_timestamp = Some(5);
+        let ranged = TraceQuery {
+            to_timestamp: Some(5),
+            ..TraceQuery::default()
+        };
         assert!(trace_count(Dialect::Postgres, &project(), &ranged).is_none());
     }
 

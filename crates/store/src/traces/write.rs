@@ -137,7 +137,7 @@ impl EventWrite for SqlEventWrite {
 
 /// Keeps the last of the items with the same key, in first-seen order, so that one multi-row
 /// upsert never touches a row twice.
-fn last_per_key<'a, T>(items: &'a [T], key: impl Fn(&T) -> &str) -> Vec<&'a T> {
+fn last_per_key<T>(items: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> {
     let mut position: HashMap<&str, usize> = HashMap::new();
     let mut kept: Vec<&T> = Vec::new();
     for item in items {

@@ -66,26 +66,33 @@ fn items_of(dataset_id: &str, as_of: Option<i64>) -> DatasetItemQuery {
 }
 
 async fn datasets_upsert_by_name(db: TestDb) {
-    let store = db.store.as_ref();
+    let store = &db.store;
     let (_, project) = org_and_project(store).await;
     let first = store
+        .metadata()
         .upsert_dataset(&dataset(&project, "d1", "qa", 1_000))
         .await
         .unwrap();
     assert_eq!(first.input_schema, Some(json!({"type": "string"})));
     let mut update = dataset(&project, "ignored", "qa", 2_000);
     update.description = None;
-    let second = store.upsert_dataset(&update).await.unwrap();
+    let second = store.metadata().upsert_dataset(&update).await.unwrap();
     assert_eq!((second.id.as_str(), second.created_at), ("d1", 1_000));
     assert_eq!((second.description, second.updated_at), (None, 2_000));
     store
+        .metadata()
         .upsert_dataset(&dataset(&project, "d2", "other", 3_000))
         .await
         .unwrap();
-    let (page, total) = store.list_datasets(&project, 1, 0).await.unwrap();
+    let (page, total) = store
+        .metadata()
+        .list_datasets(&project, 1, 0)
+        .await
+        .unwrap();
     assert_eq!((page[0].id.as_str(), total), ("d2", 2));
     assert!(
         store
+            .metadata()
             .dataset_by_name(&project, "nope")
             .await
             .unwrap()
@@ -93,6 +100,7 @@ async fn datasets_upsert_by_name(db: TestDb) {
     );
     assert_eq!(
         store
+            .metadata()
             .dataset_by_id(&project, "d1")
             .await
             .unwrap()
@@ -104,11 +112,12 @@ async fn datasets_upsert_by_name(db: TestDb) {
 
 /// The input of the (only) item of `d1` at a time, and how many items there were then.
 async fn input_at(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     at: Option<i64>,
 ) -> (Option<serde_json::Value>, u64) {
     let (items, total) = store
+        .metadata()
         .list_dataset_items(project, &items_of("d1", at))
         .await
         .unwrap();
@@ -116,29 +125,34 @@ async fn input_at(
 }
 
 async fn items_keep_their_versions(db: TestDb) {
-    let store = db.store.as_ref();
+    let store = &db.store;
     let (_, project) = org_and_project(store).await;
     store
+        .metadata()
         .upsert_dataset(&dataset(&project, "d1", "qa", 0))
         .await
         .unwrap();
     store
+        .metadata()
         .upsert_dataset(&dataset(&project, "d2", "other", 0))
         .await
         .unwrap();
 
     let v1 = store
+        .metadata()
         .put_dataset_item(&item(&project, "i1", "d1", "one", 1_000))
         .await
         .unwrap();
     assert_eq!((v1.dataset_name.as_str(), v1.updated_at), ("qa", 1_000));
     let v2 = store
+        .metadata()
         .put_dataset_item(&item(&project, "i1", "d1", "two", 2_000))
         .await
         .unwrap();
     assert_eq!((v2.created_at, v2.updated_at), (1_000, 2_000));
     // A write in the same millisecond still makes a later version.
     let v3 = store
+        .metadata()
         .put_dataset_item(&item(&project, "i1", "d1", "three", 2_000))
         .await
         .unwrap();
@@ -159,6 +173,7 @@ async fn items_keep_their_versions(db: TestDb) {
     assert_eq!(input_at(store, &project, Some(999)).await, (None, 0));
 
     let elsewhere = store
+        .metadata()
         .put_dataset_item(&item(&project, "i1", "d2", "x", 3_000))
         .await;
     assert!(
@@ -168,17 +183,23 @@ async fn items_keep_their_versions(db: TestDb) {
 
     let mut archived = item(&project, "i2", "d1", "a", 3_000);
     archived.status = DatasetItemStatus::Archived;
-    store.put_dataset_item(&archived).await.unwrap();
+    store.metadata().put_dataset_item(&archived).await.unwrap();
     let active = DatasetItemQuery {
         active_only: true,
         ..items_of("d1", None)
     };
     assert_eq!(
-        store.list_dataset_items(&project, &active).await.unwrap().1,
+        store
+            .metadata()
+            .list_dataset_items(&project, &active)
+            .await
+            .unwrap()
+            .1,
         1
     );
     assert_eq!(
         store
+            .metadata()
             .list_dataset_items(&project, &items_of("d1", None))
             .await
             .unwrap()
@@ -187,15 +208,35 @@ async fn items_keep_their_versions(db: TestDb) {
     );
     assert_eq!(
         store
+            .metadata()
             .active_dataset_item_ids(&project, &["d1".into()])
             .await
             .unwrap(),
         vec![("d1".to_owned(), "i1".to_owned())]
     );
 
-    assert!(store.delete_dataset_item(&project, "i1").await.unwrap());
-    assert!(!store.delete_dataset_item(&project, "i1").await.unwrap());
-    assert!(store.dataset_item(&project, "i1").await.unwrap().is_none());
+    assert!(
+        store
+            .metadata()
+            .delete_dataset_item(&project, "i1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .metadata()
+            .delete_dataset_item(&project, "i1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .metadata()
+            .dataset_item(&project, "i1")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         input_at(store, &project, Some(2_500)).await.0,
         Some(json!("three")),
@@ -203,12 +244,14 @@ async fn items_keep_their_versions(db: TestDb) {
     );
     // Deleted ids may be used again, in any dataset.
     store
+        .metadata()
         .put_dataset_item(&item(&project, "i1", "d2", "new", 9_000))
         .await
         .unwrap();
     let (_, other_project) = org_and_project(store).await;
     assert!(
         store
+            .metadata()
             .dataset_item(&other_project, "i2")
             .await
             .unwrap()
@@ -217,18 +260,21 @@ async fn items_keep_their_versions(db: TestDb) {
 }
 
 async fn runs_are_created_once_per_name(db: TestDb) {
-    let store = db.store.as_ref();
+    let store = &db.store;
     let (_, project) = org_and_project(store).await;
     store
+        .metadata()
         .upsert_dataset(&dataset(&project, "d1", "qa", 0))
         .await
         .unwrap();
     let first = store
+        .metadata()
         .create_or_get_dataset_run(&run(&project, "r1", Some("d1"), "base"))
         .await
         .unwrap();
     assert_eq!(first.dataset_name.as_deref(), Some("qa"));
     let again = store
+        .metadata()
         .create_or_get_dataset_run(&run(&project, "r2", Some("d1"), "base"))
         .await
         .unwrap();
@@ -237,6 +283,7 @@ async fn runs_are_created_once_per_name(db: TestDb) {
         ("r1", Some("r1 description"))
     );
     let taken = store
+        .metadata()
         .create_or_get_dataset_run(&run(&project, "r1", Some("d1"), "other"))
         .await;
     assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
@@ -256,6 +303,7 @@ async fn runs_are_created_once_per_name(db: TestDb) {
         updated_at: at,
     };
     let first = store
+        .metadata()
         .insert_dataset_run_item(&run_item("ri-1", "t-1", 1))
         .await
         .unwrap();
@@ -264,16 +312,19 @@ async fn runs_are_created_once_per_name(db: TestDb) {
         ("ri-1", "base")
     );
     store
+        .metadata()
         .insert_dataset_run_item(&run_item("ri-2", "t-2", 2))
         .await
         .unwrap();
     // The same item and trace again: the stored run item.
     let again = store
+        .metadata()
         .insert_dataset_run_item(&run_item("ri-3", "t-1", 3))
         .await
         .unwrap();
     assert_eq!((again.id.as_str(), again.created_at), ("ri-1", 1));
     let reused_id = store
+        .metadata()
         .insert_dataset_run_item(&run_item("ri-1", "t-4", 4))
         .await;
     assert!(
@@ -281,6 +332,7 @@ async fn runs_are_created_once_per_name(db: TestDb) {
         "{reused_id:?}"
     );
     let (items, total) = store
+        .metadata()
         .list_dataset_run_items(&project, "r1", None, 0)
         .await
         .unwrap();
@@ -290,20 +342,29 @@ async fn runs_are_created_once_per_name(db: TestDb) {
         ("ri-2", "base")
     );
     let (runs, count) = store
+        .metadata()
         .list_dataset_runs(&project, "d1", 10, 0)
         .await
         .unwrap();
     assert_eq!((runs.len(), count), (1, 1));
     assert_eq!(
         store
+            .metadata()
             .dataset_run_names(&project, &["d1".into()])
             .await
             .unwrap(),
         vec![("d1".to_owned(), "base".to_owned())]
     );
-    assert!(store.delete_dataset_run(&project, "r1").await.unwrap());
     assert!(
         store
+            .metadata()
+            .delete_dataset_run(&project, "r1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .metadata()
             .dataset_run(&project, "d1", "base")
             .await
             .unwrap()
@@ -311,6 +372,7 @@ async fn runs_are_created_once_per_name(db: TestDb) {
     );
     assert_eq!(
         store
+            .metadata()
             .list_dataset_run_items(&project, "r1", None, 0)
             .await
             .unwrap()
@@ -344,13 +406,15 @@ fn link(
 }
 
 async fn experiment_links_write_runs_and_run_items_once(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
     store
+        .metadata()
         .upsert_dataset(&dataset(&project, "d1", "qa", 0))
         .await
         .unwrap();
     store
+        .metadata()
         .create_or_get_dataset_run(&run(&project, "api-run", Some("d1"), "existing"))
         .await
         .unwrap();
@@ -363,12 +427,14 @@ async fn experiment_links_write_runs_and_run_items_once(db: TestDb) {
     // Delivered twice: the second write stores nothing new.
     for _ in 0..2 {
         store
+            .metadata()
             .write_experiment_links(&project, &links)
             .await
             .unwrap();
     }
 
     let baseline = store
+        .metadata()
         .dataset_run(&project, "d1", "baseline")
         .await
         .unwrap()
@@ -378,12 +444,14 @@ async fn experiment_links_write_runs_and_run_items_once(db: TestDb) {
         ("exp-1", Some(json!({"model": "m"})))
     );
     let (items, total) = store
+        .metadata()
         .list_dataset_run_items(&project, "exp-1", None, 0)
         .await
         .unwrap();
     assert_eq!(total, 2, "written once");
     assert_eq!(items[0].expected_output, Some(json!("expected")));
     let (existing, _) = store
+        .metadata()
         .list_dataset_run_items(&project, "api-run", None, 0)
         .await
         .unwrap();
@@ -393,12 +461,14 @@ async fn experiment_links_write_runs_and_run_items_once(db: TestDb) {
         "a dataset's run of the same name is reused"
     );
     let (local, _) = store
+        .metadata()
         .list_dataset_run_items(&project, "exp-3", None, 0)
         .await
         .unwrap();
     assert_eq!(local.len(), 1, "unknown datasets make local experiments");
     assert_eq!(
         store
+            .metadata()
             .list_dataset_runs(&project, "d1", 10, 0)
             .await
             .unwrap()
@@ -410,9 +480,10 @@ async fn experiment_links_write_runs_and_run_items_once(db: TestDb) {
 /// The two halves of experiment reads: the metadata store picks run items, the event store reads
 /// their traces, observations and scores by id.
 async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
     store
+        .metadata()
         .upsert_dataset(&dataset(&project, "d1", "qa", 0))
         .await
         .unwrap();
@@ -422,11 +493,13 @@ async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
         link("exp-2", "local", None, "i1", "t3"),
     ];
     store
+        .metadata()
         .write_experiment_links(&project, &links)
         .await
         .unwrap();
 
     let refs = store
+        .metadata()
         .experiment_item_refs(&project, &RunItemFilter::runs(&["exp-1".into()]))
         .await
         .unwrap();
@@ -441,6 +514,7 @@ async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
         ..RunItemFilter::default()
     };
     let local = store
+        .metadata()
         .experiment_item_refs(&project, &by_name)
         .await
         .unwrap();
@@ -451,23 +525,27 @@ async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
         ..RunItemFilter::default()
     };
     let in_dataset = store
+        .metadata()
         .experiment_item_refs(&project, &by_dataset)
         .await
         .unwrap();
     assert_eq!(in_dataset.len(), 1);
     assert_eq!(in_dataset[0].trace_id, "t1");
     let all = store
+        .metadata()
         .experiment_item_refs(&project, &RunItemFilter::default())
         .await
         .unwrap();
     assert_eq!(all.len(), 3, "an empty filter selects every run item");
     let runs = store
+        .metadata()
         .experiment_runs(&project, &["exp-1".into(), "nope".into()])
         .await
         .unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].dataset_name.as_deref(), Some("qa"));
     let items = store
+        .metadata()
         .experiment_run_items(&project, &[refs[0].id.clone()])
         .await
         .unwrap();
@@ -494,6 +572,7 @@ async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
 
     let trace_ids = vec!["t1".to_owned(), "t1".to_owned(), "t2".to_owned()];
     let totals = store
+        .events()
         .experiment_trace_totals(&project, &trace_ids)
         .await
         .unwrap();
@@ -508,6 +587,7 @@ async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
     );
     let ids = vec!["t1-root".to_owned(), "missing".to_owned()];
     let bare = store
+        .events()
         .experiment_observations(&project, &ids, SpanPayload::Nothing)
         .await
         .unwrap();
@@ -517,6 +597,7 @@ async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
         (Some(1_100), "DEFAULT", &None)
     );
     let outputs = store
+        .events()
         .experiment_observations(&project, &ids, SpanPayload::Output)
         .await
         .unwrap();
@@ -525,6 +606,7 @@ async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
         (&None, &Some(json!({"answer": 42})))
     );
     let traces = store
+        .events()
         .experiment_traces(&project, &trace_ids, SpanPayload::All)
         .await
         .unwrap();
@@ -534,6 +616,7 @@ async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
         (1_000, &Some(json!("trace output")))
     );
     let scores = store
+        .events()
         .experiment_trace_scores(&project, &trace_ids)
         .await
         .unwrap();

@@ -42,7 +42,7 @@ fn event(entity: Entity, id: &str, event_id: &str, timestamp: i64, name: &str) -
 }
 
 async fn rows_read_back_as_written(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
     let (_, other) = org_and_project(store).await;
     let mut trace = trace_row("t1", 1_000);
@@ -69,28 +69,55 @@ async fn rows_read_back_as_written(db: TestDb) {
     };
     put_rows(store, &project, rows).await;
 
-    let stored = store.trace(&project, "t1").await.unwrap().unwrap();
+    let stored = store.events().trace(&project, "t1").await.unwrap().unwrap();
     assert_eq!(stored.row, trace);
     assert_eq!(stored.project_id, project);
-    let observations = store.trace_observations(&project, "t1").await.unwrap();
+    let observations = store
+        .events()
+        .trace_observations(&project, "t1")
+        .await
+        .unwrap();
     let ids: Vec<&str> = observations.iter().map(|o| o.row.id.as_str()).collect();
     assert_eq!(ids, ["o1", "o2"], "by start time");
     assert_eq!(observations[1].row, generation);
     assert_eq!(
-        store.observation(&project, "o2").await.unwrap().unwrap().row,
+        store
+            .events()
+            .observation(&project, "o2")
+            .await
+            .unwrap()
+            .unwrap()
+            .row,
         generation
     );
-    let scores = store.trace_scores(&project, "t1").await.unwrap();
+    let scores = store.events().trace_scores(&project, "t1").await.unwrap();
     assert_eq!(scores.len(), 1);
     assert_eq!(scores[0].score.value, Some(0.9));
-    assert!(store.score(&project, "s1").await.unwrap().is_some());
-    assert!(store.trace(&other, "t1").await.unwrap().is_none(), "project-scoped");
-    assert!(store.observation(&other, "o1").await.unwrap().is_none());
-    assert!(store.score(&other, "s1").await.unwrap().is_none());
+    assert!(
+        store
+            .events()
+            .score(&project, "s1")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store.events().trace(&other, "t1").await.unwrap().is_none(),
+        "project-scoped"
+    );
+    assert!(
+        store
+            .events()
+            .observation(&other, "o1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.events().score(&other, "s1").await.unwrap().is_none());
 }
 
 async fn a_later_version_replaces_a_row(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
     let mut first = trace_row("t", 1_000);
     first.name = Some("first".into());
@@ -115,13 +142,13 @@ async fn a_later_version_replaces_a_row(db: TestDb) {
         },
     )
     .await;
-    let stored = store.trace(&project, "t").await.unwrap().unwrap();
+    let stored = store.events().trace(&project, "t").await.unwrap().unwrap();
     assert_eq!(stored.row, second, "the whole row is replaced, not merged");
     assert!(stored.updated_at >= stored.created_at);
 }
 
 async fn placeholder_traces_never_replace_real_ones(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
     let mut real = trace_row("real", 1_000);
     real.name = Some("kept".into());
@@ -143,8 +170,22 @@ async fn placeholder_traces_never_replace_real_ones(db: TestDb) {
         },
     )
     .await;
-    assert_eq!(store.trace(&project, "real").await.unwrap().unwrap().row, real);
-    let placeholder = store.trace(&project, "new").await.unwrap().unwrap();
+    assert_eq!(
+        store
+            .events()
+            .trace(&project, "real")
+            .await
+            .unwrap()
+            .unwrap()
+            .row,
+        real
+    );
+    let placeholder = store
+        .events()
+        .trace(&project, "new")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(placeholder.row, trace_row("new", 7));
     let mut named = trace_row("new", 7);
     named.name = Some("named later".into());
@@ -157,14 +198,23 @@ async fn placeholder_traces_never_replace_real_ones(db: TestDb) {
         },
     )
     .await;
-    assert_eq!(store.trace(&project, "new").await.unwrap().unwrap().row, named);
+    assert_eq!(
+        store
+            .events()
+            .trace(&project, "new")
+            .await
+            .unwrap()
+            .unwrap()
+            .row,
+        named
+    );
 }
 
 async fn logged_events_keep_the_first_body_of_an_event_id(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
     let (_, other) = org_and_project(store).await;
-    let mut write = store.begin_event_write(1).await.unwrap();
+    let mut write = store.events().begin_event_write(1).await.unwrap();
     write
         .lock(&[EntityKey {
             project: project.clone(),
@@ -190,7 +240,7 @@ async fn logged_events_keep_the_first_body_of_an_event_id(db: TestDb) {
         .unwrap();
     write.commit().await.unwrap();
 
-    let mut again = store.begin_event_write(2).await.unwrap();
+    let mut again = store.events().begin_event_write(2).await.unwrap();
     again
         .append_events(
             &project,
@@ -212,9 +262,9 @@ async fn logged_events_keep_the_first_body_of_an_event_id(db: TestDb) {
 }
 
 async fn reads_inside_a_write_see_its_earlier_puts(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
-    let mut write = store.begin_event_write(1).await.unwrap();
+    let mut write = store.events().begin_event_write(1).await.unwrap();
     assert!(write.traces(&project, &["t"]).await.unwrap().is_empty());
     let rows = EventRows {
         traces: vec![trace_row("t", 1_000)],
@@ -236,10 +286,10 @@ async fn reads_inside_a_write_see_its_earlier_puts(db: TestDb) {
 }
 
 async fn nothing_is_visible_before_the_commit(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
     {
-        let mut write = store.begin_event_write(1).await.unwrap();
+        let mut write = store.events().begin_event_write(1).await.unwrap();
         let rows = EventRows {
             traces: vec![trace_row("dropped", 1_000)],
             ..EventRows::default()
@@ -247,8 +297,16 @@ async fn nothing_is_visible_before_the_commit(db: TestDb) {
         write.put(&project, &rows).await.unwrap();
         // Dropped without a commit.
     }
-    assert!(store.trace(&project, "dropped").await.unwrap().is_none());
+    assert!(
+        store
+            .events()
+            .trace(&project, "dropped")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let (page, total) = store
+        .events()
         .list_traces(&project, &TraceQuery::default())
         .await
         .unwrap();
@@ -257,7 +315,7 @@ async fn nothing_is_visible_before_the_commit(db: TestDb) {
 }
 
 /// Three traces that every filter kind tells apart.
-async fn seed_filterable(store: &dyn Store, project: &ProjectId) {
+async fn seed_filterable(store: &Store, project: &ProjectId) {
     let mut a = trace_row("a", 1_000);
     a.name = Some("alpha".into());
     a.user_id = Some("alice".into());
@@ -297,12 +355,13 @@ async fn seed_filterable(store: &dyn Store, project: &ProjectId) {
     put_rows(store, project, rows).await;
 }
 
-async fn trace_ids(store: &dyn Store, project: &ProjectId, filter: &str) -> Vec<String> {
+async fn trace_ids(store: &Store, project: &ProjectId, filter: &str) -> Vec<String> {
     let query = TraceQuery {
         filter: parse_filter(filter).unwrap_or_else(|e| panic!("{filter}: {e:?}")),
         ..TraceQuery::default()
     };
     let (traces, total) = store
+        .events()
         .list_traces(project, &query)
         .await
         .unwrap_or_else(|e| panic!("{filter}: {e}"));
@@ -313,7 +372,7 @@ async fn trace_ids(store: &dyn Store, project: &ProjectId, filter: &str) -> Vec<
 }
 
 async fn trace_lists_answer_every_filter_kind(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
     seed_filterable(store, &project).await;
     let cases: &[(&str, &[&str])] = &[
@@ -386,13 +445,13 @@ async fn trace_lists_answer_every_filter_kind(db: TestDb) {
         tags: vec!["dev".into()],
         ..TraceQuery::default()
     };
-    let (traces, total) = store.list_traces(&project, &named).await.unwrap();
+    let (traces, total) = store.events().list_traces(&project, &named).await.unwrap();
     assert_eq!((traces.len(), total), (1, 1));
     assert_eq!(traces[0].row.id, "b");
 }
 
 async fn observation_and_score_lists_filter_by_trace_and_value(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
     seed_filterable(store, &project).await;
     let query = ObservationQuery {
@@ -400,17 +459,21 @@ async fn observation_and_score_lists_filter_by_trace_and_value(db: TestDb) {
         ..ObservationQuery::default()
     };
     let (observations, total) = store
+        .events()
         .list_observations(&project, &query, 50, 0)
         .await
         .unwrap();
     assert_eq!(total, 1);
     assert_eq!(observations[0].row.id, "ob");
     let query = ObservationQuery {
-        filter: parse_filter(r#"[{"type":"string","column":"level","operator":"=","value":"ERROR"}]"#)
-            .unwrap(),
+        filter: parse_filter(
+            r#"[{"type":"string","column":"level","operator":"=","value":"ERROR"}]"#,
+        )
+        .unwrap(),
         ..ObservationQuery::default()
     };
     let (observations, _) = store
+        .events()
         .list_observations(&project, &query, 50, 0)
         .await
         .unwrap();
@@ -418,22 +481,21 @@ async fn observation_and_score_lists_filter_by_trace_and_value(db: TestDb) {
     assert_eq!(ids, ["ob"]);
 
     let query = ScoreQuery {
-        filter: parse_filter(
-            r#"[{"type":"number","column":"value","operator":">=","value":0.5}]"#,
-        )
-        .unwrap(),
+        filter: parse_filter(r#"[{"type":"number","column":"value","operator":">=","value":0.5}]"#)
+            .unwrap(),
+        limit: 50,
         ..ScoreQuery::default()
     };
-    let (scores, total) = store.list_scores(&project, &query).await.unwrap();
+    let (scores, total) = store.events().list_scores(&project, &query).await.unwrap();
     assert_eq!(total, 1);
     assert_eq!(scores[0].score.score.id, "sa");
 }
 
 async fn deleted_traces_take_their_observations_scores_and_events(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
     seed_filterable(store, &project).await;
-    let mut write = store.begin_event_write(1).await.unwrap();
+    let mut write = store.events().begin_event_write(1).await.unwrap();
     write
         .append_events(&project, &[event(Entity::Trace, "b", "e", 1, "b")])
         .await
@@ -441,22 +503,38 @@ async fn deleted_traces_take_their_observations_scores_and_events(db: TestDb) {
     write.commit().await.unwrap();
 
     let deleted = store
+        .events()
         .delete_traces(&project, &["b".into(), "missing".into()])
         .await
         .unwrap();
     assert_eq!(deleted, 1);
-    assert!(store.trace(&project, "b").await.unwrap().is_none());
-    assert!(store.observation(&project, "ob").await.unwrap().is_none());
-    assert!(store.score(&project, "sb").await.unwrap().is_none());
-    let mut write = store.begin_event_write(2).await.unwrap();
+    assert!(store.events().trace(&project, "b").await.unwrap().is_none());
+    assert!(
+        store
+            .events()
+            .observation(&project, "ob")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .events()
+            .score(&project, "sb")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let mut write = store.events().begin_event_write(2).await.unwrap();
     let logged = write
         .logged_events(&project, Entity::Trace, &["b"])
         .await
         .unwrap();
     write.commit().await.unwrap();
     assert!(logged.is_empty(), "a deleted trace's events go too");
-    assert!(store.trace(&project, "a").await.unwrap().is_some());
+    assert!(store.events().trace(&project, "a").await.unwrap().is_some());
     let (_, total) = store
+        .events()
         .list_traces(&project, &TraceQuery::default())
         .await
         .unwrap();
@@ -464,7 +542,7 @@ async fn deleted_traces_take_their_observations_scores_and_events(db: TestDb) {
 }
 
 async fn sessions_derive_from_traces(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
     let mut first = trace_row("t1", 1_000);
     first.session_id = Some("s1".into());
@@ -478,6 +556,7 @@ async fn sessions_derive_from_traces(db: TestDb) {
     };
     put_rows(store, &project, rows).await;
     let (sessions, total) = store
+        .events()
         .list_sessions(&project, &SessionQuery::default())
         .await
         .unwrap();

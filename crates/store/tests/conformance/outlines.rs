@@ -14,7 +14,7 @@ fn observation(trace: &str, id: &str, parent: Option<&str>, start: i64) -> Obser
 }
 
 async fn outlines_hold_the_tree_without_payloads(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
     let (_, other) = org_and_project(store).await;
     let mut generation = observation("t1", "gen", Some("root"), 2_000);
@@ -40,6 +40,7 @@ async fn outlines_hold_the_tree_without_payloads(db: TestDb) {
     put_rows(store, &other, elsewhere).await;
 
     let outlines = store
+        .events()
         .trace_observation_outlines(&project, &["t1".into(), "t2".into()])
         .await
         .unwrap();
@@ -58,6 +59,7 @@ async fn outlines_hold_the_tree_without_payloads(db: TestDb) {
     assert_eq!(generation.total_cost, Some(0.25));
     assert!(
         store
+            .events()
             .trace_observation_outlines(&project, &[])
             .await
             .unwrap()

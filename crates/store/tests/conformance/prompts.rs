@@ -42,8 +42,9 @@ fn uuid_like() -> String {
     sightline_domain::ProjectId::generate().to_string()
 }
 
-async fn version(store: &dyn Store, project: &ProjectId, name: &str, v: i64) -> PromptVersion {
+async fn version(store: &Store, project: &ProjectId, name: &str, v: i64) -> PromptVersion {
     store
+        .metadata()
         .prompt_version(project, name, &PromptSelector::Version(v))
         .await
         .unwrap()
@@ -51,11 +52,19 @@ async fn version(store: &dyn Store, project: &ProjectId, name: &str, v: i64) -> 
 }
 
 async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
-    let store = db.store.as_ref();
+    let store = &db.store;
     let (_, project) = org_and_project(store).await;
-    assert_eq!(store.prompt_change_counter(&project).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .metadata()
+            .prompt_change_counter(&project)
+            .await
+            .unwrap(),
+        0
+    );
 
     let v1 = store
+        .metadata()
         .create_prompt_version(&text(&project, "greet", &["production"], Some(&["a"])))
         .await
         .unwrap();
@@ -66,6 +75,7 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
     assert_eq!(v1.commit_message.as_deref(), Some("first"));
 
     let v2 = store
+        .metadata()
         .create_prompt_version(&text(&project, "greet", &[], None))
         .await
         .unwrap();
@@ -79,6 +89,7 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
     );
 
     let v3 = store
+        .metadata()
         .create_prompt_version(&text(
             &project,
             "greet",
@@ -97,6 +108,7 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
     }
     assert!(version(store, &project, "greet", 1).await.labels.is_empty());
     let production = store
+        .metadata()
         .prompt_version(
             &project,
             "greet",
@@ -106,22 +118,34 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(production.version, 3);
-    assert_eq!(store.prompt_change_counter(&project).await.unwrap(), 3);
+    assert_eq!(
+        store
+            .metadata()
+            .prompt_change_counter(&project)
+            .await
+            .unwrap(),
+        3
+    );
 
     let mut chat = text(&project, "greet", &[], None);
     chat.r#type = PromptType::Chat;
     chat.prompt = json!([{"role": "user", "content": "hi"}]);
     assert!(matches!(
-        store.create_prompt_version(&chat).await,
+        store.metadata().create_prompt_version(&chat).await,
         Err(StoreError::Conflict(message)) if message.contains("different prompt type")
     ));
     assert_eq!(
-        store.prompt_change_counter(&project).await.unwrap(),
+        store
+            .metadata()
+            .prompt_change_counter(&project)
+            .await
+            .unwrap(),
         3,
         "a refused write counts nothing"
     );
 
     let moved = store
+        .metadata()
         .add_prompt_labels(
             &project,
             "greet",
@@ -137,6 +161,7 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
         ["latest"]
     );
     let kept = store
+        .metadata()
         .add_prompt_labels(&project, "greet", 1, &["qa".into()])
         .await
         .unwrap()
@@ -148,16 +173,25 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
     );
     assert!(
         store
+            .metadata()
             .add_prompt_labels(&project, "greet", 9, &["qa".into()])
             .await
             .unwrap()
             .is_none()
     );
-    assert_eq!(store.prompt_change_counter(&project).await.unwrap(), 5);
+    assert_eq!(
+        store
+            .metadata()
+            .prompt_change_counter(&project)
+            .await
+            .unwrap(),
+        5
+    );
 
     // Deleting the version with `latest` puts it on the highest remaining version.
     assert_eq!(
         store
+            .metadata()
             .delete_prompts(&project, "greet", Some(&PromptSelector::Version(3)))
             .await
             .unwrap(),
@@ -169,6 +203,7 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
     );
     assert_eq!(
         store
+            .metadata()
             .delete_prompts(
                 &project,
                 "greet",
@@ -180,6 +215,7 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
     );
     assert!(
         store
+            .metadata()
             .prompt_version(&project, "greet", &PromptSelector::Version(1))
             .await
             .unwrap()
@@ -187,6 +223,7 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
     );
     assert_eq!(
         store
+            .metadata()
             .delete_prompts(
                 &project,
                 "greet",
@@ -197,6 +234,7 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
         0
     );
     let next = store
+        .metadata()
         .create_prompt_version(&text(&project, "greet", &[], None))
         .await
         .unwrap();
@@ -205,17 +243,23 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
         "versions continue after the highest remaining one"
     );
     assert_eq!(
-        store.delete_prompts(&project, "greet", None).await.unwrap(),
+        store
+            .metadata()
+            .delete_prompts(&project, "greet", None)
+            .await
+            .unwrap(),
         2
     );
     assert!(
         store
+            .metadata()
             .prompt_version(&project, "greet", &PromptSelector::Label("latest".into()))
             .await
             .unwrap()
             .is_none()
     );
     let fresh = store
+        .metadata()
         .create_prompt_version(&text(&project, "greet", &[], None))
         .await
         .unwrap();
@@ -223,22 +267,25 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
 }
 
 async fn prompt_lists_group_versions_by_name(db: TestDb) {
-    let store = db.store.as_ref();
+    let store = &db.store;
     let (_, project) = org_and_project(store).await;
     let (_, other) = org_and_project(store).await;
     store
+        .metadata()
         .create_prompt_version(&text(&project, "b/second", &["production"], Some(&["x"])))
         .await
         .unwrap();
     store
+        .metadata()
         .create_prompt_version(&text(&project, "b/second", &[], None))
         .await
         .unwrap();
     let mut chat = text(&project, "a-first", &[], Some(&["y"]));
     chat.r#type = PromptType::Chat;
     chat.prompt = json!([{"role": "user", "content": "hi"}]);
-    store.create_prompt_version(&chat).await.unwrap();
+    store.metadata().create_prompt_version(&chat).await.unwrap();
     store
+        .metadata()
         .create_prompt_version(&text(&other, "c-other", &[], None))
         .await
         .unwrap();
@@ -247,7 +294,11 @@ async fn prompt_lists_group_versions_by_name(db: TestDb) {
         limit: 10,
         ..Default::default()
     };
-    let (all, total) = store.list_prompts(&project, &query).await.unwrap();
+    let (all, total) = store
+        .metadata()
+        .list_prompts(&project, &query)
+        .await
+        .unwrap();
     assert_eq!(total, 2);
     assert_eq!(
         all.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
@@ -262,6 +313,7 @@ async fn prompt_lists_group_versions_by_name(db: TestDb) {
     let project_ref = &project;
     let filtered = |query: PromptListQuery| async move {
         let (rows, total) = store
+            .metadata()
             .list_prompts(project_ref, &PromptListQuery { limit: 10, ..query })
             .await
             .unwrap();
@@ -316,6 +368,7 @@ async fn prompt_lists_group_versions_by_name(db: TestDb) {
         0
     );
     let (page, total) = store
+        .metadata()
         .list_prompts(
             &project,
             &PromptListQuery {
@@ -334,13 +387,14 @@ async fn prompt_lists_group_versions_by_name(db: TestDb) {
 
 async fn concurrent_creates_get_distinct_versions(db: TestDb) {
     let store = db.store.clone();
-    let (_, project) = org_and_project(store.as_ref()).await;
+    let (_, project) = org_and_project(&store).await;
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let store = store.clone();
             let project = project.clone();
             tokio::spawn(async move {
                 store
+                    .metadata()
                     .create_prompt_version(&text(&project, "race", &["production"], None))
                     .await
                     .unwrap()
@@ -355,51 +409,73 @@ async fn concurrent_creates_get_distinct_versions(db: TestDb) {
     versions.sort();
     assert_eq!(versions, (1..=8).collect::<Vec<_>>());
     let latest = store
+        .metadata()
         .prompt_version(&project, "race", &PromptSelector::Label("latest".into()))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(latest.version, 8);
     assert_eq!(latest.labels, ["production", "latest"]);
-    assert_eq!(store.prompt_change_counter(&project).await.unwrap(), 8);
+    assert_eq!(
+        store
+            .metadata()
+            .prompt_change_counter(&project)
+            .await
+            .unwrap(),
+        8
+    );
 }
 
 async fn protected_labels_and_prompt_ids(db: TestDb) {
-    let store = db.store.as_ref();
+    let store = &db.store;
     let (_, project) = org_and_project(store).await;
     assert!(
         store
+            .metadata()
             .protected_prompt_labels(&project)
             .await
             .unwrap()
             .is_empty()
     );
     store
+        .metadata()
         .set_protected_prompt_labels(&project, &["production".into(), "live".into()])
         .await
         .unwrap();
     assert_eq!(
-        store.protected_prompt_labels(&project).await.unwrap(),
+        store
+            .metadata()
+            .protected_prompt_labels(&project)
+            .await
+            .unwrap(),
         ["live", "production"]
     );
     store
+        .metadata()
         .set_protected_prompt_labels(&project, &["production".into()])
         .await
         .unwrap();
     assert_eq!(
-        store.protected_prompt_labels(&project).await.unwrap(),
+        store
+            .metadata()
+            .protected_prompt_labels(&project)
+            .await
+            .unwrap(),
         ["production"]
     );
 
     let v1 = store
+        .metadata()
         .create_prompt_version(&text(&project, "p", &[], None))
         .await
         .unwrap();
     let v2 = store
+        .metadata()
         .create_prompt_version(&text(&project, "p", &[], None))
         .await
         .unwrap();
     let mut ids = store
+        .metadata()
         .prompt_ids(&project, &["p".into(), "missing".into()])
         .await
         .unwrap();
@@ -408,9 +484,20 @@ async fn protected_labels_and_prompt_ids(db: TestDb) {
         ids,
         [("p".to_owned(), 1, v1.id), ("p".to_owned(), 2, v2.id)]
     );
-    assert!(store.prompt_ids(&project, &[]).await.unwrap().is_empty());
+    assert!(
+        store
+            .metadata()
+            .prompt_ids(&project, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    let all = store.prompt_versions(&project, "p").await.unwrap();
+    let all = store
+        .metadata()
+        .prompt_versions(&project, "p")
+        .await
+        .unwrap();
     assert_eq!(
         all.iter()
             .map(|v| (v.version, v.labels.clone()))
@@ -419,11 +506,23 @@ async fn protected_labels_and_prompt_ids(db: TestDb) {
     );
     let mut parent = text(&project, "parent", &[], None);
     parent.prompt = json!("x @@@langfusePrompt:name=p|version=1@@@");
-    store.create_prompt_version(&parent).await.unwrap();
+    store
+        .metadata()
+        .create_prompt_version(&parent)
+        .await
+        .unwrap();
     let mut other = text(&project, "other", &[], None);
     other.prompt = json!("@@@langfusePrompt:name=pp|version=1@@@ 100%_p|");
-    store.create_prompt_version(&other).await.unwrap();
-    let referencing = store.prompts_referencing(&project, "p").await.unwrap();
+    store
+        .metadata()
+        .create_prompt_version(&other)
+        .await
+        .unwrap();
+    let referencing = store
+        .metadata()
+        .prompts_referencing(&project, "p")
+        .await
+        .unwrap();
     assert_eq!(
         referencing
             .iter()
@@ -433,6 +532,7 @@ async fn protected_labels_and_prompt_ids(db: TestDb) {
     );
     assert!(
         store
+            .metadata()
             .prompts_referencing(&project, "parent")
             .await
             .unwrap()
@@ -507,7 +607,7 @@ fn score(id: &str, observation: &str, name: &str, value: f64) -> ScorePatch {
 }
 
 async fn prompt_usage_aggregates_linked_generations(db: TestDb) {
-    let store = db.store.as_ref();
+    let store = &db.store;
     let (_, project) = org_and_project(store).await;
     let observations = vec![
         generation("g1", Some(("greet", 1)), Some(100), (10.0, 5.0), 0.5),
@@ -530,7 +630,11 @@ async fn prompt_usage_aggregates_linked_generations(db: TestDb) {
     };
     put_rows(store, &project, rows).await;
 
-    let usage = store.prompt_version_usage(&project, "greet").await.unwrap();
+    let usage = store
+        .events()
+        .prompt_version_usage(&project, "greet")
+        .await
+        .unwrap();
     assert_eq!(usage.len(), 2);
     let v1 = &usage[0];
     assert_eq!((v1.version, v1.generations), (1, 3));
@@ -553,6 +657,7 @@ async fn prompt_usage_aggregates_linked_generations(db: TestDb) {
     assert!(v2.scores.is_empty());
     assert!(
         store
+            .events()
             .prompt_version_usage(&project, "missing")
             .await
             .unwrap()

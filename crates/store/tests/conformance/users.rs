@@ -39,27 +39,29 @@ fn generation(
 }
 
 async fn users_are_paged_by_last_seen_with_totals(db: TestDb) {
-    let store: &dyn Store = db.store.as_ref();
+    let store: &Store = &db.store;
     let (_, project) = org_and_project(store).await;
-    let mut rows = EventRows::default();
-    rows.traces = vec![
-        trace("t1", 1_000, Some("alice"), Some("s1")),
-        trace("t2", 5_000, Some("alice"), Some("s1")),
-        trace("t3", 3_000, Some("Bob"), Some("s2")),
-        trace("t4", 2_000, Some("carol_%"), None),
-        trace("t5", 4_000, None, Some("s2")),
-    ];
-    rows.observations = vec![
-        generation(
-            "o1",
-            "t1",
-            &[("input", 10.0), ("output", 5.0), ("total", 15.0)],
-            Some(0.5),
-        ),
-        generation("o2", "t2", &[("input", 1.0), ("output", 2.0)], Some(0.25)),
-        generation("o3", "t3", &[("input", 7.0)], None),
-        generation("o4", "t5", &[("total", 100.0)], Some(1.0)),
-    ];
+    let rows = EventRows {
+        traces: vec![
+            trace("t1", 1_000, Some("alice"), Some("s1")),
+            trace("t2", 5_000, Some("alice"), Some("s1")),
+            trace("t3", 3_000, Some("Bob"), Some("s2")),
+            trace("t4", 2_000, Some("carol_%"), None),
+            trace("t5", 4_000, None, Some("s2")),
+        ],
+        observations: vec![
+            generation(
+                "o1",
+                "t1",
+                &[("input", 10.0), ("output", 5.0), ("total", 15.0)],
+                Some(0.5),
+            ),
+            generation("o2", "t2", &[("input", 1.0), ("output", 2.0)], Some(0.25)),
+            generation("o3", "t3", &[("input", 7.0)], None),
+            generation("o4", "t5", &[("total", 100.0)], Some(1.0)),
+        ],
+        ..EventRows::default()
+    };
     put_rows(store, &project, rows).await;
 
     let page = |search: Option<&str>, limit, offset| UserQuery {
@@ -69,6 +71,7 @@ async fn users_are_paged_by_last_seen_with_totals(db: TestDb) {
         ..UserQuery::default()
     };
     let (users, total) = store
+        .events()
         .list_trace_users(&project, &page(None, 10, 0))
         .await
         .unwrap();
@@ -86,18 +89,21 @@ async fn users_are_paged_by_last_seen_with_totals(db: TestDb) {
         ]
     );
     let (users, total) = store
+        .events()
         .list_trace_users(&project, &page(None, 10, 5))
         .await
         .unwrap();
     assert!(users.is_empty());
     assert_eq!(total, 3, "past the last page");
     let (users, total) = store
+        .events()
         .list_trace_users(&project, &page(None, 1, 1))
         .await
         .unwrap();
     assert_eq!((users[0].user_id.as_str(), total), ("Bob", 3));
     // Search is case-insensitive and takes `%` and `_` literally.
     let (users, total) = store
+        .events()
         .list_trace_users(&project, &page(Some("bo"), 10, 0))
         .await
         .unwrap();
@@ -106,11 +112,13 @@ async fn users_are_paged_by_last_seen_with_totals(db: TestDb) {
         (1, 1, "Bob")
     );
     let (users, _) = store
+        .events()
         .list_trace_users(&project, &page(Some("_%"), 10, 0))
         .await
         .unwrap();
     assert_eq!(users.len(), 1);
     let (users, _) = store
+        .events()
         .list_trace_users(&project, &page(Some("a_"), 10, 0))
         .await
         .unwrap();
@@ -121,7 +129,11 @@ async fn users_are_paged_by_last_seen_with_totals(db: TestDb) {
         to_timestamp: Some(5_000),
         ..page(None, 10, 0)
     };
-    let (users, total) = store.list_trace_users(&project, &ranged).await.unwrap();
+    let (users, total) = store
+        .events()
+        .list_trace_users(&project, &ranged)
+        .await
+        .unwrap();
     assert_eq!(total, 2);
     assert_eq!(users[0].user_id, "Bob");
 
@@ -132,6 +144,7 @@ async fn users_are_paged_by_last_seen_with_totals(db: TestDb) {
         "carol_%".to_owned(),
     ];
     let totals = store
+        .events()
         .usage_totals(
             &project,
             TraceGroup::User,
@@ -164,6 +177,7 @@ async fn users_are_paged_by_last_seen_with_totals(db: TestDb) {
     );
 
     let sessions = store
+        .events()
         .usage_totals(
             &project,
             TraceGroup::Session,
@@ -185,6 +199,7 @@ async fn users_are_paged_by_last_seen_with_totals(db: TestDb) {
     assert!(totals[1].user_ids.is_empty());
     let other = ProjectId::parse("no-such-project").unwrap();
     let (users, total) = store
+        .events()
         .list_trace_users(&other, &page(None, 10, 0))
         .await
         .unwrap();

@@ -104,7 +104,11 @@ async fn keys_page(
 ) -> WebResult<Response> {
     let keys = key_rows(
         &access,
-        state.store().list_api_keys(&access.project.id).await?,
+        state
+            .store()
+            .metadata()
+            .list_api_keys(&access.project.id)
+            .await?,
     );
     let layout =
         Layout::for_project(state.store(), signed_in, csrf, &access.project, "settings").await?;
@@ -171,7 +175,11 @@ pub async fn post_api_key(
     if is_htmx(&headers) {
         let keys = key_rows(
             &access,
-            state.store().list_api_keys(&access.project.id).await?,
+            state
+                .store()
+                .metadata()
+                .list_api_keys(&access.project.id)
+                .await?,
         );
         return page(&CreatedPartial {
             created: Some(created),
@@ -202,7 +210,11 @@ pub async fn post_api_key_revoke(
         ProjectScope::ApiKeysCud,
     )
     .await?;
-    let keys = state.store().list_api_keys(&access.project.id).await?;
+    let keys = state
+        .store()
+        .metadata()
+        .list_api_keys(&access.project.id)
+        .await?;
     let key = keys
         .iter()
         .find(|key| key.id.as_str() == key_id)

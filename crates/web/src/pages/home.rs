@@ -24,7 +24,11 @@ pub async fn get_root(
         return Ok(see_other(urls::SIGN_IN));
     };
     let store = state.store();
-    for (org, _) in store.organizations_of_user(&signed_in.user.id).await? {
+    for (org, _) in store
+        .metadata()
+        .organizations_of_user(&signed_in.user.id)
+        .await?
+    {
         let projects = rbac::readable_projects(store, &signed_in.user, &org.id).await?;
         if let Some((project, _)) = projects.first() {
             return Ok(see_other(&urls::project(&project.id)));

@@ -64,8 +64,11 @@ async fn members_page(
     notice: Option<String>,
 ) -> WebResult<Response> {
     let store = state.store();
-    let projects = store.list_projects(Some(&access.org.id)).await?;
-    let overrides = store.project_role_overrides(&access.org.id).await?;
+    let projects = store.metadata().list_projects(Some(&access.org.id)).await?;
+    let overrides = store
+        .metadata()
+        .project_role_overrides(&access.org.id)
+        .await?;
     let project_name = |id: &ProjectId| {
         projects
             .iter()
@@ -74,6 +77,7 @@ async fn members_page(
             .unwrap_or_else(|| id.to_string())
     };
     let members = store
+        .metadata()
         .list_org_members(&access.org.id)
         .await?
         .into_iter()
@@ -91,6 +95,7 @@ async fn members_page(
         })
         .collect();
     let invitations = store
+        .metadata()
         .list_invitations(&access.org.id)
         .await?
         .into_iter()
@@ -334,6 +339,7 @@ pub async fn post_invitation_delete(
     let access = manager(&state, &signed_in, &org_id).await?;
     if !state
         .store()
+        .metadata()
         .delete_invitation(&access.org.id, &invitation_id)
         .await?
     {

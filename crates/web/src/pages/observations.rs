@@ -172,6 +172,7 @@ pub async fn get_observations(
     let store = state.store();
     let (observation_query, filters) = query(&params);
     let (observations, total) = store
+        .events()
         .list_observations(
             &access.project.id,
             &observation_query,

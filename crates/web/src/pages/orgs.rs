@@ -34,6 +34,7 @@ async fn organizations_page(
 ) -> WebResult<Response> {
     let orgs = state
         .store()
+        .metadata()
         .organizations_of_user(&signed_in.user.id)
         .await?
         .into_iter()
@@ -80,6 +81,7 @@ pub async fn post_organization(
         Ok(org) => {
             state
                 .store()
+                .metadata()
                 .set_org_role(&org.id, &signed_in.user.id, Role::Owner)
                 .await?;
             Ok(see_other(&urls::organization(&org.id)))
@@ -197,6 +199,7 @@ pub async fn post_organization_name(
     }
     if !state
         .store()
+        .metadata()
         .rename_organization(&access.org.id, name)
         .await?
     {
@@ -238,7 +241,11 @@ pub async fn post_organization_delete(
         )
         .await;
     }
-    state.store().delete_organization(&access.org.id).await?;
+    state
+        .store()
+        .metadata()
+        .delete_organization(&access.org.id)
+        .await?;
     tracing::info!(org.id = %access.org.id, user.id = %signed_in.user.id, "organization deleted");
     Ok(see_other(urls::ORGANIZATIONS))
 }

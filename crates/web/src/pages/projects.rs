@@ -143,6 +143,7 @@ pub async fn post_project_settings(
     let retention = retention.unwrap_or_default();
     if !state
         .store()
+        .metadata()
         .update_project(&access.project.id, name, retention)
         .await?
     {
@@ -199,7 +200,11 @@ pub async fn post_project_delete(
         )
         .await;
     }
-    state.store().delete_project(&access.project.id).await?;
+    state
+        .store()
+        .metadata()
+        .delete_project(&access.project.id)
+        .await?;
     tracing::info!(project.id = %access.project.id, user.id = %signed_in.user.id, "project deleted");
     Ok(see_other(&urls::organization(&access.org.id)))
 }

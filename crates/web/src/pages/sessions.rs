@@ -95,6 +95,7 @@ pub async fn get_sessions(
     let range = params.range();
     let search = params.text("id");
     let (sessions, total) = store
+        .events()
         .list_sessions(
             &access.project.id,
             &SessionQuery {
@@ -110,6 +111,7 @@ pub async fn get_sessions(
     let keys = sessions.iter().map(|session| session.id.clone()).collect();
     let mut totals = totals_by_key(
         store
+            .events()
             .usage_totals(
                 &access.project.id,
                 TraceGroup::Session,
@@ -263,6 +265,7 @@ pub async fn get_session(
     .await?;
     let store = state.store();
     let (traces, total) = store
+        .events()
         .list_traces(
             &access.project.id,
             &TraceQuery {
@@ -277,6 +280,7 @@ pub async fn get_session(
         .await?;
     if total == 0 {
         let (known, _) = store
+            .events()
             .list_sessions(
                 &access.project.id,
                 &SessionQuery {
@@ -291,6 +295,7 @@ pub async fn get_session(
         }
     }
     let totals = store
+        .events()
         .usage_totals(
             &access.project.id,
             TraceGroup::Session,
@@ -312,6 +317,7 @@ pub async fn get_session(
     let trace_ids: Vec<String> = traces.iter().map(|t| t.row.id.clone()).collect();
     let mut costs: HashMap<String, f64> = HashMap::new();
     for summary in store
+        .events()
         .observation_summaries(&access.project.id, &trace_ids)
         .await?
     {

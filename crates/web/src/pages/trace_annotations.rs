@@ -11,8 +11,8 @@ use sightline_domain::ProjectScope;
 use sightline_domain::ingest::score::{ScoreBody, validate_score};
 use sightline_domain::ingest::{ScoreDataType, ScoreSource};
 use sightline_domain::time::now_ms;
-use sightline_server::services::score_configs::apply_configs;
 use sightline_server::services::ingest::IngestionWrite;
+use sightline_server::services::score_configs::apply_configs;
 use sightline_store::{Comment, CommentObjectType};
 
 use crate::error::{WebError, WebResult};
@@ -73,7 +73,7 @@ pub async fn post_trace_comment(
         created_at: now,
         updated_at: now,
     };
-    state.store().insert_comment(&comment).await?;
+    state.store().metadata().insert_comment(&comment).await?;
     tracing::info!(project.id = %access.project.id, trace.id = %trace.row.id, "comment added");
     Ok(see_other(&back_to(&access, &trace.row.id, observation_id)))
 }
@@ -111,6 +111,7 @@ pub async fn post_trace_score(
         load_observation(&state, &access, &trace.row.id, id).await?;
     }
     let config = store
+        .metadata()
         .score_configs_by_id(project, std::slice::from_ref(&form.config_id))
         .await?
         .into_iter()

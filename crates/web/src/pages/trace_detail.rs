@@ -149,6 +149,7 @@ async fn comment_views(
     };
     let (mut comments, _) = state
         .store()
+        .metadata()
         .list_comments(&access.project.id, &query)
         .await?;
     comments.reverse();
@@ -163,6 +164,7 @@ async fn comment_views(
                     let email = match UserId::parse(id) {
                         Ok(user) => state
                             .store()
+                            .metadata()
                             .user(&user)
                             .await?
                             .map(|u| u.email.to_string()),
@@ -194,6 +196,7 @@ async fn forms(
     let configs = if can_score {
         let (configs, _) = state
             .store()
+            .metadata()
             .list_score_configs(&access.project.id, 200, 0)
             .await?;
         configs
@@ -297,6 +300,7 @@ pub(crate) async fn load_trace(
 ) -> WebResult<StoredTrace> {
     state
         .store()
+        .events()
         .trace(&access.project.id, trace_id)
         .await?
         .ok_or(WebError::NotFound)
@@ -311,6 +315,7 @@ pub(crate) async fn load_observation(
 ) -> WebResult<StoredObservation> {
     state
         .store()
+        .events()
         .observation(&access.project.id, id)
         .await?
         .filter(|o| o.row.trace_id == trace_id)
@@ -329,9 +334,10 @@ async fn trace_page(
     let project = &access.project.id;
     let trace = load_trace(state, &access, trace_id).await?;
     let outlines = store
+        .events()
         .trace_observation_outlines(project, std::slice::from_ref(&trace.row.id))
         .await?;
-    let scores = store.trace_scores(project, &trace.row.id).await?;
+    let scores = store.events().trace_scores(project, &trace.row.id).await?;
     let selected_detail = match selected {
         Some(id) => {
             let observation = load_observation(state, &access, &trace.row.id, id).await?;
@@ -432,6 +438,7 @@ pub async fn get_trace_observation(
     }
     let scores = state
         .store()
+        .events()
         .trace_scores(&access.project.id, &trace_id)
         .await?;
     let detail = node_detail(&state, &access, &csrf, &observation, &scores).await?;

@@ -296,7 +296,7 @@ pub async fn get_traces(
     // Search: an exact trace id, else names containing the text.
     let mut found = None;
     if !filters.search.is_empty() {
-        found = store.trace(project, &filters.search).await?;
+        found = store.events().trace(project, &filters.search).await?;
         if found.is_none() {
             query.filter.push(FilterCondition {
                 column: "name".into(),
@@ -307,10 +307,13 @@ pub async fn get_traces(
     }
     let (traces, total) = match found {
         Some(trace) => (vec![trace], 1),
-        None => store.list_traces(project, &query).await?,
+        None => store.events().list_traces(project, &query).await?,
     };
     let ids: Vec<String> = traces.iter().map(|t| t.row.id.clone()).collect();
-    let outlines = store.trace_observation_outlines(project, &ids).await?;
+    let outlines = store
+        .events()
+        .trace_observation_outlines(project, &ids)
+        .await?;
     let mut scores: HashMap<String, Vec<String>> = HashMap::new();
     if !ids.is_empty() {
         let score_query = ScoreQuery {
@@ -318,7 +321,7 @@ pub async fn get_traces(
             limit: 1000,
             ..ScoreQuery::default()
         };
-        let (listed, _) = store.list_scores(project, &score_query).await?;
+        let (listed, _) = store.events().list_scores(project, &score_query).await?;
         for listed in listed.iter().rev() {
             let score = &listed.score.score;
             if let Some(trace_id) = &score.trace_id {

@@ -86,6 +86,7 @@ pub async fn get_users(
     let range = params.range();
     let search = params.text("q");
     let (users, total) = store
+        .events()
         .list_trace_users(
             &access.project.id,
             &UserQuery {
@@ -98,6 +99,7 @@ pub async fn get_users(
         )
         .await?;
     let mut totals: HashMap<String, UsageTotals> = store
+        .events()
         .usage_totals(
             &access.project.id,
             TraceGroup::User,
@@ -174,6 +176,7 @@ pub async fn get_user(
     .await?;
     let store = state.store();
     let totals = store
+        .events()
         .usage_totals(
             &access.project.id,
             TraceGroup::User,
@@ -187,6 +190,7 @@ pub async fn get_user(
         .next()
         .ok_or(WebError::NotFound)?;
     let (traces, total) = store
+        .events()
         .list_traces(
             &access.project.id,
             &TraceQuery {
@@ -200,6 +204,7 @@ pub async fn get_user(
     let trace_ids: Vec<String> = traces.iter().map(|t| t.row.id.clone()).collect();
     let mut costs: HashMap<String, f64> = HashMap::new();
     for summary in store
+        .events()
         .observation_summaries(&access.project.id, &trace_ids)
         .await?
     {

@@ -41,7 +41,12 @@ async fn only_admins_create_and_revoke_keys(db: TestDb) {
     let page = member.submit(&keys, &keys, &[("note", "x")]).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        ui.store().list_api_keys(ui.project()).await.unwrap().len(),
+        ui.store()
+            .metadata()
+            .list_api_keys(ui.project())
+            .await
+            .unwrap()
+            .len(),
         1
     );
 
@@ -55,7 +60,12 @@ async fn only_admins_create_and_revoke_keys(db: TestDb) {
         page.headers.get("cache-control").unwrap().to_str().unwrap(),
         "no-store"
     );
-    let stored = ui.store().list_api_keys(ui.project()).await.unwrap();
+    let stored = ui
+        .store()
+        .metadata()
+        .list_api_keys(ui.project())
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 2);
     let created = stored
         .iter()
@@ -100,6 +110,7 @@ async fn only_admins_create_and_revoke_keys(db: TestDb) {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert!(
         ui.store()
+            .metadata()
             .api_key_credentials(&created.public_key)
             .await
             .unwrap()
@@ -122,6 +133,7 @@ async fn other_organizations_are_invisible(db: TestDb) {
         .user("bob@example.com", Some((&other.id, Role::Owner)))
         .await;
     ui.store()
+        .metadata()
         .set_project_role(&project.id, &bob.id, Some(Role::Owner))
         .await
         .unwrap();
@@ -170,13 +182,26 @@ async fn other_organizations_are_invisible(db: TestDb) {
             .await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "POST {path}");
     }
-    assert!(ui.store().project(&project.id).await.unwrap().is_some());
+    assert!(
+        ui.store()
+            .metadata()
+            .project(&project.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(
-        ui.store().list_api_keys(&project.id).await.unwrap().len(),
+        ui.store()
+            .metadata()
+            .list_api_keys(&project.id)
+            .await
+            .unwrap()
+            .len(),
         0
     );
     assert_eq!(
         ui.store()
+            .metadata()
             .organization(&other.id)
             .await
             .unwrap()
@@ -233,11 +258,13 @@ async fn the_last_owner_stays_and_roles_are_capped(db: TestDb) {
     // before she is an owner: the store keeps every organization's last owner).
     let default_owner = ui
         .store()
+        .metadata()
         .user_by_email(&ui.default.email)
         .await
         .unwrap()
         .unwrap();
     ui.store()
+        .metadata()
         .remove_org_member(&org, &default_owner.id)
         .await
         .unwrap();
@@ -283,7 +310,11 @@ async fn the_last_owner_stays_and_roles_are_capped(db: TestDb) {
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        ui.store().org_role(&org, &olga.id).await.unwrap(),
+        ui.store()
+            .metadata()
+            .org_role(&org, &olga.id)
+            .await
+            .unwrap(),
         Some(Role::Owner)
     );
 }

@@ -44,12 +44,14 @@ async fn first_sign_up_owns_the_default_organization(db: TestDb) {
     assert!(page.body.contains(">OWNER<"), "{}", page.body);
     let user = ui
         .store()
+        .metadata()
         .user_by_email(&sightline_domain::Email::parse("ada@example.com").unwrap())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
         ui.store()
+            .metadata()
             .org_role(&ui.default_org, &user.id)
             .await
             .unwrap(),
@@ -62,6 +64,7 @@ async fn first_sign_up_owns_the_default_organization(db: TestDb) {
     assert!(page.body.contains("by invitation"), "{}", page.body);
     assert!(
         ui.store()
+            .metadata()
             .user_by_email(&sightline_domain::Email::parse("mallory@example.com").unwrap())
             .await
             .unwrap()
@@ -174,6 +177,7 @@ async fn invited_people_sign_up_and_join_with_their_role(db: TestDb) {
     // Removing a member takes the project away from them.
     let kim = ui
         .store()
+        .metadata()
         .user_by_email(&sightline_domain::Email::parse("kim@example.com").unwrap())
         .await
         .unwrap()

@@ -52,6 +52,7 @@ async fn admins_manage_project_models(db: TestDb) {
     assert!(page.body.contains("value=\"(unclosed\""));
     assert!(
         ui.store()
+            .metadata()
             .project_models(&project)
             .await
             .unwrap()
@@ -72,7 +73,12 @@ async fn admins_manage_project_models(db: TestDb) {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    let stored = ui.store().project_models(&project).await.unwrap();
+    let stored = ui
+        .store()
+        .metadata()
+        .project_models(&project)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 1);
     let model = &stored[0];
     assert_eq!(model.model_name, "my-model");
@@ -103,7 +109,12 @@ async fn admins_manage_project_models(db: TestDb) {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    let stored = ui.store().project_models(&project).await.unwrap();
+    let stored = ui
+        .store()
+        .metadata()
+        .project_models(&project)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].match_pattern, "(?i)^my-model(-.*)?$");
     assert_eq!(stored[0].tiers[0].prices.get("input"), Some(&3e-6));
@@ -139,7 +150,15 @@ async fn admins_manage_project_models(db: TestDb) {
             .await;
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{email}");
     }
-    assert_eq!(ui.store().project_models(&project).await.unwrap().len(), 1);
+    assert_eq!(
+        ui.store()
+            .metadata()
+            .project_models(&project)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Hostile names render inert.
     let page = admin
@@ -157,7 +176,12 @@ async fn admins_manage_project_models(db: TestDb) {
         .submit(&models, &format!("{models}/{model_id}/delete"), &[])
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    let left = ui.store().project_models(&project).await.unwrap();
+    let left = ui
+        .store()
+        .metadata()
+        .project_models(&project)
+        .await
+        .unwrap();
     assert_eq!(left.len(), 1);
     assert_ne!(left[0].id, model_id);
     let page = admin

@@ -79,11 +79,31 @@ async fn state_changes_without_a_valid_csrf_token_are_refused(db: TestDb) {
     assert_eq!(page.status, StatusCode::FORBIDDEN);
 
     assert_eq!(
-        ui.store().list_api_keys(ui.project()).await.unwrap().len(),
+        ui.store()
+            .metadata()
+            .list_api_keys(ui.project())
+            .await
+            .unwrap()
+            .len(),
         1
     );
-    assert_eq!(ui.store().list_organizations().await.unwrap().len(), 1);
-    assert!(ui.store().project(ui.project()).await.unwrap().is_some());
+    assert_eq!(
+        ui.store()
+            .metadata()
+            .list_organizations()
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        ui.store()
+            .metadata()
+            .project(ui.project())
+            .await
+            .unwrap()
+            .is_some()
+    );
     // Still signed in: the sign-out without a token did nothing.
     assert_eq!(owner.get("/ui/account").await.status, StatusCode::OK);
 }
@@ -115,6 +135,7 @@ async fn hostile_names_render_as_inert_text(db: TestDb) {
             .await
             .unwrap();
         ui.store()
+            .metadata()
             .set_org_role(&org.id, &owner.id, Role::Owner)
             .await
             .unwrap();

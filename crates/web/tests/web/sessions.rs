@@ -202,6 +202,7 @@ async fn other_organizations_cannot_open_these_views(db: TestDb) {
     }
     assert!(
         ui.store()
+            .metadata()
             .project_models(&project)
             .await
             .unwrap()

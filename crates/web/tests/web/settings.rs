@@ -71,7 +71,14 @@ async fn organizations_and_projects_are_created_renamed_and_deleted(db: TestDb) 
         )
         .await;
     assert_eq!(page.status, StatusCode::OK);
-    let stored = ui.store().project(&project).await.unwrap().unwrap().project;
+    let stored = ui
+        .store()
+        .metadata()
+        .project(&project)
+        .await
+        .unwrap()
+        .unwrap()
+        .project;
     assert_eq!(stored.name, "Support bot");
     assert_eq!(stored.retention_days, Some(30));
 
@@ -81,13 +88,27 @@ async fn organizations_and_projects_are_created_renamed_and_deleted(db: TestDb) 
         .submit(&settings, &delete, &[("confirm_name", "Chatbot")])
         .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    assert!(ui.store().project(&project).await.unwrap().is_some());
+    assert!(
+        ui.store()
+            .metadata()
+            .project(&project)
+            .await
+            .unwrap()
+            .is_some()
+    );
     let page = owner
         .submit(&settings, &delete, &[("confirm_name", "Support bot")])
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location(), Some(org_path.as_str()));
-    assert!(ui.store().project(&project).await.unwrap().is_none());
+    assert!(
+        ui.store()
+            .metadata()
+            .project(&project)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(owner.get(&project_path).await.status, StatusCode::NOT_FOUND);
 
     // A MEMBER of the default organization can neither change nor delete its project, nor
@@ -159,13 +180,27 @@ async fn organizations_and_projects_are_created_renamed_and_deleted(db: TestDb) 
         .submit(&org_path, &delete, &[("confirm_name", "research")])
         .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    assert!(ui.store().project(&doomed).await.unwrap().is_some());
+    assert!(
+        ui.store()
+            .metadata()
+            .project(&doomed)
+            .await
+            .unwrap()
+            .is_some()
+    );
     let page = owner
         .submit(&org_path, &delete, &[("confirm_name", "Research")])
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location(), Some("/ui/organizations"));
-    assert!(ui.store().project(&doomed).await.unwrap().is_none());
+    assert!(
+        ui.store()
+            .metadata()
+            .project(&doomed)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(owner.get(&org_path).await.status, StatusCode::NOT_FOUND);
     assert_eq!(owner.get(&doomed_path).await.status, StatusCode::NOT_FOUND);
 }

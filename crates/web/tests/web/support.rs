@@ -29,13 +29,14 @@ pub struct TestUi {
 
 impl TestUi {
     pub async fn new(db: TestDb) -> TestUi {
-        let store = db.store.as_ref();
+        let store = &db.store;
         let salt = identity::resolve_salt(store, None).await.unwrap();
         let default = identity::create_default_setup(store, &salt)
             .await
             .unwrap()
             .expect("fresh database");
         let default_org = store
+            .metadata()
             .project(&default.project_id)
             .await
             .unwrap()
@@ -52,8 +53,8 @@ impl TestUi {
         }
     }
 
-    pub fn store(&self) -> &dyn Store {
-        self.db.store.as_ref()
+    pub fn store(&self) -> &Store {
+        &self.db.store
     }
 
     pub fn browser(&self) -> Browser {
@@ -77,6 +78,7 @@ impl TestUi {
             .unwrap();
         if let Some((org, role)) = org {
             self.store()
+                .metadata()
                 .set_org_role(org, &user.id, role)
                 .await
                 .unwrap();

@@ -101,7 +101,7 @@ pub fn generation(
 
 /// Writes the traces and observations in one ingestion transaction.
 pub async fn seed(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     traces: &[Trace<'_>],
     observations: Vec<ObservationRow>,
@@ -109,7 +109,7 @@ pub async fn seed(
     let mut write = IngestionWrite::new(project.clone());
     write.trace_patches = traces.iter().map(Trace::patch).collect();
     write.observations = observations;
-    fold::commit(store, &Rules::new(), &[write], now_ms())
+    fold::commit(store.events(), &Rules::new(), &[write], now_ms())
         .await
         .unwrap();
 }

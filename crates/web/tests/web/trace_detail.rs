@@ -188,6 +188,7 @@ async fn members_comment_and_score_viewers_cannot(db: TestDb) {
     let project = ui.project().clone();
     seed(ui.store(), &project).await;
     ui.store()
+        .metadata()
         .insert_score_config(&config(&project))
         .await
         .unwrap();
@@ -243,7 +244,12 @@ async fn members_comment_and_score_viewers_cannot(db: TestDb) {
     assert!(page.body.contains("Looks &#60;b&#62;right&#60;/b&#62;"));
     assert!(page.body.contains("member@example.com"));
     assert!(page.body.contains("helpfulness: 0.7"));
-    let stored = ui.store().trace_scores(&project, "t-chat").await.unwrap();
+    let stored = ui
+        .store()
+        .events()
+        .trace_scores(&project, "t-chat")
+        .await
+        .unwrap();
     let manual = stored
         .iter()
         .find(|s| s.score.name == "helpfulness")
@@ -296,7 +302,11 @@ async fn members_comment_and_score_viewers_cannot(db: TestDb) {
             value: 0.0,
         },
     ]);
-    ui.store().insert_score_config(&tone).await.unwrap();
+    ui.store()
+        .metadata()
+        .insert_score_config(&tone)
+        .await
+        .unwrap();
     let refused = member
         .submit(
             &url,
@@ -350,6 +360,7 @@ async fn members_comment_and_score_viewers_cannot(db: TestDb) {
     assert!(fragment.body.contains("helpfulness: 1"));
     assert_eq!(
         ui.store()
+            .events()
             .trace_scores(&project, "t-chat")
             .await
             .unwrap()

@@ -1,7 +1,7 @@
 //! Fixtures of the trace view tests: traces, observations and scores written through the store
 //! as ingestion writes them, a seeded project, hostile strings and the check that they are inert.
 
-use serde_json::{Map, json};
+use serde_json::json;
 use sightline_domain::ProjectId;
 use sightline_domain::ingest::{
     Level, ObservationRow, ObservationType, ScoreDataType, ScorePatch, ScoreSource, TracePatch,
@@ -72,10 +72,10 @@ pub fn score(id: &str, trace: &str, name: &str, value: f64) -> ScorePatch {
     }
 }
 
-pub async fn write(store: &dyn Store, project: &ProjectId, fill: impl FnOnce(&mut IngestionWrite)) {
+pub async fn write(store: &Store, project: &ProjectId, fill: impl FnOnce(&mut IngestionWrite)) {
     let mut write = IngestionWrite::new(project.clone());
     fill(&mut write);
-    fold::commit(store, &Rules::new(), &[write], now_ms())
+    fold::commit(store.events(), &Rules::new(), &[write], now_ms())
         .await
         .unwrap();
 }
@@ -83,7 +83,7 @@ pub async fn write(store: &dyn Store, project: &ProjectId, fill: impl FnOnce(&mu
 /// `t-chat` (alice, session s-1, tags prod and v2, production, a span with a generation and
 /// an erroring event, score quality 0.9), `t-old` (bob, three days old, batch, quality 0.2)
 /// and `t-hostile` (hostile strings everywhere).
-pub async fn seed(store: &dyn Store, project: &ProjectId) {
+pub async fn seed(store: &Store, project: &ProjectId) {
     let now = now_ms();
     let at = now - 600_000;
     write(store, project, |w| {

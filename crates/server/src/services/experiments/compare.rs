@@ -13,6 +13,9 @@ use sightline_store::{
 
 use crate::services::datasets::DatasetResult;
 
+/// A score of a trace: name, numeric value and string value.
+type ScoreValue = (String, Option<f64>, Option<String>);
+
 /// One dataset item across the compared runs: its result in each run (`None` where the run
 /// did not run it), in the order the runs were asked for.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +34,7 @@ pub struct RunComparison {
 /// Compares runs of the project (unknown run ids give empty summaries). An item run twice in
 /// one run shows its latest run item.
 pub async fn compare_runs(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     run_ids: &[String],
 ) -> DatasetResult<RunComparison> {
@@ -43,11 +46,18 @@ pub async fn compare_runs(
     }
     // The run items, by dataset item and then oldest first, and what their traces hold.
     let refs = store
+        .metadata()
         .experiment_item_refs(project, &RunItemFilter::runs(run_ids))
         .await?;
     let trace_ids: Vec<String> = refs.iter().map(|item| item.trace_id.clone()).collect();
-    let totals = store.experiment_trace_totals(project, &trace_ids).await?;
-    let scores = store.experiment_trace_scores(project, &trace_ids).await?;
+    let totals = store
+        .events()
+        .experiment_trace_totals(project, &trace_ids)
+        .await?;
+    let scores = store
+        .events()
+        .experiment_trace_scores(project, &trace_ids)
+        .await?;
     let outputs = item_outputs(store, project, &refs).await?;
     let runs = summarize(run_ids, &refs, &totals, &scores);
     let results = item_results(&refs, &totals, &outputs, &scores);
@@ -147,7 +157,7 @@ fn summarize(
 /// Each run item's output (by run item id): its observation's, else its trace's. Traces are
 /// read only for the run items whose observation gives none.
 async fn item_outputs(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     refs: &[RunItemRef],
 ) -> StoreResult<HashMap<String, Value>> {
@@ -156,6 +166,7 @@ async fn item_outputs(
         .filter_map(|item| item.observation_id.clone())
         .collect();
     let observations = store
+        .events()
         .experiment_observations(project, &observation_ids, SpanPayload::Output)
         .await?;
     let observed: HashMap<&str, &Value> = observations
@@ -179,6 +190,7 @@ async fn item_outputs(
     if !pending.is_empty() {
         let trace_ids: Vec<String> = pending.iter().map(|item| item.trace_id.clone()).collect();
         let traces = store
+            .events()
             .experiment_traces(project, &trace_ids, SpanPayload::Output)
             .await?;
         let traced: HashMap<&str, &Value> = traces
@@ -206,7 +218,7 @@ fn item_results(
         .iter()
         .map(|totals| (totals.trace_id.as_str(), totals))
         .collect();
-    let mut by_trace: HashMap<&str, Vec<(String, Option<f64>, Option<String>)>> = HashMap::new();
+    let mut by_trace: HashMap<&str, Vec<ScoreValue>> = HashMap::new();
     for score in scores {
         by_trace.entry(score.trace_id.as_str()).or_default().push((
             score.name.clone(),

@@ -21,7 +21,7 @@ use sightline_store::{
 /// observations (one read per 8,000), then aggregates, orders and pages in memory. A page
 /// costs O(matching run items), not O(page); only the runs on the page are read in full.
 pub async fn list_experiments(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     query: &ExperimentQuery,
 ) -> StoreResult<Vec<Experiment>> {
@@ -31,17 +31,21 @@ pub async fn list_experiments(
         dataset_ids: query.dataset_ids.clone(),
         dataset_item_ids: Vec::new(),
     };
-    let refs = store.experiment_item_refs(project, &filter).await?;
+    let refs = store
+        .metadata()
+        .experiment_item_refs(project, &filter)
+        .await?;
     let observation_ids: Vec<String> = refs
         .iter()
         .filter_map(|item| item.observation_id.clone())
         .collect();
     let observations = store
+        .events()
         .experiment_observations(project, &observation_ids, SpanPayload::Nothing)
         .await?;
     let page = experiment_page(&refs, &observations, query);
     let run_ids: Vec<String> = page.iter().map(|span| span.run_id.to_owned()).collect();
-    let runs = store.experiment_runs(project, &run_ids).await?;
+    let runs = store.metadata().experiment_runs(project, &run_ids).await?;
     let runs: HashMap<&str, &DatasetRun> = runs.iter().map(|run| (run.id.as_str(), run)).collect();
     // A run deleted since its items were read is left out.
     Ok(page
@@ -119,7 +123,7 @@ fn experiment_page<'a>(
 /// without one), one read per 8,000 ids, then orders and pages in memory. Only the page's run
 /// items, runs, observations and traces are read in full.
 pub async fn list_experiment_items(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     query: &ExperimentItemQuery,
 ) -> StoreResult<Vec<ExperimentItem>> {
@@ -129,12 +133,16 @@ pub async fn list_experiment_items(
         dataset_ids: query.dataset_ids.clone(),
         dataset_item_ids: query.item_ids.clone(),
     };
-    let refs = store.experiment_item_refs(project, &filter).await?;
+    let refs = store
+        .metadata()
+        .experiment_item_refs(project, &filter)
+        .await?;
     let observation_ids: Vec<String> = refs
         .iter()
         .filter_map(|item| item.observation_id.clone())
         .collect();
     let observations = store
+        .events()
         .experiment_observations(project, &observation_ids, SpanPayload::Nothing)
         .await?;
     let observed: HashSet<&str> = observations.iter().map(|o| o.id.as_str()).collect();
@@ -149,6 +157,7 @@ pub async fn list_experiment_items(
         .map(|item| item.trace_id.clone())
         .collect();
     let traces = store
+        .events()
         .experiment_traces(project, &unobserved, SpanPayload::Nothing)
         .await?;
     let page = item_page(&refs, &observations, &traces, query);
@@ -163,9 +172,13 @@ pub async fn list_experiment_items(
         .iter()
         .filter_map(|(item, _)| item.observation_id.clone())
         .collect();
-    let items = store.experiment_run_items(project, &item_ids).await?;
-    let runs = store.experiment_runs(project, &run_ids).await?;
+    let items = store
+        .metadata()
+        .experiment_run_items(project, &item_ids)
+        .await?;
+    let runs = store.metadata().experiment_runs(project, &run_ids).await?;
     let observations = store
+        .events()
         .experiment_observations(project, &observation_ids, SpanPayload::All)
         .await?;
     let observations: HashMap<&str, &ExperimentObservation> =
@@ -184,6 +197,7 @@ pub async fn list_experiment_items(
         .map(|(item, _)| item.trace_id.clone())
         .collect();
     let traces = store
+        .events()
         .experiment_traces(project, &trace_ids, SpanPayload::All)
         .await?;
     let traces: HashMap<&str, &ExperimentTrace> =

@@ -27,7 +27,9 @@ use sightline_domain::ingest::span_log::{
 };
 use sightline_domain::ingest::{ObservationRow, TraceRow};
 use sightline_domain::time::Millis;
-use sightline_store::{Entity, EntityKey, EventRows, EventWrite, EventWriteStore, LoggedEvent, StoreResult};
+use sightline_store::{
+    Entity, EntityKey, EventRows, EventWrite, EventWriteStore, LoggedEvent, StoreResult,
+};
 
 use super::IngestionWrite;
 use super::rules::Rules;
@@ -91,7 +93,9 @@ async fn fold(
         .collect();
     if !observation_events.is_empty() {
         let ids = distinct_ids(&observation_events);
-        let logged = write.logged_events(project, Entity::Observation, &ids).await?;
+        let logged = write
+            .logged_events(project, Entity::Observation, &ids)
+            .await?;
         let all = with_new_events(logged, &observation_events);
         for id in &ids {
             let events = all.get(*id).map(Vec::as_slice).unwrap_or_default();
@@ -101,7 +105,8 @@ async fn fold(
             }
         }
     }
-    rows.observations.extend(request.observations.iter().cloned());
+    rows.observations
+        .extend(request.observations.iter().cloned());
 
     // Traces: refolded where they have batch events, merged with span data otherwise.
     let trace_events: Vec<&LoggedEvent> = request
@@ -110,7 +115,11 @@ async fn fold(
         .filter(|event| event.entity == Entity::Trace)
         .collect();
     let batch_ids: BTreeSet<&str> = distinct_ids(&trace_events).into_iter().collect();
-    let span_ids: BTreeSet<&str> = request.trace_patches.iter().map(|p| p.id.as_str()).collect();
+    let span_ids: BTreeSet<&str> = request
+        .trace_patches
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
     let orphan_ids: BTreeSet<&str> = rows
         .observations
         .iter()
@@ -199,10 +208,12 @@ async fn fold(
     merged.extend(spans_only.into_values());
     let merged_ids: BTreeSet<String> = merged.iter().map(|row| row.id.clone()).collect();
     for row in &rows.observations {
-        if row.trace_id == row.id && !merged_ids.contains(&row.id) && !prior.contains_key(&row.id)
-        {
-            rows.placeholder_traces
-                .push(TraceRow::shallow(&row.id, row.start_time, &row.environment));
+        if row.trace_id == row.id && !merged_ids.contains(&row.id) && !prior.contains_key(&row.id) {
+            rows.placeholder_traces.push(TraceRow::shallow(
+                &row.id,
+                row.start_time,
+                &row.environment,
+            ));
         }
     }
     rows.traces = merged;
@@ -276,10 +287,9 @@ fn fold_observation_events(events: &[LoggedEvent]) -> Option<ObservationRow> {
         .iter()
         .filter_map(
             |event| match parse_body(&event.event_type, &event.body, event.timestamp) {
-                Ok(EventKind::Observation { patch, is_update }) => Some((
-                    order_at(event.timestamp, is_update, &event.event_id),
-                    patch,
-                )),
+                Ok(EventKind::Observation { patch, is_update }) => {
+                    Some((order_at(event.timestamp, is_update, &event.event_id), patch))
+                }
                 _ => None,
             },
         )

@@ -3,12 +3,12 @@
 
 use std::io::Read;
 
-use sightline_domain::ingest::merge::apply_observation_patch;
-use sightline_domain::otel::{decode_json, decode_protobuf, map_export};
-use sightline_domain::time::now_ms;
 use super::{IngestError, IngestionWrite};
 use crate::auth::ApiCaller;
 use crate::state::AppState;
+use sightline_domain::ingest::merge::apply_observation_patch;
+use sightline_domain::otel::{decode_json, decode_protobuf, map_export};
+use sightline_domain::time::now_ms;
 
 /// Largest OTLP body after decompression.
 pub const MAX_DECOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
@@ -82,7 +82,7 @@ pub async fn ingest_request(
     // Priced here, in the request's task, so that the single writer only writes.
     let rules = state.rules();
     rules
-        .prepare(state.store(), [&caller.project_id])
+        .prepare(state.store().metadata(), [&caller.project_id])
         .await
         .map_err(|e| IngestError::Failed(super::writer::SubmitError::Failed(e)))?;
     write.observations = batch

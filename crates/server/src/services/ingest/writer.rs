@@ -48,7 +48,7 @@ pub struct IngestWriter {
 
 impl IngestWriter {
     /// Starts the writer task. `budget_bytes` bounds the payload waiting to be committed.
-    pub fn spawn(store: Arc<dyn Store>, rules: Arc<Rules>, budget_bytes: usize) -> Self {
+    pub fn spawn(store: Store, rules: Arc<Rules>, budget_bytes: usize) -> Self {
         let budget_kib = u32::try_from(budget_bytes / 1024)
             .unwrap_or(u32::MAX)
             .max(1);
@@ -93,7 +93,7 @@ impl IngestWriter {
     }
 }
 
-async fn run(mut queue: mpsc::UnboundedReceiver<Job>, store: Arc<dyn Store>, rules: Arc<Rules>) {
+async fn run(mut queue: mpsc::UnboundedReceiver<Job>, store: Store, rules: Arc<Rules>) {
     let mut versions = Versions::default();
     while let Some(first) = queue.recv().await {
         let mut jobs = vec![first];
@@ -103,7 +103,7 @@ async fn run(mut queue: mpsc::UnboundedReceiver<Job>, store: Arc<dyn Store>, rul
                 Err(_) => break,
             }
         }
-        commit_group(store.as_ref(), rules.as_ref(), &mut versions, jobs).await;
+        commit_group(&store, rules.as_ref(), &mut versions, jobs).await;
     }
 }
 
@@ -123,28 +123,32 @@ impl Versions {
 /// Folds and commits the writes' events, then the experiment runs they name (metadata store).
 /// A request is answered only after both: acknowledged means committed and readable.
 async fn commit_writes(
-    store: &dyn Store,
+    store: &Store,
     rules: &Rules,
     version: Millis,
     writes: &[IngestionWrite],
 ) -> StoreResult<()> {
-    fold::commit(store, rules, writes, version).await?;
+    fold::commit(store.events(), rules, writes, version).await?;
     for write in writes.iter().filter(|write| !write.experiments.is_empty()) {
         store
+            .metadata()
             .write_experiment_links(&write.project_id, &write.experiments)
             .await?;
     }
     Ok(())
 }
 
-async fn commit_group(store: &dyn Store, rules: &Rules, versions: &mut Versions, jobs: Vec<Job>) {
+async fn commit_group(store: &Store, rules: &Rules, versions: &mut Versions, jobs: Vec<Job>) {
     let started = std::time::Instant::now();
     // Permits stay held (inside `waiting`) until each request has its answer.
     let (writes, waiting): (Vec<IngestionWrite>, Vec<_>) = jobs
         .into_iter()
         .map(|job| (job.write, (job.reply, job._permit)))
         .unzip();
-    if let Err(error) = rules.prepare(store, fold::projects(&writes)).await {
+    if let Err(error) = rules
+        .prepare(store.metadata(), fold::projects(&writes))
+        .await
+    {
         // Price with the models cached so far; the write below reports a database outage.
         tracing::warn!(%error, "cannot load project models");
     }
@@ -182,7 +186,6 @@ mod tests {
     use sightline_domain::ingest::ScorePatch;
     use sightline_domain::ingest::{ScoreDataType, ScoreSource};
     use sightline_store::testing::TestDb;
-    use sightline_store::TracingStore;
 
     use super::*;
     use crate::services::identity;
@@ -212,10 +215,10 @@ mod tests {
     #[tokio::test]
     async fn a_spent_budget_turns_writes_away_and_committed_writes_are_readable() {
         let db = TestDb::sqlite().await;
-        let org = identity::create_organization(db.store.as_ref(), None, "o")
+        let org = identity::create_organization(&db.store, None, "o")
             .await
             .unwrap();
-        let project = identity::create_project(db.store.as_ref(), &org.id, None, "p", None)
+        let project = identity::create_project(&db.store, &org.id, None, "p", None)
             .await
             .unwrap();
         let writer = IngestWriter::spawn(db.store.clone(), Arc::new(Rules::new()), 4 * 1024);
@@ -223,7 +226,7 @@ mod tests {
         let mut write = IngestionWrite::new(project.id.clone());
         write.scores.push(score("s1"));
         writer.submit(write.clone(), 100).await.unwrap();
-        let stored = db.store.score(&project.id, "s1").await.unwrap();
+        let stored = db.store.events().score(&project.id, "s1").await.unwrap();
         assert!(stored.is_some(), "acknowledged means committed");
 
         let held = writer.budget.clone().try_acquire_many_owned(4).unwrap();

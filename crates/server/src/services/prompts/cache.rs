@@ -41,14 +41,14 @@ pub struct PromptCache {
 
 impl PromptCache {
     /// The project's change counter, read from the store at most every [`COUNTER_TTL`].
-    pub(super) async fn counter(&self, store: &dyn Store, project: &ProjectId) -> Result<i64> {
+    pub(super) async fn counter(&self, store: &Store, project: &ProjectId) -> Result<i64> {
         if let Some((counter, read_at)) = lock(&self.counters).get(project).copied()
             && read_at.elapsed() < COUNTER_TTL
         {
             return Ok(counter);
         }
         let read_at = Instant::now();
-        let counter = store.prompt_change_counter(project).await?;
+        let counter = store.metadata().prompt_change_counter(project).await?;
         lock(&self.counters).insert(project.clone(), (counter, read_at));
         Ok(counter)
     }
@@ -102,7 +102,7 @@ mod tests {
     #[tokio::test]
     async fn entries_hold_while_the_counter_does() {
         let db = TestDb::sqlite().await;
-        let store = db.store.as_ref();
+        let store = &db.store;
         let org = identity::create_organization(store, None, "Acme")
             .await
             .unwrap();
@@ -121,6 +121,7 @@ mod tests {
 
         // A write elsewhere: this process keeps its counter until the TTL runs out.
         store
+            .metadata()
             .create_prompt_version(&NewPromptVersion {
                 id: "id-1".into(),
                 project_id: project.clone(),
@@ -144,7 +145,11 @@ mod tests {
         cache.put(key(&project), 1, None);
         cache.invalidate(&project);
         assert_eq!(cache.get(&key(&project), 1), None);
-        store.delete_prompts(&project, "p", None).await.unwrap();
+        store
+            .metadata()
+            .delete_prompts(&project, "p", None)
+            .await
+            .unwrap();
         assert_eq!(cache.counter(store, &project).await.unwrap(), 2);
     }
 }

@@ -13,7 +13,7 @@ use super::{PromptError, Result};
 
 /// A version with its references resolved (409 when they no longer resolve).
 pub async fn resolve_version(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     version: &PromptVersion,
 ) -> Result<Resolved> {
@@ -35,7 +35,7 @@ fn node(version: PromptVersion) -> PromptNode {
 /// Loads every version the root's references reach (level by level, as deep as resolution
 /// may go), then resolves with the pure rules.
 pub(super) async fn resolve_node(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     root: &PromptNode,
 ) -> Result<std::result::Result<Resolved, CompositionError>> {
@@ -61,6 +61,7 @@ pub(super) async fn resolve_node(
                 DependencyRef::Label { label, .. } => PromptSelector::Label(label.clone()),
             };
             let found = store
+                .metadata()
                 .prompt_version(project, reference.name(), &selector)
                 .await?
                 .map(node);
@@ -87,16 +88,16 @@ pub(super) async fn resolve_node(
 /// no remaining version would hold (`latest` always remains while any version does). The
 /// message lists each broken reference.
 pub(super) async fn blocking_dependents(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     name: &str,
     selector: Option<&PromptSelector>,
 ) -> Result<Option<String>> {
-    let parents = store.prompts_referencing(project, name).await?;
+    let parents = store.metadata().prompts_referencing(project, name).await?;
     if parents.is_empty() {
         return Ok(None);
     }
-    let versions = store.prompt_versions(project, name).await?;
+    let versions = store.metadata().prompt_versions(project, name).await?;
     let deleted = |version: &PromptVersion| match selector {
         None => true,
         Some(PromptSelector::Version(number)) => version.version == *number,

@@ -80,7 +80,7 @@ pub struct CreatePrompt {
 /// Validates and stores the next version of a prompt; references to other prompts must
 /// resolve. Drops the project's cached prompts.
 pub async fn create_prompt(
-    store: &dyn Store,
+    store: &Store,
     cache: &PromptCache,
     project: &ProjectId,
     input: CreatePrompt,
@@ -107,6 +107,7 @@ pub async fn create_prompt(
         ));
     }
     let latest = store
+        .metadata()
         .prompt_version(
             project,
             name.as_str(),
@@ -149,6 +150,7 @@ pub async fn create_prompt(
         created_at: now_ms(),
     };
     let created = store
+        .metadata()
         .create_prompt_version(&new)
         .await
         .map_err(|error| match error {
@@ -184,7 +186,7 @@ fn not_found(name: &str, selector: &PromptSelector) -> PromptError {
 /// The JSON of `GET /v2/prompts/{name}`: the version with its references resolved (from the
 /// cache when it is current) or, with `resolve` false, as stored.
 pub async fn fetch_prompt(
-    store: &dyn Store,
+    store: &Store,
     cache: &PromptCache,
     project: &ProjectId,
     name: &str,
@@ -193,6 +195,7 @@ pub async fn fetch_prompt(
 ) -> Result<Bytes> {
     if !resolve {
         let version = store
+            .metadata()
             .prompt_version(project, name, &selector)
             .await?
             .ok_or_else(|| not_found(name, &selector))?;
@@ -211,7 +214,11 @@ pub async fn fetch_prompt(
     let body = match cache.get(&key, counter) {
         Some(body) => body,
         None => {
-            let body = match store.prompt_version(project, name, &key.selector).await? {
+            let body = match store
+                .metadata()
+                .prompt_version(project, name, &key.selector)
+                .await?
+            {
                 None => None,
                 Some(version) => {
                     let resolved = resolve_version(store, project, &version).await?;
@@ -236,7 +243,7 @@ fn to_bytes(value: &Value) -> Bytes {
 /// Adds labels to a version (`PATCH /v2/prompts/{name}/versions/{version}`), moving each from
 /// the version that held it.
 pub async fn add_labels(
-    store: &dyn Store,
+    store: &Store,
     cache: &PromptCache,
     project: &ProjectId,
     name: &str,
@@ -246,6 +253,7 @@ pub async fn add_labels(
     let labels = Label::parse_list(new_labels).map_err(|e| invalid("newLabels", e))?;
     let labels: Vec<String> = labels.into_iter().map(Label::into_string).collect();
     let updated = store
+        .metadata()
         .add_prompt_labels(project, name, version, &labels)
         .await;
     cache.invalidate(project);
@@ -258,7 +266,7 @@ pub async fn add_labels(
 
 /// Deletes every version of a prompt, or the one a version or label names.
 pub async fn delete_prompt(
-    store: &dyn Store,
+    store: &Store,
     cache: &PromptCache,
     project: &ProjectId,
     name: &str,
@@ -278,7 +286,10 @@ pub async fn delete_prompt(
     if let Some(message) = blocking_dependents(store, project, name, selector.as_ref()).await? {
         return Err(PromptError::Invalid(message));
     }
-    let deleted = store.delete_prompts(project, name, selector.as_ref()).await;
+    let deleted = store
+        .metadata()
+        .delete_prompts(project, name, selector.as_ref())
+        .await;
     cache.invalidate(project);
     if deleted? == 0 {
         return Err(PromptError::NotFound("Prompt not found".into()));
@@ -288,7 +299,7 @@ pub async fn delete_prompt(
 
 /// Replaces the project's protected labels (`latest` may be protected too).
 pub async fn set_protected_labels(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     labels: &[String],
 ) -> Result<Vec<String>> {
@@ -300,19 +311,22 @@ pub async fn set_protected_labels(
         }
     }
     let valid: Vec<String> = valid.into_iter().map(Label::into_string).collect();
-    store.set_protected_prompt_labels(project, &valid).await?;
-    Ok(store.protected_prompt_labels(project).await?)
+    store
+        .metadata()
+        .set_protected_prompt_labels(project, &valid)
+        .await?;
+    Ok(store.metadata().protected_prompt_labels(project).await?)
 }
 
 /// The labels among `labels` that a user with `role` may not set or remove on this project
 /// (protected ones, unless OWNER or ADMIN; all of them for roles without `prompts:CUD`).
 pub async fn labels_denied_to(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     role: sightline_domain::Role,
     labels: &[String],
 ) -> Result<Vec<String>> {
-    let protected = store.protected_prompt_labels(project).await?;
+    let protected = store.metadata().protected_prompt_labels(project).await?;
     Ok(labels
         .iter()
         .filter(|label| !can_change_label(role, label, &protected))
@@ -323,7 +337,7 @@ pub async fn labels_denied_to(
 /// The id of the prompt version each observation names (`None` when it names none or one that
 /// does not exist), with one store query for all of them.
 pub async fn prompt_ids_of(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     observations: &[StoredObservation],
 ) -> std::result::Result<Vec<Option<String>>, StoreError> {
@@ -338,6 +352,7 @@ pub async fn prompt_ids_of(
     names.sort();
     names.dedup();
     let ids: HashMap<(String, i64), String> = store
+        .metadata()
         .prompt_ids(project, &names)
         .await?
         .into_iter()
@@ -358,7 +373,7 @@ pub async fn prompt_ids_of(
 /// `views[i]` is the view of `observations[i]`; views without a `promptId` field (field groups
 /// that leave it out) are left alone.
 pub async fn link_prompt_ids(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     observations: &[StoredObservation],
     views: &mut [Value],

@@ -14,11 +14,12 @@ use super::Result;
 /// stored (deleted ones) is left out, as their generations link to no prompt
 /// ([`super::prompt_ids_of`]).
 pub async fn prompt_usage(
-    store: &dyn Store,
+    store: &Store,
     project: &ProjectId,
     name: &str,
 ) -> Result<Vec<PromptVersionUsage>> {
     let versions: Vec<i64> = store
+        .metadata()
         .prompt_versions(project, name)
         .await?
         .into_iter()
@@ -27,7 +28,7 @@ pub async fn prompt_usage(
     if versions.is_empty() {
         return Ok(Vec::new());
     }
-    let usage = store.prompt_version_usage(project, name).await?;
+    let usage = store.events().prompt_version_usage(project, name).await?;
     Ok(per_version(&versions, usage))
 }
 
