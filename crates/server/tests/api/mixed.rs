@@ -14,6 +14,7 @@ backend_tests!(
     a_trace_create_after_spans_keeps_what_spans_set,
     spans_after_a_trace_create_merge_into_it,
     repeated_deliveries_of_both_change_nothing,
+    an_observation_update_sent_before_its_create_folds_in,
 );
 
 const TRACE_ID: &str = "5b8aa5a2d2c872e8321cf37308d69df2";
@@ -138,4 +139,49 @@ async fn repeated_deliveries_of_both_change_nothing(db: TestDb) {
         trace
     };
     assert_eq!(strip(first), strip(again));
+}
+
+/// Separate requests, the update first: the observation is folded from both events whatever
+/// the order, and a third delivery of the create changes nothing.
+async fn an_observation_update_sent_before_its_create_folds_in(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let tenant = app.tenant("Acme", "mixed").await;
+    let auth = tenant.basic();
+    let batch = |id: &str, kind: &str, timestamp: &str, body: Value| json!({"batch": [{"id": id, "type": kind, "timestamp": timestamp, "body": body}]});
+    let update = batch(
+        "u1",
+        "span-update",
+        "2024-01-01T00:00:02.000Z",
+        json!({"id": "obs", "traceId": "t-obs", "output": {"answer": 42}}),
+    );
+    let create = batch(
+        "c1",
+        "span-create",
+        "2024-01-01T00:00:01.000Z",
+        json!({"id": "obs", "traceId": "t-obs", "name": "step", "input": "question",
+               "startTime": "2024-01-01T00:00:01.000Z"}),
+    );
+    for body in [&update, &create, &create] {
+        let response = app.post_json("/api/public/ingestion", &auth, body).await;
+        assert_eq!(
+            response.status,
+            StatusCode::MULTI_STATUS,
+            "{}",
+            response.body
+        );
+    }
+    let response = app.get("/api/public/observations/obs", Some(&auth)).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    let observation = response.body;
+    assert_eq!(observation["name"], "step", "{observation}");
+    assert_eq!(observation["input"], "question", "{observation}");
+    assert_eq!(
+        observation["output"],
+        json!({"answer": 42}),
+        "{observation}"
+    );
+    assert_eq!(
+        observation["startTime"], "2024-01-01T00:00:01.000Z",
+        "{observation}"
+    );
 }

@@ -35,7 +35,13 @@ fn trace_filter(dialect: Dialect, project: &ProjectId, query: &TraceQuery) -> St
     }
     filter::check_list("tags", query.tags.len())?;
     let tags = distinct(&query.tags);
-    if !tags.is_empty() {
+    if let [tag] = tags.as_slice() {
+        conditions.push(
+            "EXISTS (SELECT 1 FROM trace_tags tt WHERE tt.project_id = traces.project_id \
+             AND tt.trace_id = traces.id AND tt.tag = {})",
+            *tag,
+        );
+    } else if !tags.is_empty() {
         // One condition for every tag, not one per tag: SQLite refuses expressions deeper
         // than 1,000 terms, and a list may name that many tags.
         let mut condition = Sql::new();

@@ -557,7 +557,13 @@ async fn sessions_derive_from_traces(db: TestDb) {
     put_rows(store, &project, rows).await;
     let (sessions, total) = store
         .events()
-        .list_sessions(&project, &SessionQuery::default())
+        .list_sessions(
+            &project,
+            &SessionQuery {
+                limit: 50,
+                ..SessionQuery::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(total, 2);

@@ -135,6 +135,9 @@ async fn fold(
         .into_iter()
         .collect();
     if ids.is_empty() {
+        if !request.events.is_empty() {
+            write.append_events(project, &request.events).await?;
+        }
         rows.scores = request.scores.clone();
         return Ok(rows);
     }
