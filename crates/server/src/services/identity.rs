@@ -212,6 +212,22 @@ pub async fn remove_member(store: &Store, org: &OrgId, user: &UserId) -> Identit
         .map_err(owner_rule)
 }
 
+/// Deletes the project with everything it holds: its events first (the event store may be
+/// another database), then the project and its metadata. Returns whether it existed.
+pub async fn delete_project(store: &Store, project: &ProjectId) -> IdentityResult<bool> {
+    store.events().delete_project_events(project).await?;
+    Ok(store.metadata().delete_project(project).await?)
+}
+
+/// Deletes the organization with its projects (events first, as [`delete_project`]),
+/// memberships and invitations. Returns whether it existed.
+pub async fn delete_organization(store: &Store, org: &OrgId) -> IdentityResult<bool> {
+    for project in store.metadata().list_projects(Some(org)).await? {
+        store.events().delete_project_events(&project.id).await?;
+    }
+    Ok(store.metadata().delete_organization(org).await?)
+}
+
 /// A new key and its secret, which is never available again.
 #[derive(Debug)]
 pub struct CreatedApiKey {

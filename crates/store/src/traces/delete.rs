@@ -61,6 +61,30 @@ pub(super) async fn delete_traces(
     Ok(deleted)
 }
 
+/// The event tables of a project, in an order that leaves no row referring to a deleted one.
+/// Deleting `traces` also empties `trace_tags` and moves `trace_counts` (migration 0007
+/// triggers); the counter row goes last.
+const PROJECT_EVENT_TABLES: &[&str] = &[
+    "scores",
+    "observations",
+    "traces",
+    "sessions",
+    "ingestion_events",
+    "trace_tags",
+    "trace_counts",
+];
+
+/// Deletes everything the project holds in the event tables, in one transaction.
+pub(super) async fn delete_project_events(db: &Db, project: &ProjectId) -> StoreResult<()> {
+    let mut tx = db.begin().await?;
+    for table in PROJECT_EVENT_TABLES {
+        let sql =
+            Sql::text(format!("DELETE FROM {table} WHERE project_id = $1")).bind(project.as_str());
+        tx.execute(&sql).await?;
+    }
+    tx.commit().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -189,4 +189,8 @@ pub trait TraceReadStore: Send + Sync {
     /// Deletes traces with their observations, scores and logged events; returns how many
     /// traces existed.
     async fn delete_traces(&self, project: &ProjectId, ids: &[String]) -> StoreResult<u64>;
+    /// Deletes every trace, observation, score, session and logged event of the project, and
+    /// what derives from them: what a project delete does on the event side, before the
+    /// metadata store deletes the project.
+    async fn delete_project_events(&self, project: &ProjectId) -> StoreResult<()>;
 }

@@ -326,6 +326,10 @@ impl TraceReadStore for SqlStore {
     async fn delete_traces(&self, project: &ProjectId, ids: &[String]) -> StoreResult<u64> {
         super::delete::delete_traces(&self.db, project, ids).await
     }
+
+    async fn delete_project_events(&self, project: &ProjectId) -> StoreResult<()> {
+        super::delete::delete_project_events(&self.db, project).await
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ backend_tests!(
     observation_and_score_lists_filter_by_trace_and_value,
     deleted_traces_take_their_observations_scores_and_events,
     sessions_derive_from_traces,
+    a_project_delete_empties_its_events_only,
 );
 
 fn event(entity: Entity, id: &str, event_id: &str, timestamp: i64, name: &str) -> LoggedEvent {
@@ -570,4 +571,46 @@ async fn sessions_derive_from_traces(db: TestDb) {
     let mut ids: Vec<&str> = sessions.iter().map(|s| s.id.as_str()).collect();
     ids.sort();
     assert_eq!(ids, ["s1", "s2"]);
+}
+
+async fn a_project_delete_empties_its_events_only(db: TestDb) {
+    let store: &Store = &db.store;
+    let (_, project) = org_and_project(store).await;
+    let (_, other) = org_and_project(store).await;
+    seed_filterable(store, &project).await;
+    seed_filterable(store, &other).await;
+    store
+        .events()
+        .delete_project_events(&project)
+        .await
+        .unwrap();
+    let (traces, total) = store
+        .events()
+        .list_traces(&project, &TraceQuery::default())
+        .await
+        .unwrap();
+    assert!(traces.is_empty());
+    assert_eq!(total, 0);
+    assert!(
+        store
+            .events()
+            .observation(&project, "oa")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .events()
+            .score(&project, "sa")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (_, others) = store
+        .events()
+        .list_traces(&other, &TraceQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(others, 3, "another project keeps its traces");
 }

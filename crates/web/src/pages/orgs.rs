@@ -241,11 +241,7 @@ pub async fn post_organization_delete(
         )
         .await;
     }
-    state
-        .store()
-        .metadata()
-        .delete_organization(&access.org.id)
-        .await?;
+    identity::delete_organization(state.store(), &access.org.id).await?;
     tracing::info!(org.id = %access.org.id, user.id = %signed_in.user.id, "organization deleted");
     Ok(see_other(urls::ORGANIZATIONS))
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use sightline_domain::ProjectScope;
+use sightline_server::services::identity;
 
 use crate::error::{WebError, WebResult};
 use crate::pages::{Form, non_empty, render, see_other};
@@ -200,11 +201,7 @@ pub async fn post_project_delete(
         )
         .await;
     }
-    state
-        .store()
-        .metadata()
-        .delete_project(&access.project.id)
-        .await?;
+    identity::delete_project(state.store(), &access.project.id).await?;
     tracing::info!(project.id = %access.project.id, user.id = %signed_in.user.id, "project deleted");
     Ok(see_other(&urls::organization(&access.org.id)))
 }
