@@ -315,6 +315,39 @@ async fn malformed_exports_are_400s(db: TestDb) {
             .starts_with("Invalid OTLP trace export")
     );
 
+    // A `resourceSpans` that is not a list is not an empty export: the same 400 as other lists.
+    for wrong_shape in [
+        json!({"resourceSpans": "not a list"}),
+        json!({"resourceSpans": {"scopeSpans": []}}),
+    ] {
+        let response = post(
+            &app,
+            &auth,
+            "application/json",
+            None,
+            wrong_shape.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(
+            response.status,
+            StatusCode::BAD_REQUEST,
+            "{wrong_shape}: {}",
+            response.body
+        );
+        let message = response.body["error"].as_str().unwrap();
+        assert!(
+            message.starts_with(
+                "Invalid OTLP trace export: 1 resource- or scope-level field(s) are present but \
+                 not arrays (resourceSpans:not_an_array)."
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains("The entire export was rejected"),
+            "{message}"
+        );
+    }
+
     let headers = [
         ("authorization", auth.as_str()),
         ("content-type", "application/x-protobuf"),
