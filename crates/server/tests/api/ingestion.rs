@@ -590,6 +590,93 @@ async fn project_models_price_before_built_in_ones(db: TestDb) {
     }
 }
 
+async fn model_prices_that_do_not_combine_are_refused(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let tenant = app.tenant("Acme", "web").await;
+    let auth = tenant.basic();
+    let model = |prices: Value| {
+        let mut body = json!({"modelName": "house-gpt", "matchPattern": "(?i)^house-gpt$"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(prices.as_object().unwrap().clone());
+        body
+    };
+    let tier = json!({"name": "Standard", "isDefault": true, "priority": 0, "conditions": [], "prices": {"input": 1}});
+    let total_with_input_or_output =
+        "If input and/or output price is set, total price must be null";
+    let cases = [
+        (
+            json!({"inputPrice": 0.001, "totalPrice": 0.002}),
+            total_with_input_or_output,
+        ),
+        (
+            json!({"outputPrice": 0.001, "totalPrice": 0.002}),
+            total_with_input_or_output,
+        ),
+        (
+            json!({"inputPrice": 0.001, "outputPrice": 0.002, "totalPrice": 0.003}),
+            total_with_input_or_output,
+        ),
+        (
+            json!({"inputPrice": 0.001, "pricingTiers": [tier.clone()]}),
+            "provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers, not both",
+        ),
+        (
+            json!({"totalPrice": 0.001, "pricingTiers": [tier.clone()]}),
+            "provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers, not both",
+        ),
+        (
+            json!({}),
+            "Must provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers",
+        ),
+        (
+            json!({"inputPrice": null, "outputPrice": null, "totalPrice": null, "pricingTiers": null}),
+            "Must provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers",
+        ),
+    ];
+    for (prices, message) in cases {
+        let response = app
+            .post_json("/api/public/models", &auth, &model(prices.clone()))
+            .await;
+        assert_eq!(
+            (response.status, response.body),
+            (
+                StatusCode::BAD_REQUEST,
+                json!({
+                    "message": "Invalid request data",
+                    "error": [{"code": "custom", "message": message, "path": []}],
+                })
+            ),
+            "{prices}"
+        );
+    }
+    let listed = app
+        .get("/api/public/models?limit=1", Some(&auth))
+        .await
+        .body;
+    assert_eq!(
+        listed["data"][0]["isLangfuseManaged"], true,
+        "no refused model was stored"
+    );
+
+    // What does combine is accepted: input and output, total alone, tiers alone.
+    for prices in [
+        json!({"inputPrice": 0.001, "outputPrice": 0.002, "totalPrice": null}),
+        json!({"totalPrice": 0.003}),
+        json!({"pricingTiers": [tier]}),
+    ] {
+        let response = app
+            .post_json("/api/public/models", &auth, &model(prices.clone()))
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "{prices}: {}",
+            response.body
+        );
+    }
+}
+
 async fn another_projects_traces_are_invisible(db: TestDb) {
     let app = TestApp::new(db).await;
     let a = app.tenant("A", "a").await;
@@ -724,5 +811,6 @@ backend_tests!(
     legacy_routes_wrap_one_event,
     scores_route_takes_one_or_many,
     project_models_price_before_built_in_ones,
+    model_prices_that_do_not_combine_are_refused,
     another_projects_traces_are_invisible,
 );
