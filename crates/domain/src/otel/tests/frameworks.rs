@@ -188,16 +188,17 @@ fn an_openinference_llm_span_reads_input_value_and_token_counts() {
     assert_eq!(
         kept,
         Some(
+            // In the span's order.
             [
-                "input.mime_type",
-                "llm.invocation_parameters",
+                "openinference.span.kind",
                 "llm.model_name",
                 "llm.provider",
-                "llm.token_count.completion",
-                "llm.token_count.prompt",
-                "llm.token_count.total",
-                "openinference.span.kind",
+                "input.mime_type",
                 "output.mime_type",
+                "llm.invocation_parameters",
+                "llm.token_count.prompt",
+                "llm.token_count.completion",
+                "llm.token_count.total",
                 "session.id",
             ]
             .map(str::to_owned)
