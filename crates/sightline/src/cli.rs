@@ -125,7 +125,8 @@ pub enum ProjectCommand {
         /// Use this id instead of a generated one.
         #[arg(long)]
         id: Option<String>,
-        /// Delete the project's data after this many days (at least 3).
+        /// Data retention in days (at least 3): stored, and reported by the API as
+        /// `retentionDays`, but not enforced yet: no data is deleted when it runs out.
         #[arg(long)]
         retention_days: Option<i64>,
     },
@@ -153,4 +154,35 @@ pub enum KeyCommand {
     /// Revoke a key by its public key or id. Other running servers stop accepting it within
     /// 10 seconds.
     Revoke { key: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// The help of `admin project create --retention-days`.
+    fn retention_help() -> String {
+        let mut cli = Cli::command();
+        let create = cli
+            .find_subcommand_mut("admin")
+            .and_then(|admin| admin.find_subcommand_mut("project"))
+            .and_then(|project| project.find_subcommand_mut("create"))
+            .expect("admin project create");
+        let argument = create
+            .get_arguments()
+            .find(|argument| argument.get_long() == Some("retention-days"))
+            .expect("--retention-days");
+        let help = [argument.get_help(), argument.get_long_help()];
+        help.iter().flatten().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn retention_help_says_it_is_not_enforced_yet() {
+        let help = retention_help();
+        assert!(help.contains("not enforced yet"), "{help}");
+        assert!(help.contains("no data is deleted"), "{help}");
+        assert!(!help.contains("Delete the project's data"), "{help}");
+    }
 }

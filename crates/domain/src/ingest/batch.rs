@@ -27,6 +27,9 @@ pub struct IngestEvent {
     pub kind: EventKind,
 }
 
+// Most events are observations, and each lives only while its batch is parsed and written, so
+// boxing the largest variant would only add an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {
     Trace(TracePatch),

@@ -5,7 +5,8 @@
 //! arrays, `"NaN"` doubles, an `arrayValue` without `values`) and it cannot tell a malformed list
 //! from bad JSON. So the body is walked here, once, collecting what Langfuse would reject.
 //! Differences from Langfuse: an id must be hex (Langfuse stores any string verbatim), an empty
-//! id counts as absent, and span links are not read (nothing maps them).
+//! id counts as absent, a `resourceSpans` that is present but not a list rejects the export, and
+//! span links are not read (nothing maps them).
 
 use opentelemetry_proto::tonic::common::v1::{
     AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList, any_value,
@@ -29,15 +30,17 @@ pub(super) fn request_from_value(root: &Value) -> Result<ExportTraceServiceReque
         _ => return Ok(ExportTraceServiceRequest::default()),
     };
     let mut rejection = Rejection::default();
-    // A `resourceSpans` that is not a list is accepted and ignored, as Langfuse does.
-    let resource_spans = match root.get("resourceSpans") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_object)
-            .map(|item| resource_spans(item, &mut rejection))
-            .collect(),
-        _ => Vec::new(),
-    };
+    // Absent or null is an empty export; anything else that is not a list (a string, an object)
+    // rejects the whole export like the other lists, rather than reading as empty.
+    let resource_spans = list(root, "resourceSpans")
+        .unwrap_or_else(|()| {
+            rejection.malformed_collection("resourceSpans:not_an_array", "");
+            &[]
+        })
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|item| resource_spans(item, &mut rejection))
+        .collect();
     rejection.into_result()?;
     Ok(ExportTraceServiceRequest { resource_spans })
 }

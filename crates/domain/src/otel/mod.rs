@@ -32,6 +32,8 @@ pub use experiment::ExperimentAttributes;
 pub use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 pub use usage::{normalize_cost_details, normalize_usage_details};
 
+use std::collections::HashMap;
+
 use crate::ingest::{ObservationPatch, TracePatch};
 use crate::time::Millis;
 
@@ -71,6 +73,7 @@ pub fn map_export(
 ) -> Result<OtelBatch, OtelError> {
     decode::validate_ids(request)?;
     let mut batch = OtelBatch::default();
+    let mut roots = Vec::new();
     for resource_spans in &request.resource_spans {
         let resource = attributes::flatten(
             resource_spans
@@ -92,8 +95,41 @@ pub fn map_export(
                 }
                 batch.observations.push(mapped.observation);
                 batch.traces.push(mapped.trace);
+                roots.push(mapped.is_root);
             }
         }
     }
+    share_trace_environments(&mut batch.traces, &roots);
     Ok(batch)
+}
+
+/// Gives every trace patch of a trace the environment its spans in this export name: a root
+/// span's first, else the first span's (in span order) that names one. `roots[i]` says whether
+/// `traces[i]` comes from a root span. Patches of a trace no span names one for stay without.
+///
+/// A trace's environment is immutable: its first patch fixes it, and a patch without one fixes
+/// `default`. Spans arrive children first (they end first), and often only the root or only the
+/// spans an SDK creates carry `langfuse.environment`; without this the trace would keep
+/// whatever its first child said, `default` if nothing. Langfuse likewise drops a span's bare
+/// trace event when the batch holds a full one for that trace. Observations keep their own
+/// span's environment.
+fn share_trace_environments(traces: &mut [TracePatch], roots: &[bool]) {
+    let mut chosen: HashMap<String, (bool, String)> = HashMap::new();
+    for (trace, &is_root) in traces.iter().zip(roots) {
+        let Some(environment) = &trace.environment else {
+            continue;
+        };
+        match chosen.get_mut(&trace.id) {
+            None => {
+                chosen.insert(trace.id.clone(), (is_root, environment.clone()));
+            }
+            Some(current) if is_root && !current.0 => *current = (true, environment.clone()),
+            Some(_) => {}
+        }
+    }
+    for trace in traces.iter_mut() {
+        if let Some((_, environment)) = chosen.get(&trace.id) {
+            trace.environment = Some(environment.clone());
+        }
+    }
 }

@@ -39,6 +39,8 @@ impl Scope {
 pub(super) struct MappedSpan {
     pub observation: ObservationPatch,
     pub trace: TracePatch,
+    /// A root span (no parent, or marked as a root by the SDK).
+    pub is_root: bool,
     pub experiment: Option<ExperimentAttributes>,
 }
 
@@ -141,6 +143,7 @@ pub(super) fn map_span(
     MappedSpan {
         observation,
         trace,
+        is_root,
         experiment: experiment::extract(&attributes),
     }
 }

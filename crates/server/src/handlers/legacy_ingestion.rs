@@ -35,7 +35,7 @@ async fn ingest_one(
     };
     if let Some(field) = route.id_field {
         let id = body
-            .remove(field)
+            .shift_remove(field)
             .ok_or_else(|| ApiError::InvalidRequest(format!("{field}: Required")))?;
         body.insert("id".into(), id);
     }
@@ -69,7 +69,7 @@ async fn ingest_one(
 }
 
 fn rename(body: &mut Map<String, Value>, from: &str, to: &str) {
-    if let Some(value) = body.remove(from) {
+    if let Some(value) = body.shift_remove(from) {
         body.entry(to).or_insert(value);
     }
 }

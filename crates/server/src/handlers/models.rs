@@ -25,6 +25,11 @@ impl From<ModelError> for ApiError {
     fn from(error: ModelError) -> Self {
         match error {
             ModelError::Invalid(message) => ApiError::InvalidRequest(message),
+            // Langfuse refines its body schema with these: zod's shape, for the whole body.
+            ModelError::InvalidPrices(message) => ApiError::InvalidData {
+                path: Vec::new(),
+                message,
+            },
             ModelError::Managed => ApiError::InvalidRequest(error.to_string()),
             ModelError::NotFound(_) => ApiError::NotFound(error.to_string()),
             ModelError::Store(error) => error.into(),

@@ -151,8 +151,8 @@ async fn traces_with_details(
             let mut body = views::trace(trace);
             if !fields.io {
                 let object = body.as_object_mut().expect("a trace is an object");
-                object.remove("input");
-                object.remove("output");
+                object.shift_remove("input");
+                object.shift_remove("output");
                 object.insert("metadata".into(), json!({}));
             }
             let own = observations

@@ -115,7 +115,7 @@ pub async fn create_project(
 fn validate_retention(retention_days: Option<i64>) -> IdentityResult<()> {
     match retention_days {
         Some(days) if days != 0 && days < 3 => Err(IdentityError::Invalid(
-            "retention must be 0 (keep forever) or at least 3 days".into(),
+            "retention must be 0 (none) or at least 3 days".into(),
         )),
         _ => Ok(()),
     }

@@ -22,6 +22,10 @@ pub enum ModelError {
     /// The request does not describe a valid model (the message says which field).
     #[error("{0}")]
     Invalid(String),
+    /// The request's prices do not combine (one of Langfuse's checks of the whole body, whose
+    /// messages these are where Langfuse has one).
+    #[error("{0}")]
+    InvalidPrices(String),
     #[error("Cannot delete a Langfuse-managed model")]
     Managed,
     #[error("Model {0} not found")]
@@ -49,7 +53,7 @@ pub async fn create_model(
     project: &ProjectId,
     request: CreateModel,
 ) -> Result<CompiledModel, ModelError> {
-    let model = model_from_request(project, request).map_err(ModelError::Invalid)?;
+    let model = model_from_request(project, request)?;
     store.metadata().insert_model(model.definition()).await?;
     rules.reload(store.metadata(), project).await?;
     Ok(model)
@@ -153,14 +157,34 @@ pub enum ConditionInput {
     },
 }
 
+/// Langfuse's rules for how a request's prices combine: flat prices or pricing tiers, not both
+/// and not neither, and a total price only without input and output prices.
+fn check_prices(request: &CreateModel) -> Result<(), String> {
+    let split = request.input_price.is_some() || request.output_price.is_some();
+    let flat = split || request.total_price.is_some();
+    match (flat, request.pricing_tiers.is_some()) {
+        (true, true) => Err("provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers, not both".into()),
+        (false, false) => Err("Must provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers".into()),
+        _ if split && request.total_price.is_some() => {
+            Err("If input and/or output price is set, total price must be null".into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Validates a create request into a compiled model of `project`.
 pub fn model_from_request(
     project: &ProjectId,
     request: CreateModel,
-) -> Result<CompiledModel, String> {
+) -> Result<CompiledModel, ModelError> {
     if request.model_name.trim().is_empty() {
-        return Err("modelName: must not be empty".into());
+        return Err(ModelError::Invalid("modelName: must not be empty".into()));
     }
+    check_prices(&request).map_err(ModelError::InvalidPrices)?;
+    compile_request(project, request).map_err(ModelError::Invalid)
+}
+
+fn compile_request(project: &ProjectId, request: CreateModel) -> Result<CompiledModel, String> {
     let flat: BTreeMap<String, f64> = [
         ("input", request.input_price),
         ("output", request.output_price),
@@ -171,9 +195,6 @@ pub fn model_from_request(
     .collect();
     let id = uuid::Uuid::new_v4().simple().to_string();
     let tiers = match request.pricing_tiers {
-        Some(_) if !flat.is_empty() => {
-            return Err("provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers, not both".into());
-        }
         Some(tiers) => tiers
             .into_iter()
             .enumerate()

@@ -590,6 +590,167 @@ async fn project_models_price_before_built_in_ones(db: TestDb) {
     }
 }
 
+async fn model_prices_that_do_not_combine_are_refused(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let tenant = app.tenant("Acme", "web").await;
+    let auth = tenant.basic();
+    let model = |prices: Value| {
+        let mut body = json!({"modelName": "house-gpt", "matchPattern": "(?i)^house-gpt$"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(prices.as_object().unwrap().clone());
+        body
+    };
+    let tier = json!({"name": "Standard", "isDefault": true, "priority": 0, "conditions": [], "prices": {"input": 1}});
+    let total_with_input_or_output =
+        "If input and/or output price is set, total price must be null";
+    let cases = [
+        (
+            json!({"inputPrice": 0.001, "totalPrice": 0.002}),
+            total_with_input_or_output,
+        ),
+        (
+            json!({"outputPrice": 0.001, "totalPrice": 0.002}),
+            total_with_input_or_output,
+        ),
+        (
+            json!({"inputPrice": 0.001, "outputPrice": 0.002, "totalPrice": 0.003}),
+            total_with_input_or_output,
+        ),
+        (
+            json!({"inputPrice": 0.001, "pricingTiers": [tier.clone()]}),
+            "provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers, not both",
+        ),
+        (
+            json!({"totalPrice": 0.001, "pricingTiers": [tier.clone()]}),
+            "provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers, not both",
+        ),
+        (
+            json!({}),
+            "Must provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers",
+        ),
+        (
+            json!({"inputPrice": null, "outputPrice": null, "totalPrice": null, "pricingTiers": null}),
+            "Must provide either flat prices (inputPrice/outputPrice/totalPrice) or pricingTiers",
+        ),
+    ];
+    for (prices, message) in cases {
+        let response = app
+            .post_json("/api/public/models", &auth, &model(prices.clone()))
+            .await;
+        assert_eq!(
+            (response.status, response.body),
+            (
+                StatusCode::BAD_REQUEST,
+                json!({
+                    "message": "Invalid request data",
+                    "error": [{"code": "custom", "message": message, "path": []}],
+                })
+            ),
+            "{prices}"
+        );
+    }
+    let listed = app
+        .get("/api/public/models?limit=1", Some(&auth))
+        .await
+        .body;
+    assert_eq!(
+        listed["data"][0]["isLangfuseManaged"], true,
+        "no refused model was stored"
+    );
+
+    // What does combine is accepted: input and output, total alone, tiers alone.
+    for prices in [
+        json!({"inputPrice": 0.001, "outputPrice": 0.002, "totalPrice": null}),
+        json!({"totalPrice": 0.003}),
+        json!({"pricingTiers": [tier]}),
+    ] {
+        let response = app
+            .post_json("/api/public/models", &auth, &model(prices.clone()))
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "{prices}: {}",
+            response.body
+        );
+    }
+}
+
+/// Input, output and metadata objects read back with their keys in the order they were sent
+/// (as Langfuse returns them), in the trace and in its observations, through merges too.
+async fn json_objects_keep_their_key_order(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let tenant = app.tenant("Acme", "web").await;
+    let auth = tenant.basic();
+    // Written out by hand: a `json!` object would be sent with sorted keys.
+    let input =
+        r#"{"kind":"report","version":2,"sections":[{"title":"b","body":"x","anchor":"a"}]}"#;
+    let output = r#"{"zeta":1,"alpha":{"yes":true,"no":false},"mid":null}"#;
+    let metadata =
+        r#"{"team":"search","attempt":3,"config":{"top_k":5,"model":"gpt-4o","beta":true}}"#;
+    let later_metadata = r#"{"config":{"temperature":0.2,"alpha":1},"added":"last"}"#;
+    let batch = format!(
+        r#"{{"batch":[
+        {{"id":"e1","type":"trace-create","timestamp":"2024-01-01T00:00:00.000Z",
+          "body":{{"id":"ordered","input":{input},"output":{output},"metadata":{metadata}}}}},
+        {{"id":"e2","type":"generation-create","timestamp":"2024-01-01T00:00:01.000Z",
+          "body":{{"id":"gen","traceId":"ordered","input":{input},"output":{output},"metadata":{metadata}}}}},
+        {{"id":"e3","type":"generation-update","timestamp":"2024-01-01T00:00:02.000Z",
+          "body":{{"id":"gen","traceId":"ordered","metadata":{later_metadata}}}}}
+        ]}}"#
+    );
+    let response = app
+        .request(
+            Method::POST,
+            "/api/public/ingestion",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            batch.into_bytes(),
+        )
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::MULTI_STATUS,
+        "{}",
+        response.body
+    );
+    assert_eq!(response.body["errors"], json!([]), "{}", response.body);
+
+    let trace = app.get("/api/public/traces/ordered", Some(&auth)).await;
+    assert_eq!(trace.status, StatusCode::OK, "{}", trace.body);
+    let merged_metadata = r#"{"team":"search","attempt":3,"config":{"top_k":5,"model":"gpt-4o","beta":true,"temperature":0.2,"alpha":1},"added":"last"}"#;
+    for (what, sent) in [
+        ("trace input", format!(r#""input":{input}"#)),
+        ("trace output", format!(r#""output":{output}"#)),
+        ("trace metadata", format!(r#""metadata":{metadata}"#)),
+        (
+            "merged observation metadata",
+            format!(r#""metadata":{merged_metadata}"#),
+        ),
+    ] {
+        assert!(
+            trace.text.contains(&sent),
+            "{what}: {sent} is not in {}",
+            trace.text
+        );
+    }
+    assert_eq!(
+        trace.text.matches(&format!(r#""input":{input}"#)).count(),
+        2,
+        "the trace's input and the generation's: {}",
+        trace.text
+    );
+    let observation = app.get("/api/public/observations/gen", Some(&auth)).await;
+    assert!(
+        observation.text.contains(&format!(r#""output":{output}"#)),
+        "{}",
+        observation.text
+    );
+}
+
 async fn another_projects_traces_are_invisible(db: TestDb) {
     let app = TestApp::new(db).await;
     let a = app.tenant("A", "a").await;
@@ -724,5 +885,7 @@ backend_tests!(
     legacy_routes_wrap_one_event,
     scores_route_takes_one_or_many,
     project_models_price_before_built_in_ones,
+    model_prices_that_do_not_combine_are_refused,
+    json_objects_keep_their_key_order,
     another_projects_traces_are_invisible,
 );

@@ -315,6 +315,39 @@ async fn malformed_exports_are_400s(db: TestDb) {
             .starts_with("Invalid OTLP trace export")
     );
 
+    // A `resourceSpans` that is not a list is not an empty export: the same 400 as other lists.
+    for wrong_shape in [
+        json!({"resourceSpans": "not a list"}),
+        json!({"resourceSpans": {"scopeSpans": []}}),
+    ] {
+        let response = post(
+            &app,
+            &auth,
+            "application/json",
+            None,
+            wrong_shape.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(
+            response.status,
+            StatusCode::BAD_REQUEST,
+            "{wrong_shape}: {}",
+            response.body
+        );
+        let message = response.body["error"].as_str().unwrap();
+        assert!(
+            message.starts_with(
+                "Invalid OTLP trace export: 1 resource- or scope-level field(s) are present but \
+                 not arrays (resourceSpans:not_an_array)."
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains("The entire export was rejected"),
+            "{message}"
+        );
+    }
+
     let headers = [
         ("authorization", auth.as_str()),
         ("content-type", "application/x-protobuf"),
@@ -345,7 +378,87 @@ async fn malformed_exports_are_400s(db: TestDb) {
     );
 }
 
+/// An export of `spans` under a resource with `resource` attributes.
+fn export(resource: Vec<KeyValue>, spans: Vec<Span>) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: resource,
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+async fn span_environment_attributes_set_the_traces_environment(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let tenant = app.tenant("Acme", "web").await;
+    let auth = tenant.basic();
+    let cases: Vec<(&str, Vec<KeyValue>, Vec<KeyValue>, &str)> = vec![
+        (
+            "a span attribute alone",
+            vec![],
+            vec![text("langfuse.environment", "Production")],
+            "production",
+        ),
+        (
+            "the span attribute wins over the resource's",
+            vec![text("langfuse.environment", "staging")],
+            vec![text("langfuse.environment", "langfuse-prod")],
+            "prod",
+        ),
+        (
+            "langfuse.environment on the resource wins over deployment.environment.name on the span",
+            vec![text("langfuse.environment", "qa")],
+            vec![text("deployment.environment.name", "dev")],
+            "qa",
+        ),
+        (
+            "deployment.environment on the span",
+            vec![text("service.name", "app")],
+            vec![text("deployment.environment", "Canary")],
+            "canary",
+        ),
+    ];
+    for (index, (case, resource, attributes, expected)) in cases.into_iter().enumerate() {
+        let trace_id = format!("{:032x}", index + 1);
+        let in_trace = |id: &str, parent: Option<&str>, offset: u64, attributes: Vec<KeyValue>| {
+            let mut span = span(id, parent, "work", offset, attributes);
+            span.trace_id = hex::decode(&trace_id).unwrap();
+            span
+        };
+        // Only the root span says the environment, and the child (which ends first) comes
+        // first in the export, as a batch span processor sends them.
+        let spans = vec![
+            in_trace(CHILD_ID, Some(ROOT_ID), 100, vec![]),
+            in_trace(ROOT_ID, None, 0, attributes),
+        ];
+        let body = export(resource, spans).encode_to_vec();
+        let response = post(&app, &auth, "application/x-protobuf", None, body).await;
+        assert_eq!(response.status, StatusCode::OK, "{case}");
+        let trace = app
+            .get(&format!("/api/public/traces/{trace_id}"), Some(&auth))
+            .await;
+        assert_eq!(trace.status, StatusCode::OK, "{case}: {}", trace.body);
+        let trace = trace.body;
+        assert_eq!(trace["environment"], expected, "{case}: trace");
+        let root = trace["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|observation| observation["id"] == ROOT_ID)
+            .unwrap();
+        assert_eq!(root["environment"], expected, "{case}: observation");
+    }
+}
+
 backend_tests!(
+    span_environment_attributes_set_the_traces_environment,
     protobuf_and_gzip_exports_are_stored,
     json_exports_are_stored,
     malformed_exports_are_400s,

@@ -47,6 +47,8 @@ pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as sent, for what parsing may not keep (the order of object keys).
+    pub text: String,
 }
 
 impl TestResponse {
@@ -148,6 +150,7 @@ impl TestApp {
             status,
             headers,
             body,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 }

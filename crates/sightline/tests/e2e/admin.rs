@@ -185,3 +185,82 @@ fn admin_manages_users_and_roles() {
         assert!(!stderr.is_empty(), "{bad:?} says why");
     }
 }
+
+/// `admin` commands at the default log level (`info`) on `env`'s database: each prints its
+/// result, and only that, on stdout; sqlx's notices stay quiet unless asked for, and then go to
+/// stderr.
+fn admin_output_is_only_the_result(env: &[(&str, &str)]) {
+    let dir = WorkDir::new();
+    let at_info: Vec<(&str, &str)> = [("LOG_LEVEL", "info")]
+        .into_iter()
+        .chain(env.iter().copied())
+        .collect();
+    let admin = |args: &[&str]| {
+        let mut full = vec!["admin"];
+        full.extend_from_slice(args);
+        let (status, stdout, stderr) = run(dir.path(), &at_info, &full);
+        assert!(status.success(), "admin {args:?} failed: {stderr}");
+        assert!(
+            !stderr.contains("sqlx"),
+            "admin {args:?} logged sqlx notices: {stderr}"
+        );
+        stdout
+    };
+    assert_eq!(
+        admin(&["org", "create", "--id", "org-1", "--name", "Org"]),
+        "created organization Org (org-1)\n"
+    );
+    // From the second command on the database is migrated: PostgreSQL answers the migrations
+    // table's `CREATE TABLE IF NOT EXISTS` with a notice.
+    assert_eq!(
+        admin(&[
+            "project", "create", "--org", "org-1", "--id", "p-1", "--name", "P"
+        ]),
+        "created project P (p-1)\n"
+    );
+    let created = admin(&["key", "create", "--project", "p-1"]);
+    let lines: Vec<&str> = created.lines().collect();
+    assert_eq!(lines.len(), 3, "{created}");
+    assert!(
+        lines[0].starts_with("LANGFUSE_PUBLIC_KEY=pk-lf-"),
+        "{created}"
+    );
+    assert!(
+        lines[1].starts_with("LANGFUSE_SECRET_KEY=sk-lf-"),
+        "{created}"
+    );
+    assert_eq!(lines[2], "(the secret key is shown only now)");
+
+    // Asked for, sqlx's logs go to stderr; stdout still holds only the result.
+    let mut verbose: Vec<(&str, &str)> = env.to_vec();
+    verbose.push(("LOG_LEVEL", "info,sqlx=info"));
+    let (status, stdout, stderr) = run(dir.path(), &verbose, &["admin", "org", "list"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with("org-1\tOrg\t"), "{stdout}");
+    assert!(!stdout.contains("INFO"), "{stdout}");
+    if env.iter().any(|(name, _)| *name == "DATABASE_URL") {
+        assert!(
+            stderr.contains("sqlx::postgres::notice"),
+            "sqlx's notices show when asked for: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn admin_prints_only_its_result_on_stdout() {
+    admin_output_is_only_the_result(&[]);
+}
+
+#[test]
+fn admin_prints_only_its_result_on_stdout_on_postgres() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(database) = runtime.block_on(sightline_store::testing::empty_postgres()) else {
+        return;
+    };
+    admin_output_is_only_the_result(&[("DATABASE_URL", database.url.as_str())]);
+    drop(database);
+}

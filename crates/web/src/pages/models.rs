@@ -288,7 +288,7 @@ pub async fn get_models(
 /// Refusals the form can show; anything else is the error page.
 fn form_error(error: ModelError) -> Result<String, WebError> {
     match error {
-        ModelError::Invalid(message) => Ok(message),
+        ModelError::Invalid(message) | ModelError::InvalidPrices(message) => Ok(message),
         ModelError::Managed => Err(WebError::BadRequest(error.to_string())),
         ModelError::NotFound(_) => Err(WebError::NotFound),
         ModelError::Store(error) => Err(error.into()),

@@ -92,7 +92,7 @@ pub async fn get_project_settings(
 #[derive(Deserialize)]
 pub struct SettingsForm {
     name: String,
-    /// Days; empty keeps data forever.
+    /// Days; empty for none. Stored, not enforced yet.
     #[serde(default)]
     retention_days: Option<String>,
 }
@@ -103,7 +103,7 @@ fn parse_retention(raw: Option<&str>) -> Result<Option<i64>, String> {
         Some(raw) => match raw.parse::<i64>() {
             Ok(0) => Ok(None),
             Ok(days) if days >= 3 => Ok(Some(days)),
-            _ => Err("Retention must be empty (keep forever) or at least 3 days.".into()),
+            _ => Err("Retention must be empty (none) or at least 3 days.".into()),
         },
     }
 }

@@ -205,4 +205,43 @@ async fn organizations_and_projects_are_created_renamed_and_deleted(db: TestDb) 
     assert_eq!(owner.get(&doomed_path).await.status, StatusCode::NOT_FOUND);
 }
 
-sightline_store::backend_tests!(organizations_and_projects_are_created_renamed_and_deleted,);
+/// Nothing deletes a project's data when its retention runs out yet, so the settings page says
+/// the setting is stored but not enforced, to those who change it and to those who only see it.
+async fn retention_is_said_to_be_stored_but_not_enforced(db: TestDb) {
+    let ui = TestUi::new(db).await;
+    ui.user("owner@example.com", Some((&ui.default_org, Role::Owner)))
+        .await;
+    ui.user("member@example.com", Some((&ui.default_org, Role::Member)))
+        .await;
+    let settings = project_url(ui.project(), "/settings");
+    let mut owner = ui.signed_in("owner@example.com").await;
+    let page = owner
+        .submit(
+            &settings,
+            &settings,
+            &[("name", "Default Project"), ("retention_days", "30")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let mut member = ui.signed_in("member@example.com").await;
+    for (who, page) in [
+        ("owner", owner.get(&settings).await),
+        ("member", member.get(&settings).await),
+    ] {
+        assert_eq!(page.status, StatusCode::OK, "{who}");
+        assert!(
+            page.body.contains("not enforced yet") && page.body.contains("no data is deleted"),
+            "{who}: {}",
+            page.body
+        );
+        for promise in ["keeps data forever", "deleted after", "keep forever"] {
+            assert!(!page.body.contains(promise), "{who}: {promise}");
+        }
+    }
+    assert!(member.get(&settings).await.body.contains("30 days"));
+}
+
+sightline_store::backend_tests!(
+    organizations_and_projects_are_created_renamed_and_deleted,
+    retention_is_said_to_be_stored_but_not_enforced,
+);

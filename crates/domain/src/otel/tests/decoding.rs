@@ -274,6 +274,29 @@ fn attribute_maps_instead_of_lists_reject_the_whole_export() {
     assert!(message.contains("1 resource- or scope-level field(s) are present but not arrays"));
 }
 
+#[test]
+fn a_resource_spans_that_is_not_a_list_rejects_the_whole_export() {
+    for body in [
+        r#"{"resourceSpans":"not a list"}"#,
+        r#"{"resourceSpans":{"scopeSpans":[]}}"#,
+        r#"{"resourceSpans":7}"#,
+        r#"{"resourceSpans":false}"#,
+    ] {
+        let message = rejection(decode_json(body.as_bytes()));
+        assert!(
+            message.starts_with(
+                "Invalid OTLP trace export: 1 resource- or scope-level field(s) are present but \
+                 not arrays (resourceSpans:not_an_array)."
+            ),
+            "{body}: {message}"
+        );
+        assert!(
+            message.contains("Instrumentation scopes: unknown."),
+            "{body}"
+        );
+    }
+}
+
 /// Arbitrary JSON, at most a few levels deep.
 fn any_json() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![

@@ -188,16 +188,17 @@ fn an_openinference_llm_span_reads_input_value_and_token_counts() {
     assert_eq!(
         kept,
         Some(
+            // In the span's order.
             [
-                "input.mime_type",
-                "llm.invocation_parameters",
+                "openinference.span.kind",
                 "llm.model_name",
                 "llm.provider",
-                "llm.token_count.completion",
-                "llm.token_count.prompt",
-                "llm.token_count.total",
-                "openinference.span.kind",
+                "input.mime_type",
                 "output.mime_type",
+                "llm.invocation_parameters",
+                "llm.token_count.prompt",
+                "llm.token_count.completion",
+                "llm.token_count.total",
                 "session.id",
             ]
             .map(str::to_owned)
@@ -397,4 +398,79 @@ fn ids_without_hex_are_rejected_by_map_export() {
         map_export(&export, NOW),
         Err(crate::otel::OtelError::InvalidExport(message)) if message.contains("spanId:absent")
     ));
+}
+
+#[test]
+fn the_environment_a_span_names_is_its_traces_in_the_whole_export() {
+    /// The trace and observation environments of an export of a child, its root and a root of
+    /// another trace, in that order (the child ends first, so a batch span processor exports it
+    /// first). Only the root carries `attributes`; `resource` applies to all three.
+    fn environments(
+        resource: Vec<KeyValue>,
+        attributes: Vec<KeyValue>,
+    ) -> (Vec<Option<String>>, Vec<Option<String>>) {
+        let child = span(CHILD_ID, Some(ROOT_ID), "step", (START, END), vec![]);
+        let root = span(ROOT_ID, None, "run", (START, END), attributes);
+        let mut other = span("2222222222222222", None, "other", (START, END), vec![]);
+        other.trace_id = bytes("11111111111111111111111111111111");
+        let export = request(
+            resource,
+            scope("app", "1", vec![]),
+            vec![child, root, other],
+        );
+        let batch = map(&export);
+        (
+            batch.traces.into_iter().map(|t| t.environment).collect(),
+            batch
+                .observations
+                .into_iter()
+                .map(|o| o.environment)
+                .collect(),
+        )
+    }
+    let named = |name: &str| Some(name.to_owned());
+
+    let (traces, observations) =
+        environments(vec![], vec![string("langfuse.environment", "Production")]);
+    assert_eq!(
+        traces,
+        [named("production"), named("production"), None],
+        "every patch of the trace carries the environment its root names; another trace none"
+    );
+    assert_eq!(
+        observations,
+        [named("default"), named("production"), named("default")],
+        "each observation keeps its own span's environment"
+    );
+
+    // Per key, the span attribute wins over the resource attribute, keys in Langfuse's order;
+    // the child names only its resource's environment, and the trace takes its root's.
+    let cases = [
+        (
+            vec![string("langfuse.environment", "staging")],
+            vec![string("langfuse.environment", "langfuse-prod")],
+            "prod",
+        ),
+        (
+            vec![string("langfuse.environment", "qa")],
+            vec![string("deployment.environment.name", "dev")],
+            "qa",
+        ),
+        (
+            vec![string("deployment.environment", "ops")],
+            vec![string("deployment.environment.name", "Dev")],
+            "dev",
+        ),
+        (
+            vec![],
+            vec![string("deployment.environment", "has space")],
+            "default",
+        ),
+    ];
+    for (resource, attributes, expected) in cases {
+        let case = format!("{resource:?} {attributes:?}");
+        let (traces, observations) = environments(resource, attributes);
+        assert_eq!(traces[..2], [named(expected), named(expected)], "{case}");
+        assert_eq!(observations[1], named(expected), "{case}");
+    }
 }
