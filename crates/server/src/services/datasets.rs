@@ -377,6 +377,9 @@ pub async fn create_run_item(
         }
         (None, None) => return Err(DatasetError::NotFound("Trace not found".into())),
     };
+    // Langfuse: "Metadata of the dataset run, updates run if run already exists" (the
+    // `CreateDatasetRunItemRequest` of its API definition); so does `runDescription`.
+    let metadata_given = !matches!(input.metadata, None | Some(Value::Null));
     let mut metadata = match input.metadata {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(object)) => object,
@@ -397,12 +400,25 @@ pub async fn create_run_item(
             dataset_id: Some(item.dataset_id.clone()),
             dataset_name: None,
             name: input.run_name,
-            description: input.run_description,
-            metadata: Some(Value::Object(metadata)),
+            description: input.run_description.clone(),
+            metadata: Some(Value::Object(metadata.clone())),
             created_at,
             updated_at: created_at,
         })
         .await?;
+    let metadata = Value::Object(metadata);
+    let new_metadata =
+        (metadata_given && run.metadata.as_ref() != Some(&metadata)).then_some(&metadata);
+    let new_description = input
+        .run_description
+        .as_deref()
+        .filter(|description| run.description.as_deref() != Some(*description));
+    if new_metadata.is_some() || new_description.is_some() {
+        store
+            .metadata()
+            .update_dataset_run(project, &run.id, new_description, new_metadata, now_ms())
+            .await?;
+    }
     let run_item = DatasetRunItem {
         project_id: project.clone(),
         id: uuid::Uuid::new_v4().to_string(),

@@ -453,7 +453,7 @@ async fn run_items_create_runs_by_name(db: TestDb) {
         &app,
         &tenant,
         "/api/public/dataset-run-items",
-        json!({"runName": "run 1", "runDescription": "ignored", "datasetItemId": "b",
+        json!({"runName": "run 1", "runDescription": "second", "datasetItemId": "b",
             "observationId": "span-b"}),
     )
     .await;
@@ -526,8 +526,8 @@ async fn run_items_create_runs_by_name(db: TestDb) {
     assert_eq!(run.status, StatusCode::OK, "{}", run.body);
     assert_eq!(run.body["id"], run_id.as_str());
     assert_eq!(
-        run.body["description"], "first",
-        "the first description wins"
+        run.body["description"], "second",
+        "a later runDescription updates the run, as Langfuse's API definition says"
     );
     assert_eq!(
         run.body["metadata"],
@@ -593,13 +593,14 @@ async fn run_items_store_the_run_description_and_metadata(db: TestDb) {
         )
         .await;
     }
+    // The run is created without metadata (an earlier link, or SDK experiment spans); a later
+    // run item that names them sets them, and one that names none keeps them.
     let metadata = json!({"model": "m", "temperature": 0.5});
     let first = ok(
         &app,
         &tenant,
         "/api/public/dataset-run-items",
-        json!({"runName": "observed run", "datasetItemId": "item-1", "traceId": "trace-1",
-            "observationId": null, "metadata": metadata, "runDescription": "from v2"}),
+        json!({"runName": "observed run", "datasetItemId": "item-1", "traceId": "trace-1"}),
     )
     .await;
     ok(
@@ -607,6 +608,14 @@ async fn run_items_store_the_run_description_and_metadata(db: TestDb) {
         &tenant,
         "/api/public/dataset-run-items",
         json!({"runName": "observed run", "datasetItemId": "item-2", "traceId": "trace-2",
+            "observationId": null, "metadata": metadata, "runDescription": "from v2"}),
+    )
+    .await;
+    ok(
+        &app,
+        &tenant,
+        "/api/public/dataset-run-items",
+        json!({"runName": "observed run", "datasetItemId": "item-2", "traceId": "trace-3",
             "observationId": null, "metadata": null, "runDescription": null}),
     )
     .await;
@@ -621,7 +630,7 @@ async fn run_items_store_the_run_description_and_metadata(db: TestDb) {
     assert_eq!(run.body["id"], first["datasetRunId"]);
     assert_eq!(run.body["description"], "from v2");
     assert_eq!(run.body["metadata"], metadata);
-    assert_eq!(run.body["datasetRunItems"].as_array().unwrap().len(), 2);
+    assert_eq!(run.body["datasetRunItems"].as_array().unwrap().len(), 3);
     let runs = get(&app, &tenant, "/api/public/datasets/legacy/runs")
         .await
         .body;

@@ -70,6 +70,16 @@ pub trait DatasetStore: Send + Sync {
     /// Creates the run unless its dataset has one of that name (then the first one's id,
     /// description and metadata stay); returns the stored run.
     async fn create_or_get_dataset_run(&self, run: &DatasetRun) -> StoreResult<DatasetRun>;
+    /// Sets the run's description and metadata where given (`None` keeps what is stored);
+    /// returns whether the run exists.
+    async fn update_dataset_run(
+        &self,
+        project: &ProjectId,
+        run_id: &str,
+        description: Option<&str>,
+        metadata: Option<&serde_json::Value>,
+        updated_at: sightline_domain::time::Millis,
+    ) -> StoreResult<bool>;
     async fn dataset_run(
         &self,
         project: &ProjectId,

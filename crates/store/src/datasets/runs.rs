@@ -61,6 +61,28 @@ pub(super) async fn create_or_get(tx: &mut Tx, run: &DatasetRun) -> StoreResult<
         .ok_or_else(|| StoreError::Conflict(format!("Dataset run id {} is already in use", run.id)))
 }
 
+/// Sets description and metadata where given; whether the run exists.
+pub(super) async fn update(
+    db: &Db,
+    project: &ProjectId,
+    run_id: &str,
+    description: Option<&str>,
+    metadata: Option<&serde_json::Value>,
+    updated_at: sightline_domain::time::Millis,
+) -> StoreResult<bool> {
+    let sql = Sql::text(
+        "UPDATE dataset_runs SET description = COALESCE($1, description), \
+           metadata = COALESCE($2, metadata), updated_at = $3 \
+         WHERE project_id = $4 AND id = $5",
+    )
+    .bind(description)
+    .bind(metadata.map(|value| value.to_string()))
+    .bind(updated_at)
+    .bind(project.as_str())
+    .bind(run_id);
+    Ok(db.execute(&sql).await? > 0)
+}
+
 /// The dataset's run of that name.
 pub(super) async fn by_name(
     db: &Db,

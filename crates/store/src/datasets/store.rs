@@ -85,6 +85,17 @@ impl DatasetStore for SqlStore {
         Ok(stored)
     }
 
+    async fn update_dataset_run(
+        &self,
+        project: &ProjectId,
+        run_id: &str,
+        description: Option<&str>,
+        metadata: Option<&serde_json::Value>,
+        updated_at: sightline_domain::time::Millis,
+    ) -> StoreResult<bool> {
+        runs::update(&self.db, project, run_id, description, metadata, updated_at).await
+    }
+
     async fn dataset_run(
         &self,
         project: &ProjectId,
