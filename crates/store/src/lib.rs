@@ -27,7 +27,6 @@ mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod traces;
-mod tracing_model;
 pub mod users;
 
 pub use accounts::{Invitation, ProjectRoleOverride, WebSession};
@@ -48,6 +47,7 @@ pub use identity::{
     OrgMember, Organization, Project, ProjectWithOrg, User,
 };
 pub use metrics::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
+pub use observations::StoredObservation;
 pub use observations::{ObservationCursor, ObservationQuery};
 pub use prompts::{
     NewPromptVersion, PromptListQuery, PromptSelector, PromptSummary, PromptVersion,
@@ -55,12 +55,13 @@ pub use prompts::{
 };
 pub use roles::{EventStore, Lifecycle, MetadataStore, Store};
 pub use score_configs::{ConfigCategory, ScoreConfig};
+pub use scores::ScoreRow;
 pub use scores::{ScoreCursor, ScoreQuery, ScoreTrace, ScoreWithTrace, ValueOperator};
 pub use sessions::{SessionQuery, SessionRow, SessionStore};
 pub use sql::SqlStore;
 pub use sql::sqlite::Synchronous;
+pub use traces::StoredTrace;
 pub use traces::{ObservationOutline, ObservationSummary, TraceOrderColumn, TraceQuery};
-pub use tracing_model::{ScoreRow, StoredObservation, StoredTrace};
 pub use users::{TotalsQuery, TraceGroup, UsageTotals, UserQuery, UserRow};
 
 /// Which database a store runs on.

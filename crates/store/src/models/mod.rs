@@ -7,8 +7,8 @@ use sightline_domain::cost::ModelDefinition;
 use sightline_domain::time::now_ms;
 
 use crate::error::{StoreError, StoreResult, constraint};
+use crate::sql::json::parse_json;
 use crate::sql::{Sql, SqlStore};
-use crate::tracing_model::parse_json;
 
 /// Project model definitions.
 #[async_trait]

@@ -5,12 +5,14 @@
 use async_trait::async_trait;
 use sightline_domain::ProjectId;
 
-use crate::{StoreResult, StoredObservation, StoredTrace};
+use crate::{StoreResult, StoredTrace};
 
 mod model;
 mod read;
 
 pub use model::{ObservationCursor, ObservationQuery};
+pub(crate) mod stored;
+pub use stored::StoredObservation;
 
 /// Observation lists for the read API.
 #[async_trait]

@@ -8,11 +8,9 @@ use sightline_domain::ProjectId;
 use super::{ObservationCursor, ObservationQuery, ObservationReadStore};
 use crate::error::StoreResult;
 use crate::filter;
+use crate::observations::stored::{OBSERVATION_COLUMNS, ObservationSqlRow, StoredObservation};
 use crate::sql::{Arg, Dialect, Sql, SqlStore, Where};
-use crate::tracing_model::{
-    OBSERVATION_COLUMNS, ObservationSqlRow, StoredObservation, StoredTrace, TRACE_COLUMNS,
-    TraceSqlRow,
-};
+use crate::traces::stored::{StoredTrace, TRACE_COLUMNS, TraceSqlRow};
 
 /// The conditions of an observation list on `observations`.
 fn observation_filter(

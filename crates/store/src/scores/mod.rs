@@ -12,6 +12,8 @@ mod model;
 mod read;
 
 pub use model::{ScoreCursor, ScoreQuery, ScoreTrace, ScoreWithTrace, ValueOperator};
+pub(crate) mod stored;
+pub use stored::ScoreRow;
 
 /// Lists and deletes of scores for the read API.
 #[async_trait]

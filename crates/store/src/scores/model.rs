@@ -6,7 +6,7 @@ use sightline_domain::time::Millis;
 
 use crate::ScoreRow;
 use crate::error::{StoreError, StoreResult};
-use crate::tracing_model::ScoreSqlRow;
+use crate::scores::stored::ScoreSqlRow;
 
 /// The comparison of the `value` filter (`operator=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,8 +10,8 @@ use super::model::ScoreListSqlRow;
 use super::{ScoreQuery, ScoreReadStore, ScoreWithTrace};
 use crate::error::StoreResult;
 use crate::filter;
+use crate::scores::stored::SCORE_COLUMNS;
 use crate::sql::{Arg, Dialect, Sql, SqlStore, Where};
-use crate::tracing_model::SCORE_COLUMNS;
 
 /// The conditions of a score list on `scores s` (and `traces t`, see [`reads_trace`]).
 fn score_filter(dialect: Dialect, project: &ProjectId, query: &ScoreQuery) -> StoreResult<Where> {

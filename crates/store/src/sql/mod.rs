@@ -6,6 +6,7 @@
 pub(crate) mod db;
 pub(crate) mod dialect;
 pub(crate) mod filter;
+pub(crate) mod json;
 pub(crate) mod postgres;
 pub(crate) mod query;
 pub(crate) mod sqlite;

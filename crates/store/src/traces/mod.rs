@@ -23,6 +23,8 @@ mod query;
 mod read;
 
 pub use query::{ObservationOutline, ObservationSummary, TraceOrderColumn, TraceQuery};
+pub(crate) mod stored;
+pub use stored::StoredTrace;
 
 /// Which entity an ingestion event is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

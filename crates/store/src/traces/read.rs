@@ -9,8 +9,9 @@ use sightline_domain::ProjectId;
 use super::{ObservationOutline, ObservationSummary, TraceOrderColumn, TraceQuery, TraceReadStore};
 use crate::error::{StoreError, StoreResult};
 use crate::filter;
+use crate::sql::json::parse_usage;
 use crate::sql::{Arg, Dialect, Sql, SqlStore, Where};
-use crate::tracing_model::{StoredTrace, TRACE_COLUMNS, TraceSqlRow, parse_usage};
+use crate::traces::stored::{StoredTrace, TRACE_COLUMNS, TraceSqlRow};
 
 /// The conditions of a trace list on `traces`.
 fn trace_filter(dialect: Dialect, project: &ProjectId, query: &TraceQuery) -> StoreResult<Where> {

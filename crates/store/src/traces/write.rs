@@ -13,11 +13,11 @@ use sightline_domain::time::Millis;
 
 use super::{Entity, EntityKey, EventRows, EventWrite, EventWriteStore, LoggedEvent, TracingStore};
 use crate::error::{StoreError, StoreResult};
+use crate::observations::stored::{OBSERVATION_COLUMNS, ObservationSqlRow};
+use crate::scores::stored::{SCORE_COLUMNS, ScoreSqlRow};
+use crate::sql::json::{json_text, usage_text};
 use crate::sql::{Arg, Sql, SqlStore, Tx};
-use crate::tracing_model::{
-    OBSERVATION_COLUMNS, ObservationSqlRow, SCORE_COLUMNS, ScoreSqlRow, TRACE_COLUMNS, TraceSqlRow,
-    json_text, usage_text,
-};
+use crate::traces::stored::{TRACE_COLUMNS, TraceSqlRow};
 use crate::{ScoreRow, StoredObservation, StoredTrace};
 
 /// Most bound values in one statement (SQLite allows 32766, PostgreSQL 65535).

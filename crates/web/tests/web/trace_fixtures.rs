@@ -4,7 +4,7 @@
 use serde_json::json;
 use sightline_domain::ProjectId;
 use sightline_domain::ingest::{
-    Level, ObservationRow, ObservationType, ScoreDataType, ScorePatch, ScoreSource, TracePatch,
+    Level, ObservationRow, ObservationType, ScoreDataType, ScorePatch, TracePatch,
 };
 use sightline_domain::time::now_ms;
 use sightline_server::services::ingest::IngestionWrite;
@@ -51,25 +51,7 @@ pub fn observation(
 }
 
 pub fn score(id: &str, trace: &str, name: &str, value: f64) -> ScorePatch {
-    ScorePatch {
-        id: id.into(),
-        name: name.into(),
-        timestamp: now_ms(),
-        environment: "default".into(),
-        data_type: ScoreDataType::Numeric,
-        value: Some(value),
-        string_value: None,
-        source: ScoreSource::Api,
-        trace_id: Some(trace.into()),
-        observation_id: None,
-        session_id: None,
-        dataset_run_id: None,
-        comment: None,
-        metadata: None,
-        config_id: None,
-        queue_id: None,
-        execution_trace_id: None,
-    }
+    sightline_store::testing::score_row(id, trace, name, value, now_ms())
 }
 
 pub async fn write(store: &Store, project: &ProjectId, fill: impl FnOnce(&mut IngestionWrite)) {

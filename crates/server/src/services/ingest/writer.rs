@@ -184,32 +184,13 @@ async fn commit_group(store: &Store, rules: &Rules, versions: &mut Versions, job
 #[cfg(test)]
 mod tests {
     use sightline_domain::ingest::ScorePatch;
-    use sightline_domain::ingest::{ScoreDataType, ScoreSource};
     use sightline_store::testing::TestDb;
 
     use super::*;
     use crate::services::identity;
 
     fn score(id: &str) -> ScorePatch {
-        ScorePatch {
-            id: id.into(),
-            name: "q".into(),
-            timestamp: 0,
-            environment: "default".into(),
-            data_type: ScoreDataType::Numeric,
-            value: Some(1.0),
-            string_value: None,
-            source: ScoreSource::Api,
-            trace_id: Some("t".into()),
-            observation_id: None,
-            session_id: None,
-            dataset_run_id: None,
-            comment: None,
-            metadata: None,
-            config_id: None,
-            queue_id: None,
-            execution_trace_id: None,
-        }
+        sightline_store::testing::score_row(id, "t", "q", 1.0, 0)
     }
 
     #[tokio::test]

@@ -1,0 +1,99 @@
+//! A stored observation and the row it is decoded from.
+
+use sightline_domain::ProjectId;
+use sightline_domain::ingest::{Level, ObservationRow, ObservationType};
+use sightline_domain::time::Millis;
+
+use crate::error::{StoreError, StoreResult};
+use crate::sql::json::{parse_json, parse_object, parse_usage};
+
+/// A stored observation with its bookkeeping times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredObservation {
+    pub row: ObservationRow,
+    pub project_id: ProjectId,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ObservationSqlRow {
+    project_id: String,
+    id: String,
+    trace_id: String,
+    r#type: String,
+    start_time: i64,
+    end_time: Option<i64>,
+    completion_start_time: Option<i64>,
+    environment: String,
+    name: Option<String>,
+    parent_observation_id: Option<String>,
+    level: String,
+    status_message: Option<String>,
+    version: Option<String>,
+    model: Option<String>,
+    model_parameters: Option<String>,
+    metadata: String,
+    input: Option<String>,
+    output: Option<String>,
+    provided_usage_details: String,
+    provided_cost_details: String,
+    usage_details: String,
+    cost_details: String,
+    total_cost: Option<f64>,
+    internal_model_id: Option<String>,
+    usage_pricing_tier_id: Option<String>,
+    usage_pricing_tier_name: Option<String>,
+    prompt_name: Option<String>,
+    prompt_version: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+pub(crate) const OBSERVATION_COLUMNS: &str = "project_id, id, trace_id, type, start_time, end_time, \
+    completion_start_time, environment, name, parent_observation_id, level, status_message, version, \
+    model, model_parameters, metadata, input, output, provided_usage_details, provided_cost_details, \
+    usage_details, cost_details, total_cost, internal_model_id, usage_pricing_tier_id, \
+    usage_pricing_tier_name, prompt_name, prompt_version, created_at, updated_at";
+
+impl TryFrom<ObservationSqlRow> for StoredObservation {
+    type Error = StoreError;
+
+    fn try_from(row: ObservationSqlRow) -> StoreResult<Self> {
+        let corrupt = |e: String| StoreError::Corrupt(e);
+        Ok(StoredObservation {
+            row: ObservationRow {
+                id: row.id,
+                trace_id: row.trace_id,
+                r#type: row.r#type.parse::<ObservationType>().map_err(corrupt)?,
+                start_time: row.start_time,
+                end_time: row.end_time,
+                completion_start_time: row.completion_start_time,
+                environment: row.environment,
+                name: row.name,
+                parent_observation_id: row.parent_observation_id,
+                level: row.level.parse::<Level>().map_err(corrupt)?,
+                status_message: row.status_message,
+                version: row.version,
+                model: row.model,
+                model_parameters: parse_json(row.model_parameters)?,
+                metadata: parse_object(&row.metadata)?,
+                input: parse_json(row.input)?,
+                output: parse_json(row.output)?,
+                provided_usage_details: parse_usage(&row.provided_usage_details)?,
+                provided_cost_details: parse_usage(&row.provided_cost_details)?,
+                usage_details: parse_usage(&row.usage_details)?,
+                cost_details: parse_usage(&row.cost_details)?,
+                total_cost: row.total_cost,
+                internal_model_id: row.internal_model_id,
+                usage_pricing_tier_id: row.usage_pricing_tier_id,
+                usage_pricing_tier_name: row.usage_pricing_tier_name,
+                prompt_name: row.prompt_name,
+                prompt_version: row.prompt_version,
+            },
+            project_id: ProjectId::from_trusted(row.project_id),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
