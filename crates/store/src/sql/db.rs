@@ -248,11 +248,12 @@ impl Conn<'_> {
     }
 }
 
-/// The backend's argument list holding `args` in order.
-fn arguments<'q, DB>(args: &[Arg]) -> StoreResult<<DB as Database>::Arguments<'q>>
+/// The backend's argument list holding `args` in order. Text is bound by reference: SQLite
+/// keeps the borrowed text (no copy of large payloads), PostgreSQL encodes it once.
+fn arguments<'q, DB>(args: &'q [Arg]) -> StoreResult<<DB as Database>::Arguments<'q>>
 where
     DB: Database,
-    Option<String>: Encode<'q, DB> + Type<DB>,
+    Option<&'q str>: Encode<'q, DB> + Type<DB>,
     Option<i64>: Encode<'q, DB> + Type<DB>,
     Option<f64>: Encode<'q, DB> + Type<DB>,
     Option<bool>: Encode<'q, DB> + Type<DB>,
@@ -260,7 +261,7 @@ where
     let mut out = <DB as Database>::Arguments::<'q>::default();
     for arg in args {
         match arg {
-            Arg::Text(value) => out.add(value.clone()),
+            Arg::Text(value) => out.add(value.as_deref()),
             Arg::Int(value) => out.add(*value),
             Arg::Float(value) => out.add(*value),
             Arg::Bool(value) => out.add(*value),

@@ -109,7 +109,7 @@ pub async fn seed(
     let mut write = IngestionWrite::new(project.clone());
     write.trace_patches = traces.iter().map(Trace::patch).collect();
     write.observations = observations;
-    fold::commit(store.events(), &Rules::new(), &[write], now_ms())
+    fold::commit(store.events(), &Rules::new(), &mut [write], now_ms())
         .await
         .unwrap();
 }

@@ -57,7 +57,7 @@ pub fn score(id: &str, trace: &str, name: &str, value: f64) -> ScorePatch {
 pub async fn write(store: &Store, project: &ProjectId, fill: impl FnOnce(&mut IngestionWrite)) {
     let mut write = IngestionWrite::new(project.clone());
     fill(&mut write);
-    fold::commit(store.events(), &Rules::new(), &[write], now_ms())
+    fold::commit(store.events(), &Rules::new(), &mut [write], now_ms())
         .await
         .unwrap();
 }

@@ -38,16 +38,27 @@ use super::rules::Rules;
 pub async fn commit(
     store: &dyn EventWriteStore,
     rules: &Rules,
-    writes: &[IngestionWrite],
+    writes: &mut [IngestionWrite],
     version: Millis,
 ) -> StoreResult<()> {
     let mut write = store.begin_event_write(version).await?;
     write.lock(&entity_keys(writes)).await?;
-    for request in writes {
-        let rows = fold(write.as_mut(), rules, request, version).await?;
-        if !rows.is_empty() {
-            write.put(&request.project_id, &rows).await?;
-        }
+    for request in writes.iter_mut() {
+        let mut rows = fold(write.as_mut(), rules, request, version).await?;
+        // The request's spans and scores are stored as they are: moved into the rows for the
+        // put and back afterwards (the writer retries a failed group one request at a time),
+        // so that no payload is copied.
+        let folded = rows.observations.len();
+        rows.observations.append(&mut request.observations);
+        std::mem::swap(&mut rows.scores, &mut request.scores);
+        let stored = if rows.is_empty() {
+            Ok(())
+        } else {
+            write.put(&request.project_id, &rows).await
+        };
+        request.observations = rows.observations.split_off(folded);
+        std::mem::swap(&mut rows.scores, &mut request.scores);
+        stored?;
     }
     write.commit().await
 }
@@ -75,7 +86,7 @@ fn entity_keys(writes: &[IngestionWrite]) -> Vec<EntityKey> {
     keys.into_iter().collect()
 }
 
-/// The final rows of one request.
+/// The final rows of one request but its spans and scores, which are stored as they are.
 async fn fold(
     write: &mut dyn EventWrite,
     rules: &Rules,
@@ -105,8 +116,6 @@ async fn fold(
             }
         }
     }
-    rows.observations
-        .extend(request.observations.iter().cloned());
 
     // Traces: refolded where they have batch events, merged with span data otherwise.
     let trace_events: Vec<&LoggedEvent> = request
@@ -138,7 +147,6 @@ async fn fold(
         if !request.events.is_empty() {
             write.append_events(project, &request.events).await?;
         }
-        rows.scores = request.scores.clone();
         return Ok(rows);
     }
     let mut prior: HashMap<String, TraceRow> = write
@@ -179,10 +187,10 @@ async fn fold(
             ));
         }
     }
-    let mut to_log: Vec<LoggedEvent> = request.events.clone();
-    to_log.extend(extra.iter().cloned());
-    if !to_log.is_empty() {
-        write.append_events(project, &to_log).await?;
+    for events in [&request.events, &extra] {
+        if !events.is_empty() {
+            write.append_events(project, events).await?;
+        }
     }
 
     let mut new_trace_events: Vec<&LoggedEvent> = trace_events;
@@ -220,7 +228,6 @@ async fn fold(
         }
     }
     rows.traces = merged;
-    rows.scores = request.scores.clone();
     Ok(rows)
 }
 

@@ -126,7 +126,7 @@ async fn commit_writes(
     store: &Store,
     rules: &Rules,
     version: Millis,
-    writes: &[IngestionWrite],
+    writes: &mut [IngestionWrite],
 ) -> StoreResult<()> {
     fold::commit(store.events(), rules, writes, version).await?;
     for write in writes.iter().filter(|write| !write.experiments.is_empty()) {
@@ -141,7 +141,7 @@ async fn commit_writes(
 async fn commit_group(store: &Store, rules: &Rules, versions: &mut Versions, jobs: Vec<Job>) {
     let started = std::time::Instant::now();
     // Permits stay held (inside `waiting`) until each request has its answer.
-    let (writes, waiting): (Vec<IngestionWrite>, Vec<_>) = jobs
+    let (mut writes, waiting): (Vec<IngestionWrite>, Vec<_>) = jobs
         .into_iter()
         .map(|job| (job.write, (job.reply, job._permit)))
         .unzip();
@@ -152,7 +152,7 @@ async fn commit_group(store: &Store, rules: &Rules, versions: &mut Versions, job
         // Price with the models cached so far; the write below reports a database outage.
         tracing::warn!(%error, "cannot load project models");
     }
-    match commit_writes(store, rules, versions.next(), &writes).await {
+    match commit_writes(store, rules, versions.next(), &mut writes).await {
         Ok(()) => {
             tracing::debug!(
                 requests = writes.len(),
@@ -166,10 +166,10 @@ async fn commit_group(store: &Store, rules: &Rules, versions: &mut Versions, job
         Err(error) if writes.len() > 1 => {
             // One bad write must not fail the others: commit each on its own.
             tracing::warn!(%error, requests = writes.len(), "group commit failed; retrying one by one");
-            for (write, (reply, _permit)) in writes.iter().zip(waiting) {
+            for (write, (reply, _permit)) in writes.iter_mut().zip(waiting) {
                 let version = versions.next();
                 let result =
-                    commit_writes(store, rules, version, std::slice::from_ref(write)).await;
+                    commit_writes(store, rules, version, std::slice::from_mut(write)).await;
                 let _ = reply.send(result);
             }
         }
