@@ -1,32 +1,17 @@
 //! Reading prompt versions: one by version or label, every version of a name, the versions
 //! that reference a name, version ids by name, the protected labels and the change counter.
-//! The statements that the writes also run inside their transaction take a [`Runner`].
+//! The statements that the writes also run inside their transaction take a
+//! [`Runner`](crate::sql::db::Runner).
 
 use sightline_domain::ProjectId;
 
 use super::model::{PROMPT_COLUMNS, PromptSelector, PromptSqlRow, PromptVersion, prefixed_columns};
 use crate::error::StoreResult;
-use crate::sql::db::{Conn, PooledConn};
-use crate::sql::{Db, Sql, Tx, Where, like_literal};
+use crate::sql::db::Runner;
+use crate::sql::{Db, Sql, Where, like_literal};
 
 /// What a prompt statement runs on: a pooled connection held for a read, or the write
 /// transaction.
-pub(super) trait Runner: Send {
-    fn conn(&mut self) -> Conn<'_>;
-}
-
-impl Runner for PooledConn {
-    fn conn(&mut self) -> Conn<'_> {
-        PooledConn::conn(self)
-    }
-}
-
-impl Runner for Tx {
-    fn conn(&mut self) -> Conn<'_> {
-        Tx::conn(self)
-    }
-}
-
 /// The labels of one version, in the order they were given.
 async fn labels_of(
     conn: &mut impl Runner,

@@ -50,6 +50,24 @@ pub(crate) enum Conn<'a> {
     Postgres(&'a mut PgConnection),
 }
 
+/// What lends a connection: a pooled one or a transaction, for statements that run on either
+/// (reads that a write also makes inside its transaction).
+pub(crate) trait Runner: Send {
+    fn conn(&mut self) -> Conn<'_>;
+}
+
+impl Runner for PooledConn {
+    fn conn(&mut self) -> Conn<'_> {
+        PooledConn::conn(self)
+    }
+}
+
+impl Runner for Tx {
+    fn conn(&mut self) -> Conn<'_> {
+        Tx::conn(self)
+    }
+}
+
 impl Db {
     pub(crate) fn dialect(&self) -> Dialect {
         match self {

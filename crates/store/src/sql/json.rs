@@ -28,3 +28,8 @@ pub(crate) fn parse_usage(text: &str) -> StoreResult<UsageMap> {
 pub(crate) fn usage_text(map: &UsageMap) -> String {
     serde_json::to_string(map).unwrap_or_else(|_| "{}".into())
 }
+
+/// A JSON object as stored text.
+pub(crate) fn object_text(map: &Map<String, Value>) -> String {
+    serde_json::to_string(map).unwrap_or_else(|_| "{}".into())
+}

@@ -15,7 +15,7 @@ use super::{Entity, EntityKey, EventRows, EventWrite, EventWriteStore, LoggedEve
 use crate::error::{StoreError, StoreResult};
 use crate::observations::stored::{OBSERVATION_COLUMNS, ObservationSqlRow};
 use crate::scores::stored::{SCORE_COLUMNS, ScoreSqlRow};
-use crate::sql::json::{json_text, usage_text};
+use crate::sql::json::{json_text, object_text, usage_text};
 use crate::sql::{Arg, Sql, SqlStore, Tx};
 use crate::traces::stored::{TRACE_COLUMNS, TraceSqlRow};
 use crate::{ScoreRow, StoredObservation, StoredTrace};
@@ -243,7 +243,7 @@ async fn upsert_traces(
                     Arg::from(&row.version),
                     Arg::from(row.public),
                     Arg::from(serde_json::to_string(&row.tags).unwrap_or_else(|_| "[]".into())),
-                    Arg::from(serde_json::to_string(&row.metadata).unwrap_or_else(|_| "{}".into())),
+                    Arg::from(object_text(&row.metadata)),
                     Arg::from(json_text(&row.input)),
                     Arg::from(json_text(&row.output)),
                     Arg::from(version),
@@ -321,7 +321,7 @@ async fn upsert_observations(
                     Arg::from(&row.version),
                     Arg::from(&row.model),
                     Arg::from(json_text(&row.model_parameters)),
-                    Arg::from(serde_json::to_string(&row.metadata).unwrap_or_else(|_| "{}".into())),
+                    Arg::from(object_text(&row.metadata)),
                     Arg::from(json_text(&row.input)),
                     Arg::from(json_text(&row.output)),
                     Arg::from(usage_text(&row.provided_usage_details)),
