@@ -6,6 +6,8 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::services::ingest::ParseTurn;
+use crate::state::AppState;
 
 /// Query-string parameters; a malformed query is a 400 in Langfuse's shape.
 #[derive(Debug, Clone, Default)]
@@ -131,5 +133,20 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
                 .map(|(key, value)| (key.into_owned(), value.into_owned()))
                 .collect(),
         ))
+    }
+}
+
+/// A turn to parse an ingestion request ([`ParseTurn`]), taken before the body is read: put it
+/// before the body among a handler's arguments.
+pub struct IngestTurn(pub ParseTurn);
+
+impl FromRequestParts<AppState> for IngestTurn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let turn = state.parse_turns().take().await.map_err(|_| {
+            ApiError::Backpressure(axum::http::StatusCode::SERVICE_UNAVAILABLE)
+        })?;
+        Ok(IngestTurn(turn))
     }
 }

@@ -95,8 +95,15 @@ impl OtlpTraceService {
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
         let caller = self.authenticate(&request).await?;
         record_caller(&caller);
+        // tonic has decoded the message (bounded by its size limit); the turn bounds the rest.
+        let turn = self
+            .state
+            .parse_turns()
+            .take()
+            .await
+            .map_err(ingest_status)?;
         let request = request.into_inner();
-        let spans = ingest_request(&self.state, &caller, &request, request.encoded_len())
+        let spans = ingest_request(&self.state, &caller, &request, request.encoded_len(), turn)
             .await
             .map_err(ingest_status)?;
         tracing::debug!(spans, "OTLP export committed");

@@ -6,7 +6,6 @@ use axum::http::{HeaderName, Method, Request, Response};
 use axum::routing::{get, patch, post};
 use std::time::Duration;
 use tower::ServiceBuilder;
-use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -24,38 +23,24 @@ pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Ingestion requests being read and parsed at once; more wait, unread, for a turn. This bounds
-/// the memory of parsed bodies however many clients send at the same time.
-pub const INGEST_CONCURRENCY: usize = 8;
-
 pub fn router(state: AppState) -> Router {
-    let ingest_limit = GlobalConcurrencyLimitLayer::new(INGEST_CONCURRENCY);
     let public_api = Router::new()
         .route("/health", get(health::get_health))
         .route("/ready", get(health::get_ready))
         .route("/projects", get(projects::get_projects))
         .route(
             "/ingestion",
-            post(ingestion::post_ingestion).layer(
-                ServiceBuilder::new()
-                    .layer(ingest_limit.clone())
-                    .layer(DefaultBodyLimit::max(ingestion::INGESTION_BODY_LIMIT)),
-            ),
+            post(ingestion::post_ingestion)
+                .layer(DefaultBodyLimit::max(ingestion::INGESTION_BODY_LIMIT)),
         )
         .route(
             "/otel/v1/traces",
-            post(otel::post_otel_traces).layer(
-                ServiceBuilder::new()
-                    .layer(ingest_limit.clone())
-                    .layer(DefaultBodyLimit::max(otel::OTLP_BODY_LIMIT)),
-            ),
+            post(otel::post_otel_traces).layer(DefaultBodyLimit::max(otel::OTLP_BODY_LIMIT)),
         )
         .route("/otel/v1/metrics", post(otel::post_otel_metrics))
         .route(
             "/scores",
-            post(scores::post_scores)
-                .layer(ingest_limit)
-                .get(scores::get_scores),
+            post(scores::post_scores).get(scores::get_scores),
         )
         .route(
             "/scores/{score_id}",

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sightline_store::{Store, StoreResult};
 
+use crate::services::ingest::ParseTurns;
 use crate::services::ingest::rules::Rules;
 use crate::services::ingest::writer::IngestWriter;
 use crate::services::prompts::PromptCache;
@@ -22,6 +23,7 @@ struct Inner {
     keys: KeyCache,
     rules: Arc<Rules>,
     writer: IngestWriter,
+    parse_turns: ParseTurns,
     prompts: PromptCache,
     shutting_down: AtomicBool,
 }
@@ -47,6 +49,7 @@ impl AppState {
                 keys: KeyCache::default(),
                 rules,
                 writer,
+                parse_turns: ParseTurns::default(),
                 prompts: PromptCache::default(),
                 shutting_down: AtomicBool::new(false),
             }),
@@ -55,6 +58,11 @@ impl AppState {
 
     pub fn writer(&self) -> &IngestWriter {
         &self.inner.writer
+    }
+
+    /// Turns to parse ingestion requests ([`crate::services::ingest::PARSE_CONCURRENCY`]).
+    pub fn parse_turns(&self) -> &ParseTurns {
+        &self.inner.parse_turns
     }
 
     pub fn rules(&self) -> &Rules {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::auth::ScoresAuth;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Body;
+use crate::extract::{Body, IngestTurn};
 use crate::services::ingest::IngestError;
 use crate::services::ingest::batch::{BatchOutcome, ingest_batch};
 use crate::services::ingest::writer::SubmitError;
@@ -21,11 +21,12 @@ pub const INGESTION_BODY_LIMIT: usize = 4_718_592;
 pub async fn post_ingestion(
     State(state): State<AppState>,
     ScoresAuth(caller): ScoresAuth,
+    IngestTurn(turn): IngestTurn,
     Body(body): Body,
 ) -> ApiResult<Response> {
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::InvalidEnvelope(format!("Invalid JSON: {e}")))?;
-    let outcome = ingest_batch(&state, &caller, &value, body.len())
+    let outcome = ingest_batch(&state, &caller, &value, body.len(), turn)
         .await
         .map_err(|e| batch_error(e, StatusCode::TOO_MANY_REQUESTS))?;
     Ok((StatusCode::MULTI_STATUS, Json(multi_status(&outcome))).into_response())

@@ -59,7 +59,12 @@ async fn ingest_one(
         "body": Value::Object(body),
     }]});
     let size = envelope.to_string().len();
-    let outcome = ingest_batch(state, caller, &envelope, size)
+    let turn = state
+        .parse_turns()
+        .take()
+        .await
+        .map_err(|e| batch_error(e, axum::http::StatusCode::TOO_MANY_REQUESTS))?;
+    let outcome = ingest_batch(state, caller, &envelope, size, turn)
         .await
         .map_err(|e| batch_error(e, axum::http::StatusCode::TOO_MANY_REQUESTS))?;
     if let Some(error) = outcome.errors.into_iter().next() {

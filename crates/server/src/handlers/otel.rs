@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Body;
+use crate::extract::{Body, IngestTurn};
 use crate::services::ingest::IngestError;
 use crate::services::ingest::otlp::{Encoding, decompress, ingest_export};
 use crate::state::AppState;
@@ -24,6 +24,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub async fn post_otel_traces(
     State(state): State<AppState>,
     ProjectAuth(caller): ProjectAuth,
+    IngestTurn(turn): IngestTurn,
     headers: HeaderMap,
     Body(body): Body,
 ) -> ApiResult<Response> {
@@ -37,7 +38,7 @@ pub async fn post_otel_traces(
         )));
     }
     let body = decompress(header_str(&headers, "content-encoding"), &body).map_err(otlp_error)?;
-    let spans = ingest_export(&state, &caller, encoding, &body)
+    let spans = ingest_export(&state, &caller, encoding, &body, turn)
         .await
         .map_err(otlp_error)?;
     tracing::debug!(spans, "OTLP export committed");

@@ -18,7 +18,7 @@ use crate::services::ingest::IngestionWrite;
 
 use crate::auth::{ProjectAuth, ScoresAuth};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, QueryPairs};
+use crate::extract::{Body, IngestTurn, QueryPairs};
 use crate::handlers::ingestion::batch_error;
 use crate::pagination::Page;
 use crate::services::ingest::IngestError;
@@ -56,6 +56,7 @@ async fn apply_configs(
 pub async fn post_scores(
     State(state): State<AppState>,
     ScoresAuth(caller): ScoresAuth,
+    IngestTurn(turn): IngestTurn,
     Body(body): Body,
 ) -> ApiResult<Response> {
     let value: Value = serde_json::from_slice(&body)
@@ -94,6 +95,7 @@ pub async fn post_scores(
         }
     };
     let accepted = write.scores.len();
+    drop(turn);
     state
         .writer()
         .submit(write, body.len())

@@ -10,6 +10,7 @@ pub(crate) mod json;
 pub(crate) mod postgres;
 pub(crate) mod query;
 pub(crate) mod sqlite;
+pub(crate) mod sqlite_writer;
 
 pub(crate) use db::{Db, Tx};
 pub(crate) use dialect::Dialect;
@@ -20,6 +21,8 @@ pub(crate) use query::{Arg, Sql, like_literal};
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pub(crate) db: Db,
+    /// SQLite only: the connection the ingestion fold writes on ([`sqlite_writer`]).
+    pub(crate) sqlite_writer: Option<sqlite_writer::SqliteWriter>,
 }
 
 impl SqlStore {
@@ -27,16 +30,23 @@ impl SqlStore {
     /// Does not migrate.
     pub async fn open(options: &crate::StoreOptions) -> crate::StoreResult<SqlStore> {
         let url = options.url.as_str();
-        let db = if url.starts_with("sqlite:") {
-            Db::Sqlite(sqlite::connect(options).await?)
+        if url.starts_with("sqlite:") {
+            let (pool, path) = sqlite::connect(options).await?;
+            let writer = sqlite_writer::SqliteWriter::open(&path, options.sqlite_synchronous)?;
+            Ok(SqlStore {
+                db: Db::Sqlite(pool),
+                sqlite_writer: Some(writer),
+            })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Db::Postgres(postgres::connect(options).await?)
+            Ok(SqlStore {
+                db: Db::Postgres(postgres::connect(options).await?),
+                sqlite_writer: None,
+            })
         } else {
-            return Err(crate::StoreError::InvalidUrl(
+            Err(crate::StoreError::InvalidUrl(
                 "expected a URL starting with sqlite:, postgres:// or postgresql://".into(),
-            ));
-        };
-        Ok(SqlStore { db })
+            ))
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Opening the embedded SQLite store: one file in WAL mode, created (with its directory) on
-//! first open, and a background task that checkpoints the WAL.
+//! first open. The event writer and the WAL checkpoints are in `sqlite_writer.rs`.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -31,8 +32,9 @@ impl FromStr for Synchronous {
     }
 }
 
-/// Opens (creating when missing) the SQLite file that `options.url` names.
-pub(crate) async fn connect(options: &StoreOptions) -> StoreResult<SqlitePool> {
+/// Opens (creating when missing) the SQLite file that `options.url` names; returns the pool of
+/// connections and the file's path.
+pub(crate) async fn connect(options: &StoreOptions) -> StoreResult<(SqlitePool, PathBuf)> {
     let connect = SqliteConnectOptions::from_str(&options.url)
         .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
         .create_if_missing(true)
@@ -43,9 +45,13 @@ pub(crate) async fn connect(options: &StoreOptions) -> StoreResult<SqlitePool> {
         })
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        // Checkpoints run on a background connection (below), not inside the commit of
-        // whichever write fills the WAL: the single ingestion writer never copies pages.
-        .pragma("wal_autocheckpoint", "0");
+        // Checkpoints run on the event writer's checkpoint thread (`sqlite_writer.rs`), not
+        // inside the commit of whichever write fills the WAL.
+        .pragma("wal_autocheckpoint", "0")
+        // Once a checkpoint has copied the whole WAL, the next write restarts it from the
+        // beginning and cuts the file back to this size: the WAL stays bounded on disk.
+        .pragma("journal_size_limit", WAL_SIZE_LIMIT_BYTES.to_string())
+        .pragma("cache_size", format!("-{CACHE_KIB}"));
     if let Some(dir) = connect
         .get_filename()
         .parent()
@@ -55,52 +61,21 @@ pub(crate) async fn connect(options: &StoreOptions) -> StoreResult<SqlitePool> {
             StoreError::InvalidUrl(format!("cannot create directory {}: {e}", dir.display()))
         })?;
     }
+    let path = connect.get_filename().to_path_buf();
     let pool = SqlitePoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .connect_with(connect)
         .await
         .map_err(db_error)?;
-    spawn_checkpointer(pool.clone());
-    Ok(pool)
+    Ok((pool, path))
 }
 
-/// How often the background task moves WAL pages into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-/// A WAL larger than this is truncated once readers allow (RESTART waits for them briefly).
-const WAL_TRUNCATE_PAGES: i64 = 64 * 1024;
-
-/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] with `PASSIVE` (never blocks the writer or
-/// readers), and with `TRUNCATE` when the WAL has grown past [`WAL_TRUNCATE_PAGES`]. Ends when
-/// the pool is closed.
-fn spawn_checkpointer(pool: SqlitePool) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(CHECKPOINT_EVERY);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            if pool.is_closed() {
-                return;
-            }
-            let result: Result<(i64, i64, i64), sqlx::Error> =
-                sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                    .fetch_one(&pool)
-                    .await;
-            match result {
-                Ok((_, wal_pages, _)) if wal_pages > WAL_TRUNCATE_PAGES => {
-                    if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                        .execute(&pool)
-                        .await
-                    {
-                        tracing::warn!(%error, "WAL truncate failed");
-                    }
-                }
-                Ok(_) => {}
-                Err(_) if pool.is_closed() => return,
-                Err(error) => tracing::warn!(%error, "WAL checkpoint failed"),
-            }
-        }
-    });
-}
+/// Page cache of each pooled connection, in KiB (SQLite's default is 2 MiB): readers' index
+/// walks stay in memory instead of re-reading pages from the OS. Pages are allocated as used.
+const CACHE_KIB: u32 = 16 * 1024;
+/// What the WAL file is cut back to when it restarts: the WAL stays bounded on disk. The
+/// checkpoints that let it restart are the event writer's (`sqlite_writer.rs`).
+pub(crate) const WAL_SIZE_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Applies the SQLite migrations (`migrations/sqlite`).
 pub(crate) async fn migrate(pool: &SqlitePool) -> StoreResult<()> {

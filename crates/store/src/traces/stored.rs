@@ -68,3 +68,28 @@ impl TryFrom<TraceSqlRow> for StoredTrace {
         })
     }
 }
+
+impl TraceSqlRow {
+    /// Decodes a row of `SELECT {TRACE_COLUMNS}` read by the SQLite event writer.
+    pub(crate) fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<TraceSqlRow> {
+        Ok(TraceSqlRow {
+            project_id: row.get(0)?,
+            id: row.get(1)?,
+            timestamp: row.get(2)?,
+            environment: row.get(3)?,
+            name: row.get(4)?,
+            user_id: row.get(5)?,
+            session_id: row.get(6)?,
+            release: row.get(7)?,
+            version: row.get(8)?,
+            public: row.get(9)?,
+            bookmarked: row.get(10)?,
+            tags: row.get(11)?,
+            metadata: row.get(12)?,
+            input: row.get(13)?,
+            output: row.get(14)?,
+            created_at: row.get(15)?,
+            updated_at: row.get(16)?,
+        })
+    }
+}

@@ -5,7 +5,7 @@ use serde_json::Value;
 use sightline_domain::ingest::batch::{EventError, EventKind, parse_batch};
 use sightline_store::{Entity, LoggedEvent};
 
-use super::{IngestError, IngestionWrite};
+use super::{IngestError, IngestionWrite, ParseTurn};
 use crate::auth::{AccessLevel, ApiCaller};
 use crate::services::score_configs::apply_configs;
 use crate::state::AppState;
@@ -18,12 +18,14 @@ pub struct BatchOutcome {
     pub errors: Vec<EventError>,
 }
 
-/// Ingests a batch body. Returns after the valid events are committed.
+/// Ingests a batch body. Returns after the valid events are committed; `turn` is given back
+/// once the body is parsed, before the wait for the commit.
 pub async fn ingest_batch(
     state: &AppState,
     caller: &ApiCaller,
     body: &Value,
     size_bytes: usize,
+    turn: ParseTurn,
 ) -> Result<BatchOutcome, IngestError> {
     let events = parse_batch(body).map_err(|e| IngestError::Invalid(e.0))?;
     let mut outcome = BatchOutcome::default();
@@ -90,6 +92,7 @@ pub async fn ingest_batch(
             }),
         }
     }
+    drop(turn);
     state
         .writer()
         .submit(write, size_bytes)

@@ -2,6 +2,8 @@
 //! [`writer`] commits; [`fold`] turns the writes of a group into final rows (Langfuse's merge
 //! rules) and [`rules`] prices observations.
 
+use std::sync::Arc;
+
 use sightline_domain::ProjectId;
 use sightline_domain::ingest::{ObservationRow, ScorePatch, TracePatch};
 use sightline_store::{ExperimentLink, LoggedEvent};
@@ -11,6 +13,35 @@ pub mod fold;
 pub mod otlp;
 pub mod rules;
 pub mod writer;
+
+/// Ingestion requests read, decoded, validated and priced at once; more wait, unread, for a
+/// turn. This bounds the memory of bodies being parsed however many clients send at the same
+/// time. A request gives its turn back before it waits for its commit (the writer's byte
+/// budget bounds what waits there), so the next requests are parsed while a group commits.
+pub const PARSE_CONCURRENCY: usize = 8;
+
+/// The right to read and parse one ingestion request ([`PARSE_CONCURRENCY`]); dropped before
+/// the request waits for its commit.
+pub struct ParseTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+/// The turns every ingestion route and the gRPC service share.
+#[derive(Clone)]
+pub struct ParseTurns(Arc<tokio::sync::Semaphore>);
+
+impl Default for ParseTurns {
+    fn default() -> Self {
+        ParseTurns(Arc::new(tokio::sync::Semaphore::new(PARSE_CONCURRENCY)))
+    }
+}
+
+impl ParseTurns {
+    /// Waits for a turn.
+    pub async fn take(&self) -> Result<ParseTurn, IngestError> {
+        // The semaphore is never closed; were it, the request is turned away as busy.
+        let permit = self.0.clone().acquire_owned().await;
+        permit.map(ParseTurn).map_err(|_| IngestError::Busy)
+    }
+}
 
 /// Everything one request ingests for one project; committed in one write with others.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use super::{IngestError, IngestionWrite};
+use super::{IngestError, IngestionWrite, ParseTurn};
 use crate::auth::ApiCaller;
 use crate::state::AppState;
 use sightline_domain::ingest::merge::apply_observation_patch;
@@ -59,21 +59,24 @@ pub async fn ingest_export(
     caller: &ApiCaller,
     encoding: Encoding,
     body: &[u8],
+    turn: ParseTurn,
 ) -> Result<usize, IngestError> {
     let request = match encoding {
         Encoding::Protobuf => decode_protobuf(body),
         Encoding::Json => decode_json(body),
     }
     .map_err(|e| IngestError::Invalid(e.to_string()))?;
-    ingest_request(state, caller, &request, body.len()).await
+    ingest_request(state, caller, &request, body.len(), turn).await
 }
 
-/// Maps and commits a decoded export; returns the number of spans.
+/// Maps and commits a decoded export; returns the number of spans. `turn` is given back once
+/// the spans are mapped and priced, before the wait for the commit.
 pub async fn ingest_request(
     state: &AppState,
     caller: &ApiCaller,
     request: &opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
     size_bytes: usize,
+    turn: ParseTurn,
 ) -> Result<usize, IngestError> {
     let now = now_ms();
     let batch = map_export(request, now).map_err(|e| IngestError::Invalid(e.to_string()))?;
@@ -98,6 +101,7 @@ pub async fn ingest_request(
     if !batch.experiments.is_empty() {
         write.experiments = crate::services::experiments::experiment_links(&batch.experiments, now);
     }
+    drop(turn);
     state
         .writer()
         .submit(write, size_bytes)

@@ -6,16 +6,19 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use serde_json::Value;
 use sightline_domain::ProjectId;
 use sightline_domain::ingest::{ObservationRow, ScorePatch, TraceRow};
 use sightline_domain::time::Millis;
 
 use super::{Entity, EntityKey, EventRows, EventWrite, EventWriteStore, LoggedEvent, TracingStore};
+
+mod sqlite;
+mod statements;
+
+use statements::*;
 use crate::error::{StoreError, StoreResult};
 use crate::observations::stored::{OBSERVATION_COLUMNS, ObservationSqlRow};
 use crate::scores::stored::{SCORE_COLUMNS, ScoreSqlRow};
-use crate::sql::json::{json_text, object_text, usage_text};
 use crate::sql::{Arg, Sql, SqlStore, Tx};
 use crate::traces::stored::{TRACE_COLUMNS, TraceSqlRow};
 use crate::{ScoreRow, StoredObservation, StoredTrace};
@@ -32,6 +35,9 @@ struct SqlEventWrite {
 #[async_trait]
 impl EventWriteStore for SqlStore {
     async fn begin_event_write(&self, version: Millis) -> StoreResult<Box<dyn EventWrite>> {
+        if let Some(writer) = &self.sqlite_writer {
+            return sqlite::begin(writer, version).await;
+        }
         Ok(Box::new(SqlEventWrite {
             tx: self.db.begin().await?,
             version,
@@ -88,26 +94,13 @@ impl EventWrite for SqlEventWrite {
     ) -> StoreResult<()> {
         const WIDTH: usize = 8;
         for chunk in events.chunks(MAX_PARAMS / WIDTH) {
-            let mut sql = Sql::text(
-                "INSERT INTO ingestion_events (project_id, entity, entity_id, event_id, \
-                   event_type, timestamp, body, created_at) VALUES ",
+            let chunk: Vec<&LoggedEvent> = chunk.iter().collect();
+            let sql = multi_row_insert(
+                EVENT_INSERT,
+                &chunk,
+                |event: &LoggedEvent| event_args(project, event, self.version),
+                EVENT_CONFLICT,
             );
-            for (i, event) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.sql(", ");
-                }
-                sql.tuple([
-                    Arg::from(project.as_str()),
-                    Arg::from(event.entity.as_str()),
-                    Arg::from(&event.entity_id),
-                    Arg::from(&event.event_id),
-                    Arg::from(&event.event_type),
-                    Arg::from(event.timestamp),
-                    Arg::from(event.body.to_string()),
-                    Arg::from(self.version),
-                ]);
-            }
-            sql.sql(" ON CONFLICT (project_id, entity, entity_id, event_id) DO NOTHING");
             self.tx.execute(&sql).await?;
         }
         Ok(())
@@ -137,7 +130,7 @@ impl EventWrite for SqlEventWrite {
 
 /// Keeps the last of the items with the same key, in first-seen order, so that one multi-row
 /// upsert never touches a row twice.
-fn last_per_key<T>(items: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> {
+pub(super) fn last_per_key<T>(items: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> {
     let mut position: HashMap<&str, usize> = HashMap::new();
     let mut kept: Vec<&T> = Vec::new();
     for item in items {
@@ -197,19 +190,10 @@ async fn insert_placeholder_traces(
     let rows = last_per_key(rows, |row| row.id.as_str());
     for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
         let sql = multi_row_insert(
-            "INSERT INTO traces (project_id, id, timestamp, environment, created_at, updated_at)",
+            PLACEHOLDER_TRACE_INSERT,
             chunk,
-            |row: &TraceRow| {
-                vec![
-                    Arg::from(project.as_str()),
-                    Arg::from(&row.id),
-                    Arg::from(row.timestamp),
-                    Arg::from(&row.environment),
-                    Arg::from(version),
-                    Arg::from(version),
-                ]
-            },
-            "ON CONFLICT (project_id, id) DO NOTHING",
+            |row: &TraceRow| placeholder_trace_args(project, row, version),
+            PLACEHOLDER_TRACE_CONFLICT,
         );
         tx.execute(&sql).await?;
     }
@@ -226,37 +210,10 @@ async fn upsert_traces(
     let rows = last_per_key(rows, |row| row.id.as_str());
     for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
         let sql = multi_row_insert(
-            "INSERT INTO traces (project_id, id, timestamp, environment, name, user_id, \
-               session_id, release, version, public, tags, metadata, input, output, created_at, \
-               updated_at)",
+            TRACE_INSERT,
             chunk,
-            |row: &TraceRow| {
-                vec![
-                    Arg::from(project.as_str()),
-                    Arg::from(&row.id),
-                    Arg::from(row.timestamp),
-                    Arg::from(&row.environment),
-                    Arg::from(&row.name),
-                    Arg::from(&row.user_id),
-                    Arg::from(&row.session_id),
-                    Arg::from(&row.release),
-                    Arg::from(&row.version),
-                    Arg::from(row.public),
-                    Arg::from(serde_json::to_string(&row.tags).unwrap_or_else(|_| "[]".into())),
-                    Arg::from(object_text(&row.metadata)),
-                    Arg::from(json_text(&row.input)),
-                    Arg::from(json_text(&row.output)),
-                    Arg::from(version),
-                    Arg::from(version),
-                ]
-            },
-            "ON CONFLICT (project_id, id) DO UPDATE SET timestamp = excluded.timestamp, \
-               environment = excluded.environment, name = excluded.name, \
-               user_id = excluded.user_id, session_id = excluded.session_id, \
-               release = excluded.release, version = excluded.version, \
-               public = excluded.public, tags = excluded.tags, metadata = excluded.metadata, \
-               input = excluded.input, output = excluded.output, \
-               updated_at = excluded.updated_at",
+            |row: &TraceRow| trace_args(project, row, version),
+            TRACE_CONFLICT,
         );
         tx.execute(&sql).await?;
     }
@@ -270,17 +227,10 @@ async fn upsert_traces(
     });
     for chunk in sessions.chunks(MAX_PARAMS / 4) {
         let sql = multi_row_insert(
-            "INSERT INTO sessions (project_id, id, environment, created_at)",
+            SESSION_INSERT,
             chunk,
-            |row: &&TraceRow| {
-                vec![
-                    Arg::from(project.as_str()),
-                    Arg::from(&row.session_id),
-                    Arg::from(&row.environment),
-                    Arg::from(version),
-                ]
-            },
-            "ON CONFLICT (project_id, id) DO NOTHING",
+            |row: &&TraceRow| session_args(project, row, version),
+            SESSION_CONFLICT,
         );
         tx.execute(&sql).await?;
     }
@@ -297,64 +247,10 @@ async fn upsert_observations(
     let rows = last_per_key(rows, |row| row.id.as_str());
     for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
         let sql = multi_row_insert(
-            "INSERT INTO observations (project_id, id, trace_id, type, start_time, end_time, \
-               completion_start_time, environment, name, parent_observation_id, level, \
-               status_message, version, model, model_parameters, metadata, input, output, \
-               provided_usage_details, provided_cost_details, usage_details, cost_details, \
-               total_cost, internal_model_id, usage_pricing_tier_id, usage_pricing_tier_name, \
-               prompt_name, prompt_version, created_at, updated_at)",
+            OBSERVATION_INSERT,
             chunk,
-            |row: &ObservationRow| {
-                vec![
-                    Arg::from(project.as_str()),
-                    Arg::from(&row.id),
-                    Arg::from(&row.trace_id),
-                    Arg::from(row.r#type.as_str()),
-                    Arg::from(row.start_time),
-                    Arg::from(row.end_time),
-                    Arg::from(row.completion_start_time),
-                    Arg::from(&row.environment),
-                    Arg::from(&row.name),
-                    Arg::from(&row.parent_observation_id),
-                    Arg::from(row.level.as_str()),
-                    Arg::from(&row.status_message),
-                    Arg::from(&row.version),
-                    Arg::from(&row.model),
-                    Arg::from(json_text(&row.model_parameters)),
-                    Arg::from(object_text(&row.metadata)),
-                    Arg::from(json_text(&row.input)),
-                    Arg::from(json_text(&row.output)),
-                    Arg::from(usage_text(&row.provided_usage_details)),
-                    Arg::from(usage_text(&row.provided_cost_details)),
-                    Arg::from(usage_text(&row.usage_details)),
-                    Arg::from(usage_text(&row.cost_details)),
-                    Arg::from(row.total_cost),
-                    Arg::from(&row.internal_model_id),
-                    Arg::from(&row.usage_pricing_tier_id),
-                    Arg::from(&row.usage_pricing_tier_name),
-                    Arg::from(&row.prompt_name),
-                    Arg::from(row.prompt_version),
-                    Arg::from(version),
-                    Arg::from(version),
-                ]
-            },
-            "ON CONFLICT (project_id, id) DO UPDATE SET trace_id = excluded.trace_id, \
-               type = excluded.type, start_time = excluded.start_time, \
-               end_time = excluded.end_time, \
-               completion_start_time = excluded.completion_start_time, \
-               environment = excluded.environment, name = excluded.name, \
-               parent_observation_id = excluded.parent_observation_id, level = excluded.level, \
-               status_message = excluded.status_message, version = excluded.version, \
-               model = excluded.model, model_parameters = excluded.model_parameters, \
-               metadata = excluded.metadata, input = excluded.input, output = excluded.output, \
-               provided_usage_details = excluded.provided_usage_details, \
-               provided_cost_details = excluded.provided_cost_details, \
-               usage_details = excluded.usage_details, cost_details = excluded.cost_details, \
-               total_cost = excluded.total_cost, internal_model_id = excluded.internal_model_id, \
-               usage_pricing_tier_id = excluded.usage_pricing_tier_id, \
-               usage_pricing_tier_name = excluded.usage_pricing_tier_name, \
-               prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version, \
-               updated_at = excluded.updated_at",
+            |row: &ObservationRow| observation_args(project, row, version),
+            OBSERVATION_CONFLICT,
         );
         tx.execute(&sql).await?;
     }
@@ -371,47 +267,10 @@ async fn upsert_scores(
     let scores = last_per_key(scores, |score| score.id.as_str());
     for chunk in scores.chunks(MAX_PARAMS / WIDTH) {
         let sql = multi_row_insert(
-            "INSERT INTO scores (project_id, id, name, timestamp, environment, data_type, value, \
-               string_value, source, trace_id, observation_id, session_id, dataset_run_id, \
-               comment, metadata, config_id, queue_id, execution_trace_id, created_at, \
-               updated_at)",
+            SCORE_INSERT,
             chunk,
-            |score: &ScorePatch| {
-                let metadata = score
-                    .metadata
-                    .clone()
-                    .unwrap_or_else(|| Value::Object(Default::default()));
-                vec![
-                    Arg::from(project.as_str()),
-                    Arg::from(&score.id),
-                    Arg::from(&score.name),
-                    Arg::from(score.timestamp),
-                    Arg::from(&score.environment),
-                    Arg::from(score.data_type.as_str()),
-                    Arg::from(score.value),
-                    Arg::from(&score.string_value),
-                    Arg::from(score.source.as_str()),
-                    Arg::from(&score.trace_id),
-                    Arg::from(&score.observation_id),
-                    Arg::from(&score.session_id),
-                    Arg::from(&score.dataset_run_id),
-                    Arg::from(&score.comment),
-                    Arg::from(metadata.to_string()),
-                    Arg::from(&score.config_id),
-                    Arg::from(&score.queue_id),
-                    Arg::from(&score.execution_trace_id),
-                    Arg::from(version),
-                    Arg::from(version),
-                ]
-            },
-            "ON CONFLICT (project_id, id) DO UPDATE SET name = excluded.name, \
-               data_type = excluded.data_type, value = excluded.value, \
-               string_value = excluded.string_value, source = excluded.source, \
-               observation_id = excluded.observation_id, session_id = excluded.session_id, \
-               dataset_run_id = excluded.dataset_run_id, comment = excluded.comment, \
-               metadata = excluded.metadata, config_id = excluded.config_id, \
-               queue_id = excluded.queue_id, execution_trace_id = excluded.execution_trace_id, \
-               updated_at = excluded.updated_at",
+            |score: &ScorePatch| score_args(project, score, version),
+            SCORE_CONFLICT,
         );
         tx.execute(&sql).await?;
     }

@@ -1,0 +1,276 @@
+//! The event write on SQLite's dedicated writer connection ([`SqliteWriter`]): one `BEGIN
+//! IMMEDIATE` transaction per group commit. The values of every row are built on the calling
+//! task; the writer thread only binds them to prepared single-row statements (kept across
+//! writes) and steps them, each step of the write (a read the fold needs, the put, the commit)
+//! in one hand-off to its thread.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, params_from_iter};
+use sightline_domain::ProjectId;
+use sightline_domain::ingest::{ObservationRow, ScorePatch, TraceRow};
+use sightline_domain::time::Millis;
+use tokio::sync::OwnedMutexGuard;
+
+use super::statements::*;
+use super::{EntityKey, EventRows, EventWrite, LoggedEvent, last_per_key};
+use crate::StoredTrace;
+use crate::error::{StoreError, StoreResult};
+use crate::sql::Arg;
+use crate::sql::sqlite_writer::{SqliteWriter, restart_wal_when_long, sqlite_error};
+use crate::traces::Entity;
+use crate::traces::stored::{TRACE_COLUMNS, TraceSqlRow};
+
+struct SqliteEventWrite {
+    writer: SqliteWriter,
+    version: Millis,
+    /// Until commit: a dropped write rolls back.
+    open: bool,
+    _turn: OwnedMutexGuard<()>,
+}
+
+pub(super) async fn begin(writer: &SqliteWriter, version: Millis) -> StoreResult<Box<dyn EventWrite>> {
+    let turn = writer.take_turn().await;
+    writer
+        .run(|connection, _| {
+            connection
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(sqlite_error)
+        })
+        .await?;
+    Ok(Box::new(SqliteEventWrite {
+        writer: writer.clone(),
+        version,
+        open: true,
+        _turn: turn,
+    }))
+}
+
+impl Drop for SqliteEventWrite {
+    fn drop(&mut self) {
+        if self.open {
+            // Queued before the turn is released (fields drop after this), so the next write
+            // begins after the rollback.
+            self.writer.spawn(|connection| {
+                if let Err(error) = connection.execute_batch("ROLLBACK") {
+                    tracing::warn!(%error, "rollback of an abandoned event write failed");
+                }
+            });
+        }
+    }
+}
+
+/// `{head} VALUES (?1, …, ?width) {tail}`.
+fn single_row(head: &str, width: usize, tail: &str) -> String {
+    let slots: Vec<String> = (1..=width).map(|n| format!("?{n}")).collect();
+    format!("{head} VALUES ({}) {tail}", slots.join(", "))
+}
+
+/// Runs a prepared single-row upsert once per row.
+fn upsert_each(
+    connection: &Connection,
+    head: &str,
+    tail: &str,
+    rows: &[Vec<Arg>],
+) -> StoreResult<()> {
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    let mut statement = connection
+        .prepare_cached(&single_row(head, first.len(), tail))
+        .map_err(sqlite_error)?;
+    for row in rows {
+        statement
+            .execute(params_from_iter(row.iter()))
+            .map_err(sqlite_error)?;
+    }
+    Ok(())
+}
+
+/// The values of every row a put writes, in statement order.
+struct PutValues {
+    placeholder_traces: Vec<Vec<Arg>>,
+    observations: Vec<Vec<Arg>>,
+    traces: Vec<Vec<Arg>>,
+    sessions: Vec<Vec<Arg>>,
+    scores: Vec<Vec<Arg>>,
+}
+
+impl PutValues {
+    fn new(project: &ProjectId, rows: &EventRows, version: Millis) -> PutValues {
+        let traces = last_per_key(&rows.traces, |row: &TraceRow| row.id.as_str());
+        let with_session: Vec<&TraceRow> = traces
+            .iter()
+            .copied()
+            .filter(|row| row.session_id.is_some())
+            .collect();
+        let sessions = last_per_key(&with_session, |row| {
+            row.session_id.as_deref().unwrap_or_default()
+        });
+        PutValues {
+            placeholder_traces: last_per_key(&rows.placeholder_traces, |row: &TraceRow| {
+                row.id.as_str()
+            })
+            .into_iter()
+            .map(|row| placeholder_trace_args(project, row, version))
+            .collect(),
+            observations: last_per_key(&rows.observations, |row: &ObservationRow| row.id.as_str())
+                .into_iter()
+                .map(|row| observation_args(project, row, version))
+                .collect(),
+            traces: traces
+                .iter()
+                .map(|row| trace_args(project, row, version))
+                .collect(),
+            sessions: sessions
+                .into_iter()
+                .map(|row| session_args(project, row, version))
+                .collect(),
+            scores: last_per_key(&rows.scores, |score: &ScorePatch| score.id.as_str())
+                .into_iter()
+                .map(|score| score_args(project, score, version))
+                .collect(),
+        }
+    }
+
+    fn write(&self, connection: &Connection) -> StoreResult<()> {
+        upsert_each(
+            connection,
+            PLACEHOLDER_TRACE_INSERT,
+            PLACEHOLDER_TRACE_CONFLICT,
+            &self.placeholder_traces,
+        )?;
+        upsert_each(
+            connection,
+            OBSERVATION_INSERT,
+            OBSERVATION_CONFLICT,
+            &self.observations,
+        )?;
+        upsert_each(connection, TRACE_INSERT, TRACE_CONFLICT, &self.traces)?;
+        upsert_each(connection, SESSION_INSERT, SESSION_CONFLICT, &self.sessions)?;
+        upsert_each(connection, SCORE_INSERT, SCORE_CONFLICT, &self.scores)
+    }
+}
+
+type EventSqlRow = (String, String, String, i64, String);
+
+#[async_trait]
+impl EventWrite for SqliteEventWrite {
+    async fn lock(&mut self, _keys: &[EntityKey]) -> StoreResult<()> {
+        // One process writes the file, and `BEGIN IMMEDIATE` serialises its writes.
+        Ok(())
+    }
+
+    async fn logged_events(
+        &mut self,
+        project: &ProjectId,
+        entity: Entity,
+        ids: &[&str],
+    ) -> StoreResult<HashMap<String, Vec<LoggedEvent>>> {
+        let project = project.to_string();
+        let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+        let rows: Vec<EventSqlRow> = self
+            .writer
+            .run(move |connection, _| {
+                let mut statement = connection
+                    .prepare_cached(
+                        "SELECT entity_id, event_id, event_type, timestamp, body \
+                         FROM ingestion_events \
+                         WHERE project_id = ?1 AND entity = ?2 AND entity_id = ?3",
+                    )
+                    .map_err(sqlite_error)?;
+                let mut rows = Vec::new();
+                for id in &ids {
+                    let found = statement
+                        .query_map((&project, entity.as_str(), id), |row| {
+                            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+                        })
+                        .map_err(sqlite_error)?;
+                    for row in found {
+                        rows.push(row.map_err(sqlite_error)?);
+                    }
+                }
+                Ok(rows)
+            })
+            .await?;
+        let mut grouped: HashMap<String, Vec<LoggedEvent>> = HashMap::new();
+        for (entity_id, event_id, event_type, timestamp, body) in rows {
+            let body = serde_json::from_str(&body)
+                .map_err(|e| StoreError::Corrupt(format!("logged event: {e}")))?;
+            grouped
+                .entry(entity_id.clone())
+                .or_default()
+                .push(LoggedEvent {
+                    entity,
+                    entity_id,
+                    event_id,
+                    event_type,
+                    timestamp,
+                    body,
+                });
+        }
+        Ok(grouped)
+    }
+
+    async fn append_events(
+        &mut self,
+        project: &ProjectId,
+        events: &[LoggedEvent],
+    ) -> StoreResult<()> {
+        let values: Vec<Vec<Arg>> = events
+            .iter()
+            .map(|event| event_args(project, event, self.version))
+            .collect();
+        self.writer
+            .run(move |connection, _| upsert_each(connection, EVENT_INSERT, EVENT_CONFLICT, &values))
+            .await
+    }
+
+    async fn traces(&mut self, project: &ProjectId, ids: &[&str]) -> StoreResult<Vec<TraceRow>> {
+        let project = project.to_string();
+        let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+        let rows: Vec<TraceSqlRow> = self
+            .writer
+            .run(move |connection, _| {
+                let mut statement = connection
+                    .prepare_cached(&format!(
+                        "SELECT {TRACE_COLUMNS} FROM traces WHERE project_id = ?1 AND id = ?2"
+                    ))
+                    .map_err(sqlite_error)?;
+                let mut rows = Vec::new();
+                for id in &ids {
+                    let found = statement
+                        .query_map((&project, id), TraceSqlRow::from_sqlite)
+                        .map_err(sqlite_error)?;
+                    for row in found {
+                        rows.push(row.map_err(sqlite_error)?);
+                    }
+                }
+                Ok(rows)
+            })
+            .await?;
+        rows.into_iter()
+            .map(|row| StoredTrace::try_from(row).map(|stored| stored.row))
+            .collect()
+    }
+
+    async fn put(&mut self, project: &ProjectId, rows: &EventRows) -> StoreResult<()> {
+        let values = PutValues::new(project, rows, self.version);
+        self.writer
+            .run(move |connection, _| values.write(connection))
+            .await
+    }
+
+    async fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        self.writer
+            .run(|connection, wal| {
+                connection.execute_batch("COMMIT").map_err(sqlite_error)?;
+                restart_wal_when_long(connection, wal);
+                Ok(())
+            })
+            .await?;
+        self.open = false;
+        Ok(())
+    }
+}

@@ -1,0 +1,193 @@
+//! The upserts of the event write, shared by both writers: the statement head (`INSERT INTO …
+//! (columns)`), its conflict clause, and the values of one row in column order. The sqlx writer
+//! joins many rows into one statement; the SQLite writer runs one prepared statement per row.
+
+use serde_json::Value;
+use sightline_domain::ProjectId;
+use sightline_domain::ingest::{ObservationRow, ScorePatch, TraceRow};
+use sightline_domain::time::Millis;
+
+use crate::sql::Arg;
+use crate::sql::json::{json_text, object_text, usage_text};
+
+pub(super) const PLACEHOLDER_TRACE_INSERT: &str =
+    "INSERT INTO traces (project_id, id, timestamp, environment, created_at, updated_at)";
+pub(super) const PLACEHOLDER_TRACE_CONFLICT: &str = "ON CONFLICT (project_id, id) DO NOTHING";
+
+/// A trace that only its observations name: id, time and environment.
+pub(super) fn placeholder_trace_args(project: &ProjectId, row: &TraceRow, version: Millis) -> Vec<Arg> {
+    vec![
+        Arg::from(project.as_str()),
+        Arg::from(&row.id),
+        Arg::from(row.timestamp),
+        Arg::from(&row.environment),
+        Arg::from(version),
+        Arg::from(version),
+    ]
+}
+
+pub(super) const TRACE_INSERT: &str = "INSERT INTO traces (project_id, id, timestamp, \
+    environment, name, user_id, session_id, release, version, public, tags, metadata, input, \
+    output, created_at, updated_at)";
+pub(super) const TRACE_CONFLICT: &str = "ON CONFLICT (project_id, id) DO UPDATE SET \
+    timestamp = excluded.timestamp, environment = excluded.environment, name = excluded.name, \
+    user_id = excluded.user_id, session_id = excluded.session_id, release = excluded.release, \
+    version = excluded.version, public = excluded.public, tags = excluded.tags, \
+    metadata = excluded.metadata, input = excluded.input, output = excluded.output, \
+    updated_at = excluded.updated_at";
+
+pub(super) fn trace_args(project: &ProjectId, row: &TraceRow, version: Millis) -> Vec<Arg> {
+    vec![
+        Arg::from(project.as_str()),
+        Arg::from(&row.id),
+        Arg::from(row.timestamp),
+        Arg::from(&row.environment),
+        Arg::from(&row.name),
+        Arg::from(&row.user_id),
+        Arg::from(&row.session_id),
+        Arg::from(&row.release),
+        Arg::from(&row.version),
+        Arg::from(row.public),
+        Arg::from(serde_json::to_string(&row.tags).unwrap_or_else(|_| "[]".into())),
+        Arg::from(object_text(&row.metadata)),
+        Arg::from(json_text(&row.input)),
+        Arg::from(json_text(&row.output)),
+        Arg::from(version),
+        Arg::from(version),
+    ]
+}
+
+pub(super) const SESSION_INSERT: &str =
+    "INSERT INTO sessions (project_id, id, environment, created_at)";
+pub(super) const SESSION_CONFLICT: &str = "ON CONFLICT (project_id, id) DO NOTHING";
+
+/// The session of a trace that names one.
+pub(super) fn session_args(project: &ProjectId, row: &TraceRow, version: Millis) -> Vec<Arg> {
+    vec![
+        Arg::from(project.as_str()),
+        Arg::from(&row.session_id),
+        Arg::from(&row.environment),
+        Arg::from(version),
+    ]
+}
+
+pub(super) const OBSERVATION_INSERT: &str = "INSERT INTO observations (project_id, id, \
+    trace_id, type, start_time, end_time, completion_start_time, environment, name, \
+    parent_observation_id, level, status_message, version, model, model_parameters, metadata, \
+    input, output, provided_usage_details, provided_cost_details, usage_details, cost_details, \
+    total_cost, internal_model_id, usage_pricing_tier_id, usage_pricing_tier_name, prompt_name, \
+    prompt_version, created_at, updated_at)";
+pub(super) const OBSERVATION_CONFLICT: &str = "ON CONFLICT (project_id, id) DO UPDATE SET \
+    trace_id = excluded.trace_id, type = excluded.type, start_time = excluded.start_time, \
+    end_time = excluded.end_time, completion_start_time = excluded.completion_start_time, \
+    environment = excluded.environment, name = excluded.name, \
+    parent_observation_id = excluded.parent_observation_id, level = excluded.level, \
+    status_message = excluded.status_message, version = excluded.version, \
+    model = excluded.model, model_parameters = excluded.model_parameters, \
+    metadata = excluded.metadata, input = excluded.input, output = excluded.output, \
+    provided_usage_details = excluded.provided_usage_details, \
+    provided_cost_details = excluded.provided_cost_details, \
+    usage_details = excluded.usage_details, cost_details = excluded.cost_details, \
+    total_cost = excluded.total_cost, internal_model_id = excluded.internal_model_id, \
+    usage_pricing_tier_id = excluded.usage_pricing_tier_id, \
+    usage_pricing_tier_name = excluded.usage_pricing_tier_name, \
+    prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version, \
+    updated_at = excluded.updated_at";
+
+pub(super) fn observation_args(
+    project: &ProjectId,
+    row: &ObservationRow,
+    version: Millis,
+) -> Vec<Arg> {
+    vec![
+        Arg::from(project.as_str()),
+        Arg::from(&row.id),
+        Arg::from(&row.trace_id),
+        Arg::from(row.r#type.as_str()),
+        Arg::from(row.start_time),
+        Arg::from(row.end_time),
+        Arg::from(row.completion_start_time),
+        Arg::from(&row.environment),
+        Arg::from(&row.name),
+        Arg::from(&row.parent_observation_id),
+        Arg::from(row.level.as_str()),
+        Arg::from(&row.status_message),
+        Arg::from(&row.version),
+        Arg::from(&row.model),
+        Arg::from(json_text(&row.model_parameters)),
+        Arg::from(object_text(&row.metadata)),
+        Arg::from(json_text(&row.input)),
+        Arg::from(json_text(&row.output)),
+        Arg::from(usage_text(&row.provided_usage_details)),
+        Arg::from(usage_text(&row.provided_cost_details)),
+        Arg::from(usage_text(&row.usage_details)),
+        Arg::from(usage_text(&row.cost_details)),
+        Arg::from(row.total_cost),
+        Arg::from(&row.internal_model_id),
+        Arg::from(&row.usage_pricing_tier_id),
+        Arg::from(&row.usage_pricing_tier_name),
+        Arg::from(&row.prompt_name),
+        Arg::from(row.prompt_version),
+        Arg::from(version),
+        Arg::from(version),
+    ]
+}
+
+pub(super) const SCORE_INSERT: &str = "INSERT INTO scores (project_id, id, name, timestamp, \
+    environment, data_type, value, string_value, source, trace_id, observation_id, session_id, \
+    dataset_run_id, comment, metadata, config_id, queue_id, execution_trace_id, created_at, \
+    updated_at)";
+pub(super) const SCORE_CONFLICT: &str = "ON CONFLICT (project_id, id) DO UPDATE SET \
+    name = excluded.name, data_type = excluded.data_type, value = excluded.value, \
+    string_value = excluded.string_value, source = excluded.source, \
+    observation_id = excluded.observation_id, session_id = excluded.session_id, \
+    dataset_run_id = excluded.dataset_run_id, comment = excluded.comment, \
+    metadata = excluded.metadata, config_id = excluded.config_id, queue_id = excluded.queue_id, \
+    execution_trace_id = excluded.execution_trace_id, updated_at = excluded.updated_at";
+
+pub(super) fn score_args(project: &ProjectId, score: &ScorePatch, version: Millis) -> Vec<Arg> {
+    let metadata = score
+        .metadata
+        .clone()
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    vec![
+        Arg::from(project.as_str()),
+        Arg::from(&score.id),
+        Arg::from(&score.name),
+        Arg::from(score.timestamp),
+        Arg::from(&score.environment),
+        Arg::from(score.data_type.as_str()),
+        Arg::from(score.value),
+        Arg::from(&score.string_value),
+        Arg::from(score.source.as_str()),
+        Arg::from(&score.trace_id),
+        Arg::from(&score.observation_id),
+        Arg::from(&score.session_id),
+        Arg::from(&score.dataset_run_id),
+        Arg::from(&score.comment),
+        Arg::from(metadata.to_string()),
+        Arg::from(&score.config_id),
+        Arg::from(&score.queue_id),
+        Arg::from(&score.execution_trace_id),
+        Arg::from(version),
+        Arg::from(version),
+    ]
+}
+
+pub(super) const EVENT_INSERT: &str = "INSERT INTO ingestion_events (project_id, entity, \
+    entity_id, event_id, event_type, timestamp, body, created_at)";
+pub(super) const EVENT_CONFLICT: &str =
+    "ON CONFLICT (project_id, entity, entity_id, event_id) DO NOTHING";
+
+pub(super) fn event_args(project: &ProjectId, event: &super::LoggedEvent, version: Millis) -> Vec<Arg> {
+    vec![
+        Arg::from(project.as_str()),
+        Arg::from(event.entity.as_str()),
+        Arg::from(&event.entity_id),
+        Arg::from(&event.event_id),
+        Arg::from(&event.event_type),
+        Arg::from(event.timestamp),
+        Arg::from(event.body.to_string()),
+        Arg::from(version),
+    ]
+}
