@@ -152,10 +152,15 @@ async fn commit_group(store: &Store, rules: &Rules, versions: &mut Versions, job
         // Price with the models cached so far; the write below reports a database outage.
         tracing::warn!(%error, "cannot load project models");
     }
+    let spans: usize = writes.iter().map(|w| w.observations.len()).sum();
+    let events: usize = writes.iter().map(|w| w.events.len()).sum();
     match commit_writes(store, rules, versions.next(), &mut writes).await {
         Ok(()) => {
+            // The bench reads these lines for the writer's busy time and group sizes.
             tracing::debug!(
                 requests = writes.len(),
+                spans,
+                events,
                 duration_ms = started.elapsed().as_secs_f64() * 1000.0,
                 "ingestion group committed"
             );
