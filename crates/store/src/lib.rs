@@ -48,6 +48,7 @@ pub use identity::{
 };
 pub use metrics::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 pub use observations::StoredObservation;
+pub use observations::payload::PayloadCodec;
 pub use observations::{ObservationCursor, ObservationQuery};
 pub use prompts::{
     NewPromptVersion, PromptListQuery, PromptSelector, PromptSummary, PromptVersion,
@@ -60,7 +61,7 @@ pub use scores::{ScoreCursor, ScoreQuery, ScoreTrace, ScoreWithTrace, ValueOpera
 pub use sessions::{SessionQuery, SessionRow, SessionStore};
 pub use sql::SqlStore;
 pub use sql::sqlite::Synchronous;
-pub use traces::StoredTrace;
+pub use traces::{EncodedObservation, StoredTrace};
 pub use traces::{ObservationOutline, ObservationSummary, TraceOrderColumn, TraceQuery};
 pub use users::{TotalsQuery, TraceGroup, UsageTotals, UserQuery, UserRow};
 

@@ -9,6 +9,7 @@ use sightline_domain::ProjectId;
 use super::model::lenient_json;
 use super::{ExperimentObservation, ExperimentTrace, SpanPayload, TraceScore, TraceTotals};
 use crate::error::StoreResult;
+use crate::observations::payload;
 use crate::sql::{Arg, Sql, SqlStore};
 
 /// Most ids bound in one statement (SQLite allows 32766 values, PostgreSQL 65535).
@@ -53,8 +54,9 @@ struct ObservationPartRow {
     end_time: Option<i64>,
     level: String,
     environment: String,
-    input: Option<String>,
-    output: Option<String>,
+    /// Stored payloads (`observations/payload.rs`).
+    input: Option<Vec<u8>>,
+    output: Option<Vec<u8>>,
     metadata: Option<String>,
 }
 
@@ -110,22 +112,24 @@ impl ExperimentEventStore for SqlStore {
             let sql = by_ids(
                 &format!(
                     "SELECT id, start_time, end_time, level, environment, {} FROM observations",
-                    payload_columns(payload)
+                    observation_payload_columns(payload)
                 ),
                 project,
                 chunk,
             );
             let rows: Vec<ObservationPartRow> = self.db.fetch_all(&sql).await?;
-            observations.extend(rows.into_iter().map(|row| ExperimentObservation {
-                id: row.id,
-                start_time: row.start_time,
-                end_time: row.end_time,
-                level: row.level,
-                environment: row.environment,
-                input: lenient_json(row.input),
-                output: lenient_json(row.output),
-                metadata: lenient_json(row.metadata),
-            }));
+            for row in rows {
+                observations.push(ExperimentObservation {
+                    id: row.id,
+                    start_time: row.start_time,
+                    end_time: row.end_time,
+                    level: row.level,
+                    environment: row.environment,
+                    input: payload::decode(row.input)?,
+                    output: payload::decode(row.output)?,
+                    metadata: lenient_json(row.metadata),
+                });
+            }
         }
         Ok(observations)
     }
@@ -218,6 +222,22 @@ fn payload_columns(payload: SpanPayload) -> &'static str {
             "CAST(NULL AS TEXT) AS input, output, CAST(NULL AS TEXT) AS metadata"
         }
         SpanPayload::All => "input, output, metadata",
+    }
+}
+
+/// The `input, output, metadata` columns of observations (payloads from
+/// `observation_payloads`), as NULL where `payload` does not ask for them.
+fn observation_payload_columns(payload: SpanPayload) -> String {
+    let (input, output) = (
+        payload::column_sql("input"),
+        payload::column_sql("output"),
+    );
+    match payload {
+        SpanPayload::Nothing => {
+            "NULL AS input, NULL AS output, CAST(NULL AS TEXT) AS metadata".to_owned()
+        }
+        SpanPayload::Output => format!("NULL AS input, {output} AS output, CAST(NULL AS TEXT) AS metadata"),
+        SpanPayload::All => format!("{input} AS input, {output} AS output, metadata"),
     }
 }
 

@@ -42,6 +42,9 @@ pub(crate) enum Expr {
         column: &'static str,
         key: &'static str,
     },
+    /// The text of an observation's stored payload `column` (`input` or `output`), which
+    /// lives in `observation_payloads` and may be compressed ([`Dialect::payload_text`]).
+    PayloadText { column: &'static str },
 }
 
 impl Expr {
@@ -54,6 +57,9 @@ impl Expr {
                 column,
                 key,
             } => template.replace("{json}", &dialect.json_number(column, key)),
+            Expr::PayloadText { column } => {
+                dialect.payload_text(&crate::observations::payload::column_sql(column))
+            }
         }
     }
 }
@@ -71,6 +77,7 @@ impl Column {
         match self.expr {
             Expr::Sql(sql) => sql.starts_with("t."),
             Expr::JsonNumber { column, .. } => column.starts_with("t."),
+            Expr::PayloadText { .. } => false,
         }
     }
 }
@@ -80,6 +87,15 @@ const fn column(id: &'static str, kind: Kind, expr: &'static str) -> Column {
         id,
         kind,
         expr: Expr::Sql(expr),
+    }
+}
+
+/// An observation's input or output text.
+const fn payload_text(column: &'static str) -> Column {
+    Column {
+        id: column,
+        kind: Kind::Text,
+        expr: Expr::PayloadText { column },
     }
 }
 
@@ -215,8 +231,8 @@ pub(crate) const OBSERVATION_COLUMNS: &[Column] = &[
     column("promptName", Kind::Text, "observations.prompt_name"),
     column("promptVersion", Kind::Number, "observations.prompt_version"),
     column("metadata", Kind::Object, "observations.metadata"),
-    column("input", Kind::Text, "observations.input"),
-    column("output", Kind::Text, "observations.output"),
+    payload_text("input"),
+    payload_text("output"),
     column(
         "latency",
         Kind::Number,

@@ -8,6 +8,7 @@ use sightline_domain::ProjectId;
 use crate::{StoreResult, StoredTrace};
 
 mod model;
+pub(crate) mod payload;
 mod read;
 
 pub use model::{ObservationCursor, ObservationQuery};

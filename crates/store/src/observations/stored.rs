@@ -5,6 +5,7 @@ use sightline_domain::ingest::{Level, ObservationRow, ObservationType};
 use sightline_domain::time::Millis;
 
 use crate::error::{StoreError, StoreResult};
+use crate::observations::payload;
 use crate::sql::json::{parse_json, parse_object, parse_usage};
 
 /// A stored observation with its bookkeeping times.
@@ -34,8 +35,9 @@ pub(crate) struct ObservationSqlRow {
     model: Option<String>,
     model_parameters: Option<String>,
     metadata: String,
-    input: Option<String>,
-    output: Option<String>,
+    /// Stored payloads ([`payload`]).
+    input: Option<Vec<u8>>,
+    output: Option<Vec<u8>>,
     provided_usage_details: String,
     provided_cost_details: String,
     usage_details: String,
@@ -50,11 +52,23 @@ pub(crate) struct ObservationSqlRow {
     updated_at: i64,
 }
 
-pub(crate) const OBSERVATION_COLUMNS: &str = "project_id, id, trace_id, type, start_time, end_time, \
-    completion_start_time, environment, name, parent_observation_id, level, status_message, version, \
-    model, model_parameters, metadata, input, output, provided_usage_details, provided_cost_details, \
-    usage_details, cost_details, total_cost, internal_model_id, usage_pricing_tier_id, \
-    usage_pricing_tier_name, prompt_name, prompt_version, created_at, updated_at";
+/// The columns of [`ObservationSqlRow`], for a query whose observation table is named
+/// `observations`; input and output come from `observation_payloads` ([`payload::column_sql`]).
+pub(crate) const OBSERVATION_COLUMNS: &str = "observations.project_id, observations.id, \
+    observations.trace_id, observations.type, observations.start_time, observations.end_time, \
+    observations.completion_start_time, observations.environment, observations.name, \
+    observations.parent_observation_id, observations.level, observations.status_message, \
+    observations.version, observations.model, observations.model_parameters, \
+    observations.metadata, \
+    (SELECT p.input FROM observation_payloads p \
+      WHERE p.project_id = observations.project_id AND p.id = observations.id) AS input, \
+    (SELECT p.output FROM observation_payloads p \
+      WHERE p.project_id = observations.project_id AND p.id = observations.id) AS output, \
+    observations.provided_usage_details, observations.provided_cost_details, \
+    observations.usage_details, observations.cost_details, observations.total_cost, \
+    observations.internal_model_id, observations.usage_pricing_tier_id, \
+    observations.usage_pricing_tier_name, observations.prompt_name, observations.prompt_version, \
+    observations.created_at, observations.updated_at";
 
 impl TryFrom<ObservationSqlRow> for StoredObservation {
     type Error = StoreError;
@@ -78,8 +92,8 @@ impl TryFrom<ObservationSqlRow> for StoredObservation {
                 model: row.model,
                 model_parameters: parse_json(row.model_parameters)?,
                 metadata: parse_object(&row.metadata)?,
-                input: parse_json(row.input)?,
-                output: parse_json(row.output)?,
+                input: payload::decode(row.input)?,
+                output: payload::decode(row.output)?,
                 provided_usage_details: parse_usage(&row.provided_usage_details)?,
                 provided_cost_details: parse_usage(&row.provided_cost_details)?,
                 usage_details: parse_usage(&row.usage_details)?,

@@ -275,6 +275,7 @@ where
     Option<i64>: Encode<'q, DB> + Type<DB>,
     Option<f64>: Encode<'q, DB> + Type<DB>,
     Option<bool>: Encode<'q, DB> + Type<DB>,
+    Option<&'q [u8]>: Encode<'q, DB> + Type<DB>,
 {
     let mut out = <DB as Database>::Arguments::<'q>::default();
     for arg in args {
@@ -283,6 +284,7 @@ where
             Arg::Int(value) => out.add(*value),
             Arg::Float(value) => out.add(*value),
             Arg::Bool(value) => out.add(*value),
+            Arg::Bytes(value) => out.add(value.as_deref()),
         }
         .map_err(|e| StoreError::Database(format!("cannot encode a value: {e}")))?;
     }

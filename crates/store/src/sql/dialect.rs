@@ -130,4 +130,14 @@ impl Dialect {
             Dialect::Postgres => format!("(({column})::jsonb ->> '{key}')::double precision"),
         }
     }
+
+    /// The text of a stored observation payload (`observations/payload.rs`): on SQLite through
+    /// the function every connection registers (`sqlite.rs`), which decompresses; PostgreSQL
+    /// stores the text uncompressed.
+    pub(crate) fn payload_text(self, stored: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("sightline_payload_text({stored})"),
+            Dialect::Postgres => format!("convert_from({stored}, 'UTF8')"),
+        }
+    }
 }

@@ -71,6 +71,9 @@ impl crate::Lifecycle for SqlStore {
     }
 
     async fn close(&self) {
+        if let Some(writer) = &self.sqlite_writer {
+            writer.close();
+        }
         self.db.close().await;
     }
 }

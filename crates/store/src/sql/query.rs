@@ -19,6 +19,8 @@ pub(crate) enum Arg {
     Int(Option<i64>),
     Float(Option<f64>),
     Bool(Option<bool>),
+    /// A BLOB (SQLite) or BYTEA (PostgreSQL).
+    Bytes(Option<Vec<u8>>),
 }
 
 impl From<&str> for Arg {
@@ -54,6 +56,12 @@ impl From<&Option<String>> for Arg {
 impl From<Option<&str>> for Arg {
     fn from(value: Option<&str>) -> Self {
         Arg::Text(value.map(str::to_owned))
+    }
+}
+
+impl From<Option<Vec<u8>>> for Arg {
+    fn from(value: Option<Vec<u8>>) -> Self {
+        Arg::Bytes(value)
     }
 }
 

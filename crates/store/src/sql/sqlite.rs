@@ -64,10 +64,48 @@ pub(crate) async fn connect(options: &StoreOptions) -> StoreResult<(SqlitePool, 
     let path = connect.get_filename().to_path_buf();
     let pool = SqlitePoolOptions::new()
         .max_connections(options.max_connections.max(1))
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                let mut handle = connection.lock_handle().await?;
+                register_payload_function(handle.as_raw_handle())
+                    .map_err(|e| sqlx::Error::Configuration(e.into()))
+            })
+        })
         .connect_with(connect)
         .await
         .map_err(db_error)?;
     Ok((pool, path))
+}
+
+/// Registers `sightline_payload_text(stored)` on a connection: the JSON text of a stored
+/// observation payload, decompressed (`observations/payload.rs`), for filters on input and
+/// output ([`super::Dialect::payload_text`]). NULL stays NULL; a damaged payload is an error.
+#[allow(unsafe_code)]
+fn register_payload_function(
+    raw: std::ptr::NonNull<rusqlite::ffi::sqlite3>,
+) -> rusqlite::Result<()> {
+    // SAFETY: `raw` is the live handle of a connection that sqlx has locked for us
+    // (`lock_handle`) until this returns. `from_handle` borrows it: dropping the wrapper does
+    // not close it. The function is owned by SQLite from here on and freed when sqlx closes the
+    // connection; it captures nothing.
+    let connection = unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }?;
+    connection.create_scalar_function(
+        "sightline_payload_text",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |context| {
+            let stored = match context.get_raw(0) {
+                rusqlite::types::ValueRef::Blob(bytes) | rusqlite::types::ValueRef::Text(bytes) => {
+                    bytes
+                }
+                _ => return Ok(None),
+            };
+            crate::observations::payload::decode_text(stored)
+                .map(Some)
+                .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
+        },
+    )
 }
 
 /// Page cache of each pooled connection, in KiB (SQLite's default is 2 MiB): readers' index

@@ -10,7 +10,7 @@
 //! beginning and SQLite cuts the file back to `journal_size_limit`.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Weak, mpsc};
 use std::time::Duration;
 
@@ -44,6 +44,8 @@ pub(crate) struct SqliteWriter {
     jobs: mpsc::Sender<Job>,
     /// Held for the length of one write transaction.
     turn: Arc<tokio::sync::Mutex<()>>,
+    /// Set by [`SqliteWriter::close`]: later work is refused and the thread ends.
+    closed: Arc<AtomicBool>,
 }
 
 impl SqliteWriter {
@@ -59,9 +61,11 @@ impl SqliteWriter {
         let checkpointer = open_connection(path, synchronous, 1024)?;
         let wal = Arc::new(WalLength::default());
         let writer_wal = wal.clone();
+        let closed = Arc::new(AtomicBool::new(false));
+        let writer_closed = closed.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(connection, queue, writer_wal, alive))
+            .spawn(move || run(connection, queue, writer_wal, writer_closed, alive))
             .map_err(|e| StoreError::Database(format!("cannot start the SQLite writer: {e}")))?;
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
@@ -70,6 +74,7 @@ impl SqliteWriter {
         Ok(SqliteWriter {
             jobs,
             turn: Arc::new(tokio::sync::Mutex::new(())),
+            closed,
         })
     }
 
@@ -85,6 +90,9 @@ impl SqliteWriter {
         T: Send + 'static,
         F: FnOnce(&mut Connection, &WalLength) -> StoreResult<T> + Send + 'static,
     {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Unavailable("the store is closed".into()));
+        }
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.jobs
             .send(Box::new(move |connection: &mut Connection, wal: &WalLength| {
@@ -94,6 +102,14 @@ impl SqliteWriter {
         answer
             .await
             .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?
+    }
+
+    /// Ends the writer: work already queued runs, later work is refused, and the thread closes
+    /// its connections (which checkpoints the WAL when no other connection is open).
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        // Wakes the thread, which sees the flag after this job.
+        self.spawn(|_| {});
     }
 
     /// Queues `work` without waiting for it (a rollback from a destructor).
@@ -110,10 +126,18 @@ fn run(
     mut connection: Connection,
     queue: mpsc::Receiver<Job>,
     wal: Arc<WalLength>,
+    closed: Arc<AtomicBool>,
     _alive: Arc<()>,
 ) {
     while let Ok(job) = queue.recv() {
         job(&mut connection, &wal);
+        if closed.load(Ordering::Acquire) {
+            // Whatever was queued before the close still runs (a rollback, say).
+            while let Ok(job) = queue.try_recv() {
+                job(&mut connection, &wal);
+            }
+            return;
+        }
     }
 }
 
@@ -206,7 +230,12 @@ impl ToSql for Arg {
             Arg::Int(Some(value)) => ToSqlOutput::Owned(SqliteValue::Integer(*value)),
             Arg::Float(Some(value)) => ToSqlOutput::Owned(SqliteValue::Real(*value)),
             Arg::Bool(Some(value)) => ToSqlOutput::Owned(SqliteValue::Integer(i64::from(*value))),
-            Arg::Text(None) | Arg::Int(None) | Arg::Float(None) | Arg::Bool(None) => {
+            Arg::Bytes(Some(bytes)) => ToSqlOutput::Borrowed(bytes.as_slice().into()),
+            Arg::Text(None)
+            | Arg::Int(None)
+            | Arg::Float(None)
+            | Arg::Bool(None)
+            | Arg::Bytes(None) => {
                 ToSqlOutput::Owned(SqliteValue::Null)
             }
         })

@@ -40,8 +40,13 @@ pub(super) async fn delete_traces(
         )
         .push_in("trace_id", ids.iter().map(String::as_str));
     let observation_ids: Vec<(String,)> = tx.fetch_all(&observations).await?;
+    let observation_ids: Vec<String> = observation_ids.into_iter().map(|(id,)| id).collect();
+    for chunk in observation_ids.chunks(MAX_IDS) {
+        tx.execute(&delete_in("observation_payloads", "id", project, chunk))
+            .await?;
+    }
     let mut logged: Vec<String> = ids.to_vec();
-    logged.extend(observation_ids.into_iter().map(|(id,)| id));
+    logged.extend(observation_ids);
     for chunk in logged.chunks(MAX_IDS) {
         tx.execute(&delete_in("ingestion_events", "entity_id", project, chunk))
             .await?;
@@ -66,6 +71,7 @@ pub(super) async fn delete_traces(
 /// triggers); the counter row goes last.
 const PROJECT_EVENT_TABLES: &[&str] = &[
     "scores",
+    "observation_payloads",
     "observations",
     "traces",
     "sessions",

@@ -18,6 +18,8 @@ use crate::*;
 
 pub(crate) mod write;
 
+pub use write::EncodedObservation;
+
 mod delete;
 mod query;
 mod read;
@@ -59,6 +61,9 @@ pub struct EventRows {
     /// Replace every earlier version of their id.
     pub traces: Vec<TraceRow>,
     pub observations: Vec<ObservationRow>,
+    /// Observations encoded by the request that carried them (OTel spans); stored like
+    /// `observations`.
+    pub encoded_observations: Vec<EncodedObservation>,
     pub scores: Vec<ScorePatch>,
     /// Stored only where no trace of their id exists (the traces of observations that named
     /// none): on an append-only store, a row that loses to any other version.
@@ -69,6 +74,7 @@ impl EventRows {
     pub fn is_empty(&self) -> bool {
         self.traces.is_empty()
             && self.observations.is_empty()
+            && self.encoded_observations.is_empty()
             && self.scores.is_empty()
             && self.placeholder_traces.is_empty()
     }
@@ -77,6 +83,8 @@ impl EventRows {
 /// Starts the writes of the ingestion fold.
 #[async_trait]
 pub trait EventWriteStore: Send + Sync {
+    /// How this store wants observation payloads encoded ([`EncodedObservation::new`]).
+    fn payload_codec(&self) -> PayloadCodec;
     /// Begins one write: on a relational store one transaction (nothing is visible before
     /// [`EventWrite::commit`], and dropping it uncommitted writes nothing). `version` is
     /// stored with every row it puts (the rows' `updated_at`) and must grow between writes.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sightline_domain::ProjectId;
 use sightline_domain::ingest::{ObservationRow, ScorePatch, TracePatch};
-use sightline_store::{ExperimentLink, LoggedEvent};
+use sightline_store::{EncodedObservation, ExperimentLink, LoggedEvent};
 
 pub mod batch;
 pub mod fold;
@@ -49,9 +49,10 @@ pub struct IngestionWrite {
     pub project_id: ProjectId,
     /// Batch events of traces and observations, logged and folded.
     pub events: Vec<LoggedEvent>,
-    /// Complete observations (OTel spans), already priced ([`rules::Rules::enrich`]), stored
-    /// as they are.
+    /// Complete observations, already priced ([`rules::Rules::enrich`]), stored as they are.
     pub observations: Vec<ObservationRow>,
+    /// The same, encoded by the request (OTel spans): the writer only binds them.
+    pub encoded_observations: Vec<EncodedObservation>,
     /// Trace-level data of OTel spans, merged onto the stored traces in order.
     pub trace_patches: Vec<TracePatch>,
     pub scores: Vec<ScorePatch>,
@@ -66,6 +67,7 @@ impl IngestionWrite {
             project_id,
             events: Vec::new(),
             observations: Vec::new(),
+            encoded_observations: Vec::new(),
             trace_patches: Vec::new(),
             scores: Vec::new(),
             experiments: Vec::new(),
@@ -75,6 +77,7 @@ impl IngestionWrite {
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
             && self.observations.is_empty()
+            && self.encoded_observations.is_empty()
             && self.trace_patches.is_empty()
             && self.scores.is_empty()
             && self.experiments.is_empty()

@@ -9,6 +9,7 @@ use crate::state::AppState;
 use sightline_domain::ingest::merge::apply_observation_patch;
 use sightline_domain::otel::{decode_json, decode_protobuf, map_export};
 use sightline_domain::time::now_ms;
+use sightline_store::EncodedObservation;
 
 /// Largest OTLP body after decompression.
 pub const MAX_DECOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
@@ -88,13 +89,15 @@ pub async fn ingest_request(
         .prepare(state.store().metadata(), [&caller.project_id])
         .await
         .map_err(|e| IngestError::Failed(super::writer::SubmitError::Failed(e)))?;
-    write.observations = batch
+    // Encoded here too (payloads compressed), so that the single writer only binds.
+    let codec = state.store().events().payload_codec();
+    write.encoded_observations = batch
         .observations
         .iter()
         .map(|patch| {
             let mut row = apply_observation_patch(None, patch, patch.start_time.unwrap_or(now));
             rules.enrich(&caller.project_id, &mut row);
-            row
+            EncodedObservation::new(&caller.project_id, &row, codec)
         })
         .collect();
     write.trace_patches = batch.traces;

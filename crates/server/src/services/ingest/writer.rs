@@ -152,7 +152,10 @@ async fn commit_group(store: &Store, rules: &Rules, versions: &mut Versions, job
         // Price with the models cached so far; the write below reports a database outage.
         tracing::warn!(%error, "cannot load project models");
     }
-    let spans: usize = writes.iter().map(|w| w.observations.len()).sum();
+    let spans: usize = writes
+        .iter()
+        .map(|w| w.observations.len() + w.encoded_observations.len())
+        .sum();
     let events: usize = writes.iter().map(|w| w.events.len()).sum();
     match commit_writes(store, rules, versions.next(), &mut writes).await {
         Ok(()) => {

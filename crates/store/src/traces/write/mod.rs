@@ -15,16 +15,20 @@ use super::{Entity, EntityKey, EventRows, EventWrite, EventWriteStore, LoggedEve
 mod sqlite;
 mod statements;
 
+pub use statements::EncodedObservation;
 use statements::*;
 use crate::error::{StoreError, StoreResult};
 use crate::observations::stored::{OBSERVATION_COLUMNS, ObservationSqlRow};
 use crate::scores::stored::{SCORE_COLUMNS, ScoreSqlRow};
+use crate::observations::payload::PayloadCodec;
 use crate::sql::{Arg, Sql, SqlStore, Tx};
 use crate::traces::stored::{TRACE_COLUMNS, TraceSqlRow};
 use crate::{ScoreRow, StoredObservation, StoredTrace};
 
 /// Most bound values in one statement (SQLite allows 32766, PostgreSQL 65535).
 const MAX_PARAMS: usize = 8_000;
+/// Columns of [`OBSERVATION_INSERT`].
+const OBSERVATION_WIDTH: usize = 28;
 
 /// A write of the relational event store: one transaction.
 struct SqlEventWrite {
@@ -34,6 +38,14 @@ struct SqlEventWrite {
 
 #[async_trait]
 impl EventWriteStore for SqlStore {
+    fn payload_codec(&self) -> PayloadCodec {
+        if self.sqlite_writer.is_some() {
+            PayloadCodec::Zstd
+        } else {
+            PayloadCodec::Plain
+        }
+    }
+
     async fn begin_event_write(&self, version: Millis) -> StoreResult<Box<dyn EventWrite>> {
         if let Some(writer) = &self.sqlite_writer {
             return sqlite::begin(writer, version).await;
@@ -118,7 +130,7 @@ impl EventWrite for SqlEventWrite {
     async fn put(&mut self, project: &ProjectId, rows: &EventRows) -> StoreResult<()> {
         let tx = &mut self.tx;
         insert_placeholder_traces(tx, project, &rows.placeholder_traces, self.version).await?;
-        upsert_observations(tx, project, &rows.observations, self.version).await?;
+        upsert_observations(tx, project, rows, self.version).await?;
         upsert_traces(tx, project, &rows.traces, self.version).await?;
         upsert_scores(tx, project, &rows.scores, self.version).await
     }
@@ -240,21 +252,55 @@ async fn upsert_traces(
 async fn upsert_observations(
     tx: &mut Tx,
     project: &ProjectId,
-    rows: &[ObservationRow],
+    rows: &EventRows,
     version: Millis,
 ) -> StoreResult<()> {
-    const WIDTH: usize = 30;
-    let rows = last_per_key(rows, |row| row.id.as_str());
-    for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
+    let observations = encoded_observations(project, rows, PayloadCodec::Plain);
+    let refs: Vec<&EncodedObservation> = observations.iter().collect();
+    for chunk in refs.chunks(MAX_PARAMS / OBSERVATION_WIDTH) {
         let sql = multi_row_insert(
             OBSERVATION_INSERT,
             chunk,
-            |row: &ObservationRow| observation_args(project, row, version),
+            |observation: &EncodedObservation| observation.row_args(version),
             OBSERVATION_CONFLICT,
         );
         tx.execute(&sql).await?;
     }
+    let (payloads, deletes): (Vec<_>, Vec<_>) = observations
+        .iter()
+        .map(|observation| observation.payload_args(project))
+        .partition(|(stored, _)| *stored);
+    let payloads: Vec<&Vec<Arg>> = payloads.iter().map(|(_, args)| args).collect();
+    for chunk in payloads.chunks(MAX_PARAMS / 4) {
+        let sql = multi_row_insert(PAYLOAD_INSERT, chunk, |args: &Vec<Arg>| args.clone(), PAYLOAD_CONFLICT);
+        tx.execute(&sql).await?;
+    }
+    for (_, key) in deletes {
+        let mut sql = Sql::text(PAYLOAD_DELETE);
+        for arg in key {
+            sql = sql.bind(arg);
+        }
+        tx.execute(&sql).await?;
+    }
     Ok(())
+}
+
+/// The observations of `rows` to store, encoded with `codec` where the request has not encoded
+/// them: one per id, the last.
+pub(super) fn encoded_observations(
+    project: &ProjectId,
+    rows: &EventRows,
+    codec: PayloadCodec,
+) -> Vec<EncodedObservation> {
+    let folded = last_per_key(&rows.observations, |row: &ObservationRow| row.id.as_str())
+        .into_iter()
+        .map(|row| EncodedObservation::new(project, row, codec));
+    let encoded = last_per_key(&rows.encoded_observations, |o: &EncodedObservation| {
+        o.id.as_str()
+    })
+    .into_iter()
+    .cloned();
+    folded.chain(encoded).collect()
 }
 
 async fn upsert_scores(

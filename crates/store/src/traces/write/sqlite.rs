@@ -9,12 +9,13 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use rusqlite::{Connection, params_from_iter};
 use sightline_domain::ProjectId;
-use sightline_domain::ingest::{ObservationRow, ScorePatch, TraceRow};
+use sightline_domain::ingest::{ScorePatch, TraceRow};
 use sightline_domain::time::Millis;
 use tokio::sync::OwnedMutexGuard;
 
 use super::statements::*;
-use super::{EntityKey, EventRows, EventWrite, LoggedEvent, last_per_key};
+use super::{EntityKey, EventRows, EventWrite, LoggedEvent, encoded_observations, last_per_key};
+use crate::observations::payload::PayloadCodec;
 use crate::StoredTrace;
 use crate::error::{StoreError, StoreResult};
 use crate::sql::Arg;
@@ -67,6 +68,20 @@ fn single_row(head: &str, width: usize, tail: &str) -> String {
     format!("{head} VALUES ({}) {tail}", slots.join(", "))
 }
 
+/// Runs a prepared statement once per row of values.
+fn run_each(connection: &Connection, sql: &str, rows: &[Vec<Arg>]) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut statement = connection.prepare_cached(sql).map_err(sqlite_error)?;
+    for row in rows {
+        statement
+            .execute(params_from_iter(row.iter()))
+            .map_err(sqlite_error)?;
+    }
+    Ok(())
+}
+
 /// Runs a prepared single-row upsert once per row.
 fn upsert_each(
     connection: &Connection,
@@ -77,21 +92,15 @@ fn upsert_each(
     let Some(first) = rows.first() else {
         return Ok(());
     };
-    let mut statement = connection
-        .prepare_cached(&single_row(head, first.len(), tail))
-        .map_err(sqlite_error)?;
-    for row in rows {
-        statement
-            .execute(params_from_iter(row.iter()))
-            .map_err(sqlite_error)?;
-    }
-    Ok(())
+    run_each(connection, &single_row(head, first.len(), tail), rows)
 }
 
 /// The values of every row a put writes, in statement order.
 struct PutValues {
     placeholder_traces: Vec<Vec<Arg>>,
     observations: Vec<Vec<Arg>>,
+    payloads: Vec<Vec<Arg>>,
+    payload_deletes: Vec<Vec<Arg>>,
     traces: Vec<Vec<Arg>>,
     sessions: Vec<Vec<Arg>>,
     scores: Vec<Vec<Arg>>,
@@ -108,17 +117,26 @@ impl PutValues {
         let sessions = last_per_key(&with_session, |row| {
             row.session_id.as_deref().unwrap_or_default()
         });
+        let mut observations = Vec::new();
+        let mut payloads = Vec::new();
+        let mut payload_deletes = Vec::new();
+        for observation in encoded_observations(project, rows, PayloadCodec::Zstd) {
+            observations.push(observation.row_args(version));
+            match observation.payload_args(project) {
+                (true, args) => payloads.push(args),
+                (false, args) => payload_deletes.push(args),
+            }
+        }
         PutValues {
+            observations,
+            payloads,
+            payload_deletes,
             placeholder_traces: last_per_key(&rows.placeholder_traces, |row: &TraceRow| {
                 row.id.as_str()
             })
             .into_iter()
             .map(|row| placeholder_trace_args(project, row, version))
             .collect(),
-            observations: last_per_key(&rows.observations, |row: &ObservationRow| row.id.as_str())
-                .into_iter()
-                .map(|row| observation_args(project, row, version))
-                .collect(),
             traces: traces
                 .iter()
                 .map(|row| trace_args(project, row, version))
@@ -147,6 +165,8 @@ impl PutValues {
             OBSERVATION_CONFLICT,
             &self.observations,
         )?;
+        upsert_each(connection, PAYLOAD_INSERT, PAYLOAD_CONFLICT, &self.payloads)?;
+        run_each(connection, PAYLOAD_DELETE, &self.payload_deletes)?;
         upsert_each(connection, TRACE_INSERT, TRACE_CONFLICT, &self.traces)?;
         upsert_each(connection, SESSION_INSERT, SESSION_CONFLICT, &self.sessions)?;
         upsert_each(connection, SCORE_INSERT, SCORE_CONFLICT, &self.scores)

@@ -7,6 +7,7 @@ use sightline_domain::ProjectId;
 use sightline_domain::ingest::{ObservationRow, ScorePatch, TraceRow};
 use sightline_domain::time::Millis;
 
+use crate::observations::payload::{self, PayloadCodec};
 use crate::sql::Arg;
 use crate::sql::json::{json_text, object_text, usage_text};
 
@@ -74,8 +75,8 @@ pub(super) fn session_args(project: &ProjectId, row: &TraceRow, version: Millis)
 pub(super) const OBSERVATION_INSERT: &str = "INSERT INTO observations (project_id, id, \
     trace_id, type, start_time, end_time, completion_start_time, environment, name, \
     parent_observation_id, level, status_message, version, model, model_parameters, metadata, \
-    input, output, provided_usage_details, provided_cost_details, usage_details, cost_details, \
-    total_cost, internal_model_id, usage_pricing_tier_id, usage_pricing_tier_name, prompt_name, \
+    provided_usage_details, provided_cost_details, usage_details, cost_details, total_cost, \
+    internal_model_id, usage_pricing_tier_id, usage_pricing_tier_name, prompt_name, \
     prompt_version, created_at, updated_at)";
 pub(super) const OBSERVATION_CONFLICT: &str = "ON CONFLICT (project_id, id) DO UPDATE SET \
     trace_id = excluded.trace_id, type = excluded.type, start_time = excluded.start_time, \
@@ -84,8 +85,7 @@ pub(super) const OBSERVATION_CONFLICT: &str = "ON CONFLICT (project_id, id) DO U
     parent_observation_id = excluded.parent_observation_id, level = excluded.level, \
     status_message = excluded.status_message, version = excluded.version, \
     model = excluded.model, model_parameters = excluded.model_parameters, \
-    metadata = excluded.metadata, input = excluded.input, output = excluded.output, \
-    provided_usage_details = excluded.provided_usage_details, \
+    metadata = excluded.metadata, provided_usage_details = excluded.provided_usage_details, \
     provided_cost_details = excluded.provided_cost_details, \
     usage_details = excluded.usage_details, cost_details = excluded.cost_details, \
     total_cost = excluded.total_cost, internal_model_id = excluded.internal_model_id, \
@@ -94,11 +94,9 @@ pub(super) const OBSERVATION_CONFLICT: &str = "ON CONFLICT (project_id, id) DO U
     prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version, \
     updated_at = excluded.updated_at";
 
-pub(super) fn observation_args(
-    project: &ProjectId,
-    row: &ObservationRow,
-    version: Millis,
-) -> Vec<Arg> {
+/// The observation's values in [`OBSERVATION_INSERT`] order, but the last two (`created_at`,
+/// `updated_at`: the write's version, which the writer adds).
+fn observation_values(project: &ProjectId, row: &ObservationRow) -> Vec<Arg> {
     vec![
         Arg::from(project.as_str()),
         Arg::from(&row.id),
@@ -116,8 +114,6 @@ pub(super) fn observation_args(
         Arg::from(&row.model),
         Arg::from(json_text(&row.model_parameters)),
         Arg::from(object_text(&row.metadata)),
-        Arg::from(json_text(&row.input)),
-        Arg::from(json_text(&row.output)),
         Arg::from(usage_text(&row.provided_usage_details)),
         Arg::from(usage_text(&row.provided_cost_details)),
         Arg::from(usage_text(&row.usage_details)),
@@ -128,10 +124,59 @@ pub(super) fn observation_args(
         Arg::from(&row.usage_pricing_tier_name),
         Arg::from(&row.prompt_name),
         Arg::from(row.prompt_version),
-        Arg::from(version),
-        Arg::from(version),
     ]
 }
+
+/// An observation encoded for the event write: its column values and its payload (input and
+/// output, [`payload::encode`]d). Built where the observation is made (the request for OTel
+/// spans), so that the single writer only binds.
+#[derive(Debug, Clone)]
+pub struct EncodedObservation {
+    pub(crate) id: String,
+    values: Vec<Arg>,
+    input: Option<Vec<u8>>,
+    output: Option<Vec<u8>>,
+}
+
+impl EncodedObservation {
+    pub fn new(project: &ProjectId, row: &ObservationRow, codec: PayloadCodec) -> Self {
+        EncodedObservation {
+            id: row.id.clone(),
+            values: observation_values(project, row),
+            input: payload::encode(&row.input, codec),
+            output: payload::encode(&row.output, codec),
+        }
+    }
+
+    /// The values of [`OBSERVATION_INSERT`] at `version`.
+    pub(super) fn row_args(&self, version: Millis) -> Vec<Arg> {
+        let mut args = self.values.clone();
+        args.extend([Arg::from(version), Arg::from(version)]);
+        args
+    }
+
+    /// The values of [`PAYLOAD_INSERT`], or of [`PAYLOAD_DELETE`] when it has none.
+    pub(super) fn payload_args(&self, project: &ProjectId) -> (bool, Vec<Arg>) {
+        let key = [Arg::from(project.as_str()), Arg::from(&self.id)];
+        if self.input.is_none() && self.output.is_none() {
+            return (false, key.to_vec());
+        }
+        let mut args = key.to_vec();
+        args.extend([
+            Arg::from(self.input.clone()),
+            Arg::from(self.output.clone()),
+        ]);
+        (true, args)
+    }
+}
+
+pub(super) const PAYLOAD_INSERT: &str =
+    "INSERT INTO observation_payloads (project_id, id, input, output)";
+pub(super) const PAYLOAD_CONFLICT: &str = "ON CONFLICT (project_id, id) DO UPDATE SET \
+    input = excluded.input, output = excluded.output";
+/// An observation whose final version has neither input nor output keeps no payload row.
+pub(super) const PAYLOAD_DELETE: &str =
+    "DELETE FROM observation_payloads WHERE project_id = $1 AND id = $2";
 
 pub(super) const SCORE_INSERT: &str = "INSERT INTO scores (project_id, id, name, timestamp, \
     environment, data_type, value, string_value, source, trace_id, observation_id, session_id, \
