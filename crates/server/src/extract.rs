@@ -144,9 +144,11 @@ impl FromRequestParts<AppState> for IngestTurn {
     type Rejection = ApiError;
 
     async fn from_request_parts(_parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let turn = state.parse_turns().take().await.map_err(|_| {
-            ApiError::Backpressure(axum::http::StatusCode::SERVICE_UNAVAILABLE)
-        })?;
+        let turn = state
+            .parse_turns()
+            .take()
+            .await
+            .map_err(|_| ApiError::Backpressure(axum::http::StatusCode::SERVICE_UNAVAILABLE))?;
         Ok(IngestTurn(turn))
     }
 }

@@ -38,10 +38,7 @@ pub fn router(state: AppState) -> Router {
             post(otel::post_otel_traces).layer(DefaultBodyLimit::max(otel::OTLP_BODY_LIMIT)),
         )
         .route("/otel/v1/metrics", post(otel::post_otel_metrics))
-        .route(
-            "/scores",
-            post(scores::post_scores).get(scores::get_scores),
-        )
+        .route("/scores", post(scores::post_scores).get(scores::get_scores))
         .route(
             "/scores/{score_id}",
             get(scores::get_score).delete(scores::delete_score),

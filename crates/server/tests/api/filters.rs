@@ -572,9 +572,74 @@ async fn oversized_filters_are_400s_never_500s(db: TestDb) {
     }
 }
 
+/// Input and output live apart from the observation row, zstd-compressed on SQLite
+/// (`observation_payloads`): filters on them still read the text, and lists and trace details
+/// return it whole.
+async fn observation_input_and_output_filters_read_stored_payloads(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let tenant = app.tenant("Acme", "payloads").await;
+    let long = "the quick brown fox jumps over the lazy dog ".repeat(40);
+    let event = |id: &str, body: Value| json!({"id": id, "type": "span-create", "timestamp": "2024-01-05T00:00:00Z", "body": body});
+    let trace = json!({"id": "e0", "type": "trace-create", "timestamp": "2024-01-05T00:00:00Z",
+        "body": {"id": "t1", "timestamp": "2024-01-01T00:00:00Z"}});
+    let batch = json!({"batch": [
+        trace,
+        event("e1", json!({"id": "long", "traceId": "t1", "input": {"q": format!("{long} needle")},
+            "output": long, "startTime": "2024-01-01T00:00:00Z"})),
+        event("e2", json!({"id": "short", "traceId": "t1", "input": "a needle", "output": "hay",
+            "startTime": "2024-01-01T00:00:01Z"})),
+        event("e3", json!({"id": "none", "traceId": "t1", "startTime": "2024-01-01T00:00:02Z"})),
+    ]});
+    let response = app
+        .post_json("/api/public/ingestion", &tenant.basic(), &batch)
+        .await;
+    assert_eq!(response.body["errors"], json!([]), "{}", response.body);
+    for path in ["/api/public/observations", "/api/public/v2/observations"] {
+        let cases: Vec<(Value, Vec<&str>)> = vec![
+            (
+                one("string", "input", "contains", json!("needle")),
+                vec!["long", "short"],
+            ),
+            (
+                one("string", "output", "contains", json!("lazy dog")),
+                vec!["long"],
+            ),
+            (
+                one("string", "output", "=", json!("\"hay\"")),
+                vec!["short"],
+            ),
+            (one("null", "input", "is null", json!("")), vec!["none"]),
+        ];
+        for (filter, expected) in cases {
+            assert_eq!(
+                ids(&app, &tenant, path, filter.clone()).await,
+                expected,
+                "{path} {filter}"
+            );
+        }
+    }
+    let trace = app
+        .get("/api/public/traces/t1", Some(&tenant.basic()))
+        .await;
+    assert_eq!(trace.status, StatusCode::OK, "{}", trace.body);
+    let observations = trace.body["observations"].as_array().expect("observations");
+    let stored = observations
+        .iter()
+        .find(|o| o["id"] == "long")
+        .expect("long");
+    assert_eq!(stored["input"], json!({"q": format!("{long} needle")}));
+    assert_eq!(stored["output"], json!(long));
+    let none = observations
+        .iter()
+        .find(|o| o["id"] == "none")
+        .expect("none");
+    assert_eq!(none["input"], Value::Null);
+}
+
 backend_tests!(
     trace_filters_cover_every_condition_type,
     observation_and_score_filters,
+    observation_input_and_output_filters_read_stored_payloads,
     bad_filters_are_400s_naming_the_condition,
     oversized_filters_are_400s_never_500s,
 );

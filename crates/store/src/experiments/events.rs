@@ -228,15 +228,14 @@ fn payload_columns(payload: SpanPayload) -> &'static str {
 /// The `input, output, metadata` columns of observations (payloads from
 /// `observation_payloads`), as NULL where `payload` does not ask for them.
 fn observation_payload_columns(payload: SpanPayload) -> String {
-    let (input, output) = (
-        payload::column_sql("input"),
-        payload::column_sql("output"),
-    );
+    let (input, output) = (payload::column_sql("input"), payload::column_sql("output"));
     match payload {
         SpanPayload::Nothing => {
             "NULL AS input, NULL AS output, CAST(NULL AS TEXT) AS metadata".to_owned()
         }
-        SpanPayload::Output => format!("NULL AS input, {output} AS output, CAST(NULL AS TEXT) AS metadata"),
+        SpanPayload::Output => {
+            format!("NULL AS input, {output} AS output, CAST(NULL AS TEXT) AS metadata")
+        }
         SpanPayload::All => format!("{input} AS input, {output} AS output, metadata"),
     }
 }

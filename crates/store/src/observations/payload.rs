@@ -44,8 +44,7 @@ pub fn encode(value: &Option<Value>, codec: PayloadCodec) -> Option<Vec<u8>> {
 /// The JSON text of a stored payload.
 pub(crate) fn decode_text(stored: &[u8]) -> StoreResult<String> {
     let bytes = if stored.starts_with(&ZSTD_MAGIC) {
-        zstd::decode_all(stored)
-            .map_err(|e| StoreError::Corrupt(format!("stored payload: {e}")))?
+        zstd::decode_all(stored).map_err(|e| StoreError::Corrupt(format!("stored payload: {e}")))?
     } else {
         stored.to_vec()
     };

@@ -27,7 +27,7 @@ const WRITER_CACHE_KIB: u32 = 64 * 1024;
 /// Prepared statements the writer keeps.
 const STATEMENT_CACHE: usize = 64;
 /// WAL frames (pages) after which the writer completes a checkpoint itself.
-const WAL_RESTART_FRAMES: i64 = 8 * 1024;
+const WAL_RESTART_FRAMES: i64 = 4 * 1024;
 /// How long the checkpoint thread waits when the WAL has nothing new to copy.
 const CHECKPOINT_IDLE: Duration = Duration::from_millis(50);
 
@@ -95,9 +95,11 @@ impl SqliteWriter {
         }
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.jobs
-            .send(Box::new(move |connection: &mut Connection, wal: &WalLength| {
-                let _ = reply.send(work(connection, wal));
-            }))
+            .send(Box::new(
+                move |connection: &mut Connection, wal: &WalLength| {
+                    let _ = reply.send(work(connection, wal));
+                },
+            ))
             .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
         answer
             .await
@@ -114,11 +116,9 @@ impl SqliteWriter {
 
     /// Queues `work` without waiting for it (a rollback from a destructor).
     pub(crate) fn spawn(&self, work: impl FnOnce(&mut Connection) + Send + 'static) {
-        let _ = self
-            .jobs
-            .send(Box::new(move |connection: &mut Connection, _: &WalLength| {
-                work(connection)
-            }));
+        let _ = self.jobs.send(Box::new(
+            move |connection: &mut Connection, _: &WalLength| work(connection),
+        ));
     }
 }
 
@@ -235,9 +235,7 @@ impl ToSql for Arg {
             | Arg::Int(None)
             | Arg::Float(None)
             | Arg::Bool(None)
-            | Arg::Bytes(None) => {
-                ToSqlOutput::Owned(SqliteValue::Null)
-            }
+            | Arg::Bytes(None) => ToSqlOutput::Owned(SqliteValue::Null),
         })
     }
 }

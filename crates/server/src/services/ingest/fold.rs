@@ -50,7 +50,10 @@ pub async fn commit(
         // so that no payload is copied.
         let folded = rows.observations.len();
         rows.observations.append(&mut request.observations);
-        std::mem::swap(&mut rows.encoded_observations, &mut request.encoded_observations);
+        std::mem::swap(
+            &mut rows.encoded_observations,
+            &mut request.encoded_observations,
+        );
         std::mem::swap(&mut rows.scores, &mut request.scores);
         let stored = if rows.is_empty() {
             Ok(())
@@ -58,7 +61,10 @@ pub async fn commit(
             write.put(&request.project_id, &rows).await
         };
         request.observations = rows.observations.split_off(folded);
-        std::mem::swap(&mut rows.encoded_observations, &mut request.encoded_observations);
+        std::mem::swap(
+            &mut rows.encoded_observations,
+            &mut request.encoded_observations,
+        );
         std::mem::swap(&mut rows.scores, &mut request.scores);
         stored?;
     }

@@ -15,15 +15,15 @@ use super::{Entity, EntityKey, EventRows, EventWrite, EventWriteStore, LoggedEve
 mod sqlite;
 mod statements;
 
-pub use statements::EncodedObservation;
-use statements::*;
 use crate::error::{StoreError, StoreResult};
+use crate::observations::payload::PayloadCodec;
 use crate::observations::stored::{OBSERVATION_COLUMNS, ObservationSqlRow};
 use crate::scores::stored::{SCORE_COLUMNS, ScoreSqlRow};
-use crate::observations::payload::PayloadCodec;
 use crate::sql::{Arg, Sql, SqlStore, Tx};
 use crate::traces::stored::{TRACE_COLUMNS, TraceSqlRow};
 use crate::{ScoreRow, StoredObservation, StoredTrace};
+pub use statements::EncodedObservation;
+use statements::*;
 
 /// Most bound values in one statement (SQLite allows 32766, PostgreSQL 65535).
 const MAX_PARAMS: usize = 8_000;
@@ -272,7 +272,12 @@ async fn upsert_observations(
         .partition(|(stored, _)| *stored);
     let payloads: Vec<&Vec<Arg>> = payloads.iter().map(|(_, args)| args).collect();
     for chunk in payloads.chunks(MAX_PARAMS / 4) {
-        let sql = multi_row_insert(PAYLOAD_INSERT, chunk, |args: &Vec<Arg>| args.clone(), PAYLOAD_CONFLICT);
+        let sql = multi_row_insert(
+            PAYLOAD_INSERT,
+            chunk,
+            |args: &Vec<Arg>| args.clone(),
+            PAYLOAD_CONFLICT,
+        );
         tx.execute(&sql).await?;
     }
     for (_, key) in deletes {
@@ -295,11 +300,9 @@ pub(super) fn encoded_observations(
     let folded = last_per_key(&rows.observations, |row: &ObservationRow| row.id.as_str())
         .into_iter()
         .map(|row| EncodedObservation::new(project, row, codec));
-    let encoded = last_per_key(&rows.encoded_observations, |o: &EncodedObservation| {
-        o.id.as_str()
-    })
-    .into_iter()
-    .cloned();
+    let encoded = last_per_key(&rows.encoded_observations, |o: &EncodedObservation| o.id())
+        .into_iter()
+        .cloned();
     folded.chain(encoded).collect()
 }
 

@@ -13,11 +13,12 @@ use sightline_domain::ingest::{ScorePatch, TraceRow};
 use sightline_domain::time::Millis;
 use tokio::sync::OwnedMutexGuard;
 
+use super::EncodedObservation;
 use super::statements::*;
 use super::{EntityKey, EventRows, EventWrite, LoggedEvent, encoded_observations, last_per_key};
-use crate::observations::payload::PayloadCodec;
 use crate::StoredTrace;
 use crate::error::{StoreError, StoreResult};
+use crate::observations::payload::PayloadCodec;
 use crate::sql::Arg;
 use crate::sql::sqlite_writer::{SqliteWriter, restart_wal_when_long, sqlite_error};
 use crate::traces::Entity;
@@ -31,7 +32,10 @@ struct SqliteEventWrite {
     _turn: OwnedMutexGuard<()>,
 }
 
-pub(super) async fn begin(writer: &SqliteWriter, version: Millis) -> StoreResult<Box<dyn EventWrite>> {
+pub(super) async fn begin(
+    writer: &SqliteWriter,
+    version: Millis,
+) -> StoreResult<Box<dyn EventWrite>> {
     let turn = writer.take_turn().await;
     writer
         .run(|connection, _| {
@@ -97,10 +101,10 @@ fn upsert_each(
 
 /// The values of every row a put writes, in statement order.
 struct PutValues {
+    project: String,
+    version: Millis,
     placeholder_traces: Vec<Vec<Arg>>,
-    observations: Vec<Vec<Arg>>,
-    payloads: Vec<Vec<Arg>>,
-    payload_deletes: Vec<Vec<Arg>>,
+    observations: Vec<EncodedObservation>,
     traces: Vec<Vec<Arg>>,
     sessions: Vec<Vec<Arg>>,
     scores: Vec<Vec<Arg>>,
@@ -117,20 +121,10 @@ impl PutValues {
         let sessions = last_per_key(&with_session, |row| {
             row.session_id.as_deref().unwrap_or_default()
         });
-        let mut observations = Vec::new();
-        let mut payloads = Vec::new();
-        let mut payload_deletes = Vec::new();
-        for observation in encoded_observations(project, rows, PayloadCodec::Zstd) {
-            observations.push(observation.row_args(version));
-            match observation.payload_args(project) {
-                (true, args) => payloads.push(args),
-                (false, args) => payload_deletes.push(args),
-            }
-        }
         PutValues {
-            observations,
-            payloads,
-            payload_deletes,
+            project: project.to_string(),
+            version,
+            observations: encoded_observations(project, rows, PayloadCodec::Zstd),
             placeholder_traces: last_per_key(&rows.placeholder_traces, |row: &TraceRow| {
                 row.id.as_str()
             })
@@ -159,17 +153,46 @@ impl PutValues {
             PLACEHOLDER_TRACE_CONFLICT,
             &self.placeholder_traces,
         )?;
-        upsert_each(
-            connection,
-            OBSERVATION_INSERT,
-            OBSERVATION_CONFLICT,
-            &self.observations,
-        )?;
-        upsert_each(connection, PAYLOAD_INSERT, PAYLOAD_CONFLICT, &self.payloads)?;
-        run_each(connection, PAYLOAD_DELETE, &self.payload_deletes)?;
+        self.write_observations(connection)?;
         upsert_each(connection, TRACE_INSERT, TRACE_CONFLICT, &self.traces)?;
         upsert_each(connection, SESSION_INSERT, SESSION_CONFLICT, &self.sessions)?;
         upsert_each(connection, SCORE_INSERT, SCORE_CONFLICT, &self.scores)
+    }
+}
+
+impl PutValues {
+    /// The observations and their payloads, bound from the encoded values without copies.
+    fn write_observations(&self, connection: &Connection) -> StoreResult<()> {
+        let Some(first) = self.observations.first() else {
+            return Ok(());
+        };
+        let version = Arg::from(self.version);
+        let mut rows = connection
+            .prepare_cached(&single_row(
+                OBSERVATION_INSERT,
+                first.values().len() + 2,
+                OBSERVATION_CONFLICT,
+            ))
+            .map_err(sqlite_error)?;
+        let mut payloads = connection
+            .prepare_cached(&single_row(PAYLOAD_INSERT, 4, PAYLOAD_CONFLICT))
+            .map_err(sqlite_error)?;
+        let mut deletes = connection
+            .prepare_cached(PAYLOAD_DELETE)
+            .map_err(sqlite_error)?;
+        for observation in &self.observations {
+            let values = observation.values().iter().chain([&version, &version]);
+            rows.execute(params_from_iter(values))
+                .map_err(sqlite_error)?;
+            match observation.payload() {
+                Some((input, output)) => {
+                    payloads.execute((&self.project, observation.id(), input, output))
+                }
+                None => deletes.execute((&self.project, observation.id())),
+            }
+            .map_err(sqlite_error)?;
+        }
+        Ok(())
     }
 }
 
@@ -204,7 +227,13 @@ impl EventWrite for SqliteEventWrite {
                 for id in &ids {
                     let found = statement
                         .query_map((&project, entity.as_str(), id), |row| {
-                            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+                            Ok((
+                                row.get(0)?,
+                                row.get(1)?,
+                                row.get(2)?,
+                                row.get(3)?,
+                                row.get(4)?,
+                            ))
                         })
                         .map_err(sqlite_error)?;
                     for row in found {
@@ -243,7 +272,9 @@ impl EventWrite for SqliteEventWrite {
             .map(|event| event_args(project, event, self.version))
             .collect();
         self.writer
-            .run(move |connection, _| upsert_each(connection, EVENT_INSERT, EVENT_CONFLICT, &values))
+            .run(move |connection, _| {
+                upsert_each(connection, EVENT_INSERT, EVENT_CONFLICT, &values)
+            })
             .await
     }
 

@@ -2,6 +2,8 @@
 //! (columns)`), its conflict clause, and the values of one row in column order. The sqlx writer
 //! joins many rows into one statement; the SQLite writer runs one prepared statement per row.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use sightline_domain::ProjectId;
 use sightline_domain::ingest::{ObservationRow, ScorePatch, TraceRow};
@@ -16,7 +18,11 @@ pub(super) const PLACEHOLDER_TRACE_INSERT: &str =
 pub(super) const PLACEHOLDER_TRACE_CONFLICT: &str = "ON CONFLICT (project_id, id) DO NOTHING";
 
 /// A trace that only its observations name: id, time and environment.
-pub(super) fn placeholder_trace_args(project: &ProjectId, row: &TraceRow, version: Millis) -> Vec<Arg> {
+pub(super) fn placeholder_trace_args(
+    project: &ProjectId,
+    row: &TraceRow,
+    version: Millis,
+) -> Vec<Arg> {
     vec![
         Arg::from(project.as_str()),
         Arg::from(&row.id),
@@ -129,10 +135,13 @@ fn observation_values(project: &ProjectId, row: &ObservationRow) -> Vec<Arg> {
 
 /// An observation encoded for the event write: its column values and its payload (input and
 /// output, [`payload::encode`]d). Built where the observation is made (the request for OTel
-/// spans), so that the single writer only binds.
+/// spans), so that the single writer only binds; cloning it shares the encoded values.
 #[derive(Debug, Clone)]
-pub struct EncodedObservation {
-    pub(crate) id: String,
+pub struct EncodedObservation(Arc<Encoded>);
+
+#[derive(Debug)]
+struct Encoded {
+    id: String,
     values: Vec<Arg>,
     input: Option<Vec<u8>>,
     output: Option<Vec<u8>>,
@@ -140,31 +149,46 @@ pub struct EncodedObservation {
 
 impl EncodedObservation {
     pub fn new(project: &ProjectId, row: &ObservationRow, codec: PayloadCodec) -> Self {
-        EncodedObservation {
+        EncodedObservation(Arc::new(Encoded {
             id: row.id.clone(),
             values: observation_values(project, row),
             input: payload::encode(&row.input, codec),
             output: payload::encode(&row.output, codec),
-        }
+        }))
+    }
+
+    pub(crate) fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    /// The values of [`OBSERVATION_INSERT`] but its last two, the write's version.
+    pub(super) fn values(&self) -> &[Arg] {
+        &self.0.values
+    }
+
+    /// The stored input and output; an observation without either keeps no payload row
+    /// ([`PAYLOAD_DELETE`]).
+    pub(super) fn payload(&self) -> Option<(Option<&[u8]>, Option<&[u8]>)> {
+        let (input, output) = (self.0.input.as_deref(), self.0.output.as_deref());
+        (input.is_some() || output.is_some()).then_some((input, output))
     }
 
     /// The values of [`OBSERVATION_INSERT`] at `version`.
     pub(super) fn row_args(&self, version: Millis) -> Vec<Arg> {
-        let mut args = self.values.clone();
+        let mut args = self.0.values.clone();
         args.extend([Arg::from(version), Arg::from(version)]);
         args
     }
 
     /// The values of [`PAYLOAD_INSERT`], or of [`PAYLOAD_DELETE`] when it has none.
     pub(super) fn payload_args(&self, project: &ProjectId) -> (bool, Vec<Arg>) {
-        let key = [Arg::from(project.as_str()), Arg::from(&self.id)];
-        if self.input.is_none() && self.output.is_none() {
-            return (false, key.to_vec());
+        let mut args = vec![Arg::from(project.as_str()), Arg::from(&self.0.id)];
+        if self.payload().is_none() {
+            return (false, args);
         }
-        let mut args = key.to_vec();
         args.extend([
-            Arg::from(self.input.clone()),
-            Arg::from(self.output.clone()),
+            Arg::from(self.0.input.clone()),
+            Arg::from(self.0.output.clone()),
         ]);
         (true, args)
     }
@@ -224,7 +248,11 @@ pub(super) const EVENT_INSERT: &str = "INSERT INTO ingestion_events (project_id,
 pub(super) const EVENT_CONFLICT: &str =
     "ON CONFLICT (project_id, entity, entity_id, event_id) DO NOTHING";
 
-pub(super) fn event_args(project: &ProjectId, event: &super::LoggedEvent, version: Millis) -> Vec<Arg> {
+pub(super) fn event_args(
+    project: &ProjectId,
+    event: &super::LoggedEvent,
+    version: Millis,
+) -> Vec<Arg> {
     vec![
         Arg::from(project.as_str()),
         Arg::from(event.entity.as_str()),
