@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(
     name = "sightline-bench",
     about = "Starts a built `sightline` binary on a fresh database, loads it with ingestion \
@@ -13,7 +13,8 @@ use clap::{Parser, ValueEnum};
 )]
 pub struct Cli {
     /// What to run: OTLP exports, batch-API events, both one after the other, read-API latency
-    /// on a seeded database, or prompt-fetch latency.
+    /// on a seeded database, prompt-fetch latency, or the ingestion matrix (OTLP and batch runs
+    /// at several connection counts and request sizes, each on a fresh server).
     #[arg(value_enum)]
     pub scenario: Scenario,
 
@@ -42,8 +43,8 @@ pub struct Cli {
     #[arg(long, short = 'c', default_value_t = 8)]
     pub concurrency: usize,
 
-    /// OTLP: traces to send, each a root span and four children (default 20,000). Reads: traces
-    /// to seed (default 1,000,000).
+    /// OTLP: traces to send, each a root span and four children (default 20,000; 10,000 per run
+    /// of the matrix). Reads: traces to seed (default 1,000,000).
     #[arg(long)]
     pub traces: Option<usize>,
 
@@ -55,10 +56,10 @@ pub struct Cli {
     #[arg(long)]
     pub no_gzip: bool,
 
-    /// Batch: events to send (ten per trace: trace-create and create/update events of five
-    /// observations).
-    #[arg(long, default_value_t = 100_000)]
-    pub events: usize,
+    /// Batch: events to send, ten per trace: trace-create and create/update events of five
+    /// observations (default 100,000; 50,000 per run of the matrix).
+    #[arg(long)]
+    pub events: Option<usize>,
 
     /// Batch: events per request. Reads: traces per seeding request (each with its score, when
     /// it has one), and events per request of the two large traces.
@@ -69,7 +70,8 @@ pub struct Cli {
     #[arg(long, default_value_t = 2048)]
     pub payload_bytes: usize,
 
-    /// The server's `LOG_LEVEL` (for timing logs: `warn,sightline_server=debug`).
+    /// The server's `LOG_LEVEL`, to which `sightline_server::services::ingest::writer=debug` is
+    /// added for the writer's figures (for more timing logs: `warn,sightline_server=debug`).
     #[arg(long, default_value = "warn")]
     pub log_level: String,
 
@@ -101,6 +103,11 @@ pub struct Cli {
     #[arg(long, default_value_t = 10)]
     pub warmup: usize,
 
+    /// Matrix: also run OTLP with 4 connections × 100 spans and batch with 4 connections on
+    /// PostgreSQL (`--postgres-url`).
+    #[arg(long)]
+    pub include_postgres: bool,
+
     /// Prompts: measured `GET /api/public/v2/prompts/{name}?label=production` requests.
     #[arg(long, default_value_t = 10_000)]
     pub prompt_requests: usize,
@@ -111,7 +118,16 @@ impl Cli {
     pub fn traces(&self) -> usize {
         self.traces.unwrap_or(match self.scenario {
             Scenario::Reads => 1_000_000,
+            Scenario::Matrix => 10_000,
             _ => 20_000,
+        })
+    }
+
+    /// `--events`, or the scenario's default.
+    pub fn events(&self) -> usize {
+        self.events.unwrap_or(match self.scenario {
+            Scenario::Matrix => 50_000,
+            _ => 100_000,
         })
     }
 }
@@ -123,6 +139,7 @@ pub enum Scenario {
     All,
     Reads,
     Prompts,
+    Matrix,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -113,17 +113,17 @@ impl DataDir {
         self.pg.as_ref()
     }
 
-    /// Bytes of the files in the directory (the SQLite database and its WAL).
+    /// Bytes of the files in the directory and below it (the SQLite database, its WAL and
+    /// shared-memory file, anything else the server keeps there).
     pub fn size_bytes(&self) -> u64 {
-        std::fs::read_dir(&self.path)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok()?.metadata().ok())
-                    .filter(|m| m.is_file())
-                    .map(|m| m.len())
-                    .sum()
-            })
-            .unwrap_or(0)
+        tree_bytes(&self.path)
+    }
+
+    /// Bytes of SQLite's write-ahead log (`sightline.db-wal`), which the server may keep at a
+    /// bounded size whatever the data; `None` without one.
+    pub fn wal_bytes(&self) -> Option<u64> {
+        let wal = self.path.join(format!("{SQLITE_FILE}-wal"));
+        std::fs::metadata(wal).ok().map(|m| m.len())
     }
 
     /// Remembers, in a kept directory, what was seeded into it; nothing otherwise.
@@ -158,6 +158,26 @@ impl DataDir {
             eprintln!("sightline-bench: {error:#}");
         }
     }
+}
+
+/// Bytes of the files under `path`; symbolic links are not followed.
+fn tree_bytes(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| Some((entry.path(), entry.file_type().ok()?)))
+        .map(|(path, kind)| {
+            if kind.is_dir() {
+                tree_bytes(&path)
+            } else if kind.is_file() {
+                std::fs::metadata(&path).map_or(0, |m| m.len())
+            } else {
+                0
+            }
+        })
+        .sum()
 }
 
 fn database_url(pg: Option<&PgDatabase>) -> String {

@@ -1,14 +1,16 @@
 //! `sightline-bench`: starts a built `sightline` on a fresh database (or one seeded before),
 //! sends it ingestion traffic shaped like the Langfuse SDKs' (OTLP exports, batch-API events) and
 //! checks that everything acknowledged reads back at once, or times its read API on a seeded data
-//! set, or its prompt fetches; reports throughput, latency and memory. Exits 1 when a correctness
-//! check fails, 2 when the run could not be set up.
+//! set, or its prompt fetches; reports throughput, latency and memory. `matrix` repeats the
+//! ingestion scenarios over connection counts, request sizes and durability settings, each on a
+//! fresh server. Exits 1 when a correctness check fails, 2 when the run could not be set up.
 
 mod batch;
 mod cli;
 mod datadir;
 mod http;
 mod load;
+mod matrix;
 mod otlp;
 mod phases;
 mod postgres;
@@ -22,6 +24,7 @@ mod server;
 mod text;
 mod verify;
 mod workload;
+mod writer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +47,9 @@ const SETTLE: Duration = Duration::from_secs(2);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.scenario == Scenario::Matrix {
+        return matrix::run(&cli, run);
+    }
     match run(&cli) {
         Ok(run) => {
             run.print();
@@ -120,7 +126,7 @@ fn generate(cli: &Cli, public_key: &str, seed: u64) -> Vec<Workload> {
     }
     if matches!(cli.scenario, Scenario::Batch | Scenario::All) {
         workloads.push(batch::workload(&batch::BatchShape {
-            events: cli.events,
+            events: cli.events(),
             events_per_request: cli.events_per_request,
             payload_bytes: cli.payload_bytes,
             public_key: public_key.to_owned(),
@@ -155,7 +161,7 @@ fn measure(
         dir: data.path(),
         database_url: data.database_url.clone(),
         sqlite_synchronous: cli.sqlite_synchronous.name(),
-        log_level: &cli.log_level,
+        log_level: &writer::log_level(&cli.log_level),
         keys: &data.keys,
     })?;
     eprintln!("server {} listening on {}", server.pid, server.base);
@@ -183,13 +189,20 @@ fn measure(
     match cli.scenario {
         Scenario::Reads => phases::reads(&bench, data, &mut outcome)?,
         Scenario::Prompts => phases::prompts(&bench, &mut outcome)?,
-        Scenario::Otlp | Scenario::Batch | Scenario::All => {}
+        Scenario::Otlp | Scenario::Batch | Scenario::All | Scenario::Matrix => {}
     }
 
     let peak_rss_kib = sampler.peak_kib(load_started, Instant::now());
     let vm_hwm_kib = proc::status_kib(server.pid, "VmHWM");
     drop(sampler);
-    let database_bytes = (cli.database == Database::Sqlite).then(|| data.size_bytes());
+    let database_bytes = match data.pg() {
+        Some(pg) => pg
+            .size_bytes()
+            .inspect_err(|error| eprintln!("sightline-bench: {error:#}"))
+            .ok(),
+        None => Some(data.size_bytes()),
+    };
+    let wal_bytes = data.pg().is_none().then(|| data.wal_bytes()).flatten();
     let grpc_off = server.grpc_off;
     let server_log = server.stop();
     if let Some(path) = &cli.server_log {
@@ -215,6 +228,7 @@ fn measure(
         peak_rss_kib,
         vm_hwm_kib,
         database_bytes,
+        wal_bytes,
         server_log,
         scenarios: outcome.scenarios,
         queries: outcome.queries,

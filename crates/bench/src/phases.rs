@@ -1,7 +1,8 @@
 //! What a run does while the server is up, per scenario: send an ingestion workload and read it
 //! back; seed a data set and time read queries; create prompts and time their fetches.
 
-use std::time::Instant;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use serde_json::json;
@@ -18,6 +19,11 @@ use crate::report::{QueryPhase, ScenarioResult};
 use crate::server::Server;
 use crate::verify;
 use crate::workload::Workload;
+use crate::writer::{self, Group, WriterStats};
+
+/// Longest wait for the writer's last log lines after a scenario (servers that do not log them
+/// cost this much per scenario).
+const LOG_WAIT: Duration = Duration::from_secs(1);
 
 /// The running server and the connections to it.
 pub struct Bench<'a> {
@@ -50,6 +56,7 @@ pub fn ingest(
 ) -> ScenarioResult {
     eprintln!("running {} …", workload.name);
     let pid = bench.server.pid.to_string();
+    let log_from = bench.server.stderr_len();
     let (server_cpu, client_cpu) = (proc::cpu_seconds(&pid), proc::cpu_seconds("self"));
     let load = crate::load::run(workload, bench.clients);
     let server_cpu = proc::cpu_seconds(&pid)
@@ -76,6 +83,9 @@ pub fn ingest(
         verify::check(bench.clients, sample, load.finished)
     });
     let peak_rss_kib = bench.sampler.peak_kib(load.started, Instant::now());
+    let acknowledged = load.acknowledged.iter().filter(|a| **a).count() as u64;
+    let groups = logged_groups(bench.server, log_from, acknowledged);
+    let writer = WriterStats::of(&groups, workload.unit, load.wall());
     let scenario = ScenarioResult {
         name: workload.name,
         unit: workload.unit,
@@ -92,6 +102,7 @@ pub fn ingest(
         peak_rss_kib,
         server_cpu_s: server_cpu,
         client_cpu_s: client_cpu,
+        writer,
     };
     eprintln!(
         "{}: {:.0} {}/s",
@@ -100,6 +111,21 @@ pub fn ingest(
         workload.unit
     );
     scenario
+}
+
+/// The writer's group-commit lines logged since `from`, once they hold `requests` requests or
+/// after [`LOG_WAIT`]: the server logs a group before it answers its requests, but its stderr
+/// reaches the bench through a pipe and a reader thread.
+fn logged_groups(server: &Server, from: usize, requests: u64) -> Vec<Group> {
+    let deadline = Instant::now() + LOG_WAIT;
+    loop {
+        let groups = writer::groups(&server.stderr_since(from));
+        let logged: u64 = groups.iter().map(|g| g.requests).sum();
+        if logged >= requests || Instant::now() >= deadline {
+            return groups;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Seeds the data set unless `data` holds one, then times the read queries.

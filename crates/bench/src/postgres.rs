@@ -66,6 +66,21 @@ impl PgDatabase {
         })
     }
 
+    /// `pg_database_size` of the database: its tables and indexes, without the server's WAL.
+    pub fn size_bytes(&self) -> Result<u64> {
+        block_on(async {
+            let mut connection = PgConnection::connect(&self.admin_url).await?;
+            let row = sqlx::query("SELECT pg_database_size($1)")
+                .bind(&self.name)
+                .fetch_one(&mut connection)
+                .await?;
+            let bytes: i64 = row.try_get(0)?;
+            connection.close().await?;
+            Ok(u64::try_from(bytes).unwrap_or(0))
+        })
+        .with_context(|| format!("cannot read the size of database {}", self.name))
+    }
+
     /// Drops the database (the server must have stopped, or `FORCE` ends its connections).
     pub fn drop_database(&self) -> Result<()> {
         block_on(async {

@@ -9,6 +9,7 @@ use crate::cli::Scenario;
 use crate::load::{LoadResult, percentile};
 use crate::probe::QueryResult;
 use crate::verify::ReadCheck;
+use crate::writer::WriterStats;
 
 /// Sustained ingestion on SQLite, spans/s (OTLP) and events/s (batch).
 pub const TARGET_THROUGHPUT: f64 = 30_000.0;
@@ -27,8 +28,11 @@ pub struct Run {
     pub idle_rss_kib: Option<u64>,
     pub peak_rss_kib: Option<u64>,
     pub vm_hwm_kib: Option<u64>,
-    /// SQLite files at the end.
+    /// At the end, before the server stops: on SQLite the files of the data directory (the
+    /// database with its WAL), on PostgreSQL `pg_database_size` of the run's database.
     pub database_bytes: Option<u64>,
+    /// SQLite's WAL, part of `database_bytes`.
+    pub wal_bytes: Option<u64>,
     pub server_log: String,
     pub scenarios: Vec<ScenarioResult>,
     /// Read or prompt queries, timed one request at a time.
@@ -72,6 +76,8 @@ pub struct ScenarioResult {
     pub peak_rss_kib: Option<u64>,
     pub server_cpu_s: Option<f64>,
     pub client_cpu_s: Option<f64>,
+    /// The writer's group commits, from its log lines; `None` when the server logged none.
+    pub writer: Option<WriterStats>,
 }
 
 impl ScenarioResult {
@@ -85,7 +91,7 @@ impl ScenarioResult {
             && self.read.as_ref().is_none_or(ReadCheck::passed)
     }
 
-    fn sorted_latencies(&self) -> Vec<f64> {
+    pub fn sorted_latencies(&self) -> Vec<f64> {
         let mut sorted = self.load.latencies_ms.clone();
         sorted.sort_by(f64::total_cmp);
         sorted
@@ -103,16 +109,24 @@ impl Run {
         match self.scenario {
             Scenario::Reads => "read",
             Scenario::Prompts => "prompt",
-            Scenario::Otlp | Scenario::Batch | Scenario::All => "ingestion",
+            Scenario::Otlp | Scenario::Batch | Scenario::All | Scenario::Matrix => "ingestion",
         }
     }
 
     /// The server's WARN and ERROR log lines.
-    fn warnings(&self) -> Vec<&str> {
-        self.server_log
-            .lines()
-            .filter(|line| line.contains(" WARN ") || line.contains(" ERROR "))
-            .collect()
+    pub fn warnings(&self) -> Vec<&str> {
+        self.server_log.lines().filter(|l| is_warning(l)).collect()
+    }
+
+    /// `database_bytes` per span or event, when every scenario counts the same unit.
+    pub fn bytes_per_item(&self) -> Option<(f64, &'static str)> {
+        let bytes = self.database_bytes?;
+        let unit = self.scenarios.first()?.unit;
+        if self.scenarios.iter().any(|s| s.unit != unit) {
+            return None;
+        }
+        let items: usize = self.scenarios.iter().map(|s| s.items).sum();
+        (items > 0).then(|| (bytes as f64 / items as f64, unit))
     }
 
     pub fn print(&self) {
@@ -150,8 +164,21 @@ impl Run {
             );
         }
         if let Some(bytes) = self.database_bytes {
+            let per_item = self
+                .bytes_per_item()
+                .map_or_else(String::new, |(per, unit)| {
+                    format!(", {per:.0} bytes per {}", unit.trim_end_matches('s'))
+                });
+            let what = match self.wal_bytes {
+                _ if self.backend == "postgres" => "(pg_database_size)".to_owned(),
+                Some(wal) => format!(
+                    "on disk (data directory, of which WAL {:.1} MB)",
+                    wal as f64 / 1_048_576.0
+                ),
+                None => "on disk (data directory)".to_owned(),
+            };
             println!(
-                "  database     {:.1} MB on disk",
+                "  database     {:.1} MB {what}{per_item}",
                 bytes as f64 / 1_048_576.0
             );
         }
@@ -263,6 +290,15 @@ impl Run {
                 s.client_cpu_s.unwrap_or(0.0)
             );
         }
+        match &s.writer {
+            Some(writer) => {
+                for (index, line) in writer.text().iter().enumerate() {
+                    let label = if index == 0 { "writer" } else { "" };
+                    println!("  {label:<12} {line}");
+                }
+            }
+            None => println!("  writer       not reported by this server"),
+        }
         println!("  peak RSS     {}", mb_text(s.peak_rss_kib));
     }
 
@@ -283,6 +319,8 @@ impl Run {
             "peak_rss_mb": self.peak_rss_kib.map(mb),
             "vm_hwm_mb": self.vm_hwm_kib.map(mb),
             "database_bytes": self.database_bytes,
+            "database_bytes_per_item": self.bytes_per_item().map(|(per, _)| per),
+            "database_wal_bytes": self.wal_bytes,
             "server_warnings": self.warnings().len(),
             "targets": {
                 "throughput_per_s_sqlite": TARGET_THROUGHPUT,
@@ -351,6 +389,7 @@ impl Run {
             "peak_rss_mb": s.peak_rss_kib.map(mb),
             "server_cpu_s": s.server_cpu_s,
             "client_cpu_s": s.client_cpu_s,
+            "writer": s.writer.as_ref().map(WriterStats::json),
             "passed": s.passed(),
         })
     }
@@ -443,6 +482,15 @@ fn query_json(query: &QueryResult) -> Value {
     })
 }
 
+/// Whether a server log line is at level WARN or ERROR. In tracing's text format the level is the
+/// word after the timestamp; only the first two words are looked at, so the writer's DEBUG lines
+/// (or any message mentioning either word) do not count.
+fn is_warning(line: &str) -> bool {
+    line.split_whitespace()
+        .take(2)
+        .any(|word| word == "WARN" || word == "ERROR")
+}
+
 fn mb(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
@@ -468,4 +516,24 @@ fn statuses_text(statuses: &BTreeMap<u16, u64>) -> String {
         .map(|(status, count)| format!("{status}: {count}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_warning;
+
+    #[test]
+    fn only_warn_and_error_lines_are_warnings() {
+        assert!(is_warning(
+            "2026-12-06T23:01:02.123456Z  WARN sightline_server: group commit failed"
+        ));
+        assert!(is_warning("2026-12-06T23:01:02.123456Z ERROR sightline: x"));
+        assert!(!is_warning(
+            "2026-12-06T23:01:02.123456Z DEBUG sightline_server::services::ingest::writer: \
+             ingestion group committed requests=3 spans=300 events=0 duration_ms=23.02"
+        ));
+        assert!(!is_warning(
+            "2026-12-06T23:01:02.123456Z  INFO sightline: a WARN in a message"
+        ));
+    }
 }

@@ -68,6 +68,19 @@ impl Server {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
+    /// Bytes of stderr read so far: where the lines written from now on will start.
+    pub fn stderr_len(&self) -> usize {
+        self.stderr.lock().map_or(0, |s| s.len())
+    }
+
+    /// What the server wrote to stderr after the first `from` bytes.
+    pub fn stderr_since(&self, from: usize) -> String {
+        self.stderr
+            .lock()
+            .map(|s| s.get(from..).unwrap_or_default().to_owned())
+            .unwrap_or_default()
+    }
+
     /// Stops the server with SIGTERM (SIGKILL after 10 s); returns its stderr.
     pub fn stop(mut self) -> String {
         let _ = Command::new("kill")
