@@ -103,7 +103,8 @@ impl OtlpTraceService {
             .await
             .map_err(ingest_status)?;
         let request = request.into_inner();
-        let spans = ingest_request(&self.state, &caller, &request, request.encoded_len(), turn)
+        let size = request.encoded_len();
+        let spans = ingest_request(&self.state, &caller, request, size, turn)
             .await
             .map_err(ingest_status)?;
         tracing::debug!(spans, "OTLP export committed");
@@ -138,6 +139,7 @@ fn ingest_status(error: IngestError) -> Status {
             Status::unavailable("Database unavailable, retry later")
         }
         IngestError::Failed(error) => internal(&error),
+        other @ IngestError::Internal(_) => internal(&other),
     }
 }
 

@@ -24,9 +24,13 @@ pub async fn post_ingestion(
     IngestTurn(turn): IngestTurn,
     Body(body): Body,
 ) -> ApiResult<Response> {
-    let value: Value = serde_json::from_slice(&body)
+    let size = body.len();
+    // Parsed on a blocking thread: a long poll here would delay the ingestion writer's task.
+    let value: Value = tokio::task::spawn_blocking(move || serde_json::from_slice(&body))
+        .await
+        .map_err(ApiError::internal)?
         .map_err(|e| ApiError::InvalidEnvelope(format!("Invalid JSON: {e}")))?;
-    let outcome = ingest_batch(&state, &caller, &value, body.len(), turn)
+    let outcome = ingest_batch(&state, &caller, &value, size, turn)
         .await
         .map_err(|e| batch_error(e, StatusCode::TOO_MANY_REQUESTS))?;
     Ok((StatusCode::MULTI_STATUS, Json(multi_status(&outcome))).into_response())
@@ -53,5 +57,6 @@ pub fn batch_error(error: IngestError, busy: StatusCode) -> ApiError {
         IngestError::Busy => ApiError::Backpressure(busy),
         IngestError::Failed(SubmitError::Failed(error)) => ApiError::from(error),
         IngestError::Failed(error) => ApiError::internal(error),
+        other @ IngestError::Internal(_) => ApiError::internal(other),
     }
 }

@@ -11,7 +11,7 @@ use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, IngestTurn};
 use crate::services::ingest::IngestError;
-use crate::services::ingest::otlp::{Encoding, decompress, ingest_export};
+use crate::services::ingest::otlp::{Encoding, ingest_export};
 use crate::state::AppState;
 
 /// Bound on a compressed OTLP request body.
@@ -37,8 +37,8 @@ pub async fn post_otel_traces(
             "Unsupported x-langfuse-ingestion-version: \"{version}\". Maximum supported: \"4\"."
         )));
     }
-    let body = decompress(header_str(&headers, "content-encoding"), &body).map_err(otlp_error)?;
-    let spans = ingest_export(&state, &caller, encoding, &body, turn)
+    let content_encoding = header_str(&headers, "content-encoding").map(str::to_owned);
+    let spans = ingest_export(&state, &caller, encoding, content_encoding, body, turn)
         .await
         .map_err(otlp_error)?;
     tracing::debug!(spans, "OTLP export committed");
@@ -59,6 +59,7 @@ fn otlp_error(error: IngestError) -> ApiError {
         IngestError::Invalid(message) => ApiError::InvalidOtlp(message),
         IngestError::Busy => ApiError::Backpressure(StatusCode::SERVICE_UNAVAILABLE),
         IngestError::Failed(error) => ApiError::internal(error),
+        other @ IngestError::Internal(_) => ApiError::internal(other),
     }
 }
 

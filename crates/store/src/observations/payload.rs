@@ -8,6 +8,8 @@
 //! compression) read back alike. Encoding runs in the request that carries the observation, not
 //! on the single writer.
 
+use std::cell::RefCell;
+
 use serde_json::Value;
 
 use crate::error::{StoreError, StoreResult};
@@ -28,6 +30,44 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 const MIN_COMPRESSED_LEN: usize = 64;
 /// zstd's fast levels compress prose about 3× at hundreds of MB/s.
 const ZSTD_LEVEL: i32 = 1;
+/// Largest payload a stored frame may claim to hold (a damaged header must not allocate more).
+const MAX_DECODED_LEN: u64 = 256 * 1024 * 1024;
+
+thread_local! {
+    // A zstd context costs more to make than to compress a few KB with: one per thread, reused.
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+}
+
+fn compress(text: &[u8]) -> std::io::Result<Vec<u8>> {
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let compressor = match cell.as_mut() {
+            Some(compressor) => compressor,
+            None => cell.insert(zstd::bulk::Compressor::new(ZSTD_LEVEL)?),
+        };
+        compressor.compress(text)
+    })
+}
+
+fn decompress(frame: &[u8]) -> std::io::Result<Vec<u8>> {
+    let invalid =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+    let size = zstd::zstd_safe::get_frame_content_size(frame)
+        .map_err(|_| invalid("bad frame header"))?
+        .ok_or_else(|| invalid("frame without a content size"))?;
+    if size > MAX_DECODED_LEN {
+        return Err(invalid("frame too large"));
+    }
+    DECOMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let decompressor = match cell.as_mut() {
+            Some(decompressor) => decompressor,
+            None => cell.insert(zstd::bulk::Decompressor::new()?),
+        };
+        decompressor.decompress(frame, size as usize)
+    })
+}
 
 /// The stored form of a JSON value.
 pub fn encode(value: &Option<Value>, codec: PayloadCodec) -> Option<Vec<u8>> {
@@ -35,7 +75,7 @@ pub fn encode(value: &Option<Value>, codec: PayloadCodec) -> Option<Vec<u8>> {
     if codec == PayloadCodec::Plain || text.len() < MIN_COMPRESSED_LEN {
         return Some(text);
     }
-    match zstd::bulk::compress(&text, ZSTD_LEVEL) {
+    match compress(&text) {
         Ok(compressed) if compressed.len() < text.len() => Some(compressed),
         _ => Some(text),
     }
@@ -44,7 +84,7 @@ pub fn encode(value: &Option<Value>, codec: PayloadCodec) -> Option<Vec<u8>> {
 /// The JSON text of a stored payload.
 pub(crate) fn decode_text(stored: &[u8]) -> StoreResult<String> {
     let bytes = if stored.starts_with(&ZSTD_MAGIC) {
-        zstd::decode_all(stored).map_err(|e| StoreError::Corrupt(format!("stored payload: {e}")))?
+        decompress(stored).map_err(|e| StoreError::Corrupt(format!("stored payload: {e}")))?
     } else {
         stored.to_vec()
     };

@@ -113,7 +113,7 @@ fn register_payload_function(
 const CACHE_KIB: u32 = 16 * 1024;
 /// What the WAL file is cut back to when it restarts: the WAL stays bounded on disk. The
 /// checkpoints that let it restart are the event writer's (`sqlite_writer.rs`).
-pub(crate) const WAL_SIZE_LIMIT_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const WAL_SIZE_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Applies the SQLite migrations (`migrations/sqlite`).
 pub(crate) async fn migrate(pool: &SqlitePool) -> StoreResult<()> {

@@ -1,21 +1,25 @@
-//! The SQLite event writer: one connection of its own, on one thread of its own, that the
-//! ingestion fold's writes run on ([`crate::traces::write`]). It is not shared with readers (the
-//! sqlx pool), keeps its prepared statements across writes, runs a whole step of a write in one
-//! hand-off to its thread (not one per statement), and has a page cache sized for B-tree inserts.
+//! The SQLite event writer: one connection of its own that the ingestion fold's writes run on
+//! ([`crate::traces::write`]). It is not shared with readers (the sqlx pool), keeps its prepared
+//! statements across writes, and has a page cache sized for B-tree inserts. Its statements run
+//! on the calling task's thread (`block_in_place`), not handed to another thread: on two cores
+//! busy parsing requests, every wake-up of another thread costs milliseconds, and the writer's
+//! latency is the ingestion rate.
 //!
 //! The WAL is kept small without stalling the writer: a second thread checkpoints (`PASSIVE`,
-//! which never blocks writers or readers) whenever the WAL has frames it has not copied, and once
-//! the WAL has grown past [`WAL_RESTART_FRAMES`] the writer finishes the copy of the last few
-//! frames itself between two writes, so that its next write starts the WAL over from the
-//! beginning and SQLite cuts the file back to `journal_size_limit`.
+//! which never blocks writers or readers) every [`CHECKPOINT_PAUSE`], and once the WAL has grown
+//! past [`WAL_RESTART_FRAMES`] the writer finishes the copy of the last frames itself between
+//! two writes, so that its next write starts the WAL over from the beginning and SQLite cuts the
+//! file back to `journal_size_limit`. After about half a second without writes the checkpoint
+//! thread truncates the WAL file.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Weak, mpsc};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, Value as SqliteValue};
 use rusqlite::{Connection, ToSql};
+use tokio::runtime::{Handle, RuntimeFlavor};
 
 use super::query::Arg;
 use super::sqlite::{Synchronous, WAL_SIZE_LIMIT_BYTES};
@@ -27,54 +31,54 @@ const WRITER_CACHE_KIB: u32 = 64 * 1024;
 /// Prepared statements the writer keeps.
 const STATEMENT_CACHE: usize = 64;
 /// WAL frames (pages) after which the writer completes a checkpoint itself.
-const WAL_RESTART_FRAMES: i64 = 4 * 1024;
-/// How long the checkpoint thread waits when the WAL has nothing new to copy.
-const CHECKPOINT_IDLE: Duration = Duration::from_millis(50);
-
-type Job = Box<dyn FnOnce(&mut Connection, &WalLength) + Send>;
+const WAL_RESTART_FRAMES: i64 = 16 * 1024;
+/// The pause after each checkpoint pass.
+const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
+/// Idle checkpoints (nothing new in the WAL) after which the WAL file is cut to nothing: about
+/// half a second without writes.
+const IDLE_BEFORE_TRUNCATE: u32 = 5;
 
 /// The WAL's length in frames as the checkpoint thread last saw it.
 #[derive(Debug, Default)]
 pub(crate) struct WalLength(AtomicI64);
 
-/// A handle on the writer thread; cloning it shares the thread. The thread ends when the last
-/// handle is dropped.
+/// The writer's connection (`None` once closed) and what the checkpoint thread tells it.
+#[derive(Debug)]
+struct Shared {
+    connection: Mutex<Option<Connection>>,
+    wal: WalLength,
+    closed: AtomicBool,
+}
+
+/// A handle on the writer's connection; clones share it. The checkpoint thread stops when the
+/// last handle is dropped or the writer is closed.
 #[derive(Debug, Clone)]
 pub(crate) struct SqliteWriter {
-    jobs: mpsc::Sender<Job>,
+    shared: Arc<Shared>,
     /// Held for the length of one write transaction.
     turn: Arc<tokio::sync::Mutex<()>>,
-    /// Set by [`SqliteWriter::close`]: later work is refused and the thread ends.
-    closed: Arc<AtomicBool>,
 }
 
 impl SqliteWriter {
-    /// Opens the writer's connection on `path` (already created and migrated by the pool) and
-    /// starts its thread and the checkpoint thread.
+    /// Opens the writer's connection on `path` (already created by the pool) and starts the
+    /// checkpoint thread.
     pub(crate) fn open(path: &Path, synchronous: Synchronous) -> StoreResult<SqliteWriter> {
         let connection = open_connection(path, synchronous, WRITER_CACHE_KIB)?;
         connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let (jobs, queue) = mpsc::channel::<Job>();
-        // The checkpoint thread runs while the writer thread holds this.
-        let alive = Arc::new(());
-        let writer_alive = Arc::downgrade(&alive);
+        let shared = Arc::new(Shared {
+            connection: Mutex::new(Some(connection)),
+            wal: WalLength::default(),
+            closed: AtomicBool::new(false),
+        });
         let checkpointer = open_connection(path, synchronous, 1024)?;
-        let wal = Arc::new(WalLength::default());
-        let writer_wal = wal.clone();
-        let closed = Arc::new(AtomicBool::new(false));
-        let writer_closed = closed.clone();
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || run(connection, queue, writer_wal, writer_closed, alive))
-            .map_err(|e| StoreError::Database(format!("cannot start the SQLite writer: {e}")))?;
+        let watched = Arc::downgrade(&shared);
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, wal, writer_alive))
+            .spawn(move || checkpoint_loop(checkpointer, watched))
             .map_err(|e| StoreError::Database(format!("cannot start the checkpointer: {e}")))?;
         Ok(SqliteWriter {
-            jobs,
+            shared,
             turn: Arc::new(tokio::sync::Mutex::new(())),
-            closed,
         })
     }
 
@@ -84,78 +88,91 @@ impl SqliteWriter {
         self.turn.clone().lock_owned().await
     }
 
-    /// Runs `work` on the writer's connection and returns its result.
+    /// Runs `work` on the writer's connection, on this thread: with `block_in_place` on a
+    /// multi-threaded runtime (its other tasks move to another worker meanwhile), inline on a
+    /// current-thread one (tests).
     pub(crate) async fn run<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection, &WalLength) -> StoreResult<T> + Send + 'static,
     {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(StoreError::Unavailable("the store is closed".into()));
+        let call = || self.with_connection(work);
+        match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(call),
+            _ => call(),
         }
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(
-                move |connection: &mut Connection, wal: &WalLength| {
-                    let _ = reply.send(work(connection, wal));
-                },
-            ))
-            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?
     }
 
-    /// Ends the writer: work already queued runs, later work is refused, and the thread closes
-    /// its connections (which checkpoints the WAL when no other connection is open).
+    fn with_connection<T>(
+        &self,
+        work: impl FnOnce(&mut Connection, &WalLength) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut connection = self
+            .shared
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match connection.as_mut() {
+            Some(connection) => work(connection, &self.shared.wal),
+            None => Err(StoreError::Unavailable("the store is closed".into())),
+        }
+    }
+
+    /// Ends the writer: later work is refused, and the connection closes (which checkpoints
+    /// the WAL when no other connection is open).
     pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-        // Wakes the thread, which sees the flag after this job.
-        self.spawn(|_| {});
+        self.shared.closed.store(true, Ordering::Release);
+        let connection = self
+            .shared
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(connection);
     }
 
-    /// Queues `work` without waiting for it (a rollback from a destructor).
+    /// Runs `work` on the connection now, if it is open (a rollback from a destructor).
     pub(crate) fn spawn(&self, work: impl FnOnce(&mut Connection) + Send + 'static) {
-        let _ = self.jobs.send(Box::new(
-            move |connection: &mut Connection, _: &WalLength| work(connection),
-        ));
+        let _ = self.with_connection(|connection, _| {
+            work(connection);
+            Ok(())
+        });
     }
 }
 
-fn run(
-    mut connection: Connection,
-    queue: mpsc::Receiver<Job>,
-    wal: Arc<WalLength>,
-    closed: Arc<AtomicBool>,
-    _alive: Arc<()>,
-) {
-    while let Ok(job) = queue.recv() {
-        job(&mut connection, &wal);
-        if closed.load(Ordering::Acquire) {
-            // Whatever was queued before the close still runs (a rollback, say).
-            while let Ok(job) = queue.try_recv() {
-                job(&mut connection, &wal);
-            }
-            return;
-        }
-    }
-}
-
-/// Copies WAL frames into the database file for as long as the writer thread runs.
-fn checkpoint_loop(connection: Connection, wal: Arc<WalLength>, writer_alive: Weak<()>) {
-    while writer_alive.strong_count() > 0 {
+/// Copies WAL frames into the database file for as long as the writer thread runs, and cuts the
+/// WAL file to nothing once writes have paused for about a second.
+fn checkpoint_loop(connection: Connection, writer: Weak<Shared>) {
+    let mut idle = 0;
+    loop {
         let checkpoint = passive_checkpoint(&connection);
-        if let Ok((frames, _)) = checkpoint {
-            wal.0.store(frames, Ordering::Relaxed);
+        match writer.upgrade() {
+            Some(shared) if !shared.closed.load(Ordering::Acquire) => {
+                if let Ok((frames, _)) = checkpoint {
+                    shared.wal.0.store(frames, Ordering::Relaxed);
+                }
+            }
+            _ => return,
         }
         match checkpoint {
-            Ok((frames, copied)) if copied < frames => {}
-            Ok(_) => std::thread::sleep(CHECKPOINT_IDLE),
-            Err(error) => {
-                tracing::warn!(%error, "WAL checkpoint failed");
-                std::thread::sleep(CHECKPOINT_IDLE);
+            Ok((frames, copied)) if copied < frames => idle = 0,
+            Ok((frames, _)) => {
+                idle = if frames > 0 { idle + 1 } else { 0 };
+                if idle >= IDLE_BEFORE_TRUNCATE {
+                    idle = 0;
+                    // Waits (busy timeout) for a write that has just begun; they are rare here.
+                    if let Err(error) =
+                        connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(%error, "WAL truncate failed");
+                    }
+                }
             }
+            Err(error) => tracing::warn!(%error, "WAL checkpoint failed"),
         }
+        // Each pass ends with an fsync of the database file: passes are spaced so that they do
+        // not queue the writer's own fsyncs behind them.
+        std::thread::sleep(CHECKPOINT_PAUSE);
     }
 }
 

@@ -95,6 +95,9 @@ pub enum IngestError {
     Busy,
     #[error(transparent)]
     Failed(writer::SubmitError),
+    /// A bug: the request's parsing did not finish (it panicked).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<writer::SubmitError> for IngestError {

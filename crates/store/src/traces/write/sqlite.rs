@@ -20,16 +20,38 @@ use crate::StoredTrace;
 use crate::error::{StoreError, StoreResult};
 use crate::observations::payload::PayloadCodec;
 use crate::sql::Arg;
-use crate::sql::sqlite_writer::{SqliteWriter, restart_wal_when_long, sqlite_error};
+use crate::sql::sqlite_writer::{SqliteWriter, WalLength, restart_wal_when_long, sqlite_error};
 use crate::traces::Entity;
 use crate::traces::stored::{TRACE_COLUMNS, TraceSqlRow};
 
+/// One write: the transaction begins with its first step on the writer thread, and its
+/// writes wait on the calling side until a read needs them or the commit, so that a group
+/// commit of OTel spans takes two hand-offs (its reads, then its writes and the commit).
 struct SqliteEventWrite {
     writer: SqliteWriter,
     version: Millis,
-    /// Until commit: a dropped write rolls back.
-    open: bool,
+    /// Writes not yet sent to the writer thread, in order.
+    pending: Vec<Pending>,
+    /// Whether a step has been sent (the transaction may be open).
+    begun: bool,
+    committed: bool,
     _turn: OwnedMutexGuard<()>,
+}
+
+enum Pending {
+    Events(Vec<Vec<Arg>>),
+    Rows(PutValues),
+}
+
+impl Pending {
+    fn write(&self, connection: &Connection) -> StoreResult<()> {
+        match self {
+            Pending::Events(values) => {
+                upsert_each(connection, EVENT_INSERT, EVENT_CONFLICT, values)
+            }
+            Pending::Rows(values) => values.write(connection),
+        }
+    }
 }
 
 pub(super) async fn begin(
@@ -37,27 +59,52 @@ pub(super) async fn begin(
     version: Millis,
 ) -> StoreResult<Box<dyn EventWrite>> {
     let turn = writer.take_turn().await;
-    writer
-        .run(|connection, _| {
-            connection
-                .execute_batch("BEGIN IMMEDIATE")
-                .map_err(sqlite_error)
-        })
-        .await?;
     Ok(Box::new(SqliteEventWrite {
         writer: writer.clone(),
         version,
-        open: true,
+        pending: Vec::new(),
+        begun: false,
+        committed: false,
         _turn: turn,
     }))
 }
 
+impl SqliteEventWrite {
+    /// Runs `work` on the writer thread inside this write's transaction, after the writes still
+    /// pending (beginning the transaction first if this is the first step).
+    async fn step<T, F>(&mut self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &WalLength) -> StoreResult<T> + Send + 'static,
+    {
+        let begin = !self.begun;
+        self.begun = true;
+        let pending = std::mem::take(&mut self.pending);
+        self.writer
+            .run(move |connection, wal| {
+                if begin {
+                    connection
+                        .execute_batch("BEGIN IMMEDIATE")
+                        .map_err(sqlite_error)?;
+                }
+                for write in &pending {
+                    write.write(connection)?;
+                }
+                work(connection, wal)
+            })
+            .await
+    }
+}
+
 impl Drop for SqliteEventWrite {
     fn drop(&mut self) {
-        if self.open {
+        if self.begun && !self.committed {
             // Queued before the turn is released (fields drop after this), so the next write
             // begins after the rollback.
             self.writer.spawn(|connection| {
+                if connection.is_autocommit() {
+                    return;
+                }
                 if let Err(error) = connection.execute_batch("ROLLBACK") {
                     tracing::warn!(%error, "rollback of an abandoned event write failed");
                 }
@@ -214,8 +261,7 @@ impl EventWrite for SqliteEventWrite {
         let project = project.to_string();
         let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
         let rows: Vec<EventSqlRow> = self
-            .writer
-            .run(move |connection, _| {
+            .step(move |connection, _| {
                 let mut statement = connection
                     .prepare_cached(
                         "SELECT entity_id, event_id, event_type, timestamp, body \
@@ -271,19 +317,15 @@ impl EventWrite for SqliteEventWrite {
             .iter()
             .map(|event| event_args(project, event, self.version))
             .collect();
-        self.writer
-            .run(move |connection, _| {
-                upsert_each(connection, EVENT_INSERT, EVENT_CONFLICT, &values)
-            })
-            .await
+        self.pending.push(Pending::Events(values));
+        Ok(())
     }
 
     async fn traces(&mut self, project: &ProjectId, ids: &[&str]) -> StoreResult<Vec<TraceRow>> {
         let project = project.to_string();
         let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
         let rows: Vec<TraceSqlRow> = self
-            .writer
-            .run(move |connection, _| {
+            .step(move |connection, _| {
                 let mut statement = connection
                     .prepare_cached(&format!(
                         "SELECT {TRACE_COLUMNS} FROM traces WHERE project_id = ?1 AND id = ?2"
@@ -307,21 +349,19 @@ impl EventWrite for SqliteEventWrite {
     }
 
     async fn put(&mut self, project: &ProjectId, rows: &EventRows) -> StoreResult<()> {
-        let values = PutValues::new(project, rows, self.version);
-        self.writer
-            .run(move |connection, _| values.write(connection))
-            .await
+        self.pending
+            .push(Pending::Rows(PutValues::new(project, rows, self.version)));
+        Ok(())
     }
 
     async fn commit(mut self: Box<Self>) -> StoreResult<()> {
-        self.writer
-            .run(|connection, wal| {
-                connection.execute_batch("COMMIT").map_err(sqlite_error)?;
-                restart_wal_when_long(connection, wal);
-                Ok(())
-            })
-            .await?;
-        self.open = false;
+        self.step(|connection, wal| {
+            connection.execute_batch("COMMIT").map_err(sqlite_error)?;
+            restart_wal_when_long(connection, wal);
+            Ok(())
+        })
+        .await?;
+        self.committed = true;
         Ok(())
     }
 }
