@@ -1,7 +1,8 @@
 //! The relational event store's side of the ingestion fold: one transaction per group commit
 //! that logs batch events, reads what the fold needs, and upserts the final rows (traces with
-//! their sessions, observations, scores). Rows are written as multi-row upserts of at most
-//! [`MAX_PARAMS`] values each.
+//! their sessions, observations, scores). Rows are written as multi-row upserts: on PostgreSQL
+//! one statement per table that binds one array per column, on SQLite (this writer is its
+//! fallback) statements of at most [`MAX_PARAMS`] values each.
 
 use std::collections::HashMap;
 
@@ -19,7 +20,7 @@ use statements::*;
 use crate::error::{StoreError, StoreResult};
 use crate::observations::stored::{OBSERVATION_COLUMNS, ObservationSqlRow};
 use crate::scores::stored::{SCORE_COLUMNS, ScoreSqlRow};
-use crate::sql::{Arg, Sql, SqlStore, Tx};
+use crate::sql::{Arg, Dialect, Sql, SqlStore, Tx, columns};
 use crate::traces::stored::{TRACE_COLUMNS, TraceSqlRow};
 use crate::{ScoreRow, StoredObservation, StoredTrace};
 
@@ -93,14 +94,15 @@ impl EventWrite for SqlEventWrite {
         events: &[LoggedEvent],
     ) -> StoreResult<()> {
         const WIDTH: usize = 8;
-        for chunk in events.chunks(MAX_PARAMS / WIDTH) {
+        for chunk in events.chunks(rows_per_statement(self.tx.dialect(), WIDTH)) {
             let chunk: Vec<&LoggedEvent> = chunk.iter().collect();
             let sql = multi_row_insert(
+                self.tx.dialect(),
                 EVENT_INSERT,
                 &chunk,
                 |event: &LoggedEvent| event_args(project, event, self.version),
                 EVENT_CONFLICT,
-            );
+            )?;
             self.tx.execute(&sql).await?;
         }
         Ok(())
@@ -145,23 +147,47 @@ pub(super) fn last_per_key<T>(items: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> 
     kept
 }
 
-/// `INSERT INTO table (columns) VALUES (…), (…) <tail>`, one tuple per row from `values`.
+/// Rows per multi-row statement of `width` columns: all of them on PostgreSQL, whose statement
+/// binds one array per column however many rows there are ([`multi_row_insert`]); on SQLite as
+/// many as [`MAX_PARAMS`] values allow.
+fn rows_per_statement(dialect: Dialect, width: usize) -> usize {
+    match dialect {
+        Dialect::Postgres => usize::MAX,
+        Dialect::Sqlite => MAX_PARAMS / width,
+    }
+}
+
+/// `INSERT INTO table (columns) … <tail>` of `rows`, the values of each from `values`.
+///
+/// PostgreSQL gets `SELECT * FROM UNNEST($1::text[], $2::bigint[], …) AS u`, one array per
+/// column: a statement of a few parameters, parsed and planned as fast for ten thousand rows as
+/// for one, where `VALUES` would bind (and PostgreSQL parse and plan) one parameter per value.
+/// SQLite has no arrays and gets `VALUES (…), (…)`, one tuple per row.
 fn multi_row_insert<T>(
+    dialect: Dialect,
     head: &str,
     rows: &[&T],
     values: impl Fn(&T) -> Vec<Arg>,
     tail: &str,
-) -> Sql {
+) -> StoreResult<Sql> {
     let mut sql = Sql::text(head);
-    sql.sql(" VALUES ");
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            sql.sql(", ");
+    match dialect {
+        Dialect::Postgres => {
+            let columns = columns(rows.iter().map(|row| values(row)))?;
+            sql.sql(" SELECT * FROM ").unnest(columns).sql(" AS u");
         }
-        sql.tuple(values(row));
+        Dialect::Sqlite => {
+            sql.sql(" VALUES ");
+            for (i, row) in rows.iter().enumerate() {
+                if i > 0 {
+                    sql.sql(", ");
+                }
+                sql.tuple(values(row));
+            }
+        }
     }
     sql.sql(" ").sql(tail);
-    sql
+    Ok(sql)
 }
 
 async fn select_traces(
@@ -188,13 +214,14 @@ async fn insert_placeholder_traces(
 ) -> StoreResult<()> {
     const WIDTH: usize = 6;
     let rows = last_per_key(rows, |row| row.id.as_str());
-    for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
+    for chunk in rows.chunks(rows_per_statement(tx.dialect(), WIDTH)) {
         let sql = multi_row_insert(
+            tx.dialect(),
             PLACEHOLDER_TRACE_INSERT,
             chunk,
             |row: &TraceRow| placeholder_trace_args(project, row, version),
             PLACEHOLDER_TRACE_CONFLICT,
-        );
+        )?;
         tx.execute(&sql).await?;
     }
     Ok(())
@@ -208,13 +235,14 @@ async fn upsert_traces(
 ) -> StoreResult<()> {
     const WIDTH: usize = 16;
     let rows = last_per_key(rows, |row| row.id.as_str());
-    for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
+    for chunk in rows.chunks(rows_per_statement(tx.dialect(), WIDTH)) {
         let sql = multi_row_insert(
+            tx.dialect(),
             TRACE_INSERT,
             chunk,
             |row: &TraceRow| trace_args(project, row, version),
             TRACE_CONFLICT,
-        );
+        )?;
         tx.execute(&sql).await?;
     }
     let sessions: Vec<&TraceRow> = rows
@@ -225,13 +253,14 @@ async fn upsert_traces(
     let sessions = last_per_key(&sessions, |row| {
         row.session_id.as_deref().unwrap_or_default()
     });
-    for chunk in sessions.chunks(MAX_PARAMS / 4) {
+    for chunk in sessions.chunks(rows_per_statement(tx.dialect(), 4)) {
         let sql = multi_row_insert(
+            tx.dialect(),
             SESSION_INSERT,
             chunk,
             |row: &&TraceRow| session_args(project, row, version),
             SESSION_CONFLICT,
-        );
+        )?;
         tx.execute(&sql).await?;
     }
     Ok(())
@@ -245,13 +274,14 @@ async fn upsert_observations(
 ) -> StoreResult<()> {
     const WIDTH: usize = 30;
     let rows = last_per_key(rows, |row| row.id.as_str());
-    for chunk in rows.chunks(MAX_PARAMS / WIDTH) {
+    for chunk in rows.chunks(rows_per_statement(tx.dialect(), WIDTH)) {
         let sql = multi_row_insert(
+            tx.dialect(),
             OBSERVATION_INSERT,
             chunk,
             |row: &ObservationRow| observation_args(project, row, version),
             OBSERVATION_CONFLICT,
-        );
+        )?;
         tx.execute(&sql).await?;
     }
     Ok(())
@@ -265,13 +295,14 @@ async fn upsert_scores(
 ) -> StoreResult<()> {
     const WIDTH: usize = 20;
     let scores = last_per_key(scores, |score| score.id.as_str());
-    for chunk in scores.chunks(MAX_PARAMS / WIDTH) {
+    for chunk in scores.chunks(rows_per_statement(tx.dialect(), WIDTH)) {
         let sql = multi_row_insert(
+            tx.dialect(),
             SCORE_INSERT,
             chunk,
             |score: &ScorePatch| score_args(project, score, version),
             SCORE_CONFLICT,
-        );
+        )?;
         tx.execute(&sql).await?;
     }
     Ok(())
@@ -368,4 +399,82 @@ async fn scores_where(
         .collect::<StoreResult<Vec<ScoreRow>>>()?;
     scores.sort_by(|a, b| (a.score.timestamp, &a.score.id).cmp(&(b.score.timestamp, &b.score.id)));
     Ok(scores)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::Db;
+    use crate::sql::query::Column;
+
+    const HEAD: &str = "INSERT INTO wide (id, n, x, flag, note, at)";
+    const TAIL: &str = "ON CONFLICT (id) DO UPDATE SET n = excluded.n, note = excluded.note";
+
+    /// A row of every type, its last two values NULL in every row.
+    fn row(i: i64) -> Vec<Arg> {
+        vec![
+            Arg::from(format!("r{i}")),
+            Arg::from(i),
+            Arg::from(i as f64 / 2.0),
+            Arg::from(i % 2 == 0),
+            Arg::Text(None),
+            Arg::Int(None),
+        ]
+    }
+
+    #[test]
+    fn postgres_binds_an_array_per_column_and_sqlite_a_value_per_value() {
+        let rows = [row(1), row(2)];
+        let rows: Vec<&Vec<Arg>> = rows.iter().collect();
+        let postgres = multi_row_insert(Dialect::Postgres, HEAD, &rows, Vec::clone, TAIL).unwrap();
+        assert_eq!(
+            postgres.render(Dialect::Postgres),
+            format!(
+                "{HEAD} SELECT * FROM UNNEST($1::text[], $2::bigint[], \
+                 $3::double precision[], $4::boolean[], $5::text[], $6::bigint[]) AS u {TAIL}"
+            )
+        );
+        assert_eq!(postgres.args().len(), 6);
+        assert_eq!(
+            postgres.args()[4],
+            Arg::Array(Column::Text(vec![None, None]))
+        );
+        let sqlite = multi_row_insert(Dialect::Sqlite, HEAD, &rows, Vec::clone, TAIL).unwrap();
+        assert!(
+            sqlite
+                .render(Dialect::Sqlite)
+                .contains(" VALUES (?, ?, ?, ?, ?, ?), (?, ")
+        );
+        assert_eq!(sqlite.args().len(), 12);
+    }
+
+    #[tokio::test]
+    async fn thousands_of_rows_upsert_in_one_postgres_statement() {
+        let Some(database) = crate::testing::empty_postgres().await else {
+            return;
+        };
+        let db = Db::Postgres(sqlx::PgPool::connect(&database.url).await.unwrap());
+        let create = "CREATE TABLE wide (id TEXT PRIMARY KEY, n BIGINT, x DOUBLE PRECISION, \
+                      flag BOOLEAN, note TEXT, at BIGINT)";
+        db.execute(&Sql::text(create)).await.unwrap();
+        // 30,000 values: more than a statement of scalar parameters may bind.
+        let rows: Vec<Vec<Arg>> = (0..5_000).map(row).collect();
+        let rows: Vec<&Vec<Arg>> = rows.iter().collect();
+        for _ in 0..2 {
+            // The second time, every row conflicts and is updated.
+            let mut tx = db.begin().await.unwrap();
+            let sql = multi_row_insert(tx.dialect(), HEAD, &rows, Vec::clone, TAIL).unwrap();
+            assert_eq!(tx.execute(&sql).await.unwrap(), 5_000);
+            tx.commit().await.unwrap();
+        }
+        let read = Sql::text("SELECT id, n, x, flag, note, at FROM wide ORDER BY n");
+        type Wide = (String, i64, f64, bool, Option<String>, Option<i64>);
+        let stored: Vec<Wide> = db.fetch_all(&read).await.unwrap();
+        assert_eq!(stored.len(), 5_000);
+        assert_eq!(
+            stored[4_999],
+            ("r4999".into(), 4_999, 2_499.5, false, None, None)
+        );
+        db.close().await;
+    }
 }
