@@ -104,7 +104,7 @@ impl EventWrite for SqlEventWrite {
 
     async fn traces(&mut self, project: &ProjectId, ids: &[&str]) -> StoreResult<Vec<TraceRow>> {
         let mut traces = Vec::new();
-        for chunk in ids.chunks(MAX_PARAMS / 2) {
+        for chunk in ids.chunks(rows_per_statement(self.tx.dialect(), 2)) {
             let stored = select_traces(&mut self.tx, project, chunk).await?;
             traces.extend(stored.into_iter().map(|stored| stored.row));
         }
@@ -184,21 +184,8 @@ fn multi_row_insert<T>(
     Ok(sql)
 }
 
-/// The logged events of the entities `ids`.
-///
-/// On PostgreSQL, each id is one probe of the primary key `(project_id, entity_id, entity,
-/// event_id)`: a `LATERAL` subquery per id, kept from being flattened into a join by `OFFSET 0`,
-/// whose `entity_id = k.id` is always an index condition. `entity_id IN (…)` (or `= ANY($n)`)
-/// lets the planner pick instead an index scan bounded by `project_id` and `entity` only, with
-/// `entity_id` as a filter, and it does on a table without statistics (never analyzed: a new
-/// database, autovacuum not yet run or off): it takes 0.5% of the rows per condition, so the
-/// project's events look like a handful, cheaper to filter than hundreds of index descents.
-/// sqlx keeps the statement prepared and PostgreSQL its generic plan, so the choice made while
-/// the table was small stayed as it grew: every group read all the project's events, a batch
-/// run slowed with each group (100,000 events: groups of 0.4 s at the start, 3 s at the end)
-/// until an `ANALYZE` replaced the plan. Analyzing after migration would not help: a table
-/// analyzed empty is planned as empty, a scan per probe, until autovacuum analyzes it again.
-/// SQLite plans `IN` on the key well.
+/// The logged events of the entities `ids`: one primary-key probe per id on PostgreSQL
+/// ([`probe_each`]), `entity_id IN (…)` on SQLite, which plans it on the key.
 fn select_logged_events(
     dialect: Dialect,
     project: &ProjectId,
@@ -206,28 +193,50 @@ fn select_logged_events(
     ids: &[&str],
 ) -> Sql {
     let mut sql = Sql::new();
-    if dialect == Dialect::Sqlite {
-        sql.push(
-            "SELECT entity_id, event_id, event_type, timestamp, body FROM ingestion_events \
-             WHERE project_id = {} AND entity = {} AND ",
-            [Arg::from(project.as_str()), Arg::from(entity.as_str())],
-        )
-        .push_in("entity_id", ids.iter().copied());
-        return sql;
+    sql.push(
+        "SELECT entity_id, event_id, event_type, timestamp, body FROM ingestion_events \
+         WHERE project_id = {} AND entity = {}",
+        [Arg::from(project.as_str()), Arg::from(entity.as_str())],
+    );
+    match dialect {
+        Dialect::Postgres => probe_each(ids, sql, "entity_id"),
+        Dialect::Sqlite => {
+            sql.sql(" AND ").push_in("entity_id", ids.iter().copied());
+            sql
+        }
     }
-    // Each id once: a repeated probe would return its events twice.
+}
+
+/// `SELECT r.* FROM UNNEST($1::text[]) AS k(id) CROSS JOIN LATERAL (<select> AND <key> = k.id
+/// OFFSET 0) AS r`: the rows of `select` (a `SELECT … WHERE …` written in the code) whose `key`
+/// is one of `ids`, each id once, as one primary-key probe per id (PostgreSQL).
+///
+/// `key IN (…)` (or `key = ANY($n)`) on the second column of a primary key lets the planner pick
+/// instead an index scan bounded by the first column (the project) with `key` as a filter, and
+/// it does on a table without statistics (never analyzed: a new database, autovacuum not yet run
+/// or off): it takes 0.5% of the rows per condition, so a project's rows look like a handful,
+/// cheaper to filter than hundreds of index descents. sqlx keeps the statement prepared and
+/// PostgreSQL its generic plan, so the choice made while the table was small stayed as it grew:
+/// every group read all the project's events (or traces), and a batch run slowed with each
+/// group (100,000 events: groups of 0.4 s at the start, 3 s at the end) until an `ANALYZE`
+/// replaced the plan. The `LATERAL` subquery, which `OFFSET 0` keeps from being flattened into
+/// a join, compares `key` with one value, which is always an index condition. Analyzing after
+/// migration would not help: a table analyzed empty is planned as empty, a scan per probe,
+/// until autovacuum analyzes it again.
+fn probe_each(ids: &[&str], select: Sql, key: &str) -> Sql {
+    // Each id once: a repeated probe would return its rows twice.
     let mut unique: Vec<&str> = ids.to_vec();
     unique.sort_unstable();
     unique.dedup();
     let ids = unique.into_iter().map(|id| Some(id.to_owned())).collect();
-    sql.sql("SELECT e.entity_id, e.event_id, e.event_type, e.timestamp, e.body FROM ")
+    let mut sql = Sql::new();
+    sql.sql("SELECT r.* FROM ")
         .unnest(vec![Column::Text(ids)])
-        .push(
-            " AS k(id) CROSS JOIN LATERAL (SELECT entity_id, event_id, event_type, timestamp, \
-             body FROM ingestion_events WHERE project_id = {} AND entity_id = k.id \
-             AND entity = {} OFFSET 0) AS e",
-            [Arg::from(project.as_str()), Arg::from(entity.as_str())],
-        );
+        .sql(" AS k(id) CROSS JOIN LATERAL (")
+        .append(select)
+        .sql(" AND ")
+        .sql(key)
+        .sql(" = k.id OFFSET 0) AS r");
     sql
 }
 
@@ -240,9 +249,14 @@ async fn select_traces(
     sql.sql(&format!(
         "SELECT {TRACE_COLUMNS} FROM traces WHERE project_id = "
     ))
-    .arg(project.as_str())
-    .sql(" AND ")
-    .push_in("id", ids.iter().copied());
+    .arg(project.as_str());
+    let sql = match tx.dialect() {
+        Dialect::Postgres => probe_each(ids, sql, "id"),
+        Dialect::Sqlite => {
+            sql.sql(" AND ").push_in("id", ids.iter().copied());
+            sql
+        }
+    };
     let rows: Vec<TraceSqlRow> = tx.fetch_all(&sql).await?;
     rows.into_iter().map(TryInto::try_into).collect()
 }
@@ -486,6 +500,55 @@ mod tests {
                 .contains(" VALUES (?, ?, ?, ?, ?, ?), (?, ")
         );
         assert_eq!(sqlite.args().len(), 12);
+    }
+
+    fn probe(ids: &[&str]) -> Sql {
+        let mut select = Sql::new();
+        select.push(
+            "SELECT key, n FROM probed WHERE project_id = {} AND entity = {}",
+            [Arg::from("p"), Arg::from("observation")],
+        );
+        probe_each(ids, select, "key")
+    }
+
+    #[test]
+    fn lookups_by_id_probe_each_id_once() {
+        let sql = probe(&["b", "a", "b"]);
+        assert_eq!(
+            sql.render(Dialect::Postgres),
+            "SELECT r.* FROM UNNEST($1::text[]) AS k(id) CROSS JOIN LATERAL (SELECT key, n FROM \
+             probed WHERE project_id = $2 AND entity = $3 AND key = k.id OFFSET 0) AS r"
+        );
+        let ids = Column::Text(vec![Some("a".into()), Some("b".into())]);
+        assert_eq!(sql.args()[0], Arg::Array(ids));
+    }
+
+    /// The planner problem of [`probe_each`]: on a table that was never analyzed, the id is
+    /// still an index condition of each probe.
+    #[tokio::test]
+    async fn probes_are_index_lookups_without_statistics() {
+        let Some(database) = crate::testing::empty_postgres().await else {
+            return;
+        };
+        let db = Db::Postgres(sqlx::PgPool::connect(&database.url).await.unwrap());
+        let create = "CREATE TABLE probed (project_id TEXT, key TEXT, entity TEXT, n BIGINT, \
+                      PRIMARY KEY (project_id, key, entity, n))";
+        db.execute(&Sql::text(create)).await.unwrap();
+        let fill = "INSERT INTO probed SELECT 'p', md5(g::text), 'observation', g \
+                    FROM generate_series(1, 20000) g";
+        db.execute(&Sql::text(fill)).await.unwrap();
+        let keys: Vec<String> = (1..=500).map(|n| format!("{n}")).collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut explain = Sql::text("EXPLAIN ");
+        explain.append(probe(&keys));
+        let plan: Vec<(String,)> = db.fetch_all(&explain).await.unwrap();
+        let plan: Vec<String> = plan.into_iter().map(|(line,)| line).collect();
+        assert!(
+            plan.iter()
+                .any(|line| line.contains("Index Cond") && line.contains("k.id")),
+            "{plan:#?}"
+        );
+        db.close().await;
     }
 
     #[tokio::test]
