@@ -99,7 +99,8 @@ impl From<Option<bool>> for Arg {
 /// The values of one column of many rows, all of one type, bound as one PostgreSQL array
 /// parameter: a multi-row statement then binds one parameter per column instead of one per value
 /// (see [`columns`] and [`Sql::unnest`]). A value's [`Arg`] variant, not the value, decides the
-/// type, so a column of NULLs has one too. `Bytes` is the column of `Arg::Bytes` (`bytea`).
+/// type, so a column of NULLs has one too. Each scalar `Arg` variant has its column, in
+/// [`Column::of_type`] and [`Column::push`]; `Bytes` is the column of `Arg::Bytes` (`bytea`).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Column {
     Text(Vec<Option<String>>),
@@ -171,9 +172,9 @@ pub(crate) fn columns(rows: impl ExactSizeIterator<Item = Vec<Arg>>) -> StoreRes
             )));
         }
         for (i, (column, arg)) in columns.iter_mut().zip(row).enumerate() {
-            column.push(arg).map_err(|arg| {
+            column.push(arg).map_err(|_| {
                 StoreError::Database(format!(
-                    "value {i} of row {n} ({arg:?}) does not fit a {} column",
+                    "value {i} of row {n} does not fit a {} column",
                     column.sql_type()
                 ))
             })?;
