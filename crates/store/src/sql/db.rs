@@ -3,6 +3,7 @@
 //! entity modules hold one copy of each statement and never name a backend. Rows decode through
 //! `sqlx::FromRow`, which the structs of the entity modules derive for both backends at once.
 
+use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{
@@ -11,7 +12,7 @@ use sqlx::{
 };
 
 use super::dialect::Dialect;
-use super::query::{Arg, Sql};
+use super::query::{Arg, Column, Sql};
 use crate::error::{StoreError, StoreResult};
 
 /// A row type that decodes from both backends' rows (what `#[derive(sqlx::FromRow)]` gives).
@@ -271,6 +272,7 @@ impl Conn<'_> {
 fn arguments<'q, DB>(args: &'q [Arg]) -> StoreResult<<DB as Database>::Arguments<'q>>
 where
     DB: Database,
+    DB::Arguments<'q>: AddArray<'q>,
     Option<&'q str>: Encode<'q, DB> + Type<DB>,
     Option<i64>: Encode<'q, DB> + Type<DB>,
     Option<f64>: Encode<'q, DB> + Type<DB>,
@@ -280,6 +282,7 @@ where
     let mut out = <DB as Database>::Arguments::<'q>::default();
     for arg in args {
         match arg {
+            Arg::Array(column) => out.add_array(column),
             Arg::Text(value) => out.add(value.as_deref()),
             Arg::Int(value) => out.add(*value),
             Arg::Float(value) => out.add(*value),
@@ -289,6 +292,30 @@ where
         .map_err(|e| StoreError::Database(format!("cannot encode a value: {e}")))?;
     }
     Ok(out)
+}
+
+/// How a backend binds an [`Arg::Array`]: PostgreSQL as one array parameter (`Vec<Option<T>>`
+/// is an array with NULL elements); SQLite has no arrays, so such a statement fails there.
+trait AddArray<'q> {
+    fn add_array(&mut self, column: &'q Column) -> Result<(), BoxDynError>;
+}
+
+impl<'q> AddArray<'q> for PgArguments {
+    fn add_array(&mut self, column: &'q Column) -> Result<(), BoxDynError> {
+        match column {
+            Column::Text(values) => self.add(values.as_slice()),
+            Column::Int(values) => self.add(values.as_slice()),
+            Column::Float(values) => self.add(values.as_slice()),
+            Column::Bool(values) => self.add(values.as_slice()),
+            Column::Bytes(values) => self.add(values.as_slice()),
+        }
+    }
+}
+
+impl<'q> AddArray<'q> for SqliteArguments<'q> {
+    fn add_array(&mut self, _: &'q Column) -> Result<(), BoxDynError> {
+        Err("SQLite has no array parameters".into())
+    }
 }
 
 /// Maps a driver error to the store's: an unreachable database, a spent pool or a busy SQLite
@@ -315,5 +342,58 @@ pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
             StoreError::Unavailable(db.message().to_owned())
         }
         _ => StoreError::Database(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every column type binds as an array, NULL elements included (`bytea[]` for the payload
+    /// columns' `Arg::Bytes`).
+    #[tokio::test]
+    async fn postgres_binds_columns_as_arrays() {
+        let Some(database) = crate::testing::empty_postgres().await else {
+            return;
+        };
+        let db = Db::Postgres(PgPool::connect(&database.url).await.unwrap());
+        let mut sql = Sql::text("SELECT * FROM ");
+        sql.unnest(vec![
+            Column::Bytes(vec![Some(vec![0, 159, 255]), None]),
+            Column::Text(vec![None, Some("é".into())]),
+            Column::Int(vec![Some(i64::MAX), None]),
+            Column::Float(vec![None, Some(0.25)]),
+            Column::Bool(vec![Some(true), None]),
+        ]);
+        type Row = (
+            Option<Vec<u8>>,
+            Option<String>,
+            Option<i64>,
+            Option<f64>,
+            Option<bool>,
+        );
+        let rows: Vec<Row> = db.fetch_all(&sql).await.unwrap();
+        assert_eq!(
+            rows,
+            [
+                (
+                    Some(vec![0, 159, 255]),
+                    None,
+                    Some(i64::MAX),
+                    None,
+                    Some(true)
+                ),
+                (None, Some("é".into()), None, Some(0.25), None),
+            ]
+        );
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn sqlite_refuses_arrays() {
+        let db = Db::Sqlite(SqlitePool::connect("sqlite::memory:").await.unwrap());
+        let mut sql = Sql::text("SELECT ");
+        sql.arg(Arg::Array(Column::Int(vec![Some(1)])));
+        assert!(db.execute(&sql).await.is_err());
     }
 }

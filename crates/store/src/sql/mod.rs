@@ -15,7 +15,7 @@ pub(crate) mod sqlite_writer;
 pub(crate) use db::{Db, Tx};
 pub(crate) use dialect::Dialect;
 pub(crate) use filter::Where;
-pub(crate) use query::{Arg, Sql, like_literal};
+pub(crate) use query::{Arg, Column, Sql, columns, like_literal};
 
 /// The relational store: every store trait over one SQLite file or PostgreSQL database.
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@
 //! the other, never both.
 
 use super::dialect::Dialect;
+use crate::error::{StoreError, StoreResult};
 
 /// Stands for one bound value in the text until it is rendered. Never part of real SQL.
 const SLOT: char = '\u{1}';
@@ -15,6 +16,8 @@ const SLOT: char = '\u{1}';
 /// A bound value.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Arg {
+    /// The values of many rows, bound as one array (PostgreSQL only; see [`Column`]).
+    Array(Column),
     Text(Option<String>),
     Int(Option<i64>),
     Float(Option<f64>),
@@ -101,6 +104,91 @@ impl From<Option<bool>> for Arg {
     }
 }
 
+/// The values of one column of many rows, all of one type, bound as one PostgreSQL array
+/// parameter: a multi-row statement then binds one parameter per column instead of one per value
+/// (see [`columns`] and [`Sql::unnest`]). A value's [`Arg`] variant, not the value, decides the
+/// type, so a column of NULLs has one too. Each scalar `Arg` variant has its column, in
+/// [`Column::of_type`] and [`Column::push`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Column {
+    Text(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+    Bytes(Vec<Option<Vec<u8>>>),
+}
+
+impl Column {
+    /// An empty column of `arg`'s type, with room for `rows` values; `None` for an array.
+    fn of_type(arg: &Arg, rows: usize) -> Option<Column> {
+        Some(match arg {
+            Arg::Array(_) => return None,
+            Arg::Text(_) => Column::Text(Vec::with_capacity(rows)),
+            Arg::Int(_) => Column::Int(Vec::with_capacity(rows)),
+            Arg::Float(_) => Column::Float(Vec::with_capacity(rows)),
+            Arg::Bool(_) => Column::Bool(Vec::with_capacity(rows)),
+            Arg::Bytes(_) => Column::Bytes(Vec::with_capacity(rows)),
+        })
+    }
+
+    /// Appends `arg`; hands it back when it is not of the column's type.
+    fn push(&mut self, arg: Arg) -> Result<(), Arg> {
+        match (self, arg) {
+            (Column::Text(values), Arg::Text(value)) => values.push(value),
+            (Column::Int(values), Arg::Int(value)) => values.push(value),
+            (Column::Float(values), Arg::Float(value)) => values.push(value),
+            (Column::Bool(values), Arg::Bool(value)) => values.push(value),
+            (Column::Bytes(values), Arg::Bytes(value)) => values.push(value),
+            (_, arg) => return Err(arg),
+        }
+        Ok(())
+    }
+
+    /// The PostgreSQL array type of the column (for a cast in the statement text).
+    pub(crate) fn sql_type(&self) -> &'static str {
+        match self {
+            Column::Text(_) => "text[]",
+            Column::Int(_) => "bigint[]",
+            Column::Float(_) => "double precision[]",
+            Column::Bool(_) => "boolean[]",
+            Column::Bytes(_) => "bytea[]",
+        }
+    }
+}
+
+/// Transposes rows of values (each in column order, as one row of `VALUES (…)` would bind
+/// them) into one [`Column`] per position, typed by the first row. An error when a row has
+/// another width, or a value another type, than the first row.
+pub(crate) fn columns(rows: impl ExactSizeIterator<Item = Vec<Arg>>) -> StoreResult<Vec<Column>> {
+    let count = rows.len();
+    let mut columns: Vec<Column> = Vec::new();
+    for (n, row) in rows.enumerate() {
+        if n == 0 {
+            columns = row
+                .iter()
+                .map(|arg| Column::of_type(arg, count))
+                .collect::<Option<_>>()
+                .ok_or_else(|| StoreError::Database("an array within an array".into()))?;
+        }
+        if row.len() != columns.len() {
+            return Err(StoreError::Database(format!(
+                "row {n} has {} values, the first row {}",
+                row.len(),
+                columns.len()
+            )));
+        }
+        for (i, (column, arg)) in columns.iter_mut().zip(row).enumerate() {
+            column.push(arg).map_err(|_| {
+                StoreError::Database(format!(
+                    "value {i} of row {n} does not fit a {} column",
+                    column.sql_type()
+                ))
+            })?;
+        }
+    }
+    Ok(columns)
+}
+
 /// Statement text with its bound values.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Sql {
@@ -182,6 +270,21 @@ impl Sql {
         self.tuple(values.map(Into::into))
     }
 
+    /// Appends `UNNEST($1::text[], $2::bigint[], …)`: a table of one row per value of the
+    /// columns, each column bound as one array (PostgreSQL).
+    pub(crate) fn unnest(&mut self, columns: Vec<Column>) -> &mut Sql {
+        self.text.push_str("UNNEST(");
+        for (i, column) in columns.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            let cast = column.sql_type();
+            self.arg(Arg::Array(column)).sql("::").sql(cast);
+        }
+        self.text.push(')');
+        self
+    }
+
     /// Appends another statement's text and values.
     pub(crate) fn append(&mut self, other: Sql) -> &mut Sql {
         self.text.push_str(&other.text);
@@ -252,6 +355,37 @@ mod tests {
         let sql = Sql::text("SELECT $1, $2").bind("a").bind(1_i64);
         assert_eq!(sql.render(Dialect::Sqlite), "SELECT $1, $2");
         assert_eq!(sql.args(), &[Arg::from("a"), Arg::from(1_i64)]);
+    }
+
+    #[test]
+    fn rows_transpose_into_columns_typed_by_their_values() {
+        let rows = vec![
+            vec![Arg::from("a"), Arg::Int(None), Arg::from(true)],
+            vec![Arg::Text(None), Arg::Int(None), Arg::from(false)],
+        ];
+        let columns = columns(rows.into_iter()).unwrap();
+        assert_eq!(
+            columns,
+            [
+                Column::Text(vec![Some("a".into()), None]),
+                Column::Int(vec![None, None]),
+                Column::Bool(vec![Some(true), Some(false)]),
+            ]
+        );
+        let mut sql = Sql::text("SELECT * FROM ");
+        sql.unnest(columns);
+        assert_eq!(
+            sql.render(Dialect::Postgres),
+            "SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::boolean[])"
+        );
+    }
+
+    #[test]
+    fn a_column_of_two_types_is_an_error() {
+        let rows = vec![vec![Arg::from(1.5)], vec![Arg::from(1_i64)]];
+        assert!(columns(rows.into_iter()).is_err());
+        let rows = vec![vec![Arg::from(1.5)], vec![]];
+        assert!(columns(rows.into_iter()).is_err());
     }
 
     #[test]

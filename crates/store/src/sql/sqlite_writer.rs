@@ -243,6 +243,10 @@ pub(crate) fn sqlite_error(error: rusqlite::Error) -> StoreError {
 impl ToSql for Arg {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(match self {
+            Arg::Array(_) => {
+                let error = "SQLite has no array parameters".into();
+                return Err(rusqlite::Error::ToSqlConversionFailure(error));
+            }
             Arg::Text(Some(text)) => ToSqlOutput::Borrowed(text.as_str().into()),
             Arg::Int(Some(value)) => ToSqlOutput::Owned(SqliteValue::Integer(*value)),
             Arg::Float(Some(value)) => ToSqlOutput::Owned(SqliteValue::Real(*value)),

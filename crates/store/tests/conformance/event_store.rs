@@ -29,6 +29,7 @@ backend_tests!(
     deleted_traces_take_their_observations_scores_and_events,
     sessions_derive_from_traces,
     a_project_delete_empties_its_events_only,
+    a_large_write_with_null_only_columns_reads_back,
 );
 
 fn event(entity: Entity, id: &str, event_id: &str, timestamp: i64, name: &str) -> LoggedEvent {
@@ -613,4 +614,85 @@ async fn a_project_delete_empties_its_events_only(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(others, 3, "another project keeps its traces");
+}
+
+/// One write of more rows than a statement of 8,000 values holds (1,200 observations of 30
+/// columns, 1,500 logged events of 8), whose optional columns are NULL in every row, and with
+/// repeated ids, of which the last wins; then a second write that replaces every row.
+async fn a_large_write_with_null_only_columns_reads_back(db: TestDb) {
+    let store: &Store = &db.store;
+    let (_, project) = org_and_project(store).await;
+    for (version, name) in [(1, "first"), (2, "second")] {
+        let rows = large_rows(name);
+        let events: Vec<LoggedEvent> = (0..1_500)
+            .map(|i| event(Entity::Observation, &format!("o{i}"), name, i, name))
+            .collect();
+        let mut write = store.events().begin_event_write(version).await.unwrap();
+        write.append_events(&project, &events).await.unwrap();
+        write.put(&project, &rows).await.unwrap();
+        write.commit().await.unwrap();
+
+        let trace = store.events().trace(&project, "t599").await.unwrap();
+        assert_eq!(trace.unwrap().row, rows.traces[599]);
+        let observations = store
+            .events()
+            .trace_observations(&project, "t0")
+            .await
+            .unwrap();
+        let stored: Vec<_> = observations.into_iter().map(|o| o.row).collect();
+        let expected = [&rows.observations[1_200], &rows.observations[600]];
+        assert_eq!(stored.iter().collect::<Vec<_>>(), expected, "{name}");
+        let scores = store.events().trace_scores(&project, "t7").await.unwrap();
+        assert_eq!(scores.len(), 1);
+        assert_eq!(scores[0].score.id, "s7");
+        assert_eq!(scores[0].score.name, name);
+        assert_eq!(scores[0].score.string_value, None);
+    }
+    let ids: Vec<String> = (0..1_500).map(|i| format!("o{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut write = store.events().begin_event_write(3).await.unwrap();
+    let logged = write
+        .logged_events(&project, Entity::Observation, &ids)
+        .await
+        .unwrap();
+    write.commit().await.unwrap();
+    assert_eq!(logged.len(), 1_500);
+    assert_eq!(logged["o1499"].len(), 2, "one event per write");
+    let (_, total) = store
+        .events()
+        .list_traces(&project, &TraceQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(total, 600);
+}
+
+/// 600 traces, 1,200 observations (two per trace; `o0` again at the end, renamed), 600
+/// scores, all named after `name` and otherwise as sparse as a row can be.
+fn large_rows(name: &str) -> EventRows {
+    let traces = (0..600)
+        .map(|i| {
+            let mut trace = trace_row(&format!("t{i}"), 1_000 + i);
+            trace.name = Some(name.into());
+            trace
+        })
+        .collect();
+    let mut observations: Vec<_> = (0..1_200)
+        .map(|i| {
+            let mut observation = observation_row(&format!("t{}", i % 600), &format!("o{i}"), i);
+            observation.name = Some(name.into());
+            observation
+        })
+        .collect();
+    let mut last = observations[0].clone();
+    last.name = Some(format!("{name}, again"));
+    observations.push(last);
+    let scores = (0..600)
+        .map(|i| score_row(&format!("s{i}"), &format!("t{i}"), name, 0.5, 3_000 + i))
+        .collect();
+    EventRows {
+        traces,
+        observations,
+        scores,
+        ..EventRows::default()
+    }
 }

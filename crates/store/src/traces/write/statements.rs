@@ -133,6 +133,9 @@ fn observation_values(project: &ProjectId, row: &ObservationRow) -> Vec<Arg> {
     ]
 }
 
+/// An observation's stored input and output, either of which may be absent.
+pub(super) type StoredPayload<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
 /// An observation encoded for the event write: its column values and its payload (input and
 /// output, [`payload::encode`]d). Built where the observation is made (the request for OTel
 /// spans), so that the single writer only binds; cloning it shares the encoded values.
@@ -168,7 +171,7 @@ impl EncodedObservation {
 
     /// The stored input and output; an observation without either keeps no payload row
     /// ([`PAYLOAD_DELETE`]).
-    pub(super) fn payload(&self) -> Option<(Option<&[u8]>, Option<&[u8]>)> {
+    pub(super) fn payload(&self) -> Option<StoredPayload<'_>> {
         let (input, output) = (self.0.input.as_deref(), self.0.output.as_deref());
         (input.is_some() || output.is_some()).then_some((input, output))
     }
