@@ -74,22 +74,8 @@ impl EventWrite for SqlEventWrite {
         let mut grouped: HashMap<String, Vec<LoggedEvent>> = HashMap::new();
         for chunk in ids.chunks(rows_per_statement(self.tx.dialect(), 2)) {
             let sql = select_logged_events(self.tx.dialect(), project, entity, chunk);
-            let rows: Vec<(String, String, String, i64, String)> = self.tx.fetch_all(&sql).await?;
-            for (entity_id, event_id, event_type, timestamp, body) in rows {
-                let body = serde_json::from_str(&body)
-                    .map_err(|e| StoreError::Corrupt(format!("logged event: {e}")))?;
-                grouped
-                    .entry(entity_id.clone())
-                    .or_default()
-                    .push(LoggedEvent {
-                        entity,
-                        entity_id,
-                        event_id,
-                        event_type,
-                        timestamp,
-                        body,
-                    });
-            }
+            let rows: Vec<EventSqlRow> = self.tx.fetch_all(&sql).await?;
+            group_logged_events(entity, rows, &mut grouped)?;
         }
         Ok(grouped)
     }
@@ -134,6 +120,33 @@ impl EventWrite for SqlEventWrite {
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.tx.commit().await
     }
+}
+
+/// A logged event as read: entity id, event id, type, timestamp and the body's JSON text.
+pub(super) type EventSqlRow = (String, String, String, i64, String);
+
+/// Adds logged events read from the store to `grouped`, by entity id.
+pub(super) fn group_logged_events(
+    entity: Entity,
+    rows: Vec<EventSqlRow>,
+    grouped: &mut HashMap<String, Vec<LoggedEvent>>,
+) -> StoreResult<()> {
+    for (entity_id, event_id, event_type, timestamp, body) in rows {
+        let body = serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("logged event: {e}")))?;
+        grouped
+            .entry(entity_id.clone())
+            .or_default()
+            .push(LoggedEvent {
+                entity,
+                entity_id,
+                event_id,
+                event_type,
+                timestamp,
+                body,
+            });
+    }
+    Ok(())
 }
 
 /// Keeps the last of the items with the same key, in first-seen order, so that one multi-row

@@ -15,9 +15,12 @@ use tokio::sync::OwnedMutexGuard;
 
 use super::EncodedObservation;
 use super::statements::*;
-use super::{EntityKey, EventRows, EventWrite, LoggedEvent, encoded_observations, last_per_key};
+use super::{
+    EntityKey, EventRows, EventSqlRow, EventWrite, LoggedEvent, encoded_observations,
+    group_logged_events, last_per_key,
+};
 use crate::StoredTrace;
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreResult;
 use crate::observations::payload::PayloadCodec;
 use crate::sql::Arg;
 use crate::sql::sqlite_writer::{SqliteWriter, WalLength, restart_wal_when_long, sqlite_error};
@@ -243,8 +246,6 @@ impl PutValues {
     }
 }
 
-type EventSqlRow = (String, String, String, i64, String);
-
 #[async_trait]
 impl EventWrite for SqliteEventWrite {
     async fn lock(&mut self, _keys: &[EntityKey]) -> StoreResult<()> {
@@ -290,21 +291,7 @@ impl EventWrite for SqliteEventWrite {
             })
             .await?;
         let mut grouped: HashMap<String, Vec<LoggedEvent>> = HashMap::new();
-        for (entity_id, event_id, event_type, timestamp, body) in rows {
-            let body = serde_json::from_str(&body)
-                .map_err(|e| StoreError::Corrupt(format!("logged event: {e}")))?;
-            grouped
-                .entry(entity_id.clone())
-                .or_default()
-                .push(LoggedEvent {
-                    entity,
-                    entity_id,
-                    event_id,
-                    event_type,
-                    timestamp,
-                    body,
-                });
-        }
+        group_logged_events(entity, rows, &mut grouped)?;
         Ok(grouped)
     }
 
