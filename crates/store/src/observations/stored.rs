@@ -111,3 +111,50 @@ impl TryFrom<ObservationSqlRow> for StoredObservation {
         })
     }
 }
+
+impl ObservationSqlRow {
+    /// Decodes a row of `SELECT {OBSERVATION_COLUMNS}` read through rusqlite.
+    pub(crate) fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<ObservationSqlRow> {
+        Ok(ObservationSqlRow {
+            project_id: row.get(0)?,
+            id: row.get(1)?,
+            trace_id: row.get(2)?,
+            r#type: row.get(3)?,
+            start_time: row.get(4)?,
+            end_time: row.get(5)?,
+            completion_start_time: row.get(6)?,
+            environment: row.get(7)?,
+            name: row.get(8)?,
+            parent_observation_id: row.get(9)?,
+            level: row.get(10)?,
+            status_message: row.get(11)?,
+            version: row.get(12)?,
+            model: row.get(13)?,
+            model_parameters: row.get(14)?,
+            metadata: row.get(15)?,
+            input: stored_bytes(row, 16)?,
+            output: stored_bytes(row, 17)?,
+            provided_usage_details: row.get(18)?,
+            provided_cost_details: row.get(19)?,
+            usage_details: row.get(20)?,
+            cost_details: row.get(21)?,
+            total_cost: row.get(22)?,
+            internal_model_id: row.get(23)?,
+            usage_pricing_tier_id: row.get(24)?,
+            usage_pricing_tier_name: row.get(25)?,
+            prompt_name: row.get(26)?,
+            prompt_version: row.get(27)?,
+            created_at: row.get(28)?,
+            updated_at: row.get(29)?,
+        })
+    }
+}
+
+/// A stored payload column, BLOB or text alike.
+fn stored_bytes(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<Vec<u8>>> {
+    use rusqlite::types::ValueRef;
+    Ok(match row.get_ref(index)? {
+        ValueRef::Blob(bytes) | ValueRef::Text(bytes) => Some(bytes.to_vec()),
+        _ => None,
+    })
+}

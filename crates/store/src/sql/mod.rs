@@ -23,6 +23,8 @@ pub struct SqlStore {
     pub(crate) db: Db,
     /// SQLite only: the connection the ingestion fold writes on ([`sqlite_writer`]).
     pub(crate) sqlite_writer: Option<sqlite_writer::SqliteWriter>,
+    /// SQLite only: connections for reads of many rows.
+    pub(crate) sqlite_readers: Option<std::sync::Arc<sqlite_writer::SqliteReaders>>,
 }
 
 impl SqlStore {
@@ -33,14 +35,17 @@ impl SqlStore {
         if url.starts_with("sqlite:") {
             let (pool, path) = sqlite::connect(options).await?;
             let writer = sqlite_writer::SqliteWriter::open(&path, options.sqlite_synchronous)?;
+            let readers = sqlite_writer::SqliteReaders::open(&path, options.sqlite_synchronous)?;
             Ok(SqlStore {
                 db: Db::Sqlite(pool),
                 sqlite_writer: Some(writer),
+                sqlite_readers: Some(std::sync::Arc::new(readers)),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(SqlStore {
                 db: Db::Postgres(postgres::connect(options).await?),
                 sqlite_writer: None,
+                sqlite_readers: None,
             })
         } else {
             Err(crate::StoreError::InvalidUrl(

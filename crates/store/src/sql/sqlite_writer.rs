@@ -50,6 +50,55 @@ struct Shared {
     closed: AtomicBool,
 }
 
+/// Connections for reads of many rows (a trace's observations), which rusqlite decodes in place
+/// on the calling thread: through sqlx each row would cross threads and copy every value.
+#[derive(Debug)]
+pub(crate) struct SqliteReaders {
+    connections: Vec<Mutex<Connection>>,
+}
+
+/// Readers kept for large reads; more concurrent ones wait for a turn.
+const LARGE_READERS: usize = 2;
+
+impl SqliteReaders {
+    pub(crate) fn open(path: &Path, synchronous: Synchronous) -> StoreResult<SqliteReaders> {
+        let connections = (0..LARGE_READERS)
+            .map(|_| {
+                let connection = open_connection(path, synchronous, 8 * 1024)?;
+                connection
+                    .execute_batch("PRAGMA query_only = ON;")
+                    .map_err(sqlite_error)?;
+                Ok(Mutex::new(connection))
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(SqliteReaders { connections })
+    }
+
+    /// Runs `work` on a free reader (the first one when all are busy), on this thread as
+    /// [`SqliteWriter::run`] does.
+    pub(crate) fn run<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let call = || {
+            let guard = self
+                .connections
+                .iter()
+                .find_map(|connection| connection.try_lock().ok())
+                .unwrap_or_else(|| {
+                    self.connections[0]
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                });
+            work(&guard)
+        };
+        match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(call),
+            _ => call(),
+        }
+    }
+}
+
 /// A handle on the writer's connection; clones share it. The checkpoint thread stops when the
 /// last handle is dropped or the writer is closed.
 #[derive(Debug, Clone)]

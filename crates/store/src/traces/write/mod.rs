@@ -20,6 +20,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::observations::payload::PayloadCodec;
 use crate::observations::stored::{OBSERVATION_COLUMNS, ObservationSqlRow};
 use crate::scores::stored::{SCORE_COLUMNS, ScoreSqlRow};
+use crate::sql::sqlite_writer::sqlite_error;
 use crate::sql::{Arg, Column, Dialect, Sql, SqlStore, Tx, columns};
 use crate::traces::stored::{TRACE_COLUMNS, TraceSqlRow};
 use crate::{ScoreRow, StoredObservation, StoredTrace};
@@ -482,12 +483,22 @@ async fn observations_where(
     column: &'static str,
     value: &str,
 ) -> StoreResult<Vec<StoredObservation>> {
-    let sql = Sql::text(format!(
+    let text = format!(
         "SELECT {OBSERVATION_COLUMNS} FROM observations WHERE project_id = $1 AND {column} = $2"
-    ))
-    .bind(project.as_str())
-    .bind(value);
-    let rows: Vec<ObservationSqlRow> = store.db.fetch_all(&sql).await?;
+    );
+    let rows: Vec<ObservationSqlRow> = match &store.sqlite_readers {
+        Some(readers) => readers.run(|connection| {
+            let mut statement = connection.prepare_cached(&text).map_err(sqlite_error)?;
+            let rows = statement
+                .query_map((project.as_str(), value), ObservationSqlRow::from_sqlite)
+                .map_err(sqlite_error)?;
+            rows.collect::<Result<_, _>>().map_err(sqlite_error)
+        })?,
+        None => {
+            let sql = Sql::text(text).bind(project.as_str()).bind(value);
+            store.db.fetch_all(&sql).await?
+        }
+    };
     let mut observations = rows
         .into_iter()
         .map(TryInto::try_into)
