@@ -32,6 +32,15 @@ async fn a_closed_database_answers_503_with_retry_after(db: TestDb) {
         "{}",
         read.body
     );
+    // A trace detail too: its trace and its observations are read on different connections
+    // (the pool, and SQLite's own readers), and the store closes them all.
+    let detail = app.get("/api/public/traces/t-missing", Some(&auth)).await;
+    assert_eq!(
+        detail.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        detail.body
+    );
 
     let batch = json!({"batch": [{
         "id": "e1",

@@ -79,6 +79,9 @@ impl crate::Lifecycle for SqlStore {
         if let Some(writer) = &self.sqlite_writer {
             writer.close();
         }
+        if let Some(readers) = &self.sqlite_readers {
+            readers.close();
+        }
         self.db.close().await;
     }
 }

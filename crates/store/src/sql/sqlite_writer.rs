@@ -54,7 +54,7 @@ struct Shared {
 /// on the calling thread: through sqlx each row would cross threads and copy every value.
 #[derive(Debug)]
 pub(crate) struct SqliteReaders {
-    connections: Vec<Mutex<Connection>>,
+    connections: Vec<Mutex<Option<Connection>>>,
 }
 
 /// Readers kept for large reads; more concurrent ones wait for a turn.
@@ -68,7 +68,7 @@ impl SqliteReaders {
                 connection
                     .execute_batch("PRAGMA query_only = ON;")
                     .map_err(sqlite_error)?;
-                Ok(Mutex::new(connection))
+                Ok(Mutex::new(Some(connection)))
             })
             .collect::<StoreResult<_>>()?;
         Ok(SqliteReaders { connections })
@@ -90,11 +90,28 @@ impl SqliteReaders {
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                 });
-            work(&guard)
+            match guard.as_ref() {
+                Some(connection) => work(connection),
+                None => Err(StoreError::Unavailable("the store is closed".into())),
+            }
         };
         match Handle::try_current().map(|handle| handle.runtime_flavor()) {
             Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(call),
             _ => call(),
+        }
+    }
+}
+
+impl SqliteReaders {
+    /// Closes the readers: later reads are refused.
+    pub(crate) fn close(&self) {
+        for connection in &self.connections {
+            drop(
+                connection
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take(),
+            );
         }
     }
 }
