@@ -5,7 +5,10 @@
 //! PostgreSQL tests never skip silently: set `SIGHTLINE_TEST_POSTGRES=off` to leave them out,
 //! and they say so on stderr.
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::Connection;
@@ -244,27 +247,76 @@ impl Drop for TestDb {
     }
 }
 
-/// Runs each named `async fn(TestDb)` once per backend, as `sqlite::<name>` and `postgres::<name>`.
-#[macro_export]
-macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::testing::TestDb::sqlite().await).await;
-                }
-            )*
+/// The future of one backend test.
+type TestFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// An `async fn(TestDb)` that runs once per backend: as `sqlite::<name>` and `postgres::<name>`
+/// (the PostgreSQL run passes without running when no server is reachable, see
+/// [`TestDb::postgres`]). Test files list theirs in a plain function ([`backend_test`]), and a
+/// test binary runs them with [`run_backend_tests`].
+pub struct BackendTest {
+    name: &'static str,
+    run: Arc<dyn Fn(TestDb) -> TestFuture + Send + Sync>,
+}
+
+/// The test `name`, run by calling `run`.
+pub fn backend_test<F, Fut>(name: &'static str, run: F) -> BackendTest
+where
+    F: Fn(TestDb) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    BackendTest {
+        name,
+        run: Arc::new(move |db| Box::pin(run(db))),
+    }
+}
+
+/// The `main` of a test binary built with `harness = false`: runs every listed test on each
+/// backend, named `<module>::<backend>::<test>` (`<backend>::<test>` for an empty module), each
+/// on a Tokio runtime of its own with two workers, with libtest's command line and output (what
+/// `cargo test` and `cargo nextest` drive).
+pub fn run_backend_tests(modules: Vec<(&'static str, Vec<BackendTest>)>) -> ! {
+    let arguments = libtest_mimic::Arguments::from_args();
+    let mut trials = Vec::new();
+    for (module, tests) in modules {
+        for test in tests {
+            for backend in [Backend::Sqlite, Backend::Postgres] {
+                let backend_name = match backend {
+                    Backend::Sqlite => "sqlite",
+                    Backend::Postgres => "postgres",
+                };
+                let name = if module.is_empty() {
+                    format!("{backend_name}::{}", test.name)
+                } else {
+                    format!("{module}::{backend_name}::{}", test.name)
+                };
+                let run = test.run.clone();
+                trials.push(libtest_mimic::Trial::test(name, move || {
+                    run_on(backend, run.as_ref())
+                }));
+            }
         }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(db) = $crate::testing::TestDb::postgres().await {
-                        super::$name(db).await;
-                    }
-                }
-            )*
+    }
+    libtest_mimic::run(&arguments, trials).exit()
+}
+
+fn run_on(
+    backend: Backend,
+    run: &(dyn Fn(TestDb) -> TestFuture + Send + Sync),
+) -> Result<(), libtest_mimic::Failed> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| libtest_mimic::Failed::from(format!("no Tokio runtime: {e}")))?;
+    runtime.block_on(async {
+        let db = match backend {
+            Backend::Sqlite => Some(TestDb::sqlite().await),
+            Backend::Postgres => TestDb::postgres().await,
+        };
+        if let Some(db) = db {
+            run(db).await;
         }
-    };
+    });
+    Ok(())
 }

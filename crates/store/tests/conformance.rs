@@ -2,9 +2,8 @@
 
 use sightline_domain::{ApiKeyId, ApiKeyPair, Email, OrgId, ProjectId, Role, SecretHash, UserId};
 use sightline_store::testing::TestDb;
-use sightline_store::{
-    InitialSetup, NewApiKey, NewProject, NewUser, Store, StoreError, backend_tests,
-};
+use sightline_store::testing::{BackendTest, backend_test};
+use sightline_store::{InitialSetup, NewApiKey, NewProject, NewUser, Store, StoreError};
 
 #[path = "conformance/accounts.rs"]
 mod accounts;
@@ -520,15 +519,48 @@ async fn migrations_are_idempotent(db: TestDb) {
     db.store.ping().await.unwrap();
 }
 
-backend_tests!(
-    settings_keep_the_first_value,
-    initial_setup_happens_once,
-    initial_setup_races_create_one_organization,
-    initial_setup_skips_when_marked_or_populated,
-    users_have_unique_emails,
-    organizations_insert_and_upsert,
-    projects_belong_to_one_organization,
-    memberships_and_project_overrides,
-    api_keys_lifecycle,
-    migrations_are_idempotent,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "settings_keep_the_first_value",
+            settings_keep_the_first_value,
+        ),
+        backend_test("initial_setup_happens_once", initial_setup_happens_once),
+        backend_test(
+            "initial_setup_races_create_one_organization",
+            initial_setup_races_create_one_organization,
+        ),
+        backend_test(
+            "initial_setup_skips_when_marked_or_populated",
+            initial_setup_skips_when_marked_or_populated,
+        ),
+        backend_test("users_have_unique_emails", users_have_unique_emails),
+        backend_test(
+            "organizations_insert_and_upsert",
+            organizations_insert_and_upsert,
+        ),
+        backend_test(
+            "projects_belong_to_one_organization",
+            projects_belong_to_one_organization,
+        ),
+        backend_test(
+            "memberships_and_project_overrides",
+            memberships_and_project_overrides,
+        ),
+        backend_test("api_keys_lifecycle", api_keys_lifecycle),
+        backend_test("migrations_are_idempotent", migrations_are_idempotent),
+    ]
+}
+
+fn main() {
+    sightline_store::testing::run_backend_tests(vec![
+        ("", tests()),
+        ("accounts", accounts::tests()),
+        ("datasets", datasets::tests()),
+        ("event_store", event_store::tests()),
+        ("outlines", outlines::tests()),
+        ("prompts", prompts::tests()),
+        ("users", users::tests()),
+    ]);
+}

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use sightline_domain::{Email, OrgId, Role};
 use sightline_server::services::identity;
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::{Tenant, TestApp};
 
@@ -208,8 +208,17 @@ async fn bad_comments_are_rejected(db: TestDb) {
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 
-backend_tests!(
-    comments_are_created_listed_and_read,
-    comment_authors_must_be_organization_members,
-    bad_comments_are_rejected,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "comments_are_created_listed_and_read",
+            comments_are_created_listed_and_read,
+        ),
+        backend_test(
+            "comment_authors_must_be_organization_members",
+            comment_authors_must_be_organization_members,
+        ),
+        backend_test("bad_comments_are_rejected", bad_comments_are_rejected),
+    ]
+}

@@ -3,8 +3,8 @@
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::{Tenant, TestApp, TestResponse};
 
@@ -722,11 +722,29 @@ async fn another_project_sees_none_of_it(db: TestDb) {
     assert_eq!(mine["input"], "x");
 }
 
-backend_tests!(
-    datasets_are_upserted_by_name_and_listed,
-    items_are_versioned_upserts,
-    items_are_checked_against_the_dataset_schemas,
-    run_items_create_runs_by_name,
-    run_items_store_the_run_description_and_metadata,
-    another_project_sees_none_of_it,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "datasets_are_upserted_by_name_and_listed",
+            datasets_are_upserted_by_name_and_listed,
+        ),
+        backend_test("items_are_versioned_upserts", items_are_versioned_upserts),
+        backend_test(
+            "items_are_checked_against_the_dataset_schemas",
+            items_are_checked_against_the_dataset_schemas,
+        ),
+        backend_test(
+            "run_items_create_runs_by_name",
+            run_items_create_runs_by_name,
+        ),
+        backend_test(
+            "run_items_store_the_run_description_and_metadata",
+            run_items_store_the_run_description_and_metadata,
+        ),
+        backend_test(
+            "another_project_sees_none_of_it",
+            another_project_sees_none_of_it,
+        ),
+    ]
+}

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use sightline_domain::ProjectId;
 use sightline_server::services::experiments;
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::{Tenant, TestApp};
 
@@ -438,8 +438,17 @@ async fn sdk4_run_items_and_spans_make_one_run_item(db: TestDb) {
     assert_eq!(items[0]["id"], posted["id"]);
 }
 
-backend_tests!(
-    sdk4_run_items_and_spans_make_one_run_item,
-    experiment_spans_create_runs_and_run_items,
-    runs_compare_by_item,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "sdk4_run_items_and_spans_make_one_run_item",
+            sdk4_run_items_and_spans_make_one_run_item,
+        ),
+        backend_test(
+            "experiment_spans_create_runs_and_run_items",
+            experiment_spans_create_runs_and_run_items,
+        ),
+        backend_test("runs_compare_by_item", runs_compare_by_item),
+    ]
+}

@@ -4,8 +4,8 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::{Tenant, TestApp};
 
@@ -636,10 +636,28 @@ async fn observation_input_and_output_filters_read_stored_payloads(db: TestDb) {
     assert_eq!(none["input"], Value::Null);
 }
 
-backend_tests!(
-    trace_filters_cover_every_condition_type,
-    observation_and_score_filters,
-    observation_input_and_output_filters_read_stored_payloads,
-    bad_filters_are_400s_naming_the_condition,
-    oversized_filters_are_400s_never_500s,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "trace_filters_cover_every_condition_type",
+            trace_filters_cover_every_condition_type,
+        ),
+        backend_test(
+            "observation_and_score_filters",
+            observation_and_score_filters,
+        ),
+        backend_test(
+            "observation_input_and_output_filters_read_stored_payloads",
+            observation_input_and_output_filters_read_stored_payloads,
+        ),
+        backend_test(
+            "bad_filters_are_400s_naming_the_condition",
+            bad_filters_are_400s_naming_the_condition,
+        ),
+        backend_test(
+            "oversized_filters_are_400s_never_500s",
+            oversized_filters_are_400s_never_500s,
+        ),
+    ]
+}

@@ -17,8 +17,8 @@ use sightline_domain::ProjectId;
 use sightline_domain::ingest::{Level, ObservationType};
 use sightline_server::AppState;
 use sightline_server::grpc::serve_grpc;
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::codec::CompressionEncoding;
@@ -355,8 +355,20 @@ async fn export_over_grpc_of_spans_without_ids_is_an_invalid_argument(db: TestDb
     server.stop().await;
 }
 
-backend_tests!(
-    export_over_grpc_stores_the_trace_and_its_observations,
-    export_over_grpc_without_valid_credentials_is_refused,
-    export_over_grpc_of_spans_without_ids_is_an_invalid_argument,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "export_over_grpc_stores_the_trace_and_its_observations",
+            export_over_grpc_stores_the_trace_and_its_observations,
+        ),
+        backend_test(
+            "export_over_grpc_without_valid_credentials_is_refused",
+            export_over_grpc_without_valid_credentials_is_refused,
+        ),
+        backend_test(
+            "export_over_grpc_of_spans_without_ids_is_an_invalid_argument",
+            export_over_grpc_of_spans_without_ids_is_an_invalid_argument,
+        ),
+    ]
+}

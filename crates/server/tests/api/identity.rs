@@ -5,8 +5,8 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 use sightline_domain::{Email, Role};
 use sightline_server::services::identity::{self, IdentityError};
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 const BAD_CREDENTIALS: &str =
     "Invalid credentials. Confirm that you've configured the correct host.";
@@ -311,16 +311,46 @@ async fn memberships_keep_the_last_owner(db: TestDb) {
     ));
 }
 
-backend_tests!(
-    health_and_ready_need_no_auth,
-    projects_returns_the_keys_project_and_organization,
-    retention_days_appear_only_when_set,
-    credentials_failures_use_langfuse_messages,
-    a_key_never_sees_another_project,
-    revoked_keys_stop_working,
-    authentication_records_last_use,
-    cors_preflight_reflects_the_origin,
-    unknown_routes_and_methods_use_error_shapes,
-    responses_carry_a_request_id,
-    memberships_keep_the_last_owner,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "health_and_ready_need_no_auth",
+            health_and_ready_need_no_auth,
+        ),
+        backend_test(
+            "projects_returns_the_keys_project_and_organization",
+            projects_returns_the_keys_project_and_organization,
+        ),
+        backend_test(
+            "retention_days_appear_only_when_set",
+            retention_days_appear_only_when_set,
+        ),
+        backend_test(
+            "credentials_failures_use_langfuse_messages",
+            credentials_failures_use_langfuse_messages,
+        ),
+        backend_test(
+            "a_key_never_sees_another_project",
+            a_key_never_sees_another_project,
+        ),
+        backend_test("revoked_keys_stop_working", revoked_keys_stop_working),
+        backend_test(
+            "authentication_records_last_use",
+            authentication_records_last_use,
+        ),
+        backend_test(
+            "cors_preflight_reflects_the_origin",
+            cors_preflight_reflects_the_origin,
+        ),
+        backend_test(
+            "unknown_routes_and_methods_use_error_shapes",
+            unknown_routes_and_methods_use_error_shapes,
+        ),
+        backend_test("responses_carry_a_request_id", responses_carry_a_request_id),
+        backend_test(
+            "memberships_keep_the_last_owner",
+            memberships_keep_the_last_owner,
+        ),
+    ]
+}

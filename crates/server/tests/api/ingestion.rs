@@ -3,8 +3,8 @@
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::{TestApp, TestResponse};
 
@@ -875,17 +875,53 @@ async fn score_events_are_checked_against_their_config(db: TestDb) {
     );
 }
 
-backend_tests!(
-    score_events_are_checked_against_their_config,
-    a_mixed_batch_stores_the_valid_events_and_lists_the_invalid,
-    bad_bodies_get_400s_in_langfuse_shapes,
-    a_public_key_may_only_write_scores,
-    updates_that_arrive_first_end_in_the_same_state,
-    every_order_of_separately_sent_events_folds_alike,
-    legacy_routes_wrap_one_event,
-    scores_route_takes_one_or_many,
-    project_models_price_before_built_in_ones,
-    model_prices_that_do_not_combine_are_refused,
-    json_objects_keep_their_key_order,
-    another_projects_traces_are_invisible,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "score_events_are_checked_against_their_config",
+            score_events_are_checked_against_their_config,
+        ),
+        backend_test(
+            "a_mixed_batch_stores_the_valid_events_and_lists_the_invalid",
+            a_mixed_batch_stores_the_valid_events_and_lists_the_invalid,
+        ),
+        backend_test(
+            "bad_bodies_get_400s_in_langfuse_shapes",
+            bad_bodies_get_400s_in_langfuse_shapes,
+        ),
+        backend_test(
+            "a_public_key_may_only_write_scores",
+            a_public_key_may_only_write_scores,
+        ),
+        backend_test(
+            "updates_that_arrive_first_end_in_the_same_state",
+            updates_that_arrive_first_end_in_the_same_state,
+        ),
+        backend_test(
+            "every_order_of_separately_sent_events_folds_alike",
+            every_order_of_separately_sent_events_folds_alike,
+        ),
+        backend_test("legacy_routes_wrap_one_event", legacy_routes_wrap_one_event),
+        backend_test(
+            "scores_route_takes_one_or_many",
+            scores_route_takes_one_or_many,
+        ),
+        backend_test(
+            "project_models_price_before_built_in_ones",
+            project_models_price_before_built_in_ones,
+        ),
+        backend_test(
+            "model_prices_that_do_not_combine_are_refused",
+            model_prices_that_do_not_combine_are_refused,
+        ),
+        backend_test(
+            "json_objects_keep_their_key_order",
+            json_objects_keep_their_key_order,
+        ),
+        backend_test(
+            "another_projects_traces_are_invisible",
+            another_projects_traces_are_invisible,
+        ),
+    ]
+}

@@ -18,3 +18,24 @@ mod reads;
 mod scores;
 mod scores_v3;
 mod unavailable;
+
+fn main() {
+    sightline_store::testing::run_backend_tests(vec![
+        ("comments", comments::tests()),
+        ("datasets", datasets::tests()),
+        ("experiments", experiments::tests()),
+        ("filters", filters::tests()),
+        ("grpc", grpc::tests()),
+        ("identity", identity::tests()),
+        ("ingestion", ingestion::tests()),
+        ("metrics", metrics::tests()),
+        ("mixed", mixed::tests()),
+        ("observations", observations::tests()),
+        ("otlp", otlp::tests()),
+        ("prompts", prompts::tests()),
+        ("reads", reads::tests()),
+        ("scores", scores::tests()),
+        ("scores_v3", scores_v3::tests()),
+        ("unavailable", unavailable::tests()),
+    ]);
+}

@@ -3,8 +3,8 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::{Tenant, TestApp};
 
@@ -150,4 +150,16 @@ async fn daily_metrics_filter_and_page(db: TestDb) {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
-backend_tests!(daily_metrics_add_up_each_day, daily_metrics_filter_and_page);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "daily_metrics_add_up_each_day",
+            daily_metrics_add_up_each_day,
+        ),
+        backend_test(
+            "daily_metrics_filter_and_page",
+            daily_metrics_filter_and_page,
+        ),
+    ]
+}

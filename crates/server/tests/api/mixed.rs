@@ -5,17 +5,32 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::TestApp;
 
-backend_tests!(
-    a_trace_create_after_spans_keeps_what_spans_set,
-    spans_after_a_trace_create_merge_into_it,
-    repeated_deliveries_of_both_change_nothing,
-    an_observation_update_sent_before_its_create_folds_in,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "a_trace_create_after_spans_keeps_what_spans_set",
+            a_trace_create_after_spans_keeps_what_spans_set,
+        ),
+        backend_test(
+            "spans_after_a_trace_create_merge_into_it",
+            spans_after_a_trace_create_merge_into_it,
+        ),
+        backend_test(
+            "repeated_deliveries_of_both_change_nothing",
+            repeated_deliveries_of_both_change_nothing,
+        ),
+        backend_test(
+            "an_observation_update_sent_before_its_create_folds_in",
+            an_observation_update_sent_before_its_create_folds_in,
+        ),
+    ]
+}
 
 const TRACE_ID: &str = "5b8aa5a2d2c872e8321cf37308d69df2";
 

@@ -4,8 +4,8 @@
 use axum::http::StatusCode;
 use base64::Engine;
 use serde_json::{Value, json};
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::{Tenant, TestApp};
 
@@ -437,11 +437,26 @@ async fn bad_observation_parameters_are_400s(db: TestDb) {
     assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
 }
 
-backend_tests!(
-    v1_lists_filter_and_page,
-    v2_walks_the_cursor_and_filters,
-    v2_cursor_breaks_start_time_ties,
-    v2_field_groups,
-    observations_are_isolated_by_project,
-    bad_observation_parameters_are_400s,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test("v1_lists_filter_and_page", v1_lists_filter_and_page),
+        backend_test(
+            "v2_walks_the_cursor_and_filters",
+            v2_walks_the_cursor_and_filters,
+        ),
+        backend_test(
+            "v2_cursor_breaks_start_time_ties",
+            v2_cursor_breaks_start_time_ties,
+        ),
+        backend_test("v2_field_groups", v2_field_groups),
+        backend_test(
+            "observations_are_isolated_by_project",
+            observations_are_isolated_by_project,
+        ),
+        backend_test(
+            "bad_observation_parameters_are_400s",
+            bad_observation_parameters_are_400s,
+        ),
+    ]
+}

@@ -11,8 +11,8 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 use serde_json::{Value, json};
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::{TestApp, TestResponse};
 
@@ -457,9 +457,18 @@ async fn span_environment_attributes_set_the_traces_environment(db: TestDb) {
     }
 }
 
-backend_tests!(
-    span_environment_attributes_set_the_traces_environment,
-    protobuf_and_gzip_exports_are_stored,
-    json_exports_are_stored,
-    malformed_exports_are_400s,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "span_environment_attributes_set_the_traces_environment",
+            span_environment_attributes_set_the_traces_environment,
+        ),
+        backend_test(
+            "protobuf_and_gzip_exports_are_stored",
+            protobuf_and_gzip_exports_are_stored,
+        ),
+        backend_test("json_exports_are_stored", json_exports_are_stored),
+        backend_test("malformed_exports_are_400s", malformed_exports_are_400s),
+    ]
+}

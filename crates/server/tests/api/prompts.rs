@@ -10,8 +10,8 @@ use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sightline_server::AppState;
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 use tower::ServiceExt;
 
 use crate::support::{Tenant, TestApp, TestResponse};
@@ -832,13 +832,37 @@ async fn generations_link_to_their_prompt_version(db: TestDb) {
     assert_eq!(g1["promptId"], v2["id"]);
 }
 
-backend_tests!(
-    prompts_are_created_fetched_relabelled_and_deleted,
-    missing_prompts_are_404s_in_langfuse_shape,
-    bad_prompt_input_is_a_400_with_a_message,
-    composed_prompts_resolve_with_a_graph,
-    prompts_are_isolated_per_project,
-    legacy_prompt_routes,
-    a_second_server_sees_writes_within_a_second,
-    generations_link_to_their_prompt_version,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "prompts_are_created_fetched_relabelled_and_deleted",
+            prompts_are_created_fetched_relabelled_and_deleted,
+        ),
+        backend_test(
+            "missing_prompts_are_404s_in_langfuse_shape",
+            missing_prompts_are_404s_in_langfuse_shape,
+        ),
+        backend_test(
+            "bad_prompt_input_is_a_400_with_a_message",
+            bad_prompt_input_is_a_400_with_a_message,
+        ),
+        backend_test(
+            "composed_prompts_resolve_with_a_graph",
+            composed_prompts_resolve_with_a_graph,
+        ),
+        backend_test(
+            "prompts_are_isolated_per_project",
+            prompts_are_isolated_per_project,
+        ),
+        backend_test("legacy_prompt_routes", legacy_prompt_routes),
+        backend_test(
+            "a_second_server_sees_writes_within_a_second",
+            a_second_server_sees_writes_within_a_second,
+        ),
+        backend_test(
+            "generations_link_to_their_prompt_version",
+            generations_link_to_their_prompt_version,
+        ),
+    ]
+}

@@ -2,8 +2,8 @@
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::{Tenant, TestApp};
 
@@ -373,10 +373,19 @@ async fn trace_counts_follow_writes_and_deletes(db: TestDb) {
     assert_eq!(counted(&app, &other, "?tags=a").await, expect(&[]));
 }
 
-backend_tests!(
-    trace_counts_follow_writes_and_deletes,
-    trace_lists_filter_order_and_page,
-    bad_list_parameters_are_400s,
-    traces_can_be_deleted,
-    sessions_list_and_detail,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "trace_counts_follow_writes_and_deletes",
+            trace_counts_follow_writes_and_deletes,
+        ),
+        backend_test(
+            "trace_lists_filter_order_and_page",
+            trace_lists_filter_order_and_page,
+        ),
+        backend_test("bad_list_parameters_are_400s", bad_list_parameters_are_400s),
+        backend_test("traces_can_be_deleted", traces_can_be_deleted),
+        backend_test("sessions_list_and_detail", sessions_list_and_detail),
+    ]
+}

@@ -3,8 +3,8 @@
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::{Tenant, TestApp};
 
@@ -581,12 +581,27 @@ async fn scores_are_checked_against_their_config(db: TestDb) {
     );
 }
 
-backend_tests!(
-    score_lists_show_scores_with_their_traces,
-    score_lists_filter_and_page,
-    bad_score_list_parameters_are_400s,
-    one_score_by_id_and_deletion,
-    score_configs_are_created_listed_and_updated,
-    bad_score_configs_are_400s,
-    scores_are_checked_against_their_config,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "score_lists_show_scores_with_their_traces",
+            score_lists_show_scores_with_their_traces,
+        ),
+        backend_test("score_lists_filter_and_page", score_lists_filter_and_page),
+        backend_test(
+            "bad_score_list_parameters_are_400s",
+            bad_score_list_parameters_are_400s,
+        ),
+        backend_test("one_score_by_id_and_deletion", one_score_by_id_and_deletion),
+        backend_test(
+            "score_configs_are_created_listed_and_updated",
+            score_configs_are_created_listed_and_updated,
+        ),
+        backend_test("bad_score_configs_are_400s", bad_score_configs_are_400s),
+        backend_test(
+            "scores_are_checked_against_their_config",
+            scores_are_checked_against_their_config,
+        ),
+    ]
+}

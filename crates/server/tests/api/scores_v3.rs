@@ -3,8 +3,8 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::{Tenant, TestApp};
 
@@ -192,8 +192,17 @@ async fn v3_scores_filter_by_comma_lists(db: TestDb) {
     }
 }
 
-backend_tests!(
-    v3_scores_have_polymorphic_values_and_field_groups,
-    v3_scores_page_by_cursor,
-    v3_scores_filter_by_comma_lists,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "v3_scores_have_polymorphic_values_and_field_groups",
+            v3_scores_have_polymorphic_values_and_field_groups,
+        ),
+        backend_test("v3_scores_page_by_cursor", v3_scores_page_by_cursor),
+        backend_test(
+            "v3_scores_filter_by_comma_lists",
+            v3_scores_filter_by_comma_lists,
+        ),
+    ]
+}

@@ -3,12 +3,18 @@
 
 use axum::http::StatusCode;
 use serde_json::json;
-use sightline_store::backend_tests;
 use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, backend_test};
 
 use crate::support::TestApp;
 
-backend_tests!(a_closed_database_answers_503_with_retry_after);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![backend_test(
+        "a_closed_database_answers_503_with_retry_after",
+        a_closed_database_answers_503_with_retry_after,
+    )]
+}
 
 async fn a_closed_database_answers_503_with_retry_after(db: TestDb) {
     let app = TestApp::new(db).await;

@@ -3,9 +3,8 @@
 
 use sightline_domain::{Email, Role, UserId};
 use sightline_store::testing::TestDb;
-use sightline_store::{
-    Invitation, NewUser, Store, StoreError, StoreResult, User, WebSession, backend_tests,
-};
+use sightline_store::testing::{BackendTest, backend_test};
+use sightline_store::{Invitation, NewUser, Store, StoreError, StoreResult, User, WebSession};
 
 use super::org_and_project;
 
@@ -486,10 +485,28 @@ async fn concurrent_demotions_keep_one_owner(db: TestDb) {
     }
 }
 
-backend_tests!(
-    sessions_are_found_by_hash_until_they_expire,
-    invitations_are_upserted_per_organization_and_email,
-    memberships_projects_and_organizations_are_edited,
-    an_organization_keeps_at_least_one_owner,
-    concurrent_demotions_keep_one_owner,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "sessions_are_found_by_hash_until_they_expire",
+            sessions_are_found_by_hash_until_they_expire,
+        ),
+        backend_test(
+            "invitations_are_upserted_per_organization_and_email",
+            invitations_are_upserted_per_organization_and_email,
+        ),
+        backend_test(
+            "memberships_projects_and_organizations_are_edited",
+            memberships_projects_and_organizations_are_edited,
+        ),
+        backend_test(
+            "an_organization_keeps_at_least_one_owner",
+            an_organization_keeps_at_least_one_owner,
+        ),
+        backend_test(
+            "concurrent_demotions_keep_one_owner",
+            concurrent_demotions_keep_one_owner,
+        ),
+    ]
+}

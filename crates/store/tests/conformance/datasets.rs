@@ -3,10 +3,11 @@
 
 use serde_json::json;
 use sightline_domain::ProjectId;
+use sightline_store::testing::{BackendTest, backend_test};
 use sightline_store::testing::{TestDb, observation_row, put_rows, score_row, trace_row};
 use sightline_store::{
     Dataset, DatasetItem, DatasetItemQuery, DatasetItemStatus, DatasetRun, DatasetRunItem,
-    EventRows, ExperimentLink, RunItemFilter, SpanPayload, Store, StoreError, backend_tests,
+    EventRows, ExperimentLink, RunItemFilter, SpanPayload, Store, StoreError,
 };
 
 use super::org_and_project;
@@ -631,10 +632,22 @@ async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
     );
 }
 
-backend_tests!(
-    datasets_upsert_by_name,
-    items_keep_their_versions,
-    runs_are_created_once_per_name,
-    experiment_links_write_runs_and_run_items_once,
-    experiment_reads_pass_ids_between_the_stores,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test("datasets_upsert_by_name", datasets_upsert_by_name),
+        backend_test("items_keep_their_versions", items_keep_their_versions),
+        backend_test(
+            "runs_are_created_once_per_name",
+            runs_are_created_once_per_name,
+        ),
+        backend_test(
+            "experiment_links_write_runs_and_run_items_once",
+            experiment_links_write_runs_and_run_items_once,
+        ),
+        backend_test(
+            "experiment_reads_pass_ids_between_the_stores",
+            experiment_reads_pass_ids_between_the_stores,
+        ),
+    ]
+}

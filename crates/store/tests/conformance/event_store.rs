@@ -9,28 +9,62 @@ use serde_json::json;
 use sightline_domain::ProjectId;
 use sightline_domain::filter::parse_filter;
 use sightline_domain::ingest::{Level, ObservationType};
+use sightline_store::testing::{BackendTest, backend_test};
 use sightline_store::testing::{TestDb, observation_row, put_rows, score_row, trace_row};
 use sightline_store::{
     Entity, EntityKey, EventRows, LoggedEvent, ObservationQuery, ScoreQuery, SessionQuery, Store,
-    TraceQuery, backend_tests,
+    TraceQuery,
 };
 
 use super::org_and_project;
 
-backend_tests!(
-    rows_read_back_as_written,
-    a_later_version_replaces_a_row,
-    placeholder_traces_never_replace_real_ones,
-    logged_events_keep_the_first_body_of_an_event_id,
-    reads_inside_a_write_see_its_earlier_puts,
-    nothing_is_visible_before_the_commit,
-    trace_lists_answer_every_filter_kind,
-    observation_and_score_lists_filter_by_trace_and_value,
-    deleted_traces_take_their_observations_scores_and_events,
-    sessions_derive_from_traces,
-    a_project_delete_empties_its_events_only,
-    a_large_write_with_null_only_columns_reads_back,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test("rows_read_back_as_written", rows_read_back_as_written),
+        backend_test(
+            "a_later_version_replaces_a_row",
+            a_later_version_replaces_a_row,
+        ),
+        backend_test(
+            "placeholder_traces_never_replace_real_ones",
+            placeholder_traces_never_replace_real_ones,
+        ),
+        backend_test(
+            "logged_events_keep_the_first_body_of_an_event_id",
+            logged_events_keep_the_first_body_of_an_event_id,
+        ),
+        backend_test(
+            "reads_inside_a_write_see_its_earlier_puts",
+            reads_inside_a_write_see_its_earlier_puts,
+        ),
+        backend_test(
+            "nothing_is_visible_before_the_commit",
+            nothing_is_visible_before_the_commit,
+        ),
+        backend_test(
+            "trace_lists_answer_every_filter_kind",
+            trace_lists_answer_every_filter_kind,
+        ),
+        backend_test(
+            "observation_and_score_lists_filter_by_trace_and_value",
+            observation_and_score_lists_filter_by_trace_and_value,
+        ),
+        backend_test(
+            "deleted_traces_take_their_observations_scores_and_events",
+            deleted_traces_take_their_observations_scores_and_events,
+        ),
+        backend_test("sessions_derive_from_traces", sessions_derive_from_traces),
+        backend_test(
+            "a_project_delete_empties_its_events_only",
+            a_project_delete_empties_its_events_only,
+        ),
+        backend_test(
+            "a_large_write_with_null_only_columns_reads_back",
+            a_large_write_with_null_only_columns_reads_back,
+        ),
+    ]
+}
 
 fn event(entity: Entity, id: &str, event_id: &str, timestamp: i64, name: &str) -> LoggedEvent {
     LoggedEvent {

@@ -2,8 +2,9 @@
 //! backends.
 
 use sightline_domain::ingest::{Level, ObservationRow, ObservationType};
+use sightline_store::testing::{BackendTest, backend_test};
 use sightline_store::testing::{TestDb, observation_row, put_rows};
-use sightline_store::{EventRows, Store, backend_tests};
+use sightline_store::{EventRows, Store};
 
 use super::org_and_project;
 
@@ -67,4 +68,10 @@ async fn outlines_hold_the_tree_without_payloads(db: TestDb) {
     );
 }
 
-backend_tests!(outlines_hold_the_tree_without_payloads);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![backend_test(
+        "outlines_hold_the_tree_without_payloads",
+        outlines_hold_the_tree_without_payloads,
+    )]
+}

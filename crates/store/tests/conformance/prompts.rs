@@ -9,10 +9,10 @@ use sightline_domain::ingest::{
     Level, ObservationRow, ObservationType, ScoreDataType, ScorePatch, ScoreSource,
 };
 use sightline_domain::prompt::PromptType;
+use sightline_store::testing::{BackendTest, backend_test};
 use sightline_store::testing::{TestDb, put_rows};
 use sightline_store::{
     EventRows, NewPromptVersion, PromptListQuery, PromptSelector, PromptVersion, Store, StoreError,
-    backend_tests,
 };
 
 use super::org_and_project;
@@ -665,10 +665,28 @@ async fn prompt_usage_aggregates_linked_generations(db: TestDb) {
     );
 }
 
-backend_tests!(
-    prompt_versions_move_latest_labels_and_tags,
-    prompt_lists_group_versions_by_name,
-    concurrent_creates_get_distinct_versions,
-    protected_labels_and_prompt_ids,
-    prompt_usage_aggregates_linked_generations,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "prompt_versions_move_latest_labels_and_tags",
+            prompt_versions_move_latest_labels_and_tags,
+        ),
+        backend_test(
+            "prompt_lists_group_versions_by_name",
+            prompt_lists_group_versions_by_name,
+        ),
+        backend_test(
+            "concurrent_creates_get_distinct_versions",
+            concurrent_creates_get_distinct_versions,
+        ),
+        backend_test(
+            "protected_labels_and_prompt_ids",
+            protected_labels_and_prompt_ids,
+        ),
+        backend_test(
+            "prompt_usage_aggregates_linked_generations",
+            prompt_usage_aggregates_linked_generations,
+        ),
+    ]
+}

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use sightline_domain::ProjectId;
 use sightline_domain::ingest::{ObservationRow, ObservationType, TraceRow};
+use sightline_store::testing::{BackendTest, backend_test};
 use sightline_store::testing::{TestDb, observation_row, put_rows, trace_row};
-use sightline_store::{EventRows, Store, TotalsQuery, TraceGroup, UserQuery, backend_tests};
+use sightline_store::{EventRows, Store, TotalsQuery, TraceGroup, UserQuery};
 
 use super::org_and_project;
 
@@ -206,4 +207,10 @@ async fn users_are_paged_by_last_seen_with_totals(db: TestDb) {
     assert!(users.is_empty() && total == 0);
 }
 
-backend_tests!(users_are_paged_by_last_seen_with_totals);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![backend_test(
+        "users_are_paged_by_last_seen_with_totals",
+        users_are_paged_by_last_seen_with_totals,
+    )]
+}

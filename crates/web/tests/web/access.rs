@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use sightline_domain::Role;
 use sightline_server::services::identity;
-use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, TestDb, backend_test};
 
 use crate::support::{TestUi, org_url, project_url};
 
@@ -319,9 +319,24 @@ async fn the_last_owner_stays_and_roles_are_capped(db: TestDb) {
     );
 }
 
-sightline_store::backend_tests!(
-    only_admins_create_and_revoke_keys,
-    other_organizations_are_invisible,
-    project_overrides_grant_and_limit_access,
-    the_last_owner_stays_and_roles_are_capped,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "only_admins_create_and_revoke_keys",
+            only_admins_create_and_revoke_keys,
+        ),
+        backend_test(
+            "other_organizations_are_invisible",
+            other_organizations_are_invisible,
+        ),
+        backend_test(
+            "project_overrides_grant_and_limit_access",
+            project_overrides_grant_and_limit_access,
+        ),
+        backend_test(
+            "the_last_owner_stays_and_roles_are_capped",
+            the_last_owner_stays_and_roles_are_capped,
+        ),
+    ]
+}

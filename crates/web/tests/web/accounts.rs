@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use sightline_domain::Role;
-use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, TestDb, backend_test};
 
 use crate::support::{PASSWORD, TestUi, project_url};
 
@@ -389,14 +389,41 @@ async fn sign_in_returns_to_the_page_asked_for(db: TestDb) {
     assert_eq!(page.location(), Some("/ui"));
 }
 
-sightline_store::backend_tests!(
-    sign_in_returns_to_the_page_asked_for,
-    first_sign_up_owns_the_default_organization,
-    a_sign_in_claims_the_instance,
-    sign_up_is_by_invitation_once_other_users_exist,
-    invited_people_sign_up_and_join_with_their_role,
-    sign_in_wrong_password_and_sign_out,
-    sign_in_is_rate_limited,
-    sign_in_is_rate_limited_per_address,
-    changing_the_password_ends_other_sessions,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "sign_in_returns_to_the_page_asked_for",
+            sign_in_returns_to_the_page_asked_for,
+        ),
+        backend_test(
+            "first_sign_up_owns_the_default_organization",
+            first_sign_up_owns_the_default_organization,
+        ),
+        backend_test(
+            "a_sign_in_claims_the_instance",
+            a_sign_in_claims_the_instance,
+        ),
+        backend_test(
+            "sign_up_is_by_invitation_once_other_users_exist",
+            sign_up_is_by_invitation_once_other_users_exist,
+        ),
+        backend_test(
+            "invited_people_sign_up_and_join_with_their_role",
+            invited_people_sign_up_and_join_with_their_role,
+        ),
+        backend_test(
+            "sign_in_wrong_password_and_sign_out",
+            sign_in_wrong_password_and_sign_out,
+        ),
+        backend_test("sign_in_is_rate_limited", sign_in_is_rate_limited),
+        backend_test(
+            "sign_in_is_rate_limited_per_address",
+            sign_in_is_rate_limited_per_address,
+        ),
+        backend_test(
+            "changing_the_password_ends_other_sessions",
+            changing_the_password_ends_other_sessions,
+        ),
+    ]
+}

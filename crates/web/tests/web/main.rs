@@ -14,3 +14,18 @@ mod trace_detail;
 mod trace_fixtures;
 mod traces;
 mod users;
+
+fn main() {
+    sightline_store::testing::run_backend_tests(vec![
+        ("access", access::tests()),
+        ("accounts", accounts::tests()),
+        ("models", models::tests()),
+        ("observations", observations::tests()),
+        ("security", security::tests()),
+        ("sessions", sessions::tests()),
+        ("settings", settings::tests()),
+        ("trace_detail", trace_detail::tests()),
+        ("traces", traces::tests()),
+        ("users", users::tests()),
+    ]);
+}

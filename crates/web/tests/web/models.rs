@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use sightline_domain::Role;
-use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, TestDb, backend_test};
 
 use crate::support::{TestUi, project_url};
 use crate::trace_data::{HOSTILE, assert_inert};
@@ -190,4 +190,10 @@ async fn admins_manage_project_models(db: TestDb) {
     assert_eq!(page.status, StatusCode::NOT_FOUND);
 }
 
-sightline_store::backend_tests!(admins_manage_project_models);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![backend_test(
+        "admins_manage_project_models",
+        admins_manage_project_models,
+    )]
+}

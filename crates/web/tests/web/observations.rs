@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use sightline_domain::Role;
 use sightline_domain::ingest::{Level, ObservationType};
-use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, TestDb, backend_test};
 
 use crate::support::{TestUi, project_url};
 use crate::trace_data::{HOSTILE, Trace, ago, assert_inert, generation, seed};
@@ -144,4 +144,10 @@ async fn observations_are_filtered(db: TestDb) {
     assert_eq!(names(&fragment.body), ["slow"]);
 }
 
-sightline_store::backend_tests!(observations_are_filtered);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![backend_test(
+        "observations_are_filtered",
+        observations_are_filtered,
+    )]
+}

@@ -3,7 +3,7 @@
 use axum::http::{Method, StatusCode};
 use sightline_domain::Role;
 use sightline_server::services::identity;
-use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, TestDb, backend_test};
 
 use crate::support::{TestUi, org_url, project_url};
 
@@ -247,8 +247,20 @@ async fn pages_carry_security_headers_and_assets_are_cached(db: TestDb) {
     );
 }
 
-sightline_store::backend_tests!(
-    state_changes_without_a_valid_csrf_token_are_refused,
-    hostile_names_render_as_inert_text,
-    pages_carry_security_headers_and_assets_are_cached,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "state_changes_without_a_valid_csrf_token_are_refused",
+            state_changes_without_a_valid_csrf_token_are_refused,
+        ),
+        backend_test(
+            "hostile_names_render_as_inert_text",
+            hostile_names_render_as_inert_text,
+        ),
+        backend_test(
+            "pages_carry_security_headers_and_assets_are_cached",
+            pages_carry_security_headers_and_assets_are_cached,
+        ),
+    ]
+}

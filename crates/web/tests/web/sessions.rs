@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 use sightline_domain::Role;
 use sightline_server::services::identity;
-use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, TestDb, backend_test};
 
 use crate::support::{TestUi, project_url};
 use crate::trace_data::{HOSTILE, Trace, ago, assert_inert, generation, seed};
@@ -210,7 +210,16 @@ async fn other_organizations_cannot_open_these_views(db: TestDb) {
     );
 }
 
-sightline_store::backend_tests!(
-    sessions_list_and_show_their_conversation,
-    other_organizations_cannot_open_these_views,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "sessions_list_and_show_their_conversation",
+            sessions_list_and_show_their_conversation,
+        ),
+        backend_test(
+            "other_organizations_cannot_open_these_views",
+            other_organizations_cannot_open_these_views,
+        ),
+    ]
+}

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use sightline_domain::{ProjectId, Role};
-use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, TestDb, backend_test};
 
 use crate::support::{TestUi, org_url, project_url};
 
@@ -241,7 +241,16 @@ async fn retention_is_said_to_be_stored_but_not_enforced(db: TestDb) {
     assert!(member.get(&settings).await.body.contains("30 days"));
 }
 
-sightline_store::backend_tests!(
-    organizations_and_projects_are_created_renamed_and_deleted,
-    retention_is_said_to_be_stored_but_not_enforced,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "organizations_and_projects_are_created_renamed_and_deleted",
+            organizations_and_projects_are_created_renamed_and_deleted,
+        ),
+        backend_test(
+            "retention_is_said_to_be_stored_but_not_enforced",
+            retention_is_said_to_be_stored_but_not_enforced,
+        ),
+    ]
+}

@@ -9,7 +9,7 @@ use sightline_domain::ingest::{ObservationType, ScoreDataType, ScoreSource};
 use sightline_domain::time::now_ms;
 use sightline_server::services::identity;
 use sightline_store::ConfigCategory;
-use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, TestDb, backend_test};
 
 use crate::support::{TestUi, project_url};
 use crate::trace_fixtures::{assert_inert, config, observation, seed, trace, write};
@@ -436,10 +436,28 @@ async fn a_trace_of_20000_observations_opens_quickly(db: TestDb) {
     assert!(fragment.body.contains("payload payload"));
 }
 
-sightline_store::backend_tests!(
-    a_trace_of_20000_observations_opens_quickly,
-    trace_detail_shows_the_tree_and_node_payloads,
-    hostile_trace_content_renders_inert,
-    other_organizations_cannot_open_traces,
-    members_comment_and_score_viewers_cannot,
-);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![
+        backend_test(
+            "a_trace_of_20000_observations_opens_quickly",
+            a_trace_of_20000_observations_opens_quickly,
+        ),
+        backend_test(
+            "trace_detail_shows_the_tree_and_node_payloads",
+            trace_detail_shows_the_tree_and_node_payloads,
+        ),
+        backend_test(
+            "hostile_trace_content_renders_inert",
+            hostile_trace_content_renders_inert,
+        ),
+        backend_test(
+            "other_organizations_cannot_open_traces",
+            other_organizations_cannot_open_traces,
+        ),
+        backend_test(
+            "members_comment_and_score_viewers_cannot",
+            members_comment_and_score_viewers_cannot,
+        ),
+    ]
+}

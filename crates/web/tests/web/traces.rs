@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use sightline_domain::time::now_ms;
 use sightline_domain::{ProjectId, Role};
-use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, TestDb, backend_test};
 
 use crate::support::{Browser, Page, TestUi, project_url};
 use crate::trace_fixtures::{seed, trace, write};
@@ -180,4 +180,10 @@ async fn table_lists_filters_sorts_and_pages(db: TestDb) {
     assert!(page.body.contains(">Environment</th>"));
 }
 
-sightline_store::backend_tests!(table_lists_filters_sorts_and_pages);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![backend_test(
+        "table_lists_filters_sorts_and_pages",
+        table_lists_filters_sorts_and_pages,
+    )]
+}

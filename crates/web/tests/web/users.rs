@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use serde_json::json;
 use sightline_domain::Role;
-use sightline_store::testing::TestDb;
+use sightline_store::testing::{BackendTest, TestDb, backend_test};
 
 use crate::support::{TestUi, project_url};
 use crate::trace_data::{HOSTILE, Trace, ago, assert_inert, generation, seed};
@@ -116,4 +116,10 @@ async fn users_list_their_usage_and_traces(db: TestDb) {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
-sightline_store::backend_tests!(users_list_their_usage_and_traces);
+/// This file's tests, each run on SQLite and on PostgreSQL.
+pub(crate) fn tests() -> Vec<BackendTest> {
+    vec![backend_test(
+        "users_list_their_usage_and_traces",
+        users_list_their_usage_and_traces,
+    )]
+}
