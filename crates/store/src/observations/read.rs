@@ -70,7 +70,8 @@ fn observation_filter(
 fn select(conditions: Sql, tail: &str) -> Sql {
     let mut sql = Sql::new();
     sql.sql(&format!(
-        "SELECT {OBSERVATION_COLUMNS} FROM observations WHERE "
+        "SELECT {} FROM observations WHERE ",
+        *OBSERVATION_COLUMNS
     ))
     .append(conditions)
     .sql(" ")

@@ -1,5 +1,7 @@
 //! A stored observation and the row it is decoded from.
 
+use std::sync::LazyLock;
+
 use sightline_domain::ProjectId;
 use sightline_domain::ingest::{Level, ObservationRow, ObservationType};
 use sightline_domain::time::Millis;
@@ -54,21 +56,23 @@ pub(crate) struct ObservationSqlRow {
 
 /// The columns of [`ObservationSqlRow`], for a query whose observation table is named
 /// `observations`; input and output come from `observation_payloads` ([`payload::column_sql`]).
-pub(crate) const OBSERVATION_COLUMNS: &str = "observations.project_id, observations.id, \
-    observations.trace_id, observations.type, observations.start_time, observations.end_time, \
-    observations.completion_start_time, observations.environment, observations.name, \
-    observations.parent_observation_id, observations.level, observations.status_message, \
-    observations.version, observations.model, observations.model_parameters, \
-    observations.metadata, \
-    (SELECT p.input FROM observation_payloads p \
-      WHERE p.project_id = observations.project_id AND p.id = observations.id) AS input, \
-    (SELECT p.output FROM observation_payloads p \
-      WHERE p.project_id = observations.project_id AND p.id = observations.id) AS output, \
-    observations.provided_usage_details, observations.provided_cost_details, \
-    observations.usage_details, observations.cost_details, observations.total_cost, \
-    observations.internal_model_id, observations.usage_pricing_tier_id, \
-    observations.usage_pricing_tier_name, observations.prompt_name, observations.prompt_version, \
-    observations.created_at, observations.updated_at";
+pub(crate) static OBSERVATION_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "observations.project_id, observations.id, observations.trace_id, observations.type, \
+         observations.start_time, observations.end_time, observations.completion_start_time, \
+         observations.environment, observations.name, observations.parent_observation_id, \
+         observations.level, observations.status_message, observations.version, \
+         observations.model, observations.model_parameters, observations.metadata, \
+         {} AS input, {} AS output, observations.provided_usage_details, \
+         observations.provided_cost_details, observations.usage_details, \
+         observations.cost_details, observations.total_cost, observations.internal_model_id, \
+         observations.usage_pricing_tier_id, observations.usage_pricing_tier_name, \
+         observations.prompt_name, observations.prompt_version, observations.created_at, \
+         observations.updated_at",
+        payload::column_sql("input"),
+        payload::column_sql("output"),
+    )
+});
 
 impl TryFrom<ObservationSqlRow> for StoredObservation {
     type Error = StoreError;

@@ -197,8 +197,9 @@ impl SqliteWriter {
         drop(connection);
     }
 
-    /// Runs `work` on the connection now, if it is open (a rollback from a destructor).
-    pub(crate) fn spawn(&self, work: impl FnOnce(&mut Connection) + Send + 'static) {
+    /// Runs `work` on the connection now, if it is open, ignoring errors (a rollback from a
+    /// destructor).
+    pub(crate) fn run_in_drop(&self, work: impl FnOnce(&mut Connection) + Send + 'static) {
         let _ = self.with_connection(|connection, _| {
             work(connection);
             Ok(())

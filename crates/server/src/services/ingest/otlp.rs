@@ -1,6 +1,7 @@
 //! `POST /api/public/otel/v1/traces` (and the gRPC `TraceService/Export`): decode an OTLP export,
 //! map its spans to observations and trace data (wire-spec §3), commit them.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use axum::body::Bytes;
@@ -39,11 +40,14 @@ impl Encoding {
     }
 }
 
-/// Gunzips `body` when `content_encoding` says gzip.
-pub fn decompress(content_encoding: Option<&str>, body: &[u8]) -> Result<Vec<u8>, IngestError> {
+/// Gunzips `body` when `content_encoding` says gzip; borrows it otherwise.
+pub fn decompress<'a>(
+    content_encoding: Option<&str>,
+    body: &'a [u8],
+) -> Result<Cow<'a, [u8]>, IngestError> {
     let gzip = content_encoding.is_some_and(|value| value.to_ascii_lowercase().contains("gzip"));
     if !gzip {
-        return Ok(body.to_vec());
+        return Ok(Cow::Borrowed(body));
     }
     let mut decoded = Vec::new();
     flate2::read::GzDecoder::new(body)
@@ -55,7 +59,7 @@ pub fn decompress(content_encoding: Option<&str>, body: &[u8]) -> Result<Vec<u8>
             "Decompressed request body is too large".into(),
         ));
     }
-    Ok(decoded)
+    Ok(Cow::Owned(decoded))
 }
 
 /// Decompresses (`content_encoding`), decodes, maps and commits one export.

@@ -1,8 +1,9 @@
 //! The relational event store's side of the ingestion fold: one transaction per group commit
 //! that logs batch events, reads what the fold needs, and upserts the final rows (traces with
-//! their sessions, observations, scores). Rows are written as multi-row upserts: on PostgreSQL
-//! one statement per table that binds one array per column, on SQLite (this writer is its
-//! fallback) statements of at most [`MAX_PARAMS`] values each.
+//! their sessions, observations, scores). This sqlx writer is PostgreSQL's: a SQLite store always
+//! writes through its own connection (`sqlite.rs`). Rows are written as multi-row upserts, one
+//! statement per table that binds one array per column; the builder's `VALUES` form for SQLite
+//! (statements of at most [`MAX_PARAMS`] values) is only reached by its unit tests.
 
 use std::collections::HashMap;
 
@@ -32,7 +33,7 @@ const MAX_PARAMS: usize = 8_000;
 /// Columns of [`OBSERVATION_INSERT`].
 const OBSERVATION_WIDTH: usize = 28;
 
-/// A write of the relational event store: one transaction.
+/// A write of the PostgreSQL event store: one transaction.
 struct SqlEventWrite {
     tx: Tx,
     version: Millis,
@@ -484,7 +485,8 @@ async fn observations_where(
     value: &str,
 ) -> StoreResult<Vec<StoredObservation>> {
     let text = format!(
-        "SELECT {OBSERVATION_COLUMNS} FROM observations WHERE project_id = $1 AND {column} = $2"
+        "SELECT {} FROM observations WHERE project_id = $1 AND {column} = $2",
+        *OBSERVATION_COLUMNS
     );
     let rows: Vec<ObservationSqlRow> = match &store.sqlite_readers {
         Some(readers) => readers.run(|connection| {

@@ -102,9 +102,9 @@ impl SqliteEventWrite {
 impl Drop for SqliteEventWrite {
     fn drop(&mut self) {
         if self.begun && !self.committed {
-            // Queued before the turn is released (fields drop after this), so the next write
+            // Runs before the turn is released (fields drop after this), so the next write
             // begins after the rollback.
-            self.writer.spawn(|connection| {
+            self.writer.run_in_drop(|connection| {
                 if connection.is_autocommit() {
                     return;
                 }
