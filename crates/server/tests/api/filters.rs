@@ -636,6 +636,63 @@ async fn observation_input_and_output_filters_read_stored_payloads(db: TestDb) {
     assert_eq!(none["input"], Value::Null);
 }
 
+/// A trace's input and output stay in its row, zstd-compressed on SQLite: the trace filters
+/// read the text, and the list and the detail return the JSON whole.
+async fn trace_input_and_output_filters_read_stored_payloads(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let tenant = app.tenant("Acme", "trace-payloads").await;
+    let long = "the quick brown fox jumps over the lazy dog ".repeat(40);
+    let trace = |id: &str, body: Value| json!({"id": id, "type": "trace-create", "timestamp": "2024-01-05T00:00:00Z", "body": body});
+    let batch = json!({"batch": [
+        trace("e1", json!({"id": "long", "timestamp": "2024-01-01T00:00:00Z",
+            "input": {"q": format!("{long} needle")}, "output": long})),
+        trace("e2", json!({"id": "short", "timestamp": "2024-01-01T00:00:01Z",
+            "input": "a needle", "output": "hay"})),
+        trace("e3", json!({"id": "none", "timestamp": "2024-01-01T00:00:02Z"})),
+    ]});
+    let response = app
+        .post_json("/api/public/ingestion", &tenant.basic(), &batch)
+        .await;
+    assert_eq!(response.body["errors"], json!([]), "{}", response.body);
+    let cases: Vec<(Value, Vec<&str>)> = vec![
+        (
+            one("string", "input", "contains", json!("needle")),
+            vec!["long", "short"],
+        ),
+        (
+            one("string", "output", "contains", json!("lazy dog")),
+            vec!["long"],
+        ),
+        (
+            one("string", "output", "=", json!("\"hay\"")),
+            vec!["short"],
+        ),
+        (one("null", "input", "is null", json!("")), vec!["none"]),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(
+            ids(&app, &tenant, "/api/public/traces", filter.clone()).await,
+            expected,
+            "{filter}"
+        );
+    }
+    let detail = app
+        .get("/api/public/traces/long", Some(&tenant.basic()))
+        .await;
+    assert_eq!(detail.status, StatusCode::OK, "{}", detail.body);
+    assert_eq!(detail.body["input"], json!({"q": format!("{long} needle")}));
+    assert_eq!(detail.body["output"], json!(long));
+    let list = app
+        .get("/api/public/traces?limit=10", Some(&tenant.basic()))
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let listed = list.body["data"].as_array().expect("data");
+    let long_row = listed.iter().find(|t| t["id"] == "long").expect("long");
+    assert_eq!(long_row["output"], json!(long));
+    let none_row = listed.iter().find(|t| t["id"] == "none").expect("none");
+    assert_eq!(none_row["input"], Value::Null);
+}
+
 /// This file's tests, each run on SQLite and on PostgreSQL.
 pub(crate) fn tests() -> Vec<BackendTest> {
     vec![
@@ -650,6 +707,10 @@ pub(crate) fn tests() -> Vec<BackendTest> {
         backend_test(
             "observation_input_and_output_filters_read_stored_payloads",
             observation_input_and_output_filters_read_stored_payloads,
+        ),
+        backend_test(
+            "trace_input_and_output_filters_read_stored_payloads",
+            trace_input_and_output_filters_read_stored_payloads,
         ),
         backend_test(
             "bad_filters_are_400s_naming_the_condition",

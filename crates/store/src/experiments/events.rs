@@ -9,7 +9,7 @@ use sightline_domain::ProjectId;
 use super::model::lenient_json;
 use super::{ExperimentObservation, ExperimentTrace, SpanPayload, TraceScore, TraceTotals};
 use crate::error::StoreResult;
-use crate::observations::payload;
+use crate::observations::payload::{self, StoredPayload};
 use crate::sql::{Arg, Sql, SqlStore};
 
 /// Most ids bound in one statement (SQLite allows 32766 values, PostgreSQL 65535).
@@ -65,8 +65,9 @@ struct TracePartRow {
     id: String,
     timestamp: i64,
     environment: String,
-    input: Option<String>,
-    output: Option<String>,
+    /// Stored like observation payloads on SQLite (`observations/payload.rs`).
+    input: Option<StoredPayload>,
+    output: Option<StoredPayload>,
     metadata: Option<String>,
 }
 
@@ -151,14 +152,21 @@ impl ExperimentEventStore for SqlStore {
                 chunk,
             );
             let rows: Vec<TracePartRow> = self.db.fetch_all(&sql).await?;
-            traces.extend(rows.into_iter().map(|row| ExperimentTrace {
-                id: row.id,
-                timestamp: row.timestamp,
-                environment: row.environment,
-                input: lenient_json(row.input),
-                output: lenient_json(row.output),
-                metadata: lenient_json(row.metadata),
-            }));
+            for row in rows {
+                let text = |stored: Option<StoredPayload>| {
+                    stored
+                        .map(|stored| payload::decode_text(&stored.0))
+                        .transpose()
+                };
+                traces.push(ExperimentTrace {
+                    id: row.id,
+                    timestamp: row.timestamp,
+                    environment: row.environment,
+                    input: lenient_json(text(row.input)?),
+                    output: lenient_json(text(row.output)?),
+                    metadata: lenient_json(row.metadata),
+                });
+            }
         }
         Ok(traces)
     }

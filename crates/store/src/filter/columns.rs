@@ -45,6 +45,9 @@ pub(crate) enum Expr {
     /// The text of an observation's stored payload `column` (`input` or `output`), which
     /// lives in `observation_payloads` and may be compressed ([`Dialect::payload_text`]).
     PayloadText { column: &'static str },
+    /// The text of a trace's `input` or `output` column, which may hold a compressed payload
+    /// ([`Dialect::stored_text`]).
+    StoredText(&'static str),
 }
 
 impl Expr {
@@ -60,6 +63,7 @@ impl Expr {
             Expr::PayloadText { column } => {
                 dialect.payload_text(&crate::observations::payload::column_sql(column))
             }
+            Expr::StoredText(column) => dialect.stored_text(column),
         }
     }
 }
@@ -77,7 +81,7 @@ impl Column {
         match self.expr {
             Expr::Sql(sql) => sql.starts_with("t."),
             Expr::JsonNumber { column, .. } => column.starts_with("t."),
-            Expr::PayloadText { .. } => false,
+            Expr::PayloadText { .. } | Expr::StoredText(_) => false,
         }
     }
 }
@@ -87,6 +91,15 @@ const fn column(id: &'static str, kind: Kind, expr: &'static str) -> Column {
         id,
         kind,
         expr: Expr::Sql(expr),
+    }
+}
+
+/// A trace's input or output text.
+const fn stored_text(id: &'static str, column: &'static str) -> Column {
+    Column {
+        id,
+        kind: Kind::Text,
+        expr: Expr::StoredText(column),
     }
 }
 
@@ -152,8 +165,8 @@ pub(crate) const TRACE_COLUMNS: &[Column] = &[
     column("bookmarked", Kind::Bool, "traces.bookmarked"),
     column("public", Kind::Bool, "traces.public"),
     column("metadata", Kind::Object, "traces.metadata"),
-    column("input", Kind::Text, "traces.input"),
-    column("output", Kind::Text, "traces.output"),
+    stored_text("input", "traces.input"),
+    stored_text("output", "traces.output"),
     column(
         "latency",
         Kind::Number,

@@ -7,12 +7,21 @@
 //! which JSON text never does, so plain and compressed payloads (and rows copied from before
 //! compression) read back alike. Encoding runs in the request that carries the observation, not
 //! on the single writer.
+//!
+//! A trace's input and output are encoded the same way but stay in the trace's row: SQLite's
+//! untyped column holds a compressed frame (rows written before hold the text), PostgreSQL's
+//! `TEXT` column the text. [`StoredPayload`] reads either from either backend.
 
 use std::cell::RefCell;
 
 use serde_json::Value;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgTypeInfo, PgValueRef};
+use sqlx::sqlite::{SqliteTypeInfo, SqliteValueRef};
+use sqlx::{Decode, Postgres, Sqlite, Type};
 
 use crate::error::{StoreError, StoreResult};
+use crate::sql::Arg;
 
 /// How a store wants payloads encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +87,75 @@ pub fn encode(value: &Option<Value>, codec: PayloadCodec) -> Option<Vec<u8>> {
     match compress(&text) {
         Ok(compressed) if compressed.len() < text.len() => Some(compressed),
         _ => Some(text),
+    }
+}
+
+/// The bind value of a JSON value stored in a text column that may hold a compressed payload
+/// (a trace's input and output): bytes where the store compresses, the text where it does not
+/// (PostgreSQL's column is `TEXT`).
+pub(crate) fn encode_arg(value: &Option<Value>, codec: PayloadCodec) -> Arg {
+    match codec {
+        PayloadCodec::Zstd => Arg::Bytes(encode(value, codec)),
+        PayloadCodec::Plain => Arg::from(value.as_ref().map(Value::to_string)),
+    }
+}
+
+/// A trace's stored input or output as read from either backend: on SQLite a compressed frame
+/// (`BLOB`) or the text, on PostgreSQL the text; [`decode`] turns either back into JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StoredPayload(pub Vec<u8>);
+
+impl StoredPayload {
+    /// Reads column `index` of a row read by the SQLite writer's own connection.
+    pub(crate) fn from_sqlite(
+        row: &rusqlite::Row<'_>,
+        index: usize,
+    ) -> rusqlite::Result<Option<StoredPayload>> {
+        Ok(match row.get_ref(index)? {
+            rusqlite::types::ValueRef::Text(bytes) | rusqlite::types::ValueRef::Blob(bytes) => {
+                Some(StoredPayload(bytes.to_vec()))
+            }
+            _ => None,
+        })
+    }
+}
+
+impl Type<Sqlite> for StoredPayload {
+    fn type_info() -> SqliteTypeInfo {
+        <Vec<u8> as Type<Sqlite>>::type_info()
+    }
+
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <Vec<u8> as Type<Sqlite>>::compatible(ty) || <String as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for StoredPayload {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        // SQLite hands out a text value's bytes as a blob.
+        Ok(StoredPayload(
+            <&[u8] as Decode<Sqlite>>::decode(value)?.to_vec(),
+        ))
+    }
+}
+
+impl Type<Postgres> for StoredPayload {
+    fn type_info() -> PgTypeInfo {
+        <String as Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <String as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for StoredPayload {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(StoredPayload(
+            <&str as Decode<Postgres>>::decode(value)?
+                .as_bytes()
+                .to_vec(),
+        ))
     }
 }
 

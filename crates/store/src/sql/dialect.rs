@@ -140,4 +140,13 @@ impl Dialect {
             Dialect::Postgres => format!("convert_from({stored}, 'UTF8')"),
         }
     }
+
+    /// The text of a text column that may hold a stored payload (a trace's input and output):
+    /// SQLite's writer stores them like observation payloads; PostgreSQL keeps the text.
+    pub(crate) fn stored_text(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("sightline_payload_text({column})"),
+            Dialect::Postgres => column.to_owned(),
+        }
+    }
 }

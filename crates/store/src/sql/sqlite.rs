@@ -78,8 +78,9 @@ pub(crate) async fn connect(options: &StoreOptions) -> StoreResult<(SqlitePool, 
 }
 
 /// Registers `sightline_payload_text(stored)` on a connection: the JSON text of a stored
-/// observation payload, decompressed (`observations/payload.rs`), for filters on input and
-/// output ([`super::Dialect::payload_text`]). NULL stays NULL; a damaged payload is an error.
+/// payload (an observation's or a trace's input or output), decompressed
+/// (`observations/payload.rs`), for filters on input and output
+/// ([`super::Dialect::payload_text`], [`super::Dialect::stored_text`]). NULL stays NULL; a damaged payload is an error.
 #[allow(unsafe_code)]
 fn register_payload_function(
     raw: std::ptr::NonNull<rusqlite::ffi::sqlite3>,

@@ -5,7 +5,8 @@ use sightline_domain::ingest::TraceRow;
 use sightline_domain::time::Millis;
 
 use crate::error::{StoreError, StoreResult};
-use crate::sql::json::{parse_json, parse_object};
+use crate::observations::payload::{self, StoredPayload};
+use crate::sql::json::parse_object;
 
 /// A stored trace with its bookkeeping times.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,8 +32,8 @@ pub(crate) struct TraceSqlRow {
     bookmarked: bool,
     tags: String,
     metadata: String,
-    input: Option<String>,
-    output: Option<String>,
+    input: Option<StoredPayload>,
+    output: Option<StoredPayload>,
     created_at: i64,
     updated_at: i64,
 }
@@ -59,8 +60,8 @@ impl TryFrom<TraceSqlRow> for StoredTrace {
                 tags: serde_json::from_str(&row.tags)
                     .map_err(|e| StoreError::Corrupt(format!("stored tags: {e}")))?,
                 metadata: parse_object(&row.metadata)?,
-                input: parse_json(row.input)?,
-                output: parse_json(row.output)?,
+                input: payload::decode(row.input.map(|stored| stored.0))?,
+                output: payload::decode(row.output.map(|stored| stored.0))?,
             },
             project_id: ProjectId::from_trusted(row.project_id),
             created_at: row.created_at,
@@ -86,8 +87,8 @@ impl TraceSqlRow {
             bookmarked: row.get(10)?,
             tags: row.get(11)?,
             metadata: row.get(12)?,
-            input: row.get(13)?,
-            output: row.get(14)?,
+            input: StoredPayload::from_sqlite(row, 13)?,
+            output: StoredPayload::from_sqlite(row, 14)?,
             created_at: row.get(15)?,
             updated_at: row.get(16)?,
         })

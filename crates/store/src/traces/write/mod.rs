@@ -322,7 +322,7 @@ async fn upsert_traces(
             tx.dialect(),
             TRACE_INSERT,
             chunk,
-            |row: &TraceRow| trace_args(project, row, version),
+            |row: &TraceRow| trace_args(project, row, version, PayloadCodec::Plain),
             TRACE_CONFLICT,
         )?;
         tx.execute(&sql).await?;

@@ -183,7 +183,7 @@ impl PutValues {
             .collect(),
             traces: traces
                 .iter()
-                .map(|row| trace_args(project, row, version))
+                .map(|row| trace_args(project, row, version, PayloadCodec::Zstd))
                 .collect(),
             sessions: sessions
                 .into_iter()

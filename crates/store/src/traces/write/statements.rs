@@ -43,7 +43,14 @@ pub(super) const TRACE_CONFLICT: &str = "ON CONFLICT (project_id, id) DO UPDATE 
     metadata = excluded.metadata, input = excluded.input, output = excluded.output, \
     updated_at = excluded.updated_at";
 
-pub(super) fn trace_args(project: &ProjectId, row: &TraceRow, version: Millis) -> Vec<Arg> {
+/// The trace's values in [`TRACE_INSERT`] order; its input and output are stored as `codec`
+/// says.
+pub(super) fn trace_args(
+    project: &ProjectId,
+    row: &TraceRow,
+    version: Millis,
+    codec: PayloadCodec,
+) -> Vec<Arg> {
     vec![
         Arg::from(project.as_str()),
         Arg::from(&row.id),
@@ -57,8 +64,8 @@ pub(super) fn trace_args(project: &ProjectId, row: &TraceRow, version: Millis) -
         Arg::from(row.public),
         Arg::from(serde_json::to_string(&row.tags).unwrap_or_else(|_| "[]".into())),
         Arg::from(object_text(&row.metadata)),
-        Arg::from(json_text(&row.input)),
-        Arg::from(json_text(&row.output)),
+        payload::encode_arg(&row.input, codec),
+        payload::encode_arg(&row.output, codec),
         Arg::from(version),
         Arg::from(version),
     ]
