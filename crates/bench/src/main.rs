@@ -182,7 +182,8 @@ fn measure(
 
     let mut outcome = Outcome::default();
     for (index, workload) in workloads.iter().enumerate() {
-        let target = (cli.database == Database::Sqlite).then_some(report::TARGET_THROUGHPUT);
+        let target =
+            report::target_throughput(workload.name, cli.database == Database::Postgres);
         let scenario = phases::ingest(&bench, workload, seed ^ index as u64, true, target);
         outcome.scenarios.push(scenario);
     }

@@ -11,8 +11,22 @@ use crate::probe::QueryResult;
 use crate::verify::ReadCheck;
 use crate::writer::WriterStats;
 
-/// Sustained ingestion on SQLite, spans/s (OTLP) and events/s (batch).
+/// Sustained OTLP ingestion on SQLite, spans/s.
 pub const TARGET_THROUGHPUT: f64 = 30_000.0;
+/// Sustained batch-API ingestion on SQLite, events/s.
+pub const TARGET_BATCH_THROUGHPUT: f64 = 25_000.0;
+/// Sustained OTLP ingestion on PostgreSQL, spans/s.
+pub const TARGET_POSTGRES_THROUGHPUT: f64 = 15_000.0;
+
+/// The throughput target of a workload (`otlp` or `batch`) on a backend, if it has one.
+pub fn target_throughput(workload: &str, postgres: bool) -> Option<f64> {
+    match (workload, postgres) {
+        ("otlp", false) => Some(TARGET_THROUGHPUT),
+        ("batch", false) => Some(TARGET_BATCH_THROUGHPUT),
+        ("otlp", true) => Some(TARGET_POSTGRES_THROUGHPUT),
+        _ => None,
+    }
+}
 pub const TARGET_IDLE_RSS_MB: f64 = 60.0;
 pub const TARGET_PEAK_RSS_MB: f64 = 400.0;
 
@@ -236,14 +250,14 @@ impl Run {
         println!("  wall time    {:.2} s", s.load.wall().as_secs_f64());
         let target = match s.target_throughput {
             Some(target) => format!(
-                "target >= {target:.0} on SQLite {}",
+                "target >= {target:.0} {}",
                 verdict(Some(s.throughput()), |v| v >= target)
             ),
             None if s.read.is_none() => format!(
                 "({:.0} traces/s; no target)",
                 s.traces as f64 / s.load.wall().as_secs_f64().max(1e-9)
             ),
-            None => "(no target on PostgreSQL)".to_owned(),
+            None => "(no target on this backend)".to_owned(),
         };
         println!(
             "  throughput   {:.0} {}/s   {target}",
@@ -324,6 +338,8 @@ impl Run {
             "server_warnings": self.warnings().len(),
             "targets": {
                 "throughput_per_s_sqlite": TARGET_THROUGHPUT,
+                "batch_throughput_per_s_sqlite": TARGET_BATCH_THROUGHPUT,
+                "throughput_per_s_postgres": TARGET_POSTGRES_THROUGHPUT,
                 "idle_rss_mb": TARGET_IDLE_RSS_MB,
                 "peak_rss_mb": TARGET_PEAK_RSS_MB,
             },
