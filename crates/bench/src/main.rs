@@ -182,8 +182,7 @@ fn measure(
 
     let mut outcome = Outcome::default();
     for (index, workload) in workloads.iter().enumerate() {
-        let target =
-            report::target_throughput(workload.name, cli.database == Database::Postgres);
+        let target = report::target_throughput(workload.name, cli.database == Database::Postgres);
         let scenario = phases::ingest(&bench, workload, seed ^ index as u64, true, target);
         outcome.scenarios.push(scenario);
     }

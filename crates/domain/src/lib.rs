@@ -7,6 +7,7 @@ pub mod cost;
 pub mod filter;
 pub mod ids;
 pub mod ingest;
+pub mod metrics;
 pub mod otel;
 pub mod password;
 pub mod prompt;

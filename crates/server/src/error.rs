@@ -95,6 +95,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::NotFound(what),
             StoreError::Conflict(what) => ApiError::Conflict(what),
             StoreError::InvalidFilter(error) => error.into(),
+            StoreError::InvalidQuery(message) => ApiError::InvalidRequest(message),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 ApiError::ServiceUnavailable("Database unavailable, retry later".into())

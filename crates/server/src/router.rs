@@ -69,6 +69,8 @@ pub fn router(state: AppState) -> Router {
             get(comments::get_comments).post(comments::post_comment),
         )
         .route("/comments/{comment_id}", get(comments::get_comment))
+        .route("/metrics", get(metrics::get_metrics))
+        .route("/v2/metrics", get(metrics::get_metrics_v2))
         .route("/metrics/daily", get(metrics::get_daily_metrics))
         .route("/sessions", get(sessions::get_sessions))
         .route("/sessions/{session_id}", get(sessions::get_session))

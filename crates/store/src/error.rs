@@ -12,6 +12,9 @@ pub enum StoreError {
     /// An advanced `filter` that names an unknown column or tests one the wrong way.
     #[error("invalid filter: {0}")]
     InvalidFilter(#[from] sightline_domain::filter::FilterError),
+    /// A metrics query that its view cannot answer; the text is the client's message.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
     #[error("stored data is invalid: {0}")]

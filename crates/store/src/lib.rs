@@ -103,7 +103,7 @@ pub use accounts::AccountStore;
 pub use comments::{CommentStore, CommentTargetStore};
 pub use datasets::DatasetStore;
 pub use experiments::{ExperimentEventStore, ExperimentRunStore};
-pub use metrics::MetricsStore;
+pub use metrics::{MetricsRow, MetricsStore, fills_gaps};
 pub use models::ModelStore;
 pub use observations::ObservationReadStore;
 pub use prompts::{PromptStore, PromptUsageStore};

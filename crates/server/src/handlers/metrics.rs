@@ -1,15 +1,55 @@
-//! Daily metrics (wire-spec §5.5): `GET /api/public/metrics/daily`, the traces, observations,
-//! cost and per-model usage of each UTC day, newest day first.
+//! Metrics (wire-spec §5.5): `GET /api/public/metrics` and `GET /api/public/v2/metrics`, view
+//! queries given as JSON in the `query` parameter (`services/metrics.rs`), and
+//! `GET /api/public/metrics/daily`, the traces, observations, cost and per-model usage of each
+//! UTC day, newest day first.
 
 use axum::extract::State;
 use serde_json::{Value, json};
+use sightline_domain::metrics::{MetricsQueryError, MetricsVersion, parse_metrics_query};
 use sightline_domain::time::to_iso;
 use sightline_store::{DAY_MS, DailyMetrics, MetricsQuery};
 
 use crate::auth::ProjectAuth;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::QueryPairs;
+use crate::services;
 use crate::state::AppState;
+
+/// `GET /api/public/metrics`: a v1 query (views `traces`, `observations` and the scores').
+pub async fn get_metrics(
+    State(state): State<AppState>,
+    ProjectAuth(caller): ProjectAuth,
+    query: QueryPairs,
+) -> ApiResult<axum::Json<Value>> {
+    metrics(state, &caller.project_id, &query, MetricsVersion::V1).await
+}
+
+/// `GET /api/public/v2/metrics`: a v2 query (no `traces` view, a default row limit of 100, the
+/// high-cardinality rules).
+pub async fn get_metrics_v2(
+    State(state): State<AppState>,
+    ProjectAuth(caller): ProjectAuth,
+    query: QueryPairs,
+) -> ApiResult<axum::Json<Value>> {
+    metrics(state, &caller.project_id, &query, MetricsVersion::V2).await
+}
+
+async fn metrics(
+    state: AppState,
+    project: &sightline_domain::ProjectId,
+    pairs: &QueryPairs,
+    version: MetricsVersion,
+) -> ApiResult<axum::Json<Value>> {
+    let raw = pairs
+        .get("query")
+        .ok_or_else(|| ApiError::invalid_field("query", "Required"))?;
+    let query = parse_metrics_query(raw, version).map_err(|error| match error {
+        MetricsQueryError::Shape { path, message } => ApiError::InvalidData { path, message },
+        MetricsQueryError::Invalid(message) => ApiError::InvalidRequest(message),
+    })?;
+    let data = services::metrics::query_metrics(state.store().events(), project, &query).await?;
+    Ok(axum::Json(json!({"data": data})))
+}
 
 /// A usage figure as Langfuse prints it: an integer when it is whole.
 fn number(value: f64) -> Value {

@@ -5,6 +5,7 @@ pub mod datasets;
 pub mod experiments;
 pub mod identity;
 pub mod ingest;
+pub mod metrics;
 pub mod models;
 pub mod prompts;
 pub mod score_configs;

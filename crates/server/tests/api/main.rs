@@ -10,6 +10,7 @@ mod grpc;
 mod identity;
 mod ingestion;
 mod metrics;
+mod metrics_query;
 mod mixed;
 mod observations;
 mod otlp;
@@ -29,6 +30,7 @@ fn main() {
         ("identity", identity::tests()),
         ("ingestion", ingestion::tests()),
         ("metrics", metrics::tests()),
+        ("metrics_query", metrics_query::tests()),
         ("mixed", mixed::tests()),
         ("observations", observations::tests()),
         ("otlp", otlp::tests()),

@@ -86,7 +86,7 @@ impl Column {
     }
 }
 
-const fn column(id: &'static str, kind: Kind, expr: &'static str) -> Column {
+pub(crate) const fn column(id: &'static str, kind: Kind, expr: &'static str) -> Column {
     Column {
         id,
         kind,

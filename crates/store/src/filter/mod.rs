@@ -17,10 +17,9 @@ mod columns;
 use serde_json::Value;
 use sightline_domain::filter::{FilterCondition, FilterError, OptionsOperator, Test, TextOperator};
 
-pub(crate) use columns::{Column, OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS};
+pub(crate) use columns::{Column, Kind, OBSERVATION_COLUMNS, SCORE_COLUMNS, TRACE_COLUMNS, column};
 
 use crate::sql::{Arg, Dialect, Sql, Where, like_literal};
-use columns::Kind;
 
 /// The most conditions one `filter` may hold.
 pub(crate) const MAX_CONDITIONS: usize = 100;

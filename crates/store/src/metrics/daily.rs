@@ -2,10 +2,9 @@
 //! are `timestamp / 86_400_000` (integer division on both SQLite and PostgreSQL); user input
 //! only ever reaches a query as a bound parameter.
 
-use async_trait::async_trait;
 use sightline_domain::ProjectId;
 
-use super::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery, MetricsStore};
+use super::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 use crate::error::StoreResult;
 use sightline_domain::filter::OptionsOperator;
 
@@ -71,9 +70,9 @@ fn usage_statement(filter: &Where) -> Sql {
 
 type UsageRow = (i64, Option<String>, i64, i64, f64, f64, f64, f64);
 
-#[async_trait]
-impl MetricsStore for SqlStore {
-    async fn daily_metrics(
+impl SqlStore {
+    /// [`super::MetricsStore::daily_metrics`].
+    pub(super) async fn daily_metrics_page(
         &self,
         project: &ProjectId,
         query: &MetricsQuery,

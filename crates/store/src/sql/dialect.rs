@@ -2,6 +2,8 @@
 //! the same SQL on both: `ON CONFLICT … DO UPDATE`/`DO NOTHING` upserts, `RETURNING`, times as
 //! `BIGINT` milliseconds, ids as text, JSON as text.
 
+use sightline_domain::metrics::Granularity;
+
 /// The SQL dialect of a relational store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
@@ -138,6 +140,43 @@ impl Dialect {
         match self {
             Dialect::Sqlite => format!("sightline_payload_text({stored})"),
             Dialect::Postgres => format!("convert_from({stored}, 'UTF8')"),
+        }
+    }
+
+    /// The `p` percentile (0–1) of column `column` over a group, interpolating linearly between
+    /// the closest ranks; on SQLite through the aggregate every connection registers
+    /// (`sqlite.rs`).
+    pub(crate) fn percentile(self, column: &str, p: f64) -> String {
+        match self {
+            Dialect::Sqlite => format!("sightline_percentile({column}, {p})"),
+            Dialect::Postgres => {
+                format!("percentile_cont({p}) WITHIN GROUP (ORDER BY {column})")
+            }
+        }
+    }
+
+    /// The start (milliseconds) of the UTC time bucket of `granularity` that holds the
+    /// millisecond time `column`; weeks start on Monday (1970-01-05 was one).
+    pub(crate) fn time_bucket(self, column: &str, granularity: Granularity) -> String {
+        const WEEK_OFFSET_MS: i64 = 4 * 86_400_000;
+        let floor = |unit: i64| format!("(({column}) / {unit}) * {unit}");
+        match granularity {
+            Granularity::Minute => floor(60_000),
+            Granularity::Hour => floor(3_600_000),
+            Granularity::Day => floor(86_400_000),
+            Granularity::Week => format!(
+                "((({column}) - {WEEK_OFFSET_MS}) / 604800000) * 604800000 + {WEEK_OFFSET_MS}"
+            ),
+            Granularity::Month => match self {
+                Dialect::Sqlite => format!(
+                    "CAST(strftime('%s', ({column}) / 1000, 'unixepoch', 'start of month') \
+                     AS INTEGER) * 1000"
+                ),
+                Dialect::Postgres => format!(
+                    "CAST(EXTRACT(EPOCH FROM date_trunc('month', \
+                     to_timestamp(({column}) / 1000.0) AT TIME ZONE 'UTC')) AS BIGINT) * 1000"
+                ),
+            },
         }
     }
 

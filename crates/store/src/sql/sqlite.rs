@@ -67,7 +67,7 @@ pub(crate) async fn connect(options: &StoreOptions) -> StoreResult<(SqlitePool, 
         .after_connect(|connection, _| {
             Box::pin(async move {
                 let mut handle = connection.lock_handle().await?;
-                register_payload_function(handle.as_raw_handle())
+                register_functions(handle.as_raw_handle())
                     .map_err(|e| sqlx::Error::Configuration(e.into()))
             })
         })
@@ -77,36 +77,76 @@ pub(crate) async fn connect(options: &StoreOptions) -> StoreResult<(SqlitePool, 
     Ok((pool, path))
 }
 
-/// Registers `sightline_payload_text(stored)` on a connection: the JSON text of a stored
-/// payload (an observation's or a trace's input or output), decompressed
-/// (`observations/payload.rs`), for filters on input and output
-/// ([`super::Dialect::payload_text`], [`super::Dialect::stored_text`]). NULL stays NULL; a damaged payload is an error.
+/// Registers Sightline's SQL functions on a connection:
+/// - `sightline_payload_text(stored)`: the JSON text of a stored payload (an observation's or a
+///   trace's input or output), decompressed (`observations/payload.rs`), for filters on input
+///   and output ([`super::Dialect::payload_text`], [`super::Dialect::stored_text`]). NULL stays
+///   NULL; a damaged payload is an error.
+/// - `sightline_percentile(value, p)`: the aggregate [`Percentile`], for metrics queries
+///   ([`super::Dialect::percentile`]).
 #[allow(unsafe_code)]
-fn register_payload_function(
-    raw: std::ptr::NonNull<rusqlite::ffi::sqlite3>,
-) -> rusqlite::Result<()> {
+fn register_functions(raw: std::ptr::NonNull<rusqlite::ffi::sqlite3>) -> rusqlite::Result<()> {
     // SAFETY: `raw` is the live handle of a connection that sqlx has locked for us
     // (`lock_handle`) until this returns. `from_handle` borrows it: dropping the wrapper does
-    // not close it. The function is owned by SQLite from here on and freed when sqlx closes the
-    // connection; it captures nothing.
+    // not close it. The functions are owned by SQLite from here on and freed when sqlx closes
+    // the connection; they capture nothing.
     let connection = unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }?;
-    connection.create_scalar_function(
-        "sightline_payload_text",
-        1,
-        rusqlite::functions::FunctionFlags::SQLITE_UTF8
-            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-        |context| {
-            let stored = match context.get_raw(0) {
-                rusqlite::types::ValueRef::Blob(bytes) | rusqlite::types::ValueRef::Text(bytes) => {
-                    bytes
-                }
-                _ => return Ok(None),
-            };
-            crate::observations::payload::decode_text(stored)
-                .map(Some)
-                .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
-        },
-    )
+    let flags = rusqlite::functions::FunctionFlags::SQLITE_UTF8
+        | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC;
+    connection.create_scalar_function("sightline_payload_text", 1, flags, |context| {
+        let stored = match context.get_raw(0) {
+            rusqlite::types::ValueRef::Blob(bytes) | rusqlite::types::ValueRef::Text(bytes) => {
+                bytes
+            }
+            _ => return Ok(None),
+        };
+        crate::observations::payload::decode_text(stored)
+            .map(Some)
+            .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
+    })?;
+    connection.create_aggregate_function("sightline_percentile", 2, flags, Percentile)
+}
+
+/// The `p` percentile (0–1, the second argument) of the non-NULL numbers of a group,
+/// interpolating linearly between the closest ranks as PostgreSQL's `percentile_cont` does;
+/// NULL for a group without numbers.
+struct Percentile;
+
+impl rusqlite::functions::Aggregate<(Vec<f64>, f64), Option<f64>> for Percentile {
+    fn init(&self, _: &mut rusqlite::functions::Context<'_>) -> rusqlite::Result<(Vec<f64>, f64)> {
+        Ok((Vec::new(), 0.5))
+    }
+
+    fn step(
+        &self,
+        context: &mut rusqlite::functions::Context<'_>,
+        (values, p): &mut (Vec<f64>, f64),
+    ) -> rusqlite::Result<()> {
+        *p = context.get::<f64>(1)?.clamp(0.0, 1.0);
+        if let Some(value) = context.get::<Option<f64>>(0)? {
+            values.push(value);
+        }
+        Ok(())
+    }
+
+    fn finalize(
+        &self,
+        _: &mut rusqlite::functions::Context<'_>,
+        state: Option<(Vec<f64>, f64)>,
+    ) -> rusqlite::Result<Option<f64>> {
+        let Some((mut values, p)) = state.filter(|(values, _)| !values.is_empty()) else {
+            return Ok(None);
+        };
+        values.sort_by(f64::total_cmp);
+        Ok(Some(interpolated_percentile(&values, p)))
+    }
+}
+
+/// The `p` percentile of sorted, non-empty `values` by linear interpolation.
+pub(crate) fn interpolated_percentile(values: &[f64], p: f64) -> f64 {
+    let rank = p * (values.len() - 1) as f64;
+    let (low, high) = (rank.floor() as usize, rank.ceil() as usize);
+    values[low] + (values[high] - values[low]) * (rank - low as f64)
 }
 
 /// Page cache of each pooled connection, in KiB (SQLite's default is 2 MiB): readers' index
