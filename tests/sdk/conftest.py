@@ -118,8 +118,9 @@ def server():
         # A second project of the same organization with its own keys, for isolation checks.
         projects = [first]
         # More projects of the same organization with their own keys: B for isolation checks,
-        # C for tracing (the SDK keeps one client per public key per process).
-        for project_id in ("sdk-project-b", "sdk-project-c"):
+        # C for tracing (the SDK keeps one client per public key per process), D for metrics
+        # (which count everything in a project).
+        for project_id in ("sdk-project-b", "sdk-project-c", "sdk-project-d"):
             admin("project", "create", "--org", "sdk-org", "--id", project_id, "--name", project_id)
             created = admin("key", "create", "--project", project_id)
             keys = dict(line.split("=", 1) for line in created.splitlines() if line.startswith("LANGFUSE_"))
