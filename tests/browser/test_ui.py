@@ -3,7 +3,8 @@ driven over WebDriver by selenium): sign up on a fresh instance, create an API k
 secret and SDK variables are shown once, and that a VIEWER gets no create button and is refused by
 the server; ingest a nested trace with the official Python SDK (5.x), find it in the traces table
 by filter, hide a column (remembered), open it and a generation's input, output, tokens and cost;
-and open a trace of 20,000 observations (its load time is printed). Screenshots go to
+see the home dashboard chart it and click through from a bar to the observations behind it; and
+open a trace of 20,000 observations (its load time is printed). Screenshots go to
 $SIGHTLINE_ARTIFACTS (default artifacts/browser).
 
 Run by scripts/browser-test, which installs the browser and starts a fresh server; SIGHTLINE_URL
@@ -167,6 +168,45 @@ def test_traces_table_and_trace_detail(driver, project_url, public_key, secret_k
     driver.set_window_size(1280, 900)
 
 
+def test_dashboard_charts_and_click_through(driver, project_url):
+    """The home dashboard draws its charts from the nested trace's data; a click on the cost bar
+    of gpt-4o opens the observations of that model."""
+    driver.get(project_url)
+    assert "Dashboard" in driver.find_element(By.TAG_NAME, "h1").text
+    settled(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-cost-by-model canvas"))
+    for chart in ("traces", "observations", "tokens", "cost-by-model", "latency-by-model"):
+        canvas = driver.find_element(By.CSS_SELECTOR, f"#chart-{chart} canvas")
+        assert canvas.size["width"] > 100 and canvas.size["height"] > 100, (chart, canvas.size)
+    assert "browser-user" in driver.find_element(By.ID, "top-users").text
+    # A chart without data shows its empty state (no scores were sent).
+    assert driver.find_element(By.ID, "chart-scores-empty").is_displayed()
+    driver.set_window_size(1600, 2000)
+    shot(driver, "08-dashboard")
+    driver.set_window_size(1280, 900)
+    driver.get(project_url)
+    settled(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-cost-by-model canvas"))
+    # Click the gpt-4o bar where ECharts drew it.
+    point = driver.execute_script("""
+        var el = document.getElementById('chart-cost-by-model');
+        var chart = window.echarts.getInstanceByDom(el);
+        var data = JSON.parse(document.getElementById('dashboard-data').textContent)
+            .find(function (c) { return c.id === 'cost-by-model'; });
+        var index = data.x.indexOf('gpt-4o');
+        var value = data.series[0].data[index];
+        var pixel = chart.convertToPixel({seriesIndex: 0}, [index, value / 2]);
+        el.scrollIntoView({block: 'center'});
+        var box = el.getBoundingClientRect();
+        return [pixel[0], pixel[1], box.width, box.height];
+    """)
+    from selenium.webdriver.common.action_chains import ActionChains
+    canvas = driver.find_element(By.CSS_SELECTOR, "#chart-cost-by-model canvas")
+    x, y, width, height = point
+    ActionChains(driver).move_to_element_with_offset(canvas, int(x - width / 2), int(y - height / 2)).click().perform()
+    WebDriverWait(driver, 10).until(ec.url_contains("/observations"))
+    assert "model=gpt-4o" in driver.current_url, driver.current_url
+    assert "answer" in driver.find_element(By.TAG_NAME, "main").text
+
+
 def test_viewer_cannot_create_keys(driver, project_url):
     # The owner invites a VIEWER on the organization's members page.
     driver.get(project_url)
@@ -266,6 +306,8 @@ def main():
         project_url, public_key, secret_key = test_owner_signs_up_and_creates_a_key(driver)
         print("a nested SDK trace in the traces table and the trace detail")
         test_traces_table_and_trace_detail(driver, project_url, public_key, secret_key)
+        print("the home dashboard charts the trace; a click on a bar opens its observations")
+        test_dashboard_charts_and_click_through(driver, project_url)
         print("a trace of 20,000 observations opens (load time printed)")
         test_a_large_trace_opens_quickly(driver, project_url, public_key, secret_key)
         print("a VIEWER cannot create keys")

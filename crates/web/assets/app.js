@@ -70,3 +70,75 @@
     });
   });
 })();
+// Dashboard: draws the charts described in #dashboard-data (JSON written by the server) with
+// Apache ECharts; a click on a point opens the traces or observations behind it. A chart
+// without data shows its empty-state line instead.
+(function () {
+  "use strict";
+  var UNITS = {
+    usd: function (v) { return "$" + (Math.abs(v) >= 1 ? v.toFixed(2) : Number(v.toPrecision(3)).toString()); },
+    ms: function (v) { return v >= 1000 ? (v / 1000).toFixed(2) + " s" : (v < 10 ? v.toFixed(1) : Math.round(v)) + " ms"; },
+    tokens: function (v) { return Math.round(v).toLocaleString(); },
+    count: function (v) { return Math.round(v).toLocaleString(); },
+    score: function (v) { return Number(v.toPrecision(3)).toString(); }
+  };
+  // A breakdown has data when it has a category; a time series when a bucket is not zero.
+  function hasData(chart) {
+    if (chart.kind !== "line") return chart.x.length > 0;
+    return chart.series.some(function (s) {
+      return s.data.some(function (v) { return v !== null && v !== 0; });
+    });
+  }
+  function option(chart) {
+    var format = UNITS[chart.unit] || UNITS.count;
+    var line = chart.kind === "line";
+    return {
+      animation: false,
+      grid: { left: 56, right: 16, top: 36, bottom: 48 },
+      legend: { type: "scroll", top: 0 },
+      tooltip: {
+        trigger: line ? "axis" : "item",
+        valueFormatter: function (v) { return v === null || v === undefined ? "–" : format(v); }
+      },
+      xAxis: { type: "category", data: chart.x, axisLabel: { hideOverlap: true } },
+      yAxis: {
+        type: "value",
+        minInterval: chart.unit === "count" || chart.unit === "tokens" ? 1 : 0,
+        axisLabel: { formatter: function (v) { return format(v); } }
+      },
+      series: chart.series.map(function (s) {
+        return {
+          name: s.name,
+          type: line ? "line" : "bar",
+          stack: chart.kind === "stacked" ? "total" : undefined,
+          showSymbol: line && chart.x.length < 60,
+          connectNulls: false,
+          data: s.data
+        };
+      })
+    };
+  }
+  function draw() {
+    var source = document.getElementById("dashboard-data");
+    if (!source || !window.echarts) return;
+    var charts = JSON.parse(source.textContent);
+    charts.forEach(function (chart) {
+      var el = document.getElementById("chart-" + chart.id);
+      if (!el) return;
+      if (!hasData(chart)) {
+        el.hidden = true;
+        document.getElementById("chart-" + chart.id + "-empty").hidden = false;
+        return;
+      }
+      var instance = window.echarts.init(el, null, { renderer: "canvas" });
+      instance.setOption(option(chart));
+      instance.on("click", function (params) {
+        var series = chart.series[params.seriesIndex];
+        var href = series && series.links[params.dataIndex];
+        if (href) window.location.assign(href);
+      });
+      window.addEventListener("resize", function () { instance.resize(); });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", draw);
+})();

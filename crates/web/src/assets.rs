@@ -39,6 +39,16 @@ const ASSETS: &[Asset] = &[
         content_type: "text/plain; charset=utf-8",
         body: include_bytes!("../assets/vendor/htmx.LICENSE"),
     },
+    Asset {
+        name: "echarts.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/vendor/echarts.min.js"),
+    },
+    Asset {
+        name: "echarts.LICENSE",
+        content_type: "text/plain; charset=utf-8",
+        body: include_bytes!("../assets/vendor/echarts.LICENSE"),
+    },
 ];
 
 static HASHES: LazyLock<Vec<String>> = LazyLock::new(|| {

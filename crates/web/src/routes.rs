@@ -15,8 +15,8 @@ use tracing::Span;
 use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
-    account, api_keys, auth, home, members, models, observations, orgs, projects, sessions,
-    trace_annotations, trace_detail, traces, users,
+    account, api_keys, auth, dashboard, home, members, models, observations, orgs, projects,
+    sessions, trace_annotations, trace_detail, traces, users,
 };
 use crate::session;
 use crate::state::WebState;
@@ -72,7 +72,11 @@ pub fn router(state: WebState) -> Router {
             "/ui/org/{org_id}/members/invitations/{invitation_id}/delete",
             post(members::post_invitation_delete),
         )
-        .route("/ui/project/{project_id}", get(traces::get_traces))
+        .route("/ui/project/{project_id}", get(dashboard::get_dashboard))
+        .route(
+            "/ui/project/{project_id}/dashboard",
+            get(dashboard::get_dashboard),
+        )
         .route("/ui/project/{project_id}/traces", get(traces::get_traces))
         .route(
             "/ui/project/{project_id}/traces/{trace_id}",

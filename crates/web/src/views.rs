@@ -21,6 +21,7 @@ pub struct Link {
 
 /// The sections of a project, in navigation order: (path segment, label).
 pub const PROJECT_SECTIONS: &[(&str, &str)] = &[
+    ("dashboard", "Dashboard"),
     ("traces", "Traces"),
     ("observations", "Observations"),
     ("sessions", "Sessions"),

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod api_keys;
 pub mod auth;
+pub mod dashboard;
 pub mod home;
 pub mod listing;
 pub mod members;

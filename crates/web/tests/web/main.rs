@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod dashboard;
 mod models;
 mod observations;
 mod security;
@@ -19,6 +20,7 @@ fn main() {
     sightline_store::testing::run_backend_tests(vec![
         ("access", access::tests()),
         ("accounts", accounts::tests()),
+        ("dashboard", dashboard::tests()),
         ("models", models::tests()),
         ("observations", observations::tests()),
         ("security", security::tests()),

@@ -140,7 +140,7 @@ async fn other_organizations_cannot_open_traces(db: TestDb) {
     ui.user("mallory@example.com", Some((&other.id, Role::Owner)))
         .await;
     let mut mallory = ui.signed_in("mallory@example.com").await;
-    let own = project_url(&other_project.id, "");
+    let own = project_url(&other_project.id, "/traces");
     for path in [
         "",
         "/traces",

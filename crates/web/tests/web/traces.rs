@@ -47,10 +47,14 @@ async fn table_lists_filters_sorts_and_pages(db: TestDb) {
     ] {
         assert!(page.body.contains(expected), "{expected} missing");
     }
-    // The project's home is the same table.
+    // The project's home is its dashboard, which links here.
     let home = owner.get(&project_url(&project, "")).await;
     assert_eq!(home.status, StatusCode::OK);
-    assert_eq!(rows(&home), 3);
+    assert!(home.body.contains("id=\"dashboard-data\""));
+    assert!(
+        home.body
+            .contains(&format!("href=\"{}\"", project_url(&project, "/traces")))
+    );
 
     let only = |page: &Page, id: &str| {
         assert_eq!(rows(page), 1, "{}", page.body);
