@@ -4,6 +4,7 @@
 
 pub mod api_key;
 pub mod cost;
+pub mod dashboard;
 pub mod filter;
 pub mod ids;
 pub mod ingest;

@@ -38,7 +38,8 @@ pub enum Aggregation {
 }
 
 impl Aggregation {
-    fn parse(name: &str) -> Option<Aggregation> {
+    /// The aggregation named `name` (`sum`, `p95`, …).
+    pub fn parse(name: &str) -> Option<Aggregation> {
         Some(match name {
             "sum" => Aggregation::Sum,
             "avg" => Aggregation::Avg,

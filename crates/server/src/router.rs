@@ -12,9 +12,9 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::handlers::{
-    comments, dataset_items, dataset_runs, datasets, experiments, fallback, health, ingestion,
-    legacy_ingestion, metrics, models, observations, otel, projects, prompts, score_configs,
-    scores, scores_v3, sessions, traces,
+    comments, dashboards, dataset_items, dataset_runs, datasets, experiments, fallback, health,
+    ingestion, legacy_ingestion, metrics, models, observations, otel, projects, prompts,
+    score_configs, scores, scores_v3, sessions, traces,
 };
 use crate::state::AppState;
 
@@ -72,6 +72,34 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::get_metrics))
         .route("/v2/metrics", get(metrics::get_metrics_v2))
         .route("/metrics/daily", get(metrics::get_daily_metrics))
+        .route(
+            "/unstable/dashboards",
+            get(dashboards::list_dashboards).post(dashboards::post_dashboard),
+        )
+        .route(
+            "/unstable/dashboards/{dashboard_id}",
+            get(dashboards::get_dashboard)
+                .patch(dashboards::patch_dashboard)
+                .delete(dashboards::delete_dashboard),
+        )
+        .route(
+            "/unstable/dashboards/{dashboard_id}/placements",
+            post(dashboards::post_placement),
+        )
+        .route(
+            "/unstable/dashboards/{dashboard_id}/placements/{placement_id}",
+            patch(dashboards::patch_placement).delete(dashboards::delete_placement),
+        )
+        .route(
+            "/unstable/dashboard-widgets",
+            get(dashboards::list_widgets).post(dashboards::post_widget),
+        )
+        .route(
+            "/unstable/dashboard-widgets/{widget_id}",
+            get(dashboards::get_widget)
+                .patch(dashboards::patch_widget)
+                .delete(dashboards::delete_widget),
+        )
         .route("/sessions", get(sessions::get_sessions))
         .route("/sessions/{session_id}", get(sessions::get_session))
         .route("/observations", get(observations::get_observations))

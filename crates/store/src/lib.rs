@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod comments;
+pub mod dashboards;
 pub mod datasets;
 mod error;
 pub mod experiments;
@@ -101,6 +102,7 @@ pub async fn open(options: &StoreOptions) -> StoreResult<Store> {
 
 pub use accounts::AccountStore;
 pub use comments::{CommentStore, CommentTargetStore};
+pub use dashboards::DashboardStore;
 pub use datasets::DatasetStore;
 pub use experiments::{ExperimentEventStore, ExperimentRunStore};
 pub use metrics::{MetricsRow, MetricsStore, fills_gaps};

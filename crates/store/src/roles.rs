@@ -17,10 +17,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    AccountStore, Backend, CommentStore, CommentTargetStore, DatasetStore, EventWriteStore,
-    ExperimentEventStore, ExperimentRunStore, IdentityStore, MetricsStore, ModelStore,
-    ObservationReadStore, PromptStore, PromptUsageStore, ScoreConfigStore, ScoreReadStore,
-    SessionStore, SqlStore, StoreResult, TraceReadStore, TracingStore, UserStatsStore,
+    AccountStore, Backend, CommentStore, CommentTargetStore, DashboardStore, DatasetStore,
+    EventWriteStore, ExperimentEventStore, ExperimentRunStore, IdentityStore, MetricsStore,
+    ModelStore, ObservationReadStore, PromptStore, PromptUsageStore, ScoreConfigStore,
+    ScoreReadStore, SessionStore, SqlStore, StoreResult, TraceReadStore, TracingStore,
+    UserStatsStore,
 };
 
 /// What every store role does besides holding data.
@@ -49,6 +50,7 @@ pub trait MetadataStore:
     + ScoreConfigStore
     + CommentStore
     + ModelStore
+    + DashboardStore
     + 'static
 {
 }
@@ -63,6 +65,7 @@ impl<T> MetadataStore for T where
         + ScoreConfigStore
         + CommentStore
         + ModelStore
+        + DashboardStore
         + 'static
 {
 }

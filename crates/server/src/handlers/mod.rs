@@ -2,6 +2,7 @@
 //! answers in Langfuse's shapes.
 
 pub mod comments;
+pub mod dashboards;
 pub mod dataset_items;
 pub mod dataset_runs;
 pub mod datasets;

@@ -1,6 +1,7 @@
 //! Plain service functions (no HTTP types) shared by the API handlers, the UI and the CLI.
 
 pub mod comments;
+pub mod dashboards;
 pub mod datasets;
 pub mod experiments;
 pub mod identity;

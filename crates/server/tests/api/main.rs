@@ -3,6 +3,7 @@
 mod support;
 
 mod comments;
+mod dashboards;
 mod datasets;
 mod experiments;
 mod filters;
@@ -23,6 +24,7 @@ mod unavailable;
 fn main() {
     sightline_store::testing::run_backend_tests(vec![
         ("comments", comments::tests()),
+        ("dashboards", dashboards::tests()),
         ("datasets", datasets::tests()),
         ("experiments", experiments::tests()),
         ("filters", filters::tests()),

@@ -41,6 +41,13 @@ pub trait MetricsStore: Send + Sync {
         query: &sightline_domain::metrics::MetricsQuery,
     ) -> StoreResult<Vec<MetricsRow>>;
 
+    /// Whether [`MetricsStore::query_metrics`] would accept `query` (its view, dimensions,
+    /// metrics, order and filters), without running it: saved widgets are checked with it.
+    fn check_metrics_query(
+        &self,
+        query: &sightline_domain::metrics::MetricsQuery,
+    ) -> StoreResult<()>;
+
     /// A page of days with traces, newest first, and the number of all such days.
     async fn daily_metrics(
         &self,

@@ -360,6 +360,13 @@ impl MetricsStore for SqlStore {
             .collect()
     }
 
+    fn check_metrics_query(&self, query: &MetricsQuery) -> StoreResult<()> {
+        let view = check(query).map_err(StoreError::InvalidQuery)?;
+        let mut conditions = Where::new(self.db.dialect());
+        filter::apply(&mut conditions, &view.filter_columns(), &query.filters)?;
+        Ok(())
+    }
+
     async fn daily_metrics(
         &self,
         project: &ProjectId,
