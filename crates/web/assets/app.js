@@ -70,9 +70,11 @@
     });
   });
 })();
-// Dashboard: draws the charts described in #dashboard-data (JSON written by the server) with
-// Apache ECharts; a click on a point opens the traces or observations behind it. A chart
-// without data shows its empty-state line instead.
+// Charts: draws the charts described in JSON elements (`#dashboard-data` on the home dashboard,
+// `script[data-charts]` on custom dashboards and in the widget editor's preview, also after an
+// htmx swap) with Apache ECharts; a click on a point opens the traces or observations behind it.
+// A chart without data shows its empty-state line instead. Dashboard tiles take their grid box
+// from data attributes (the CSP allows no inline styles).
 (function () {
   "use strict";
   var UNITS = {
@@ -82,63 +84,134 @@
     count: function (v) { return Math.round(v).toLocaleString(); },
     score: function (v) { return Number(v.toPrecision(3)).toString(); }
   };
+  var TIME_KINDS = { line: true, area: true, timebar: true };
   // A breakdown has data when it has a category; a time series when a bucket is not zero.
   function hasData(chart) {
-    if (chart.kind !== "line") return chart.x.length > 0;
+    if (!TIME_KINDS[chart.kind]) return chart.x.length > 0 && chart.series.length > 0;
     return chart.series.some(function (s) {
       return s.data.some(function (v) { return v !== null && v !== 0; });
     });
   }
   function option(chart) {
     var format = UNITS[chart.unit] || UNITS.count;
-    var line = chart.kind === "line";
+    var time = TIME_KINDS[chart.kind];
+    var valueAxis = {
+      type: "value",
+      minInterval: chart.unit === "count" || chart.unit === "tokens" ? 1 : 0,
+      axisLabel: { formatter: function (v) { return format(v); } }
+    };
+    var categoryAxis = { type: "category", data: chart.x, axisLabel: { hideOverlap: true } };
+    // Rich-text tooltips are drawn on the canvas: HTML ones carry inline styles, which the CSP
+    // refuses.
+    var tooltip = {
+      renderMode: "richText",
+      trigger: time ? "axis" : "item",
+      valueFormatter: function (v) { return v === null || v === undefined ? "–" : format(v); }
+    };
+    if (chart.kind === "pie") {
+      return {
+        animation: false, tooltip: tooltip, legend: { type: "scroll", bottom: 0 },
+        series: [{
+          name: chart.series[0].name, type: "pie", radius: ["35%", "65%"],
+          data: chart.x.map(function (name, i) { return { name: name, value: chart.series[0].data[i] }; })
+        }]
+      };
+    }
+    var horizontal = chart.kind === "hbar";
     return {
       animation: false,
-      grid: { left: 56, right: 16, top: 36, bottom: 48 },
+      grid: { left: horizontal ? 120 : 56, right: 16, top: 36, bottom: 48 },
       legend: { type: "scroll", top: 0 },
-      tooltip: {
-        trigger: line ? "axis" : "item",
-        valueFormatter: function (v) { return v === null || v === undefined ? "–" : format(v); }
-      },
-      xAxis: { type: "category", data: chart.x, axisLabel: { hideOverlap: true } },
-      yAxis: {
-        type: "value",
-        minInterval: chart.unit === "count" || chart.unit === "tokens" ? 1 : 0,
-        axisLabel: { formatter: function (v) { return format(v); } }
-      },
+      tooltip: tooltip,
+      xAxis: horizontal ? valueAxis : categoryAxis,
+      yAxis: horizontal ? categoryAxis : valueAxis,
       series: chart.series.map(function (s) {
+        var line = chart.kind === "line" || chart.kind === "area";
         return {
           name: s.name,
           type: line ? "line" : "bar",
-          stack: chart.kind === "stacked" ? "total" : undefined,
+          areaStyle: chart.kind === "area" ? {} : undefined,
+          stack: chart.kind === "stacked" || chart.kind === "area" ? "total" : undefined,
           showSymbol: line && chart.x.length < 60,
-          connectNulls: false,
           data: s.data
         };
       })
     };
   }
-  function draw() {
-    var source = document.getElementById("dashboard-data");
-    if (!source || !window.echarts) return;
-    var charts = JSON.parse(source.textContent);
-    charts.forEach(function (chart) {
-      var el = document.getElementById("chart-" + chart.id);
-      if (!el) return;
-      if (!hasData(chart)) {
-        el.hidden = true;
-        document.getElementById("chart-" + chart.id + "-empty").hidden = false;
-        return;
-      }
-      var instance = window.echarts.init(el, null, { renderer: "canvas" });
-      instance.setOption(option(chart));
-      instance.on("click", function (params) {
-        var series = chart.series[params.seriesIndex];
-        var href = series && series.links[params.dataIndex];
-        if (href) window.location.assign(href);
-      });
-      window.addEventListener("resize", function () { instance.resize(); });
+  function text(el, tag, content, className) {
+    var child = document.createElement(tag);
+    child.textContent = content;
+    if (className) child.className = className;
+    el.appendChild(child);
+    return child;
+  }
+  function drawNumber(el, chart) {
+    var format = UNITS[chart.unit] || UNITS.count;
+    el.classList.add("chart-number");
+    chart.series.forEach(function (s) {
+      var value = s.data.reduce(function (sum, v) { return sum + (v || 0); }, 0);
+      text(el, "div", format(value), "big-number");
+      text(el, "div", s.name, "muted small");
     });
   }
-  document.addEventListener("DOMContentLoaded", draw);
+  function drawTable(el, chart) {
+    var format = UNITS[chart.unit] || UNITS.count;
+    el.classList.add("chart-table");
+    var table = document.createElement("table");
+    table.className = "table";
+    var head = table.createTHead().insertRow();
+    text(head, "th", "");
+    chart.series.forEach(function (s) { text(head, "th", s.name, "num"); });
+    var body = table.createTBody();
+    chart.x.forEach(function (x, i) {
+      var row = body.insertRow();
+      text(row, "td", x);
+      chart.series.forEach(function (s) { text(row, "td", s.data[i] === null ? "–" : format(s.data[i]), "num"); });
+    });
+    el.appendChild(table);
+  }
+  function drawOne(chart) {
+    var el = document.getElementById("chart-" + chart.id);
+    if (!el || el.dataset.drawn) return;
+    el.dataset.drawn = "1";
+    if (!hasData(chart)) {
+      el.hidden = true;
+      var empty = document.getElementById("chart-" + chart.id + "-empty");
+      if (empty) empty.hidden = false;
+      return;
+    }
+    if (chart.kind === "number") return drawNumber(el, chart);
+    if (chart.kind === "table") return drawTable(el, chart);
+    if (!window.echarts) return;
+    var instance = window.echarts.init(el, null, { renderer: "canvas" });
+    instance.setOption(option(chart));
+    instance.on("click", function (params) {
+      var series = chart.series[params.seriesIndex];
+      var href = series && series.links[params.dataIndex];
+      if (href) window.location.assign(href);
+    });
+    window.addEventListener("resize", function () { instance.resize(); });
+  }
+  function placeTiles(root) {
+    root.querySelectorAll(".tile[data-w]").forEach(function (tile) {
+      var x = +tile.dataset.x, y = +tile.dataset.y, w = +tile.dataset.w, h = +tile.dataset.h;
+      tile.style.gridColumn = (x + 1) + " / span " + Math.min(w, 12 - x);
+      tile.style.gridRow = (y + 1) + " / span " + h;
+    });
+  }
+  function draw(root) {
+    placeTiles(root);
+    // Full pages carry the figures in a JSON script element; fragments swapped in by htmx (which
+    // drops script elements) in a `data-charts-json` attribute.
+    root.querySelectorAll("#dashboard-data, script[data-charts]").forEach(function (source) {
+      JSON.parse(source.textContent).forEach(drawOne);
+    });
+    var carriers = Array.prototype.slice.call(root.querySelectorAll("[data-charts-json]"));
+    if (root.matches && root.matches("[data-charts-json]")) carriers.push(root);
+    carriers.forEach(function (carrier) {
+      JSON.parse(carrier.getAttribute("data-charts-json")).forEach(drawOne);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { draw(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { draw(event.detail.elt || event.target); });
 })();

@@ -15,8 +15,8 @@ use tracing::Span;
 use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
-    account, api_keys, auth, dashboard, home, members, models, observations, orgs, projects,
-    sessions, trace_annotations, trace_detail, traces, users,
+    account, api_keys, auth, dashboard, dashboards, home, members, models, observations, orgs,
+    projects, sessions, trace_annotations, trace_detail, traces, users,
 };
 use crate::session;
 use crate::state::WebState;
@@ -76,6 +76,58 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/ui/project/{project_id}/dashboard",
             get(dashboard::get_dashboard),
+        )
+        .route(
+            "/ui/project/{project_id}/dashboards",
+            get(dashboards::get_dashboards).post(dashboards::post_dashboard),
+        )
+        .route(
+            "/ui/project/{project_id}/dashboards/templates/{template}",
+            post(dashboards::post_template),
+        )
+        .route(
+            "/ui/project/{project_id}/dashboards/{dashboard_id}",
+            get(dashboards::get_dashboard),
+        )
+        .route(
+            "/ui/project/{project_id}/dashboards/{dashboard_id}/duplicate",
+            post(dashboards::post_duplicate),
+        )
+        .route(
+            "/ui/project/{project_id}/dashboards/{dashboard_id}/delete",
+            post(dashboards::post_delete),
+        )
+        .route(
+            "/ui/project/{project_id}/dashboards/{dashboard_id}/tiles",
+            post(dashboards::post_tile),
+        )
+        .route(
+            "/ui/project/{project_id}/dashboards/{dashboard_id}/tiles/{tile_id}/frame",
+            post(dashboards::post_tile_frame),
+        )
+        .route(
+            "/ui/project/{project_id}/dashboards/{dashboard_id}/tiles/{tile_id}/delete",
+            post(dashboards::post_tile_delete),
+        )
+        .route(
+            "/ui/project/{project_id}/widgets",
+            post(dashboards::post_widget),
+        )
+        .route(
+            "/ui/project/{project_id}/widgets/new",
+            get(dashboards::get_new_widget),
+        )
+        .route(
+            "/ui/project/{project_id}/widgets/preview",
+            get(dashboards::get_widget_preview),
+        )
+        .route(
+            "/ui/project/{project_id}/widgets/{widget_id}",
+            post(dashboards::post_widget_update),
+        )
+        .route(
+            "/ui/project/{project_id}/widgets/{widget_id}/edit",
+            get(dashboards::get_edit_widget),
         )
         .route("/ui/project/{project_id}/traces", get(traces::get_traces))
         .route(

@@ -22,6 +22,7 @@ pub struct Link {
 /// The sections of a project, in navigation order: (path segment, label).
 pub const PROJECT_SECTIONS: &[(&str, &str)] = &[
     ("dashboard", "Dashboard"),
+    ("dashboards", "Dashboards"),
     ("traces", "Traces"),
     ("observations", "Observations"),
     ("sessions", "Sessions"),

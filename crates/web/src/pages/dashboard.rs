@@ -18,7 +18,7 @@ use sightline_domain::metrics::{
 use sightline_domain::time::{Millis, now_ms};
 use sightline_domain::{ProjectId, ProjectScope};
 use sightline_server::services::metrics::query_metrics;
-use sightline_store::TraceQuery;
+use sightline_store::{EventStore, TraceQuery};
 
 use crate::assets;
 use crate::error::WebResult;
@@ -31,7 +31,7 @@ use crate::urls;
 use crate::views::Layout;
 
 /// The dashboard's range presets: (value, label, length); the default is a week.
-const RANGES: &[(&str, &str, Millis)] = &[
+pub(crate) const RANGES: &[(&str, &str, Millis)] = &[
     ("1h", "Past hour", 3_600_000),
     ("24h", "Past 24 hours", 86_400_000),
     ("7d", "Past 7 days", 7 * 86_400_000),
@@ -41,12 +41,12 @@ const RANGES: &[(&str, &str, Millis)] = &[
 const DEFAULT_RANGE: &str = "7d";
 
 /// The chosen range and filters, as the form shows them back and as links carry them on.
-struct Selection {
-    range_key: &'static str,
-    from: Millis,
-    to: Millis,
-    from_text: String,
-    to_text: String,
+pub(crate) struct Selection {
+    pub range_key: &'static str,
+    pub from: Millis,
+    pub to: Millis,
+    pub from_text: String,
+    pub to_text: String,
     environment: String,
     tag: String,
     name: String,
@@ -54,7 +54,7 @@ struct Selection {
 }
 
 impl Selection {
-    fn read(params: &ListParams) -> Selection {
+    pub(crate) fn read(params: &ListParams) -> Selection {
         let now = now_ms();
         let custom = params.range();
         let text = |name: &str| params.text(name).unwrap_or_default();
@@ -121,7 +121,7 @@ impl Selection {
     }
 
     /// The query string of the traces list for this selection, narrowed by `extra` pairs.
-    fn traces_link(
+    pub(crate) fn traces_link(
         &self,
         project: &ProjectId,
         range: (Millis, Millis),
@@ -143,7 +143,7 @@ impl Selection {
     }
 
     /// The query string of the observations list for this selection, narrowed by `extra` pairs.
-    fn observations_link(
+    pub(crate) fn observations_link(
         &self,
         project: &ProjectId,
         range: (Millis, Millis),
@@ -171,27 +171,27 @@ fn link(base: &str, pairs: &[(&str, String)]) -> String {
 
 /// One chart as the page's script draws it.
 #[derive(Serialize)]
-struct Chart {
-    id: &'static str,
-    title: &'static str,
+pub(crate) struct Chart {
+    pub id: String,
+    pub title: String,
     /// `line` (x is time), `bar` (x are categories) or `stacked` (bars stacked by series).
-    kind: &'static str,
+    pub kind: &'static str,
     /// How values read: `count`, `usd`, `ms`, `tokens` or `score`.
-    unit: &'static str,
-    x: Vec<String>,
-    series: Vec<Series>,
+    pub unit: &'static str,
+    pub x: Vec<String>,
+    pub series: Vec<Series>,
 }
 
 #[derive(Serialize)]
-struct Series {
-    name: String,
-    data: Vec<Option<f64>>,
+pub(crate) struct Series {
+    pub name: String,
+    pub data: Vec<Option<f64>>,
     /// Where a click on each point leads.
-    links: Vec<String>,
+    pub links: Vec<String>,
 }
 
 /// Chart series before their links: (name, one value per point).
-type Points = Vec<(String, Vec<Option<f64>>)>;
+pub(crate) type Points = Vec<(String, Vec<Option<f64>>)>;
 
 /// A row of the top-users table.
 struct TopUser {
@@ -215,7 +215,7 @@ struct DashboardPage {
     tag: String,
     name: String,
     user: String,
-    charts: Vec<(&'static str, &'static str)>,
+    charts: Vec<(String, String)>,
     charts_json: String,
     top_users: Vec<TopUser>,
     echarts_url: String,
@@ -274,7 +274,11 @@ fn type_is(value: &str) -> FilterCondition {
 
 /// Rows of a time-series query (dimension 0, if any, names the series; then `time_dimension`;
 /// then one metric per `names`) as chart series. Each metric of each group is one series.
-fn time_series(rows: &[Value], query: &MetricsQuery, names: &[&str]) -> (Vec<String>, Points) {
+pub(crate) fn time_series(
+    rows: &[Value],
+    query: &MetricsQuery,
+    names: &[&str],
+) -> (Vec<String>, Points) {
     let granularity = query.granularity.unwrap_or(Granularity::Day);
     let mut x: Vec<String> = Vec::new();
     let mut bucket = granularity.bucket(query.from);
@@ -336,7 +340,11 @@ fn time_series(rows: &[Value], query: &MetricsQuery, names: &[&str]) -> (Vec<Str
 
 /// Rows of a breakdown query (dimension 0 is the category) as categories and one series per
 /// metric.
-fn breakdown(rows: &[Value], query: &MetricsQuery, names: &[&str]) -> (Vec<String>, Points) {
+pub(crate) fn breakdown(
+    rows: &[Value],
+    query: &MetricsQuery,
+    names: &[&str],
+) -> (Vec<String>, Points) {
     let dimension = &query.dimensions[0];
     let x: Vec<String> = rows
         .iter()
@@ -361,7 +369,7 @@ fn breakdown(rows: &[Value], query: &MetricsQuery, names: &[&str]) -> (Vec<Strin
 }
 
 /// The series with a link for each point: `to_link(series name, x index)`.
-fn linked(series: Points, to_link: impl Fn(&str, usize) -> String) -> Vec<Series> {
+pub(crate) fn linked(series: Points, to_link: impl Fn(&str, usize) -> String) -> Vec<Series> {
     series
         .into_iter()
         .map(|(name, data)| Series {
@@ -373,13 +381,341 @@ fn linked(series: Points, to_link: impl Fn(&str, usize) -> String) -> Vec<Series
 }
 
 /// The time range of bucket `index` of a time-series chart.
-fn bucket_range(query: &MetricsQuery, index: usize) -> (Millis, Millis) {
+pub(crate) fn bucket_range(query: &MetricsQuery, index: usize) -> (Millis, Millis) {
     let granularity = query.granularity.unwrap_or(Granularity::Day);
     let mut start = granularity.bucket(query.from);
     for _ in 0..index {
         start = granularity.next(start);
     }
     (start, granularity.next(start) - 60_000)
+}
+
+/// The preset charts (the home dashboard's) over `selection`, those `wanted` says, in the home
+/// dashboard's order.
+pub(crate) async fn preset_charts(
+    events: &dyn EventStore,
+    project: &ProjectId,
+    selection: &Selection,
+    wanted: impl Fn(&str) -> bool,
+) -> WebResult<Vec<Chart>> {
+    let project = project.clone();
+    let whole = (selection.from, selection.to);
+    let mut charts: Vec<Chart> = Vec::new();
+    // Traces over time.
+    if wanted("traces") {
+        let spec = Spec {
+            view: "traces",
+            dimensions: &[],
+            metrics: vec![metric("count", Aggregation::Count)],
+            extra_filters: vec![],
+            time: true,
+            order_by: vec![],
+            limit: None,
+        };
+        let query = spec.query(selection);
+        let rows = query_metrics(events, &project, &query).await?;
+        let (x, series) = time_series(&rows, &query, &["Traces"]);
+        charts.push(Chart {
+            id: "traces".into(),
+            title: "Traces".into(),
+            kind: "line",
+            unit: "count",
+            x,
+            series: linked(series, |_, i| {
+                selection.traces_link(&project, bucket_range(&query, i), &[])
+            }),
+        });
+    }
+
+    // Observations over time, by type.
+    if wanted("observations") {
+        let spec = Spec {
+            view: "observations",
+            dimensions: &["type"],
+            metrics: vec![metric("count", Aggregation::Count)],
+            extra_filters: vec![],
+            time: true,
+            order_by: vec![],
+            limit: None,
+        };
+        let query = spec.query(selection);
+        let rows = query_metrics(events, &project, &query).await?;
+        let (x, series) = time_series(&rows, &query, &["Observations"]);
+        charts.push(Chart {
+            id: "observations".into(),
+            title: "Observations by type".into(),
+            kind: "line",
+            unit: "count",
+            x,
+            series: linked(series, |name, i| {
+                selection.observations_link(&project, bucket_range(&query, i), &[("type", name)])
+            }),
+        });
+    }
+
+    // Cost by model.
+    if wanted("cost-by-model") {
+        let spec = Spec {
+            view: "observations",
+            dimensions: &["providedModelName"],
+            metrics: vec![metric("totalCost", Aggregation::Sum)],
+            extra_filters: vec![],
+            time: false,
+            order_by: vec![],
+            limit: Some(20),
+        };
+        let query = spec.query(selection);
+        let rows = query_metrics(events, &project, &query).await?;
+        let (x, series) = breakdown(&rows, &query, &["Cost"]);
+        let models = x.clone();
+        charts.push(Chart {
+            id: "cost-by-model".into(),
+            title: "Cost by model".into(),
+            kind: "bar",
+            unit: "usd",
+            x,
+            series: linked(series, |_, i| {
+                selection.observations_link(
+                    &project,
+                    whole,
+                    &[("type", "ALL"), ("model", &models[i])],
+                )
+            }),
+        });
+    }
+
+    // Cost by trace name.
+    if wanted("cost-by-trace-name") {
+        let spec = Spec {
+            view: "traces",
+            dimensions: &["name"],
+            metrics: vec![metric("totalCost", Aggregation::Sum)],
+            extra_filters: vec![],
+            time: false,
+            order_by: vec![],
+            limit: Some(20),
+        };
+        let query = spec.query(selection);
+        let rows = query_metrics(events, &project, &query).await?;
+        let (x, series) = breakdown(&rows, &query, &["Cost"]);
+        let names = x.clone();
+        charts.push(Chart {
+            id: "cost-by-trace-name".into(),
+            title: "Cost by trace name".into(),
+            kind: "bar",
+            unit: "usd",
+            x,
+            series: linked(series, |_, i| {
+                selection.traces_link(&project, whole, &[("name", &names[i])])
+            }),
+        });
+    }
+
+    // Tokens over time.
+    if wanted("tokens") {
+        let spec = Spec {
+            view: "observations",
+            dimensions: &[],
+            metrics: vec![
+                metric("inputTokens", Aggregation::Sum),
+                metric("outputTokens", Aggregation::Sum),
+            ],
+            extra_filters: vec![],
+            time: true,
+            order_by: vec![],
+            limit: None,
+        };
+        let query = spec.query(selection);
+        let rows = query_metrics(events, &project, &query).await?;
+        let (x, series) = time_series(&rows, &query, &["Input tokens", "Output tokens"]);
+        charts.push(Chart {
+            id: "tokens".into(),
+            title: "Tokens".into(),
+            kind: "line",
+            unit: "tokens",
+            x,
+            series: linked(series, |_, i| {
+                selection.observations_link(
+                    &project,
+                    bucket_range(&query, i),
+                    &[("type", "GENERATION")],
+                )
+            }),
+        });
+    }
+
+    // Generation latency percentiles by name and by model.
+    if wanted("latency-by-name") || wanted("latency-by-model") {
+        let percentiles = || {
+            vec![
+                metric("latency", Aggregation::Percentile(50)),
+                metric("latency", Aggregation::Percentile(95)),
+                metric("latency", Aggregation::Percentile(99)),
+            ]
+        };
+        for (id, title, dimension, parameter) in [
+            (
+                "latency-by-name",
+                "Generation latency by name",
+                "name",
+                "name",
+            ),
+            (
+                "latency-by-model",
+                "Generation latency by model",
+                "providedModelName",
+                "model",
+            ),
+        ] {
+            let dimensions = [dimension];
+            let spec = Spec {
+                view: "observations",
+                dimensions: &dimensions,
+                metrics: percentiles(),
+                extra_filters: vec![type_is("GENERATION")],
+                time: false,
+                order_by: vec![OrderBy {
+                    field: "p95_latency".into(),
+                    descending: true,
+                }],
+                limit: Some(15),
+            };
+            let query = spec.query(selection);
+            let rows = query_metrics(events, &project, &query).await?;
+            let (x, series) = breakdown(&rows, &query, &["p50", "p95", "p99"]);
+            let categories = x.clone();
+            charts.push(Chart {
+                id: id.into(),
+                title: title.into(),
+                kind: "bar",
+                unit: "ms",
+                x,
+                series: linked(series, |_, i| {
+                    selection.observations_link(
+                        &project,
+                        whole,
+                        &[("type", "GENERATION"), (parameter, &categories[i])],
+                    )
+                }),
+            });
+        }
+    }
+
+    // Errors and warnings over time.
+    if wanted("errors") {
+        let spec = Spec {
+            view: "observations",
+            dimensions: &["level"],
+            metrics: vec![metric("count", Aggregation::Count)],
+            extra_filters: vec![FilterCondition {
+                column: "level".into(),
+                key: None,
+                test: Test::Options(
+                    OptionsOperator::AnyOf,
+                    vec!["ERROR".into(), "WARNING".into()],
+                ),
+            }],
+            time: true,
+            order_by: vec![],
+            limit: None,
+        };
+        let query = spec.query(selection);
+        let rows = query_metrics(events, &project, &query).await?;
+        let (x, series) = time_series(&rows, &query, &["Observations"]);
+        charts.push(Chart {
+            id: "errors".into(),
+            title: "Errors and warnings".into(),
+            kind: "line",
+            unit: "count",
+            x,
+            series: linked(series, |name, i| {
+                selection.observations_link(
+                    &project,
+                    bucket_range(&query, i),
+                    &[("type", "ALL"), ("level", name)],
+                )
+            }),
+        });
+    }
+
+    // Numeric and boolean scores over time (a boolean's average is its true rate).
+    if wanted("scores") {
+        let spec = Spec {
+            view: "scores-numeric",
+            dimensions: &["name"],
+            metrics: vec![metric("value", Aggregation::Avg)],
+            extra_filters: vec![],
+            time: true,
+            order_by: vec![],
+            limit: None,
+        };
+        let query = spec.query(selection);
+        let rows = query_metrics(events, &project, &query).await?;
+        let (x, series) = time_series(&rows, &query, &["Average"]);
+        charts.push(Chart {
+            id: "scores".into(),
+            title: "Score averages".into(),
+            kind: "line",
+            unit: "score",
+            x,
+            series: linked(series, |name, i| {
+                selection.traces_link(&project, bucket_range(&query, i), &[("score_name", name)])
+            }),
+        });
+    }
+
+    // Categorical scores: how often each value was given, by score name.
+    if wanted("categorical-scores") {
+        let spec = Spec {
+            view: "scores-categorical",
+            dimensions: &["name", "stringValue"],
+            metrics: vec![metric("count", Aggregation::Count)],
+            extra_filters: vec![],
+            time: false,
+            order_by: vec![OrderBy {
+                field: "name".into(),
+                descending: false,
+            }],
+            limit: Some(200),
+        };
+        let query = spec.query(selection);
+        let rows = query_metrics(events, &project, &query).await?;
+        let mut x: Vec<String> = Vec::new();
+        let mut by_value: Points = Vec::new();
+        for row in &rows {
+            let name = row["name"].as_str().unwrap_or("(none)").to_owned();
+            let value = row["stringValue"].as_str().unwrap_or("(none)").to_owned();
+            let position = x.iter().position(|n| *n == name).unwrap_or_else(|| {
+                x.push(name);
+                x.len() - 1
+            });
+            let entry = by_value
+                .iter()
+                .position(|(v, _)| *v == value)
+                .unwrap_or_else(|| {
+                    by_value.push((value, Vec::new()));
+                    by_value.len() - 1
+                });
+            let data = &mut by_value[entry].1;
+            data.resize(x.len().max(data.len()), None);
+            data[position] = row["count_count"].as_f64();
+        }
+        for (_, data) in &mut by_value {
+            data.resize(x.len(), None);
+        }
+        let score_names = x.clone();
+        charts.push(Chart {
+            id: "categorical-scores".into(),
+            title: "Categorical scores".into(),
+            kind: "stacked",
+            unit: "count",
+            x,
+            series: linked(by_value, |_, i| {
+                selection.traces_link(&project, whole, &[("score_name", &score_names[i])])
+            }),
+        });
+    }
+    Ok(charts)
 }
 
 pub async fn get_dashboard(
@@ -400,301 +736,7 @@ pub async fn get_dashboard(
     let events = store.events();
     let project = access.project.id.clone();
     let selection = Selection::read(&params);
-    let whole = (selection.from, selection.to);
-    let mut charts: Vec<Chart> = Vec::new();
-
-    // Traces over time.
-    let spec = Spec {
-        view: "traces",
-        dimensions: &[],
-        metrics: vec![metric("count", Aggregation::Count)],
-        extra_filters: vec![],
-        time: true,
-        order_by: vec![],
-        limit: None,
-    };
-    let query = spec.query(&selection);
-    let rows = query_metrics(events, &project, &query).await?;
-    let (x, series) = time_series(&rows, &query, &["Traces"]);
-    charts.push(Chart {
-        id: "traces",
-        title: "Traces",
-        kind: "line",
-        unit: "count",
-        x,
-        series: linked(series, |_, i| {
-            selection.traces_link(&project, bucket_range(&query, i), &[])
-        }),
-    });
-
-    // Observations over time, by type.
-    let spec = Spec {
-        view: "observations",
-        dimensions: &["type"],
-        metrics: vec![metric("count", Aggregation::Count)],
-        extra_filters: vec![],
-        time: true,
-        order_by: vec![],
-        limit: None,
-    };
-    let query = spec.query(&selection);
-    let rows = query_metrics(events, &project, &query).await?;
-    let (x, series) = time_series(&rows, &query, &["Observations"]);
-    charts.push(Chart {
-        id: "observations",
-        title: "Observations by type",
-        kind: "line",
-        unit: "count",
-        x,
-        series: linked(series, |name, i| {
-            selection.observations_link(&project, bucket_range(&query, i), &[("type", name)])
-        }),
-    });
-
-    // Cost by model.
-    let spec = Spec {
-        view: "observations",
-        dimensions: &["providedModelName"],
-        metrics: vec![metric("totalCost", Aggregation::Sum)],
-        extra_filters: vec![],
-        time: false,
-        order_by: vec![],
-        limit: Some(20),
-    };
-    let query = spec.query(&selection);
-    let rows = query_metrics(events, &project, &query).await?;
-    let (x, series) = breakdown(&rows, &query, &["Cost"]);
-    let models = x.clone();
-    charts.push(Chart {
-        id: "cost-by-model",
-        title: "Cost by model",
-        kind: "bar",
-        unit: "usd",
-        x,
-        series: linked(series, |_, i| {
-            selection.observations_link(&project, whole, &[("type", "ALL"), ("model", &models[i])])
-        }),
-    });
-
-    // Cost by trace name.
-    let spec = Spec {
-        view: "traces",
-        dimensions: &["name"],
-        metrics: vec![metric("totalCost", Aggregation::Sum)],
-        extra_filters: vec![],
-        time: false,
-        order_by: vec![],
-        limit: Some(20),
-    };
-    let query = spec.query(&selection);
-    let rows = query_metrics(events, &project, &query).await?;
-    let (x, series) = breakdown(&rows, &query, &["Cost"]);
-    let names = x.clone();
-    charts.push(Chart {
-        id: "cost-by-trace-name",
-        title: "Cost by trace name",
-        kind: "bar",
-        unit: "usd",
-        x,
-        series: linked(series, |_, i| {
-            selection.traces_link(&project, whole, &[("name", &names[i])])
-        }),
-    });
-
-    // Tokens over time.
-    let spec = Spec {
-        view: "observations",
-        dimensions: &[],
-        metrics: vec![
-            metric("inputTokens", Aggregation::Sum),
-            metric("outputTokens", Aggregation::Sum),
-        ],
-        extra_filters: vec![],
-        time: true,
-        order_by: vec![],
-        limit: None,
-    };
-    let query = spec.query(&selection);
-    let rows = query_metrics(events, &project, &query).await?;
-    let (x, series) = time_series(&rows, &query, &["Input tokens", "Output tokens"]);
-    charts.push(Chart {
-        id: "tokens",
-        title: "Tokens",
-        kind: "line",
-        unit: "tokens",
-        x,
-        series: linked(series, |_, i| {
-            selection.observations_link(
-                &project,
-                bucket_range(&query, i),
-                &[("type", "GENERATION")],
-            )
-        }),
-    });
-
-    // Generation latency percentiles by name and by model.
-    let percentiles = || {
-        vec![
-            metric("latency", Aggregation::Percentile(50)),
-            metric("latency", Aggregation::Percentile(95)),
-            metric("latency", Aggregation::Percentile(99)),
-        ]
-    };
-    for (id, title, dimension, parameter) in [
-        (
-            "latency-by-name",
-            "Generation latency by name",
-            "name",
-            "name",
-        ),
-        (
-            "latency-by-model",
-            "Generation latency by model",
-            "providedModelName",
-            "model",
-        ),
-    ] {
-        let dimensions = [dimension];
-        let spec = Spec {
-            view: "observations",
-            dimensions: &dimensions,
-            metrics: percentiles(),
-            extra_filters: vec![type_is("GENERATION")],
-            time: false,
-            order_by: vec![OrderBy {
-                field: "p95_latency".into(),
-                descending: true,
-            }],
-            limit: Some(15),
-        };
-        let query = spec.query(&selection);
-        let rows = query_metrics(events, &project, &query).await?;
-        let (x, series) = breakdown(&rows, &query, &["p50", "p95", "p99"]);
-        let categories = x.clone();
-        charts.push(Chart {
-            id,
-            title,
-            kind: "bar",
-            unit: "ms",
-            x,
-            series: linked(series, |_, i| {
-                selection.observations_link(
-                    &project,
-                    whole,
-                    &[("type", "GENERATION"), (parameter, &categories[i])],
-                )
-            }),
-        });
-    }
-
-    // Errors and warnings over time.
-    let spec = Spec {
-        view: "observations",
-        dimensions: &["level"],
-        metrics: vec![metric("count", Aggregation::Count)],
-        extra_filters: vec![FilterCondition {
-            column: "level".into(),
-            key: None,
-            test: Test::Options(
-                OptionsOperator::AnyOf,
-                vec!["ERROR".into(), "WARNING".into()],
-            ),
-        }],
-        time: true,
-        order_by: vec![],
-        limit: None,
-    };
-    let query = spec.query(&selection);
-    let rows = query_metrics(events, &project, &query).await?;
-    let (x, series) = time_series(&rows, &query, &["Observations"]);
-    charts.push(Chart {
-        id: "errors",
-        title: "Errors and warnings",
-        kind: "line",
-        unit: "count",
-        x,
-        series: linked(series, |name, i| {
-            selection.observations_link(
-                &project,
-                bucket_range(&query, i),
-                &[("type", "ALL"), ("level", name)],
-            )
-        }),
-    });
-
-    // Numeric and boolean scores over time (a boolean's average is its true rate).
-    let spec = Spec {
-        view: "scores-numeric",
-        dimensions: &["name"],
-        metrics: vec![metric("value", Aggregation::Avg)],
-        extra_filters: vec![],
-        time: true,
-        order_by: vec![],
-        limit: None,
-    };
-    let query = spec.query(&selection);
-    let rows = query_metrics(events, &project, &query).await?;
-    let (x, series) = time_series(&rows, &query, &["Average"]);
-    charts.push(Chart {
-        id: "scores",
-        title: "Score averages",
-        kind: "line",
-        unit: "score",
-        x,
-        series: linked(series, |name, i| {
-            selection.traces_link(&project, bucket_range(&query, i), &[("score_name", name)])
-        }),
-    });
-
-    // Categorical scores: how often each value was given, by score name.
-    let spec = Spec {
-        view: "scores-categorical",
-        dimensions: &["name", "stringValue"],
-        metrics: vec![metric("count", Aggregation::Count)],
-        extra_filters: vec![],
-        time: false,
-        order_by: vec![OrderBy {
-            field: "name".into(),
-            descending: false,
-        }],
-        limit: Some(200),
-    };
-    let query = spec.query(&selection);
-    let rows = query_metrics(events, &project, &query).await?;
-    let mut x: Vec<String> = Vec::new();
-    let mut by_value: Points = Vec::new();
-    for row in &rows {
-        let name = row["name"].as_str().unwrap_or("(none)").to_owned();
-        let value = row["stringValue"].as_str().unwrap_or("(none)").to_owned();
-        let position = x.iter().position(|n| *n == name).unwrap_or_else(|| {
-            x.push(name);
-            x.len() - 1
-        });
-        let entry = by_value
-            .iter()
-            .position(|(v, _)| *v == value)
-            .unwrap_or_else(|| {
-                by_value.push((value, Vec::new()));
-                by_value.len() - 1
-            });
-        let data = &mut by_value[entry].1;
-        data.resize(x.len().max(data.len()), None);
-        data[position] = row["count_count"].as_f64();
-    }
-    for (_, data) in &mut by_value {
-        data.resize(x.len(), None);
-    }
-    let score_names = x.clone();
-    charts.push(Chart {
-        id: "categorical-scores",
-        title: "Categorical scores",
-        kind: "stacked",
-        unit: "count",
-        x,
-        series: linked(by_value, |_, i| {
-            selection.traces_link(&project, whole, &[("score_name", &score_names[i])])
-        }),
-    });
+    let charts = preset_charts(events, &project, &selection, |_| true).await?;
 
     // Top users by traces.
     let spec = Spec {
@@ -764,7 +806,10 @@ pub async fn get_dashboard(
         tag: selection.tag.clone(),
         name: selection.name.clone(),
         user: selection.user.clone(),
-        charts: charts.iter().map(|chart| (chart.id, chart.title)).collect(),
+        charts: charts
+            .iter()
+            .map(|chart| (chart.id.clone(), chart.title.clone()))
+            .collect(),
         charts_json,
         top_users,
         echarts_url: assets::url("echarts.min.js"),
@@ -777,7 +822,7 @@ pub async fn get_dashboard(
 
 /// JSON for a `<script type="application/json">` element: `<`, `>` and `&` escaped, so trace
 /// content in it can never close the element or open another.
-fn script_json(value: &impl Serialize) -> String {
+pub(crate) fn script_json(value: &impl Serialize) -> String {
     serde_json::to_string(value)
         .unwrap_or_else(|_| "[]".into())
         .replace('<', "\\u003c")

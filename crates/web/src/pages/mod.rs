@@ -6,6 +6,7 @@ pub mod account;
 pub mod api_keys;
 pub mod auth;
 pub mod dashboard;
+pub mod dashboards;
 pub mod home;
 pub mod listing;
 pub mod members;

@@ -12,11 +12,15 @@ use crate::trace_fixtures::{HOSTILE, assert_inert, seed};
 
 /// The charts of a dashboard page, from its `#dashboard-data` element.
 fn charts(page: &Page) -> Vec<Value> {
-    let start = page
-        .body
-        .find("<script type=\"application/json\" id=\"dashboard-data\">")
-        .expect("dashboard data")
-        + "<script type=\"application/json\" id=\"dashboard-data\">".len();
+    charts_after(
+        page,
+        "<script type=\"application/json\" id=\"dashboard-data\">",
+    )
+}
+
+/// The charts of the JSON element that `marker` opens.
+fn charts_after(page: &Page, marker: &str) -> Vec<Value> {
+    let start = page.body.find(marker).expect("chart data") + marker.len();
     let end = start
         + page.body[start..]
             .find("</script>")
@@ -147,6 +151,203 @@ async fn an_empty_project_says_how_to_start(db: TestDb) {
     assert!(page.body.contains("No users in this range."));
 }
 
+/// The charts of the widget editor's preview, from its `data-charts-json` attribute.
+fn preview_charts(page: &Page) -> Vec<Value> {
+    let marker = "data-charts-json=\"";
+    let start = page.body.find(marker).expect("preview data") + marker.len();
+    let end = start + page.body[start..].find('"').expect("end of the attribute");
+    let text = page.body[start..end]
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str::<Value>(&text)
+        .expect("JSON")
+        .as_array()
+        .expect("charts")
+        .clone()
+}
+
+const CHARTS: &str = "<script type=\"application/json\" data-charts>";
+
+/// Custom dashboards: a template cloned, a widget made in the editor (its preview first) and
+/// placed, edited so its chart changes, a tile moved and removed, the dashboard duplicated and
+/// deleted; a viewer reads but cannot change them.
+async fn custom_dashboards_hold_widgets_and_presets(db: TestDb) {
+    let ui = TestUi::new(db).await;
+    let project = ui.project().clone();
+    seed(ui.store(), &project).await;
+    ui.user("owner@example.com", Some((&ui.default_org, Role::Owner)))
+        .await;
+    ui.user("viewer@example.com", Some((&ui.default_org, Role::Viewer)))
+        .await;
+    let mut owner = ui.signed_in("owner@example.com").await;
+    let list = project_url(&project, "/dashboards");
+
+    let page = owner.get(&list).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("No dashboards yet."));
+    let cloned = owner
+        .submit(
+            &list,
+            &project_url(&project, "/dashboards/templates/cost"),
+            &[],
+        )
+        .await;
+    assert_eq!(cloned.status, StatusCode::SEE_OTHER, "{}", cloned.body);
+    let dashboard = cloned.location().expect("location").to_owned();
+    let page = owner.get(&dashboard).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_inert(&page.body);
+    let tiles = charts_after(&page, CHARTS);
+    assert_eq!(tiles.len(), 3);
+    assert_eq!(tiles[0]["title"], "Cost by model");
+    assert_eq!(total(&tiles[2]), 15.0, "tokens");
+
+    // The editor previews the widget before it is saved.
+    let editor = owner
+        .get(&format!(
+            "{}?dashboard={}",
+            project_url(&project, "/widgets/new"),
+            dashboard.rsplit('/').next().unwrap()
+        ))
+        .await;
+    assert_eq!(editor.status, StatusCode::OK);
+    let preview = preview_charts(&editor);
+    assert_eq!(preview[0]["kind"], "bar");
+    assert!(
+        preview[0]["x"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == "gpt-4o")
+    );
+    let fragment = owner
+        .request(
+            axum::http::Method::GET,
+            &format!("{}?view=observations&dimension=&measure=tokens&aggregation=sum&chart_type=NUMBER&name=x", project_url(&project, "/widgets/preview")),
+            &[("hx-request", "true")],
+            None,
+        )
+        .await;
+    assert_eq!(fragment.status, StatusCode::OK);
+    assert!(
+        fragment.body.contains("Invalid metric tokens."),
+        "{}",
+        fragment.body
+    );
+
+    let dashboard_id = dashboard.rsplit('/').next().unwrap().to_owned();
+    let fields = |aggregation: &'static str| {
+        vec![
+            ("name", "Tokens by model"),
+            ("view", "observations"),
+            ("dimension", "providedModelName"),
+            ("measure", "totalTokens"),
+            ("aggregation", aggregation),
+            ("chart_type", "PIE"),
+            ("filters", ""),
+        ]
+    };
+    let mut create = fields("sum");
+    create.push(("dashboard", &dashboard_id));
+    let saved = owner
+        .submit(
+            &project_url(&project, "/widgets/new"),
+            &project_url(&project, "/widgets"),
+            &create,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(saved.location(), Some(dashboard.as_str()));
+    let page = owner.get(&dashboard).await;
+    let tiles = charts_after(&page, CHARTS);
+    assert_eq!(tiles.len(), 4);
+    let widget = &tiles[3];
+    assert_eq!(widget["kind"], "pie");
+    assert_eq!(widget["series"][0]["name"], "sum totalTokens");
+    assert_eq!(total(widget), 15.0);
+    let edit = page
+        .body
+        .split("href=\"")
+        .find(|part| part.contains("/edit?dashboard="))
+        .and_then(|part| part.split('"').next())
+        .expect("edit link")
+        .replace("&amp;", "&");
+    let widget_url = edit.split("/edit").next().unwrap().to_owned();
+
+    // Edited: counted instead of summed, the chart follows.
+    let mut update = fields("count");
+    update.push(("dashboard", &dashboard_id));
+    let saved = owner.submit(&edit, &widget_url, &update).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let tiles = charts_after(&owner.get(&dashboard).await, CHARTS);
+    assert_eq!(tiles[3]["series"][0]["name"], "count totalTokens");
+    assert_eq!(total(&tiles[3]), 1.0);
+    // A bad filter is refused in the editor, which keeps what was typed.
+    let mut bad = fields("sum");
+    bad[6] = ("filters", "[{\"column\": \"nope\"}]");
+    let refused = owner.submit(&edit, &widget_url, &bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("Tokens by model"));
+
+    // Tiles move and go; the dashboard is duplicated and deleted.
+    let tile_id = "cost-by-model-0";
+    let moved = owner
+        .submit(
+            &dashboard,
+            &format!("{dashboard}/tiles/{tile_id}/frame"),
+            &[("x", "6"), ("y", "12"), ("width", "6"), ("height", "4")],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    assert!(
+        owner
+            .get(&dashboard)
+            .await
+            .body
+            .contains("data-x=\"6\" data-y=\"12\" data-w=\"6\" data-h=\"4\"")
+    );
+    let removed = owner
+        .submit(
+            &dashboard,
+            &format!("{dashboard}/tiles/{tile_id}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert_eq!(charts_after(&owner.get(&dashboard).await, CHARTS).len(), 3);
+    let copy = owner
+        .submit(&dashboard, &format!("{dashboard}/duplicate"), &[])
+        .await;
+    let copy = copy.location().expect("copy").to_owned();
+    assert_ne!(copy, dashboard);
+    assert!(owner.get(&copy).await.body.contains("Cost (copy)"));
+
+    let mut viewer = ui.signed_in("viewer@example.com").await;
+    assert_eq!(viewer.get(&dashboard).await.status, StatusCode::OK);
+    assert!(
+        !viewer
+            .get(&dashboard)
+            .await
+            .body
+            .contains("Delete dashboard")
+    );
+    let token = viewer.get(&dashboard).await.csrf().expect("token");
+    let denied = viewer
+        .post(&format!("{dashboard}/delete"), &[("csrf_token", &token)])
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+
+    let deleted = owner
+        .submit(&dashboard, &format!("{dashboard}/delete"), &[])
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(owner.get(&dashboard).await.status, StatusCode::NOT_FOUND);
+}
+
 /// This file's tests, each run on SQLite and on PostgreSQL.
 pub(crate) fn tests() -> Vec<BackendTest> {
     vec![
@@ -157,6 +358,10 @@ pub(crate) fn tests() -> Vec<BackendTest> {
         backend_test(
             "an_empty_project_says_how_to_start",
             an_empty_project_says_how_to_start,
+        ),
+        backend_test(
+            "custom_dashboards_hold_widgets_and_presets",
+            custom_dashboards_hold_widgets_and_presets,
         ),
     ]
 }
