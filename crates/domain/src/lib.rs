@@ -13,6 +13,7 @@ pub mod otel;
 pub mod password;
 pub mod prompt;
 pub mod role;
+pub mod score_analytics;
 pub mod time;
 
 pub use api_key::{ApiKeyPair, SecretHash};

@@ -105,7 +105,7 @@ pub use comments::{CommentStore, CommentTargetStore};
 pub use dashboards::DashboardStore;
 pub use datasets::DatasetStore;
 pub use experiments::{ExperimentEventStore, ExperimentRunStore};
-pub use metrics::{MetricsRow, MetricsStore, fills_gaps};
+pub use metrics::{MetricsRow, MetricsStore, ScorePair, fills_gaps};
 pub use models::ModelStore;
 pub use observations::ObservationReadStore;
 pub use prompts::{PromptStore, PromptUsageStore};

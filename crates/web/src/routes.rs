@@ -16,7 +16,7 @@ use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
     account, api_keys, auth, dashboard, dashboards, home, members, models, observations, orgs,
-    projects, sessions, trace_annotations, trace_detail, traces, users,
+    projects, score_analytics, sessions, trace_annotations, trace_detail, traces, users,
 };
 use crate::session;
 use crate::state::WebState;
@@ -76,6 +76,10 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/ui/project/{project_id}/dashboard",
             get(dashboard::get_dashboard),
+        )
+        .route(
+            "/ui/project/{project_id}/scores",
+            get(score_analytics::get_score_analytics),
         )
         .route(
             "/ui/project/{project_id}/dashboards",

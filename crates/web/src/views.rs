@@ -27,6 +27,7 @@ pub const PROJECT_SECTIONS: &[(&str, &str)] = &[
     ("observations", "Observations"),
     ("sessions", "Sessions"),
     ("users", "Users"),
+    ("scores", "Scores"),
     ("prompts", "Prompts"),
     ("datasets", "Datasets"),
     ("settings", "Settings"),

@@ -10,6 +10,7 @@ use crate::StoreResult;
 
 mod daily;
 mod model;
+mod pairs;
 mod query;
 mod views;
 
@@ -24,6 +25,14 @@ pub struct MetricsRow {
     pub dimensions: Vec<serde_json::Value>,
     pub bucket: Option<sightline_domain::time::Millis>,
     pub metrics: Vec<Option<f64>>,
+}
+
+/// One score paired with the score another source gave the same object: each is
+/// (value, string value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScorePair {
+    pub a: (Option<f64>, Option<String>),
+    pub b: (Option<f64>, Option<String>),
 }
 
 /// Metrics over the event store (wire-spec §5.5).
@@ -43,6 +52,20 @@ pub trait MetricsStore: Send + Sync {
 
     /// Whether [`MetricsStore::query_metrics`] would accept `query` (its view, dimensions,
     /// metrics, order and filters), without running it: saved widgets are checked with it.
+    /// The scores named `name` of source `sources.0` in `range` (inclusive), each paired with a
+    /// score of the same name from source `sources.1` on the same trace, observation and
+    /// session; the newest 10,000.
+    async fn score_pairs(
+        &self,
+        project: &ProjectId,
+        name: &str,
+        sources: (&str, &str),
+        range: (
+            sightline_domain::time::Millis,
+            sightline_domain::time::Millis,
+        ),
+    ) -> StoreResult<Vec<ScorePair>>;
+
     fn check_metrics_query(
         &self,
         query: &sightline_domain::metrics::MetricsQuery,

@@ -360,6 +360,20 @@ impl MetricsStore for SqlStore {
             .collect()
     }
 
+    async fn score_pairs(
+        &self,
+        project: &ProjectId,
+        name: &str,
+        sources: (&str, &str),
+        range: (
+            sightline_domain::time::Millis,
+            sightline_domain::time::Millis,
+        ),
+    ) -> StoreResult<Vec<super::ScorePair>> {
+        self.score_pairs_in_range(project, name, sources, range)
+            .await
+    }
+
     fn check_metrics_query(&self, query: &MetricsQuery) -> StoreResult<()> {
         let view = check(query).map_err(StoreError::InvalidQuery)?;
         let mut conditions = Where::new(self.db.dialect());

@@ -15,6 +15,7 @@ pub mod observations;
 pub mod orgs;
 pub mod payload;
 pub mod projects;
+pub mod score_analytics;
 pub mod sessions;
 pub mod trace_annotations;
 pub mod trace_detail;

@@ -6,6 +6,7 @@ mod accounts;
 mod dashboard;
 mod models;
 mod observations;
+mod score_analytics;
 mod security;
 mod sessions;
 mod settings;
@@ -23,6 +24,7 @@ fn main() {
         ("dashboard", dashboard::tests()),
         ("models", models::tests()),
         ("observations", observations::tests()),
+        ("score_analytics", score_analytics::tests()),
         ("security", security::tests()),
         ("sessions", sessions::tests()),
         ("settings", settings::tests()),
