@@ -35,7 +35,7 @@ fn check(query: &MetricsQuery) -> Result<&'static View, String> {
     }
     for name in &query.dimensions {
         if view.dimension(name).is_none() {
-            let known: Vec<&str> = view.dimensions.iter().map(|d| d.column.id).collect();
+            let known: Vec<&str> = view.all_dimensions().map(|d| d.column.id).collect();
             return Err(format!(
                 "Invalid dimension {name}. Must be one of {}",
                 known.join(", ")

@@ -21,13 +21,19 @@ pub(crate) struct View {
     /// A condition every row of the view meets (the scores views' data types).
     pub segment: Option<&'static str>,
     pub metadata: &'static str,
-    pub dimensions: &'static [Dimension],
+    /// Its dimensions, in groups (the scores views share most of theirs).
+    pub dimensions: &'static [&'static [Dimension]],
     pub measures: &'static [Measure],
 }
 
 impl View {
-    pub(crate) fn dimension(&self, name: &str) -> Option<&Dimension> {
-        self.dimensions.iter().find(|d| d.column.id == name)
+    /// Every dimension of the view.
+    pub(crate) fn all_dimensions(&self) -> impl Iterator<Item = &'static Dimension> + '_ {
+        self.dimensions.iter().flat_map(|group| group.iter())
+    }
+
+    pub(crate) fn dimension(&self, name: &str) -> Option<&'static Dimension> {
+        self.all_dimensions().find(|d| d.column.id == name)
     }
 
     pub(crate) fn measure(&self, name: &str) -> Option<&Measure> {
@@ -37,7 +43,7 @@ impl View {
     /// The columns the query's `filters` may name: the dimensions, the time column and
     /// `metadata`.
     pub(crate) fn filter_columns(&self) -> Vec<Column> {
-        let mut columns: Vec<Column> = self.dimensions.iter().map(|d| d.column).collect();
+        let mut columns: Vec<Column> = self.all_dimensions().map(|d| d.column).collect();
         columns.push(column(self.time_filter, Kind::Time, self.time));
         columns.push(column("metadata", Kind::Object, self.metadata));
         columns
@@ -111,7 +117,7 @@ const TRACES: View = View {
     time_filter: "timestamp",
     segment: None,
     metadata: "traces.metadata",
-    dimensions: &[
+    dimensions: &[&[
         high("id", Kind::Text, "traces.id"),
         dim("name", Kind::Text, "traces.name"),
         dim("tags", Kind::Tags, "traces.tags"),
@@ -120,7 +126,7 @@ const TRACES: View = View {
         dim("release", Kind::Text, "traces.release"),
         dim("version", Kind::Text, "traces.version"),
         dim("environment", Kind::Text, "traces.environment"),
-    ],
+    ]],
     measures: &[
         number("count", |_| "1".into()),
         number("observationsCount", |_| {
@@ -177,7 +183,7 @@ const OBSERVATIONS: View = View {
     time_filter: "startTime",
     segment: None,
     metadata: "observations.metadata",
-    dimensions: &[
+    dimensions: &[&[
         high("id", Kind::Text, "observations.id"),
         high("traceId", Kind::Text, "observations.trace_id"),
         dim(
@@ -240,7 +246,7 @@ const OBSERVATIONS: View = View {
             "(SELECT t.version FROM traces t \
              WHERE t.project_id = observations.project_id AND t.id = observations.trace_id)",
         ),
-    ],
+    ]],
     measures: &[
         number("count", |_| "1".into()),
         number("latency", |_| {
@@ -292,6 +298,74 @@ const OBSERVATIONS: View = View {
     ],
 };
 
+/// The dimensions every scores view has: the score's own, its trace's and its observation's.
+const SCORE_DIMENSIONS: &[Dimension] = &[
+    high("id", Kind::Text, "scores.id"),
+    dim("environment", Kind::Text, "scores.environment"),
+    dim("name", Kind::Text, "scores.name"),
+    dim("source", Kind::Text, "scores.source"),
+    dim("dataType", Kind::Text, "scores.data_type"),
+    high("traceId", Kind::Text, "scores.trace_id"),
+    dim("configId", Kind::Text, "scores.config_id"),
+    high("observationId", Kind::Text, "scores.observation_id"),
+    high("sessionId", Kind::Text, "scores.session_id"),
+    high("datasetRunId", Kind::Text, "scores.dataset_run_id"),
+    dim(
+        "traceName",
+        Kind::Text,
+        "(SELECT t.name FROM traces t \
+         WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
+    ),
+    high(
+        "userId",
+        Kind::Text,
+        "(SELECT t.user_id FROM traces t \
+         WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
+    ),
+    dim(
+        "tags",
+        Kind::Tags,
+        "(SELECT t.tags FROM traces t \
+         WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
+    ),
+    dim(
+        "traceRelease",
+        Kind::Text,
+        "(SELECT t.release FROM traces t \
+         WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
+    ),
+    dim(
+        "traceVersion",
+        Kind::Text,
+        "(SELECT t.version FROM traces t \
+         WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
+    ),
+    dim(
+        "observationName",
+        Kind::Text,
+        "(SELECT o.name FROM observations o \
+         WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
+    ),
+    dim(
+        "observationModelName",
+        Kind::Text,
+        "(SELECT o.model FROM observations o \
+         WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
+    ),
+    dim(
+        "observationPromptName",
+        Kind::Text,
+        "(SELECT o.prompt_name FROM observations o \
+         WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
+    ),
+    dim(
+        "observationPromptVersion",
+        Kind::Number,
+        "(SELECT o.prompt_version FROM observations o \
+         WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
+    ),
+];
+
 const SCORES_NUMERIC: View = View {
     name: "scores-numeric",
     table: "scores",
@@ -300,71 +374,8 @@ const SCORES_NUMERIC: View = View {
     segment: Some("scores.data_type IN ('NUMERIC', 'BOOLEAN')"),
     metadata: "scores.metadata",
     dimensions: &[
-        high("id", Kind::Text, "scores.id"),
-        dim("environment", Kind::Text, "scores.environment"),
-        dim("name", Kind::Text, "scores.name"),
-        dim("source", Kind::Text, "scores.source"),
-        dim("dataType", Kind::Text, "scores.data_type"),
-        high("traceId", Kind::Text, "scores.trace_id"),
-        dim("configId", Kind::Text, "scores.config_id"),
-        high("observationId", Kind::Text, "scores.observation_id"),
-        high("sessionId", Kind::Text, "scores.session_id"),
-        high("datasetRunId", Kind::Text, "scores.dataset_run_id"),
-        dim(
-            "traceName",
-            Kind::Text,
-            "(SELECT t.name FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        high(
-            "userId",
-            Kind::Text,
-            "(SELECT t.user_id FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        dim(
-            "tags",
-            Kind::Tags,
-            "(SELECT t.tags FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        dim(
-            "traceRelease",
-            Kind::Text,
-            "(SELECT t.release FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        dim(
-            "traceVersion",
-            Kind::Text,
-            "(SELECT t.version FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        dim(
-            "observationName",
-            Kind::Text,
-            "(SELECT o.name FROM observations o \
-             WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
-        ),
-        dim(
-            "observationModelName",
-            Kind::Text,
-            "(SELECT o.model FROM observations o \
-             WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
-        ),
-        dim(
-            "observationPromptName",
-            Kind::Text,
-            "(SELECT o.prompt_name FROM observations o \
-             WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
-        ),
-        dim(
-            "observationPromptVersion",
-            Kind::Number,
-            "(SELECT o.prompt_version FROM observations o \
-             WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
-        ),
-        dim("value", Kind::Number, "scores.value"),
+        SCORE_DIMENSIONS,
+        &[dim("value", Kind::Number, "scores.value")],
     ],
     measures: SCORE_VALUE_MEASURES,
 };
@@ -377,71 +388,8 @@ const SCORES_CATEGORICAL: View = View {
     segment: Some("scores.data_type = 'CATEGORICAL'"),
     metadata: "scores.metadata",
     dimensions: &[
-        high("id", Kind::Text, "scores.id"),
-        dim("environment", Kind::Text, "scores.environment"),
-        dim("name", Kind::Text, "scores.name"),
-        dim("source", Kind::Text, "scores.source"),
-        dim("dataType", Kind::Text, "scores.data_type"),
-        high("traceId", Kind::Text, "scores.trace_id"),
-        dim("configId", Kind::Text, "scores.config_id"),
-        high("observationId", Kind::Text, "scores.observation_id"),
-        high("sessionId", Kind::Text, "scores.session_id"),
-        high("datasetRunId", Kind::Text, "scores.dataset_run_id"),
-        dim(
-            "traceName",
-            Kind::Text,
-            "(SELECT t.name FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        high(
-            "userId",
-            Kind::Text,
-            "(SELECT t.user_id FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        dim(
-            "tags",
-            Kind::Tags,
-            "(SELECT t.tags FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        dim(
-            "traceRelease",
-            Kind::Text,
-            "(SELECT t.release FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        dim(
-            "traceVersion",
-            Kind::Text,
-            "(SELECT t.version FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        dim(
-            "observationName",
-            Kind::Text,
-            "(SELECT o.name FROM observations o \
-             WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
-        ),
-        dim(
-            "observationModelName",
-            Kind::Text,
-            "(SELECT o.model FROM observations o \
-             WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
-        ),
-        dim(
-            "observationPromptName",
-            Kind::Text,
-            "(SELECT o.prompt_name FROM observations o \
-             WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
-        ),
-        dim(
-            "observationPromptVersion",
-            Kind::Number,
-            "(SELECT o.prompt_version FROM observations o \
-             WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
-        ),
-        dim("stringValue", Kind::Text, "scores.string_value"),
+        SCORE_DIMENSIONS,
+        &[dim("stringValue", Kind::Text, "scores.string_value")],
     ],
     measures: &[number("count", |_| "1".into())],
 };
@@ -454,71 +402,8 @@ const SCORES_BOOLEAN: View = View {
     segment: Some("scores.data_type = 'BOOLEAN'"),
     metadata: "scores.metadata",
     dimensions: &[
-        high("id", Kind::Text, "scores.id"),
-        dim("environment", Kind::Text, "scores.environment"),
-        dim("name", Kind::Text, "scores.name"),
-        dim("source", Kind::Text, "scores.source"),
-        dim("dataType", Kind::Text, "scores.data_type"),
-        high("traceId", Kind::Text, "scores.trace_id"),
-        dim("configId", Kind::Text, "scores.config_id"),
-        high("observationId", Kind::Text, "scores.observation_id"),
-        high("sessionId", Kind::Text, "scores.session_id"),
-        high("datasetRunId", Kind::Text, "scores.dataset_run_id"),
-        dim(
-            "traceName",
-            Kind::Text,
-            "(SELECT t.name FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        high(
-            "userId",
-            Kind::Text,
-            "(SELECT t.user_id FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        dim(
-            "tags",
-            Kind::Tags,
-            "(SELECT t.tags FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        dim(
-            "traceRelease",
-            Kind::Text,
-            "(SELECT t.release FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        dim(
-            "traceVersion",
-            Kind::Text,
-            "(SELECT t.version FROM traces t \
-             WHERE t.project_id = scores.project_id AND t.id = scores.trace_id)",
-        ),
-        dim(
-            "observationName",
-            Kind::Text,
-            "(SELECT o.name FROM observations o \
-             WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
-        ),
-        dim(
-            "observationModelName",
-            Kind::Text,
-            "(SELECT o.model FROM observations o \
-             WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
-        ),
-        dim(
-            "observationPromptName",
-            Kind::Text,
-            "(SELECT o.prompt_name FROM observations o \
-             WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
-        ),
-        dim(
-            "observationPromptVersion",
-            Kind::Number,
-            "(SELECT o.prompt_version FROM observations o \
-             WHERE o.project_id = scores.project_id AND o.id = scores.observation_id)",
-        ),
-        dim("booleanValue", Kind::Bool, "(scores.value = 1)"),
+        SCORE_DIMENSIONS,
+        &[dim("booleanValue", Kind::Bool, "(scores.value = 1)")],
     ],
     measures: SCORE_VALUE_MEASURES,
 };

@@ -973,6 +973,53 @@ async fn after_save(
     Ok(see_other(&dashboard_url(project, &form.dashboard)))
 }
 
+/// Saves the editor's widget: a new one (`existing` `None`) or the one with that id; a refused
+/// widget shows the editor again with what was typed and why.
+async fn save_widget(
+    state: &WebState,
+    signed_in: &SignedIn,
+    csrf: &CsrfToken,
+    access: ProjectAccess,
+    form: WidgetForm,
+    existing: Option<String>,
+) -> WebResult<Response> {
+    let project = access.project.id.clone();
+    let widgets = urls::project_section(&project, "widgets");
+    let (action, title) = match &existing {
+        Some(id) => (format!("{widgets}/{}", urls::segment(id)), "Edit widget"),
+        None => (widgets, "New widget"),
+    };
+    let saved = match (form.fields(), &existing) {
+        (Ok(fields), Some(id)) => service::update_widget(state.store(), &project, id, fields).await,
+        (Ok(fields), None) => service::create_widget(state.store(), &project, fields).await,
+        (Err(problem), _) => Err(DashboardError::Invalid(
+            sightline_domain::dashboard::BodyError {
+                field: "filters".into(),
+                message: problem,
+            },
+        )),
+    };
+    match saved {
+        Ok(widget) => after_save(state, &project, &form, &widget, existing.is_none()).await,
+        Err(DashboardError::Invalid(error)) => {
+            let message = format!("{}: {}", error.field, error.message);
+            editor(
+                state,
+                signed_in,
+                csrf,
+                access,
+                form,
+                action,
+                title,
+                Some(message),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(other) => Err(refused(other)),
+    }
+}
+
 pub async fn post_widget(
     State(state): State<WebState>,
     Path(project_id): Path<String>,
@@ -981,36 +1028,7 @@ pub async fn post_widget(
     Form(form): Form<WidgetForm>,
 ) -> WebResult<Response> {
     let access = access(&state, &signed_in, &project_id, ProjectScope::DashboardsCud).await?;
-    let project = access.project.id.clone();
-    let action = urls::project_section(&project, "widgets");
-    let saved = match form.fields() {
-        Ok(fields) => service::create_widget(state.store(), &project, fields).await,
-        Err(problem) => Err(DashboardError::Invalid(
-            sightline_domain::dashboard::BodyError {
-                field: "filters".into(),
-                message: problem,
-            },
-        )),
-    };
-    match saved {
-        Ok(widget) => after_save(&state, &project, &form, &widget, true).await,
-        Err(DashboardError::Invalid(error)) => {
-            let message = format!("{}: {}", error.field, error.message);
-            editor(
-                &state,
-                &signed_in,
-                &csrf,
-                access,
-                form,
-                action,
-                "New widget",
-                Some(message),
-                StatusCode::BAD_REQUEST,
-            )
-            .await
-        }
-        Err(other) => Err(refused(other)),
-    }
+    save_widget(&state, &signed_in, &csrf, access, form, None).await
 }
 
 pub async fn post_widget_update(
@@ -1021,38 +1039,5 @@ pub async fn post_widget_update(
     Form(form): Form<WidgetForm>,
 ) -> WebResult<Response> {
     let access = access(&state, &signed_in, &project_id, ProjectScope::DashboardsCud).await?;
-    let project = access.project.id.clone();
-    let action = format!(
-        "{}/{}",
-        urls::project_section(&project, "widgets"),
-        urls::segment(&widget_id)
-    );
-    let saved = match form.fields() {
-        Ok(fields) => service::update_widget(state.store(), &project, &widget_id, fields).await,
-        Err(problem) => Err(DashboardError::Invalid(
-            sightline_domain::dashboard::BodyError {
-                field: "filters".into(),
-                message: problem,
-            },
-        )),
-    };
-    match saved {
-        Ok(widget) => after_save(&state, &project, &form, &widget, false).await,
-        Err(DashboardError::Invalid(error)) => {
-            let message = format!("{}: {}", error.field, error.message);
-            editor(
-                &state,
-                &signed_in,
-                &csrf,
-                access,
-                form,
-                action,
-                "Edit widget",
-                Some(message),
-                StatusCode::BAD_REQUEST,
-            )
-            .await
-        }
-        Err(other) => Err(refused(other)),
-    }
+    save_widget(&state, &signed_in, &csrf, access, form, Some(widget_id)).await
 }
