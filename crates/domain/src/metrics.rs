@@ -182,6 +182,16 @@ fn utc(at: Millis) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(at).unwrap_or_default()
 }
 
+/// A figure as JSON, as JavaScript prints it: whole numbers without a fraction (the metrics
+/// rows, daily metrics and usage details all print numbers this way).
+pub fn json_number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        Value::from(value as i64)
+    } else {
+        serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
+    }
+}
+
 /// An `orderBy` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderBy {

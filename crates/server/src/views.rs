@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use sightline_domain::ProjectId;
 use sightline_domain::ingest::merge::metadata_for_read;
 use sightline_domain::ingest::{Level, ObservationType, ScoreDataType, UsageMap};
+use sightline_domain::metrics::json_number;
 use sightline_domain::time::to_iso;
 use sightline_store::{ScoreConfig, ScoreRow, ScoreTrace, StoredObservation, StoredTrace};
 
@@ -30,19 +31,10 @@ fn reduce(details: &UsageMap) -> (Option<f64>, Option<f64>, Option<f64>) {
     (sum("input"), sum("output"), details.get("total").copied())
 }
 
-/// A number as JavaScript would print it: whole numbers without a fraction.
-fn number(value: f64) -> Value {
-    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
-        json!(value as i64)
-    } else {
-        json!(value)
-    }
-}
-
 fn details(map: &UsageMap) -> Value {
     Value::Object(
         map.iter()
-            .map(|(key, value)| (key.clone(), number(*value)))
+            .map(|(key, value)| (key.clone(), json_number(*value)))
             .collect(),
     )
 }
@@ -201,14 +193,14 @@ pub fn observation_view<'a>(stored: &'a StoredObservation, rules: &Rules) -> Obs
         cost_details: details(&row.cost_details),
         usage: json!({
             "unit": "TOKENS",
-            "input": number(input_units.unwrap_or(0.0)),
-            "output": number(output_units.unwrap_or(0.0)),
-            "total": number(total_units.unwrap_or(0.0)),
+            "input": json_number(input_units.unwrap_or(0.0)),
+            "output": json_number(output_units.unwrap_or(0.0)),
+            "total": json_number(total_units.unwrap_or(0.0)),
         }),
         unit: "TOKENS",
-        prompt_tokens: number(input_units.unwrap_or(0.0)),
-        completion_tokens: number(output_units.unwrap_or(0.0)),
-        total_tokens: number(total_units.unwrap_or(0.0)),
+        prompt_tokens: json_number(input_units.unwrap_or(0.0)),
+        completion_tokens: json_number(output_units.unwrap_or(0.0)),
+        total_tokens: json_number(total_units.unwrap_or(0.0)),
         usage_pricing_tier_name: row.usage_pricing_tier_name.as_deref(),
         usage_pricing_tier_id: row.usage_pricing_tier_id.as_deref(),
         model_id: row.internal_model_id.as_deref(),
@@ -467,7 +459,7 @@ pub fn score_config(config: &ScoreConfig) -> Value {
         "categories": config.categories.as_ref().map(|categories| {
             categories
                 .iter()
-                .map(|category| json!({"label": category.label, "value": number(category.value)}))
+                .map(|category| json!({"label": category.label, "value": json_number(category.value)}))
                 .collect::<Vec<_>>()
         }),
         "description": config.description,

@@ -5,7 +5,9 @@
 
 use axum::extract::State;
 use serde_json::{Value, json};
-use sightline_domain::metrics::{MetricsQueryError, MetricsVersion, parse_metrics_query};
+use sightline_domain::metrics::{
+    MetricsQueryError, MetricsVersion, json_number, parse_metrics_query,
+};
 use sightline_domain::time::to_iso;
 use sightline_store::{DAY_MS, DailyMetrics, MetricsQuery};
 
@@ -51,15 +53,6 @@ async fn metrics(
     Ok(axum::Json(json!({"data": data})))
 }
 
-/// A usage figure as Langfuse prints it: an integer when it is whole.
-fn number(value: f64) -> Value {
-    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
-        json!(value as i64)
-    } else {
-        json!(value)
-    }
-}
-
 /// `YYYY-MM-DD` of a day counted from the Unix epoch.
 fn date(day: i64) -> String {
     to_iso(day * DAY_MS).chars().take(10).collect()
@@ -72,9 +65,9 @@ fn view(metrics: &DailyMetrics) -> Value {
         .map(|usage| {
             json!({
                 "model": usage.model,
-                "inputUsage": number(usage.input_usage),
-                "outputUsage": number(usage.output_usage),
-                "totalUsage": number(usage.total_usage),
+                "inputUsage": json_number(usage.input_usage),
+                "outputUsage": json_number(usage.output_usage),
+                "totalUsage": json_number(usage.total_usage),
                 "countTraces": usage.count_traces,
                 "countObservations": usage.count_observations,
                 "totalCost": usage.total_cost,
@@ -130,7 +123,7 @@ mod tests {
     fn days_are_formatted_in_utc() {
         assert_eq!(date(0), "1970-01-01");
         assert_eq!(date(19_723), "2024-01-01");
-        assert_eq!(number(3.0), json!(3));
-        assert_eq!(number(0.5), json!(0.5));
+        assert_eq!(json_number(3.0), json!(3));
+        assert_eq!(json_number(0.5), json!(0.5));
     }
 }

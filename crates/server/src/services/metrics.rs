@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 use sightline_domain::ProjectId;
-use sightline_domain::metrics::{Aggregation, Granularity, MetricsQuery};
+use sightline_domain::metrics::{Aggregation, Granularity, MetricsQuery, json_number};
 use sightline_store::{EventStore, MetricsRow, StoreResult, fills_gaps};
 
 /// The rows of `query` for `project`, as the JSON objects of the reply's `data`.
@@ -102,15 +102,9 @@ fn object(query: &MetricsQuery, row: &MetricsRow) -> Value {
     Value::Object(object)
 }
 
-/// A figure as JSON: an integer when it is whole, `null` when there is none.
+/// A figure as JSON, `null` when there is none.
 fn number(value: Option<f64>) -> Value {
-    match value {
-        Some(value) if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 => {
-            Value::from(value as i64)
-        }
-        Some(value) => serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number),
-        None => Value::Null,
-    }
+    value.map_or(Value::Null, json_number)
 }
 
 #[cfg(test)]

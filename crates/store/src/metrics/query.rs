@@ -15,7 +15,7 @@
 
 use serde_json::Value;
 use sightline_domain::ProjectId;
-use sightline_domain::metrics::{Aggregation, MetricsQuery, MetricsVersion};
+use sightline_domain::metrics::{Aggregation, MetricsQuery, MetricsVersion, json_number};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, Row};
@@ -300,17 +300,8 @@ fn dimension_value(kind: Kind, text: Option<String>) -> Value {
     match kind {
         Kind::Tags => serde_json::from_str(&text).unwrap_or(Value::String(text)),
         Kind::Bool => Value::Bool(matches!(text.as_str(), "1" | "true" | "t")),
-        Kind::Number => text.parse::<f64>().map_or(Value::String(text), number),
+        Kind::Number => text.parse::<f64>().map_or(Value::String(text), json_number),
         _ => Value::String(text),
-    }
-}
-
-/// A number as JSON: an integer when it is whole.
-pub(crate) fn number(value: f64) -> Value {
-    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
-        Value::from(value as i64)
-    } else {
-        serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
     }
 }
 

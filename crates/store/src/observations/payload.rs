@@ -171,11 +171,20 @@ pub(crate) fn decode_text(stored: &[u8]) -> StoreResult<String> {
 
 /// The JSON value of a stored payload.
 pub(crate) fn decode(stored: Option<Vec<u8>>) -> StoreResult<Option<Value>> {
+    let parse = |bytes: &[u8]| {
+        serde_json::from_slice(bytes)
+            .map_err(|e| StoreError::Corrupt(format!("stored payload JSON: {e}")))
+    };
     stored
         .map(|stored| {
-            let text = decode_text(&stored)?;
-            serde_json::from_str(&text)
-                .map_err(|e| StoreError::Corrupt(format!("stored payload JSON: {e}")))
+            if stored.starts_with(&ZSTD_MAGIC) {
+                let text = decompress(&stored)
+                    .map_err(|e| StoreError::Corrupt(format!("stored payload: {e}")))?;
+                parse(&text)
+            } else {
+                // Plain text parses where it lies: no copy.
+                parse(&stored)
+            }
         })
         .transpose()
 }

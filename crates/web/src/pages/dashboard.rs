@@ -127,7 +127,10 @@ impl Selection {
         range: (Millis, Millis),
         extra: &[(&str, &str)],
     ) -> String {
-        let mut pairs = vec![("from", minute(range.0)), ("to", minute(range.1 + 60_000))];
+        let mut pairs = vec![
+            ("from", listing::local_input(range.0)),
+            ("to", listing::local_input(range.1 + 60_000)),
+        ];
         for (key, value) in [
             ("environment", &self.environment),
             ("tags", &self.tag),
@@ -149,17 +152,13 @@ impl Selection {
         range: (Millis, Millis),
         extra: &[(&str, &str)],
     ) -> String {
-        let mut pairs = vec![("from", minute(range.0)), ("to", minute(range.1 + 60_000))];
+        let mut pairs = vec![
+            ("from", listing::local_input(range.0)),
+            ("to", listing::local_input(range.1 + 60_000)),
+        ];
         pairs.extend(extra.iter().map(|(key, value)| (*key, (*value).to_owned())));
         link(&urls::project_section(project, "observations"), &pairs)
     }
-}
-
-/// A time as the lists' `from`/`to` parameters read it (UTC, to the minute).
-fn minute(ms: Millis) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|time| time.format("%Y-%m-%dT%H:%M").to_string())
-        .unwrap_or_default()
 }
 
 fn link(base: &str, pairs: &[(&str, String)]) -> String {
@@ -170,7 +169,7 @@ fn link(base: &str, pairs: &[(&str, String)]) -> String {
 }
 
 /// One chart as the page's script draws it.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub(crate) struct Chart {
     pub id: String,
     pub title: String,
@@ -182,7 +181,7 @@ pub(crate) struct Chart {
     pub series: Vec<Series>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub(crate) struct Series {
     pub name: String,
     pub data: Vec<Option<f64>>,

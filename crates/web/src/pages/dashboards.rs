@@ -415,19 +415,7 @@ pub async fn get_dashboard(
                         tile.title = preset.title.clone();
                         charts.push(Chart {
                             id: chart_id,
-                            title: preset.title.clone(),
-                            kind: preset.kind,
-                            unit: preset.unit,
-                            x: preset.x.clone(),
-                            series: preset
-                                .series
-                                .iter()
-                                .map(|s| crate::pages::dashboard::Series {
-                                    name: s.name.clone(),
-                                    data: s.data.clone(),
-                                    links: s.links.clone(),
-                                })
-                                .collect(),
+                            ..preset.clone()
                         });
                     }
                     None => {
@@ -935,11 +923,10 @@ pub async fn get_widget_preview(
         ProjectScope::DashboardsRead,
     )
     .await?;
-    let fragment = preview(state.store().events(), &access.project.id, &form).await?;
     if !is_htmx(&headers) {
         return Err(WebError::NotFound);
     }
-    page(&fragment)
+    page(&preview(state.store().events(), &access.project.id, &form).await?)
 }
 
 /// Where a saved widget leads: its dashboard (placing a new widget on it), or the dashboards.

@@ -97,8 +97,9 @@ fn parse_utc(raw: &str) -> Option<Millis> {
     Some(time.and_utc().timestamp_millis())
 }
 
-/// Milliseconds as a `datetime-local` input's value (UTC).
-fn local_input(ms: Millis) -> String {
+/// Milliseconds as a `datetime-local` input's value (UTC), which is also how the lists' `from`
+/// and `to` parameters read a time.
+pub fn local_input(ms: Millis) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|time| time.format("%Y-%m-%dT%H:%M").to_string())
         .unwrap_or_default()
