@@ -14,6 +14,7 @@ pub mod password;
 pub mod prompt;
 pub mod role;
 pub mod score_analytics;
+pub mod sketch;
 pub mod time;
 
 pub use api_key::{ApiKeyPair, SecretHash};

@@ -15,6 +15,8 @@ mod event_store;
 mod outlines;
 #[path = "conformance/prompts.rs"]
 mod prompts;
+#[path = "conformance/rollups.rs"]
+mod rollups;
 #[path = "conformance/users.rs"]
 mod users;
 
@@ -561,6 +563,7 @@ fn main() {
         ("event_store", event_store::tests()),
         ("outlines", outlines::tests()),
         ("prompts", prompts::tests()),
+        ("rollups", rollups::tests()),
         ("users", users::tests()),
     ]);
 }

@@ -12,6 +12,7 @@ mod daily;
 mod model;
 mod pairs;
 mod query;
+mod rollups;
 mod views;
 
 pub use model::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
@@ -70,6 +71,11 @@ pub trait MetricsStore: Send + Sync {
         &self,
         query: &sightline_domain::metrics::MetricsQuery,
     ) -> StoreResult<()>;
+
+    /// The rollup table [`MetricsStore::query_metrics`] reads for `query` (a checked query),
+    /// or `None` when it reads raw rows only.
+    fn metrics_source(&self, query: &sightline_domain::metrics::MetricsQuery)
+    -> Option<&'static str>;
 
     /// A page of days with traces, newest first, and the number of all such days.
     async fn daily_metrics(

@@ -16,10 +16,12 @@
 use serde_json::Value;
 use sightline_domain::ProjectId;
 use sightline_domain::metrics::{Aggregation, MetricsQuery, MetricsVersion, json_number};
+use sightline_domain::time::Millis;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, Row};
 
+use super::rollups::{self, Rollup};
 use super::views::{self, Dimension, View};
 use super::{MetricsRow, MetricsStore};
 use crate::error::{StoreError, StoreResult};
@@ -155,12 +157,14 @@ pub fn fills_gaps(query: &MetricsQuery) -> bool {
     query.granularity.is_some() && query.order_by.is_empty()
 }
 
-/// The statement of a checked query.
+/// The statement of a checked query: on the rows of `rollup` for its whole hours where one
+/// answers it ([`rollups::plan`]), on raw rows otherwise.
 fn statement(
     dialect: Dialect,
     project: &ProjectId,
     view: &View,
     query: &MetricsQuery,
+    rollup: Option<(&Rollup, (Millis, Millis))>,
 ) -> StoreResult<Sql> {
     let dimensions: Vec<&Dimension> = query
         .dimensions
@@ -180,23 +184,47 @@ fn statement(
             dialect.time_bucket(view.time, granularity)
         ));
     }
-    for (index, metric) in query.metrics.iter().enumerate() {
-        let measure = view.measure(&metric.measure).ok_or_else(|| {
-            StoreError::InvalidQuery(format!("Invalid metric {}", metric.measure))
-        })?;
-        inner.push(format!("{} AS m{index}", (measure.sql)(dialect)));
+    let mut aggregates: Vec<String> = Vec::new();
+    match rollup {
+        Some((rollup, _)) => {
+            inner.extend(rollup.parts().map(|part| part.name.to_owned()));
+            for metric in &query.metrics {
+                aggregates.push((rollup.metric)(dialect, metric).ok_or_else(|| {
+                    StoreError::InvalidQuery(format!("Invalid metric {}", metric.measure))
+                })?);
+            }
+        }
+        None => {
+            for (index, metric) in query.metrics.iter().enumerate() {
+                let measure = view.measure(&metric.measure).ok_or_else(|| {
+                    StoreError::InvalidQuery(format!("Invalid metric {}", metric.measure))
+                })?;
+                inner.push(format!("{} AS m{index}", (measure.sql)(dialect)));
+                aggregates.push(aggregate(
+                    dialect,
+                    metric.aggregation,
+                    &format!("m{index}"),
+                ));
+            }
+        }
     }
     if inner.is_empty() {
         inner.push("1 AS m".to_owned());
     }
 
     let mut conditions = Where::new(dialect);
-    conditions.push(
-        &format!("{}.project_id = {{}}", view.table),
-        project.as_str(),
-    );
-    conditions.push(&format!("{} >= {{}}", view.time), query.from);
-    conditions.push(&format!("{} <= {{}}", view.time), query.to);
+    let source = match rollup {
+        Some((rollup, hours)) => rollup_union(dialect, project, view, query, rollup, hours),
+        None => {
+            conditions.push(
+                &format!("{}.project_id = {{}}", view.table),
+                project.as_str(),
+            );
+            conditions.push(&format!("{} >= {{}}", view.time), query.from);
+            conditions.push(&format!("{} <= {{}}", view.time), query.to);
+            Sql::text(view.table)
+        }
+    };
     if let Some(segment) = view.segment {
         conditions.push_const(segment);
     }
@@ -212,16 +240,15 @@ fn statement(
         outer.push("CAST(tb AS TEXT)".to_owned());
         group.push("tb".to_owned());
     }
-    let aggregates: Vec<String> = query
-        .metrics
-        .iter()
-        .enumerate()
-        .map(|(index, metric)| aggregate(dialect, metric.aggregation, &format!("m{index}")))
-        .collect();
     outer.extend(aggregates.iter().map(|a| format!("CAST({a} AS TEXT)")));
     if query.metrics.is_empty() {
         // Langfuse answers a query without metrics with its row count under `count`.
-        outer.push("CAST(COUNT(*) AS TEXT)".to_owned());
+        let count = if rollup.is_some() {
+            "COALESCE(SUM(n), 0)"
+        } else {
+            "COUNT(*)"
+        };
+        outer.push(format!("CAST({count} AS TEXT)"));
     }
 
     let mut order: Vec<String> = Vec::new();
@@ -252,15 +279,20 @@ fn statement(
 
     let mut sql = Sql::new();
     sql.sql(&format!(
-        "SELECT {} FROM (SELECT {} FROM {} WHERE ",
+        "SELECT {} FROM (SELECT {} FROM ",
         outer.join(", "),
         inner.join(", "),
-        view.table
     ))
+    .append(source)
+    .sql(" WHERE ")
     .append(conditions.to_sql())
     .sql(") r");
     if !group.is_empty() {
         sql.sql(&format!(" GROUP BY {}", group.join(", ")));
+        if rollup.is_some() {
+            // A rollup row whose rows all changed key or went counts 0: its group is gone.
+            sql.sql(" HAVING SUM(n) > 0");
+        }
     }
     if !order.is_empty() {
         sql.sql(&format!(" ORDER BY {}", order.join(", ")));
@@ -269,6 +301,58 @@ fn statement(
         sql.sql(&format!(" LIMIT {limit}"));
     }
     Ok(sql)
+}
+
+/// The rows a rollup answer reads, named as the view's table: the rollup rows of the whole
+/// `hours` and the raw rows of the partial hours at either end of the range.
+fn rollup_union(
+    dialect: Dialect,
+    project: &ProjectId,
+    view: &View,
+    query: &MetricsQuery,
+    rollup: &Rollup,
+    (first, end): (Millis, Millis),
+) -> Sql {
+    let rolled: Vec<String> = rollup
+        .parts()
+        .map(|part| format!("{} AS {}", part.rollup, part.name))
+        .collect();
+    let raw: Vec<String> = rollup
+        .parts()
+        .map(|part| format!("{} AS {}", (part.raw)(dialect, view), part.name))
+        .collect();
+    let mut sql = Sql::new();
+    sql.sql(&format!(
+        "(SELECT {} FROM {} WHERE ",
+        rolled.join(", "),
+        rollup.table
+    ))
+    .push(
+        "project_id = {} AND hour >= {} AND hour < {}",
+        [project.as_str().into(), first.into(), end.into()],
+    )
+    .sql(&format!(
+        " UNION ALL SELECT {} FROM {} WHERE ",
+        raw.join(", "),
+        view.table
+    ))
+    .push(
+        &format!(
+            "{table}.project_id = {{}} AND (({time} >= {{}} AND {time} < {{}}) \
+             OR ({time} >= {{}} AND {time} <= {{}}))",
+            table = view.table,
+            time = view.time
+        ),
+        [
+            project.as_str().into(),
+            query.from.into(),
+            first.into(),
+            end.into(),
+            query.to.into(),
+        ],
+    )
+    .sql(&format!(") {}", view.table));
+    sql
 }
 
 /// A result row, every column as text.
@@ -313,7 +397,9 @@ impl MetricsStore for SqlStore {
         query: &MetricsQuery,
     ) -> StoreResult<Vec<MetricsRow>> {
         let view = check(query).map_err(StoreError::InvalidQuery)?;
-        let sql = statement(self.db.dialect(), project, view, query)?;
+        let dialect = self.db.dialect();
+        let rollup = rollups::plan(dialect, query);
+        let sql = statement(dialect, project, view, query, rollup)?;
         let rows: Vec<TextRow> = self.db.fetch_all(&sql).await?;
         let kinds: Vec<Kind> = query
             .dimensions
@@ -370,6 +456,10 @@ impl MetricsStore for SqlStore {
         let mut conditions = Where::new(self.db.dialect());
         filter::apply(&mut conditions, &view.filter_columns(), &query.filters)?;
         Ok(())
+    }
+
+    fn metrics_source(&self, query: &MetricsQuery) -> Option<&'static str> {
+        rollups::plan(self.db.dialect(), query).map(|(rollup, _)| rollup.table)
     }
 
     async fn daily_metrics(

@@ -155,6 +155,27 @@ impl Dialect {
         }
     }
 
+    /// The latency sketch (`sightline_domain::sketch`) of the one value `value` (NULL for
+    /// NULL): a blob on SQLite, a `bigint[]` of (bucket, count) pairs on PostgreSQL (functions
+    /// of `sql/sqlite.rs` and migration 0014).
+    pub(crate) fn sketch(self, value: &str) -> String {
+        format!("sightline_sketch({value})")
+    }
+
+    /// The `q` quantile (0–1) of the merged sketches of column `column` over a group. SQLite's
+    /// is an aggregate; PostgreSQL's function reads the group's pairs joined as text
+    /// (`string_agg` collects them in linear time, where a merging aggregate would copy its
+    /// state on every row).
+    pub(crate) fn sketch_quantile(self, column: &str, q: f64) -> String {
+        match self {
+            Dialect::Sqlite => format!("sightline_sketch_quantile({column}, {q})"),
+            Dialect::Postgres => format!(
+                "sightline_sketch_quantile(\
+                 string_agg(NULLIF(array_to_string({column}, ','), ''), ','), {q})"
+            ),
+        }
+    }
+
     /// The start (milliseconds) of the UTC time bucket of `granularity` that holds the
     /// millisecond time `column`; weeks start on Monday (1970-01-05 was one).
     pub(crate) fn time_bucket(self, column: &str, granularity: Granularity) -> String {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sightline_domain::sketch::Sketch;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -67,7 +68,7 @@ pub(crate) async fn connect(options: &StoreOptions) -> StoreResult<(SqlitePool, 
         .after_connect(|connection, _| {
             Box::pin(async move {
                 let mut handle = connection.lock_handle().await?;
-                register_functions(handle.as_raw_handle())
+                register_on_handle(handle.as_raw_handle())
                     .map_err(|e| sqlx::Error::Configuration(e.into()))
             })
         })
@@ -77,20 +78,30 @@ pub(crate) async fn connect(options: &StoreOptions) -> StoreResult<(SqlitePool, 
     Ok((pool, path))
 }
 
-/// Registers Sightline's SQL functions on a connection:
+/// Registers Sightline's SQL functions on a connection of sqlx's pool ([`register_functions`]).
+#[allow(unsafe_code)]
+fn register_on_handle(raw: std::ptr::NonNull<rusqlite::ffi::sqlite3>) -> rusqlite::Result<()> {
+    // SAFETY: `raw` is the live handle of a connection that sqlx has locked for us
+    // (`lock_handle`) until this returns. `from_handle` borrows it: dropping the wrapper does
+    // not close it. The functions are owned by SQLite from here on and freed when sqlx closes
+    // the connection; they capture nothing.
+    let connection = unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }?;
+    register_functions(&connection)
+}
+
+/// Registers Sightline's SQL functions on a connection (the pool's and the event writer's):
 /// - `sightline_payload_text(stored)`: the JSON text of a stored payload (an observation's or a
 ///   trace's input or output), decompressed (`observations/payload.rs`), for filters on input
 ///   and output ([`super::Dialect::payload_text`], [`super::Dialect::stored_text`]). NULL stays
 ///   NULL; a damaged payload is an error.
 /// - `sightline_percentile(value, p)`: the aggregate [`Percentile`], for metrics queries
 ///   ([`super::Dialect::percentile`]).
-#[allow(unsafe_code)]
-fn register_functions(raw: std::ptr::NonNull<rusqlite::ffi::sqlite3>) -> rusqlite::Result<()> {
-    // SAFETY: `raw` is the live handle of a connection that sqlx has locked for us
-    // (`lock_handle`) until this returns. `from_handle` borrows it: dropping the wrapper does
-    // not close it. The functions are owned by SQLite from here on and freed when sqlx closes
-    // the connection; they capture nothing.
-    let connection = unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }?;
+/// - the latency sketches of the rollups (`sightline_domain::sketch`, stored as
+///   `Sketch::encode` blobs): `sightline_sketch(value)` (the sketch of one value, NULL for
+///   NULL), `sightline_sketch_merge(a, b, sign)` (`a` plus `sign` times `b`; NULL is empty),
+///   which the rollup triggers of migration 0014 call, and the aggregate
+///   `sightline_sketch_quantile(sketch, q)` ([`super::Dialect::sketch_quantile`]).
+pub(crate) fn register_functions(connection: &rusqlite::Connection) -> rusqlite::Result<()> {
     let flags = rusqlite::functions::FunctionFlags::SQLITE_UTF8
         | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC;
     connection.create_scalar_function("sightline_payload_text", 1, flags, |context| {
@@ -104,7 +115,63 @@ fn register_functions(raw: std::ptr::NonNull<rusqlite::ffi::sqlite3>) -> rusqlit
             .map(Some)
             .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
     })?;
-    connection.create_aggregate_function("sightline_percentile", 2, flags, Percentile)
+    connection.create_aggregate_function("sightline_percentile", 2, flags, Percentile)?;
+    connection.create_scalar_function("sightline_sketch", 1, flags, |context| {
+        Ok(context
+            .get::<Option<f64>>(0)?
+            .map(|value| Sketch::of(value).encode()))
+    })?;
+    connection.create_scalar_function("sightline_sketch_merge", 3, flags, |context| {
+        let mut merged = sketch_argument(context, 0)?;
+        let sign = context.get::<i64>(2)?;
+        merged.merge(&sketch_argument(context, 1)?, sign);
+        Ok(merged.encode())
+    })?;
+    connection.create_aggregate_function("sightline_sketch_quantile", 2, flags, SketchQuantile)
+}
+
+/// A sketch argument: NULL is the empty sketch; bytes that are no sketch are an error.
+fn sketch_argument(
+    context: &rusqlite::functions::Context<'_>,
+    index: usize,
+) -> rusqlite::Result<Sketch> {
+    match context.get_raw(index) {
+        rusqlite::types::ValueRef::Null => Ok(Sketch::default()),
+        rusqlite::types::ValueRef::Blob(bytes) => Sketch::decode(bytes).ok_or_else(|| {
+            rusqlite::Error::UserFunctionError("a latency sketch is damaged".into())
+        }),
+        _ => Err(rusqlite::Error::UserFunctionError(
+            "a latency sketch must be a blob".into(),
+        )),
+    }
+}
+
+/// The `q` quantile (the second argument) of the merged sketches of a group; NULL when they
+/// hold no values.
+struct SketchQuantile;
+
+impl rusqlite::functions::Aggregate<(Sketch, f64), Option<f64>> for SketchQuantile {
+    fn init(&self, _: &mut rusqlite::functions::Context<'_>) -> rusqlite::Result<(Sketch, f64)> {
+        Ok((Sketch::default(), 0.5))
+    }
+
+    fn step(
+        &self,
+        context: &mut rusqlite::functions::Context<'_>,
+        (sketch, q): &mut (Sketch, f64),
+    ) -> rusqlite::Result<()> {
+        *q = context.get::<f64>(1)?;
+        sketch.merge(&sketch_argument(context, 0)?, 1);
+        Ok(())
+    }
+
+    fn finalize(
+        &self,
+        _: &mut rusqlite::functions::Context<'_>,
+        state: Option<(Sketch, f64)>,
+    ) -> rusqlite::Result<Option<f64>> {
+        Ok(state.and_then(|(sketch, q)| sketch.quantile(q)))
+    }
 }
 
 /// The `p` percentile (0–1, the second argument) of the non-NULL numbers of a group,

@@ -284,6 +284,8 @@ fn open_connection(
              PRAGMA cache_size = -{cache_kib}; PRAGMA temp_store = MEMORY;"
         ))
         .map_err(sqlite_error)?;
+    // The rollup triggers (migration 0014) call Sightline's functions on every write.
+    super::sqlite::register_functions(&connection).map_err(sqlite_error)?;
     Ok(connection)
 }
 

@@ -68,7 +68,8 @@ pub(super) async fn delete_traces(
 
 /// The event tables of a project, in an order that leaves no row referring to a deleted one.
 /// Deleting `traces` also empties `trace_tags` and moves `trace_counts` (migration 0007
-/// triggers); the counter row goes last.
+/// triggers), and the rows' triggers take them out of the rollups (migration 0014); the
+/// counter and the emptied rollup rows go last.
 const PROJECT_EVENT_TABLES: &[&str] = &[
     "scores",
     "observation_payloads",
@@ -78,6 +79,10 @@ const PROJECT_EVENT_TABLES: &[&str] = &[
     "ingestion_events",
     "trace_tags",
     "trace_counts",
+    "observation_rollups",
+    "trace_rollups",
+    "trace_user_rollups",
+    "score_rollups",
 ];
 
 /// Deletes everything the project holds in the event tables, in one transaction.

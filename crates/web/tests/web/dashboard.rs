@@ -120,7 +120,9 @@ async fn dashboard_charts_the_projects_traces(db: TestDb) {
     let latency = chart(&all, "latency-by-model");
     assert_eq!(latency["x"], serde_json::json!(["gpt-4o"]));
     assert_eq!(latency["series"][1]["name"], "p95");
-    assert_eq!(latency["series"][1]["data"][0].as_f64(), Some(1000.0));
+    // Percentiles come from the rollups' latency sketch: within its 2% of the exact 1000 ms.
+    let p95 = latency["series"][1]["data"][0].as_f64().unwrap();
+    assert!((p95 - 1000.0).abs() <= 20.0, "{p95}");
     // Top users, linked to their pages.
     assert!(page.body.contains(&format!(
         "href=\"{}\"",
