@@ -13,8 +13,9 @@ use clap::{Parser, ValueEnum};
 )]
 pub struct Cli {
     /// What to run: OTLP exports, batch-API events, both one after the other, read-API latency
-    /// on a seeded database, prompt-fetch latency, or the ingestion matrix (OTLP and batch runs
-    /// at several connection counts and request sizes, each on a fresh server).
+    /// on a seeded database, prompt-fetch latency, the ingestion matrix (OTLP and batch runs
+    /// at several connection counts and request sizes, each on a fresh server), or the home
+    /// dashboard's metrics queries on a seeded database (`dashboard`).
     #[arg(value_enum)]
     pub scenario: Scenario,
 
@@ -44,7 +45,8 @@ pub struct Cli {
     pub concurrency: usize,
 
     /// OTLP: traces to send, each a root span and four children (default 20,000; 10,000 per run
-    /// of the matrix). Reads: traces to seed (default 1,000,000).
+    /// of the matrix). Reads: traces to seed (default 1,000,000). Dashboard: traces of five
+    /// observations to seed (default 1,000,000: 5,000,000 observations).
     #[arg(long)]
     pub traces: Option<usize>,
 
@@ -83,7 +85,7 @@ pub struct Cli {
     #[arg(long, default_value_t = 200)]
     pub sample: usize,
 
-    /// Reads: keep the server's data in DIR instead of a temporary directory. An empty or new DIR
+    /// Reads and dashboard: keep the server's data in DIR instead of a temporary directory. An empty or new DIR
     /// is seeded and keeps the database (SQLite: `DIR/sightline.db`; PostgreSQL: the database is
     /// not dropped) with `DIR/sightline-bench.json` (keys, seed, trace ids); a DIR seeded before
     /// is measured again without seeding.
@@ -117,7 +119,7 @@ impl Cli {
     /// `--traces`, or the scenario's default.
     pub fn traces(&self) -> usize {
         self.traces.unwrap_or(match self.scenario {
-            Scenario::Reads => 1_000_000,
+            Scenario::Reads | Scenario::Dashboard => 1_000_000,
             Scenario::Matrix => 10_000,
             _ => 20_000,
         })
@@ -140,6 +142,7 @@ pub enum Scenario {
     Reads,
     Prompts,
     Matrix,
+    Dashboard,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

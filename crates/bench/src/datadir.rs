@@ -17,6 +17,8 @@ const SQLITE_FILE: &str = "sightline.db";
 /// What a data directory holds: the `reads` scenario's seeded data set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seeded {
+    /// The scenario whose data set it is (`reads`, `dashboard`).
+    pub scenario: String,
     pub traces: usize,
     pub seed: u64,
     /// The trace with 100 observations.
@@ -134,6 +136,7 @@ impl DataDir {
                 "database_url": self.database_url,
                 "public_key": self.keys.public,
                 "secret_key": self.keys.secret,
+                "scenario": seeded.scenario,
                 "traces": seeded.traces,
                 "seed": seeded.seed,
                 "small_trace": seeded.small_trace,
@@ -204,6 +207,8 @@ fn open_seeded(path: &Path, database: Database, manifest: &Value) -> Result<Data
         Database::Sqlite => None,
     };
     let seeded = Seeded {
+        // Directories seeded before the dashboard scenario existed hold the reads data set.
+        scenario: manifest["scenario"].as_str().unwrap_or("reads").to_owned(),
         traces: manifest["traces"].as_u64().context("no traces")? as usize,
         seed: manifest["seed"].as_u64().context("no seed")?,
         small_trace: text("small_trace")?,
@@ -241,6 +246,7 @@ mod tests {
         let mut data = DataDir::open(Some(&dir), Database::Sqlite, "", keys()).unwrap();
         assert!(data.kept() && data.seeded.is_none());
         let seeded = Seeded {
+            scenario: "reads".into(),
             traces: 10,
             seed: 5,
             small_trace: "s".into(),

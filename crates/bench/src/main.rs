@@ -7,6 +7,7 @@
 
 mod batch;
 mod cli;
+mod dashboard;
 mod datadir;
 mod http;
 mod load;
@@ -71,8 +72,8 @@ fn run(cli: &Cli) -> Result<Run> {
     if cli.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }
-    if cli.data_dir.is_some() && cli.scenario != Scenario::Reads {
-        bail!("--data-dir is for the reads scenario");
+    if cli.data_dir.is_some() && !matches!(cli.scenario, Scenario::Reads | Scenario::Dashboard) {
+        bail!("--data-dir is for the reads and dashboard scenarios");
     }
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -189,6 +190,7 @@ fn measure(
     match cli.scenario {
         Scenario::Reads => phases::reads(&bench, data, &mut outcome)?,
         Scenario::Prompts => phases::prompts(&bench, &mut outcome)?,
+        Scenario::Dashboard => phases::dashboard(&bench, data, &mut outcome)?,
         Scenario::Otlp | Scenario::Batch | Scenario::All | Scenario::Matrix => {}
     }
 

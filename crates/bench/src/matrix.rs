@@ -327,6 +327,7 @@ fn scenario_name(scenario: Scenario) -> &'static str {
         Scenario::Reads => "reads",
         Scenario::Prompts => "prompts",
         Scenario::Matrix => "matrix",
+        Scenario::Dashboard => "dashboard",
     }
 }
 

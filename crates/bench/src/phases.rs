@@ -8,7 +8,8 @@ use anyhow::{Result, bail};
 use serde_json::json;
 
 use crate::cli::Cli;
-use crate::datadir::DataDir;
+use crate::dashboard;
+use crate::datadir::{DataDir, Seeded};
 use crate::http::Client;
 use crate::load::percentile;
 use crate::probe::{self, Query, QueryResult};
@@ -130,62 +131,12 @@ fn logged_groups(server: &Server, from: usize, requests: u64) -> Vec<Group> {
 
 /// Seeds the data set unless `data` holds one, then times the read queries.
 pub fn reads(bench: &Bench, data: &mut DataDir, out: &mut Outcome) -> Result<()> {
-    let seeded = match data.seeded.clone() {
-        Some(seeded) => {
-            out.notes.push(format!(
-                "not seeded: reused {} ({} traces seeded at {}; that seeding's figures are under \
-                 \"reused_seeding\" in the JSON line)",
-                data.path().display(),
-                seeded.traces,
-                seeded.seeded_at
-            ));
-            seeded
-        }
-        None => {
-            let cli = bench.cli;
-            let generated = Instant::now();
-            let plan = reads::seed_plan(
-                cli.traces(),
-                cli.events_per_request,
-                &data.keys.public,
-                bench.seed,
-            );
-            eprintln!(
-                "generated the seed: {} events in {} requests, {:.0} MB, in {:.1} s",
-                plan.traces.items() + plan.large.items(),
-                plan.traces.requests.len() + plan.large.requests.len(),
-                (plan.traces.raw_bytes() + plan.large.raw_bytes()) as f64 / 1_048_576.0,
-                generated.elapsed().as_secs_f64()
-            );
-            let mut traces = ingest(bench, &plan.traces, bench.seed, false, None);
-            traces.traces = cli.traces();
-            let large = ingest(bench, &plan.large, bench.seed, false, None);
-            let passed = traces.passed() && large.passed();
-            let mut seeded = plan.seeded;
-            seeded.seeding = json!({
-                "traces": traces.traces,
-                "events": traces.items,
-                "wall_s": traces.load.wall().as_secs_f64(),
-                "traces_per_s": traces.traces as f64 / traces.load.wall().as_secs_f64().max(1e-9),
-                "events_per_s": traces.throughput(),
-                "large_traces_events": large.items,
-                "large_traces_wall_s": large.load.wall().as_secs_f64(),
-            });
-            out.scenarios.extend([traces, large]);
-            if !passed {
-                out.failures
-                    .push("seeding failed, so no query was measured".to_owned());
-                return Ok(());
-            }
-            data.remember(seeded.clone())?;
-            if data.kept() {
-                out.notes.push(format!(
-                    "seeded into {}; pass the same --data-dir to measure again without seeding",
-                    data.path().display()
-                ));
-            }
-            seeded
-        }
+    let Some(seeded) = seeded(bench, data, out, "reads", |cli, public_key, seed| {
+        let plan = reads::seed_plan(cli.traces(), cli.events_per_request, public_key, seed);
+        (vec![plan.traces, plan.large], plan.seeded)
+    })?
+    else {
+        return Ok(());
     };
     let counts = Counts {
         requests: bench.cli.requests,
@@ -194,6 +145,115 @@ pub fn reads(bench: &Bench, data: &mut DataDir, out: &mut Outcome) -> Result<()>
     let queries = reads::queries(&seeded, &counts, bench.seed);
     measure(bench, &queries, out);
     Ok(())
+}
+
+/// Seeds the dashboard's data set unless `data` holds one, then times the dashboard's queries.
+pub fn dashboard(bench: &Bench, data: &mut DataDir, out: &mut Outcome) -> Result<()> {
+    let Some(seeded) = seeded(bench, data, out, "dashboard", |cli, public_key, seed| {
+        let now = chrono::Utc::now();
+        // Traces to a request: the same number of events as `--events-per-request` batches.
+        let per_request = (cli.events_per_request / 6).max(1);
+        let workload = dashboard::seed_workload(cli.traces(), per_request, public_key, seed, now);
+        let seeded = Seeded {
+            scenario: "dashboard".into(),
+            traces: cli.traces(),
+            seed,
+            small_trace: String::new(),
+            large_trace: String::new(),
+            seeded_at: now.to_rfc3339(),
+            seeding: json!(null),
+        };
+        (vec![workload], seeded)
+    })?
+    else {
+        return Ok(());
+    };
+    let seeded_at = chrono::DateTime::parse_from_rfc3339(&seeded.seeded_at)
+        .map_err(|e| anyhow::anyhow!("seeded_at {}: {e}", seeded.seeded_at))?
+        .with_timezone(&chrono::Utc);
+    out.notes.push(format!(
+        "{} traces of {} observations over the {} days before {}; the dashboard's range is the \
+         last {} of them",
+        seeded.traces,
+        dashboard::OBSERVATIONS_PER_TRACE,
+        dashboard::DAYS,
+        seeded.seeded_at,
+        dashboard::RANGE_DAYS
+    ));
+    let queries = dashboard::queries(seeded_at, bench.cli.requests);
+    measure(bench, &queries, out);
+    Ok(())
+}
+
+/// The data set of `scenario` in `data`, seeded first with `plan`'s workloads unless an
+/// earlier run seeded it; `None` when seeding failed.
+fn seeded(
+    bench: &Bench,
+    data: &mut DataDir,
+    out: &mut Outcome,
+    scenario: &str,
+    plan: impl FnOnce(&Cli, &str, u64) -> (Vec<Workload>, Seeded),
+) -> Result<Option<Seeded>> {
+    if let Some(seeded) = data.seeded.clone() {
+        if seeded.scenario != scenario {
+            bail!(
+                "{} holds the {} scenario's data set, not the {scenario} one's",
+                data.path().display(),
+                seeded.scenario
+            );
+        }
+        out.notes.push(format!(
+            "not seeded: reused {} ({} traces seeded at {}; that seeding's figures are under \
+             \"reused_seeding\" in the JSON line)",
+            data.path().display(),
+            seeded.traces,
+            seeded.seeded_at
+        ));
+        return Ok(Some(seeded));
+    }
+    let cli = bench.cli;
+    let generated = Instant::now();
+    let (workloads, mut seeded) = plan(cli, &data.keys.public, bench.seed);
+    eprintln!(
+        "generated the seed: {} events in {} requests, {:.0} MB, in {:.1} s",
+        workloads.iter().map(Workload::items).sum::<usize>(),
+        workloads.iter().map(|w| w.requests.len()).sum::<usize>(),
+        workloads.iter().map(Workload::raw_bytes).sum::<usize>() as f64 / 1_048_576.0,
+        generated.elapsed().as_secs_f64()
+    );
+    let mut results: Vec<ScenarioResult> = workloads
+        .iter()
+        .map(|workload| ingest(bench, workload, bench.seed, false, None))
+        .collect();
+    results[0].traces = cli.traces();
+    let passed = results.iter().all(ScenarioResult::passed);
+    let first = &results[0];
+    let mut seeding = json!({
+        "traces": first.traces,
+        "events": first.items,
+        "wall_s": first.load.wall().as_secs_f64(),
+        "traces_per_s": first.traces as f64 / first.load.wall().as_secs_f64().max(1e-9),
+        "events_per_s": first.throughput(),
+    });
+    if let Some(large) = results.get(1) {
+        seeding["large_traces_events"] = json!(large.items);
+        seeding["large_traces_wall_s"] = json!(large.load.wall().as_secs_f64());
+    }
+    seeded.seeding = seeding;
+    out.scenarios.extend(results);
+    if !passed {
+        out.failures
+            .push("seeding failed, so no query was measured".to_owned());
+        return Ok(None);
+    }
+    data.remember(seeded.clone())?;
+    if data.kept() {
+        out.notes.push(format!(
+            "seeded into {}; pass the same --data-dir to measure again without seeding",
+            data.path().display()
+        ));
+    }
+    Ok(Some(seeded))
 }
 
 /// Creates the prompts, then times fetching them by label.

@@ -27,6 +27,8 @@ pub enum Check {
     Trace { observations: usize },
     /// A prompt of this name and version.
     Prompt { name: String, version: u64 },
+    /// A metrics answer with rows.
+    Rows,
 }
 
 /// One query of the benchmark: the paths it requests, in order.
@@ -145,6 +147,10 @@ fn check_reply(check: &Check, body: &[u8]) -> Result<(), String> {
                 Err(format!("{found} observations, expected {observations}"))
             }
         }
+        Check::Rows => match reply["data"].as_array() {
+            Some(rows) if !rows.is_empty() => Ok(()),
+            _ => Err("no rows".to_owned()),
+        },
         Check::Prompt { name, version } => {
             if reply["name"] != name.as_str() || reply["version"] != *version {
                 Err(format!(

@@ -71,6 +71,7 @@ pub fn seed_plan(
         traces: traces_workload,
         large: seed::ingestion_workload("seed-large", requests),
         seeded: Seeded {
+            scenario: "reads".into(),
             traces,
             seed,
             small_trace: small,
@@ -173,6 +174,7 @@ mod tests {
 
     fn seeded() -> Seeded {
         Seeded {
+            scenario: "reads".into(),
             traces: 1_000,
             seed: 1,
             small_trace: "small".into(),

@@ -123,6 +123,7 @@ impl Run {
         match self.scenario {
             Scenario::Reads => "read",
             Scenario::Prompts => "prompt",
+            Scenario::Dashboard => "dashboard",
             Scenario::Otlp | Scenario::Batch | Scenario::All | Scenario::Matrix => "ingestion",
         }
     }

@@ -111,7 +111,8 @@ impl Sketch {
         let mut bytes = Vec::with_capacity(self.counts.len() * 8);
         for (index, count) in &self.counts {
             bytes.extend_from_slice(&index.to_le_bytes());
-            let count = i32::try_from(*count).unwrap_or(if *count < 0 { i32::MIN } else { i32::MAX });
+            let count =
+                i32::try_from(*count).unwrap_or(if *count < 0 { i32::MIN } else { i32::MAX });
             bytes.extend_from_slice(&count.to_le_bytes());
         }
         bytes
@@ -119,7 +120,7 @@ impl Sketch {
 
     /// Reads [`Sketch::encode`]'s form; `None` when its length is not a whole number of pairs.
     pub fn decode(bytes: &[u8]) -> Option<Sketch> {
-        if bytes.len() % 8 != 0 {
+        if !bytes.len().is_multiple_of(8) {
             return None;
         }
         let mut sketch = Sketch::default();

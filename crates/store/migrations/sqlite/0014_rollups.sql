@@ -7,8 +7,7 @@
 --
 -- Latency percentiles come from a sketch per row (crates/domain sketch.rs: logarithmic buckets,
 -- 2% relative accuracy, counts that subtract exactly), kept by the functions every connection
--- registers (src/sql/sqlite.rs). BEFORE triggers subtract (they still see the old row through
--- the views below), AFTER triggers add.
+-- registers (src/sql/sqlite.rs).
 
 CREATE TABLE observation_rollups (
     project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
@@ -68,38 +67,6 @@ CREATE TABLE score_rollups (
     PRIMARY KEY (project_id, hour, environment, name, source, data_type, string_value)
 );
 
--- What one observation adds to the rollups: its key, its sums, and its trace's key (NULL while
--- the trace does not exist: the trace's insert then adds the observation's cost).
-CREATE VIEW observation_rollup_rows AS
-SELECT
-    o.project_id,
-    o.id,
-    (o.start_time / 3600000) * 3600000 AS hour,
-    o.environment,
-    o.type,
-    COALESCE(o.name, '') AS name,
-    COALESCE(o.model, '') AS model,
-    o.level,
-    COALESCE((SELECT SUM(value) FROM json_each(o.usage_details)
-        WHERE type IN ('integer', 'real') AND key LIKE '%input%'), 0) AS input_tokens,
-    COALESCE((SELECT SUM(value) FROM json_each(o.usage_details)
-        WHERE type IN ('integer', 'real') AND key LIKE '%output%'), 0) AS output_tokens,
-    COALESCE(CAST(json_extract(o.usage_details, '$.total') AS REAL), 0) AS total_tokens,
-    COALESCE((SELECT SUM(value) FROM json_each(o.cost_details)
-        WHERE type IN ('integer', 'real') AND key LIKE '%input%'), 0) AS input_cost,
-    COALESCE((SELECT SUM(value) FROM json_each(o.cost_details)
-        WHERE type IN ('integer', 'real') AND key LIKE '%output%'), 0) AS output_cost,
-    COALESCE(o.total_cost, 0) AS total_cost,
-    CASE WHEN o.end_time IS NULL THEN 0 ELSE 1 END AS latencies,
-    COALESCE(o.end_time - o.start_time, 0) AS latency_sum,
-    sightline_sketch(o.end_time - o.start_time) AS latency_sketch,
-    (t.timestamp / 3600000) * 3600000 AS trace_hour,
-    t.environment AS trace_environment,
-    COALESCE(t.name, '') AS trace_name,
-    COALESCE(t.user_id, '') AS trace_user_id
-FROM observations o
-LEFT JOIN traces t ON t.project_id = o.project_id AND t.id = o.trace_id;
-
 -- What one trace adds: its key and its observations' cost and tokens.
 CREATE VIEW trace_rollup_rows AS
 SELECT
@@ -116,14 +83,26 @@ SELECT
         AS total_tokens
 FROM traces t;
 
--- Observations.
+-- Observations. Their cost and tokens also count for their trace (when it exists: a trace
+-- inserted later adds its observations' then).
 
 CREATE TRIGGER observations_rollup_added AFTER INSERT ON observations BEGIN
-    INSERT INTO observation_rollups
-    SELECT project_id, hour, environment, type, name, model, level, 1, input_tokens,
-        output_tokens, total_tokens, input_cost, output_cost, total_cost, latencies,
-        latency_sum, latency_sketch
-    FROM observation_rollup_rows WHERE project_id = NEW.project_id AND id = NEW.id
+    INSERT INTO observation_rollups VALUES (NEW.project_id, (NEW.start_time / 3600000) * 3600000,
+        NEW.environment, NEW.type, COALESCE(NEW.name, ''), COALESCE(NEW.model, ''), NEW.level,
+        1,
+        (CASE WHEN NEW.usage_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(NEW.usage_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%input%'), 0) END),
+        (CASE WHEN NEW.usage_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(NEW.usage_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%output%'), 0) END),
+        COALESCE(CAST(json_extract(NEW.usage_details, '$.total') AS REAL), 0),
+        (CASE WHEN NEW.cost_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(NEW.cost_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%input%'), 0) END),
+        (CASE WHEN NEW.cost_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(NEW.cost_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%output%'), 0) END),
+        COALESCE(NEW.total_cost, 0),
+        CASE WHEN NEW.end_time IS NULL THEN 0 ELSE 1 END,
+        COALESCE(NEW.end_time - NEW.start_time, 0),
+        sightline_sketch(NEW.end_time - NEW.start_time))
     ON CONFLICT (project_id, hour, environment, type, name, model, level) DO UPDATE SET
         observations = observations + excluded.observations,
         input_tokens = input_tokens + excluded.input_tokens,
@@ -135,57 +114,6 @@ CREATE TRIGGER observations_rollup_added AFTER INSERT ON observations BEGIN
         latencies = latencies + excluded.latencies,
         latency_sum = latency_sum + excluded.latency_sum,
         latency_sketch = sightline_sketch_merge(latency_sketch, excluded.latency_sketch, 1);
-    UPDATE trace_rollups SET total_cost = trace_rollups.total_cost + r.total_cost,
-        total_tokens = trace_rollups.total_tokens + r.total_tokens
-    FROM observation_rollup_rows r
-    WHERE r.project_id = NEW.project_id AND r.id = NEW.id
-        AND trace_rollups.project_id = r.project_id AND trace_rollups.hour = r.trace_hour
-        AND trace_rollups.environment = r.trace_environment AND trace_rollups.name = r.trace_name;
-    UPDATE trace_user_rollups SET total_cost = trace_user_rollups.total_cost + r.total_cost,
-        total_tokens = trace_user_rollups.total_tokens + r.total_tokens
-    FROM observation_rollup_rows r
-    WHERE r.project_id = NEW.project_id AND r.id = NEW.id
-        AND trace_user_rollups.project_id = r.project_id AND trace_user_rollups.hour = r.trace_hour
-        AND trace_user_rollups.environment = r.trace_environment
-        AND trace_user_rollups.user_id = r.trace_user_id;
-END;
-
--- What an observation subtracts, before it changes or goes.
-CREATE TRIGGER observations_rollup_before_update BEFORE UPDATE ON observations
-WHEN OLD.start_time IS NOT NEW.start_time OR OLD.end_time IS NOT NEW.end_time
-    OR OLD.environment IS NOT NEW.environment OR OLD.type IS NOT NEW.type
-    OR OLD.name IS NOT NEW.name OR OLD.model IS NOT NEW.model OR OLD.level IS NOT NEW.level
-    OR OLD.usage_details IS NOT NEW.usage_details OR OLD.cost_details IS NOT NEW.cost_details
-    OR OLD.total_cost IS NOT NEW.total_cost OR OLD.trace_id IS NOT NEW.trace_id BEGIN
-    INSERT INTO observation_rollups
-    SELECT project_id, hour, environment, type, name, model, level, -1, -input_tokens,
-        -output_tokens, -total_tokens, -input_cost, -output_cost, -total_cost, -latencies,
-        -latency_sum, sightline_sketch_merge(NULL, latency_sketch, -1)
-    FROM observation_rollup_rows WHERE project_id = OLD.project_id AND id = OLD.id
-    ON CONFLICT (project_id, hour, environment, type, name, model, level) DO UPDATE SET
-        observations = observations + excluded.observations,
-        input_tokens = input_tokens + excluded.input_tokens,
-        output_tokens = output_tokens + excluded.output_tokens,
-        total_tokens = total_tokens + excluded.total_tokens,
-        input_cost = input_cost + excluded.input_cost,
-        output_cost = output_cost + excluded.output_cost,
-        total_cost = total_cost + excluded.total_cost,
-        latencies = latencies + excluded.latencies,
-        latency_sum = latency_sum + excluded.latency_sum,
-        latency_sketch = sightline_sketch_merge(latency_sketch, excluded.latency_sketch, 1);
-    UPDATE trace_rollups SET total_cost = trace_rollups.total_cost - r.total_cost,
-        total_tokens = trace_rollups.total_tokens - r.total_tokens
-    FROM observation_rollup_rows r
-    WHERE r.project_id = OLD.project_id AND r.id = OLD.id
-        AND trace_rollups.project_id = r.project_id AND trace_rollups.hour = r.trace_hour
-        AND trace_rollups.environment = r.trace_environment AND trace_rollups.name = r.trace_name;
-    UPDATE trace_user_rollups SET total_cost = trace_user_rollups.total_cost - r.total_cost,
-        total_tokens = trace_user_rollups.total_tokens - r.total_tokens
-    FROM observation_rollup_rows r
-    WHERE r.project_id = OLD.project_id AND r.id = OLD.id
-        AND trace_user_rollups.project_id = r.project_id AND trace_user_rollups.hour = r.trace_hour
-        AND trace_user_rollups.environment = r.trace_environment
-        AND trace_user_rollups.user_id = r.trace_user_id;
 END;
 
 CREATE TRIGGER observations_rollup_updated AFTER UPDATE ON observations
@@ -193,12 +121,23 @@ WHEN OLD.start_time IS NOT NEW.start_time OR OLD.end_time IS NOT NEW.end_time
     OR OLD.environment IS NOT NEW.environment OR OLD.type IS NOT NEW.type
     OR OLD.name IS NOT NEW.name OR OLD.model IS NOT NEW.model OR OLD.level IS NOT NEW.level
     OR OLD.usage_details IS NOT NEW.usage_details OR OLD.cost_details IS NOT NEW.cost_details
-    OR OLD.total_cost IS NOT NEW.total_cost OR OLD.trace_id IS NOT NEW.trace_id BEGIN
-    INSERT INTO observation_rollups
-    SELECT project_id, hour, environment, type, name, model, level, 1, input_tokens,
-        output_tokens, total_tokens, input_cost, output_cost, total_cost, latencies,
-        latency_sum, latency_sketch
-    FROM observation_rollup_rows WHERE project_id = NEW.project_id AND id = NEW.id
+    OR OLD.total_cost IS NOT NEW.total_cost BEGIN
+    INSERT INTO observation_rollups VALUES (OLD.project_id, (OLD.start_time / 3600000) * 3600000,
+        OLD.environment, OLD.type, COALESCE(OLD.name, ''), COALESCE(OLD.model, ''), OLD.level,
+        -1,
+        -(CASE WHEN OLD.usage_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(OLD.usage_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%input%'), 0) END),
+        -(CASE WHEN OLD.usage_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(OLD.usage_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%output%'), 0) END),
+        -COALESCE(CAST(json_extract(OLD.usage_details, '$.total') AS REAL), 0),
+        -(CASE WHEN OLD.cost_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(OLD.cost_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%input%'), 0) END),
+        -(CASE WHEN OLD.cost_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(OLD.cost_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%output%'), 0) END),
+        -COALESCE(OLD.total_cost, 0),
+        CASE WHEN OLD.end_time IS NULL THEN 0 ELSE -1 END,
+        -COALESCE(OLD.end_time - OLD.start_time, 0),
+        sightline_sketch_merge(NULL, sightline_sketch(OLD.end_time - OLD.start_time), -1))
     ON CONFLICT (project_id, hour, environment, type, name, model, level) DO UPDATE SET
         observations = observations + excluded.observations,
         input_tokens = input_tokens + excluded.input_tokens,
@@ -210,27 +149,52 @@ WHEN OLD.start_time IS NOT NEW.start_time OR OLD.end_time IS NOT NEW.end_time
         latencies = latencies + excluded.latencies,
         latency_sum = latency_sum + excluded.latency_sum,
         latency_sketch = sightline_sketch_merge(latency_sketch, excluded.latency_sketch, 1);
-    UPDATE trace_rollups SET total_cost = trace_rollups.total_cost + r.total_cost,
-        total_tokens = trace_rollups.total_tokens + r.total_tokens
-    FROM observation_rollup_rows r
-    WHERE r.project_id = NEW.project_id AND r.id = NEW.id
-        AND trace_rollups.project_id = r.project_id AND trace_rollups.hour = r.trace_hour
-        AND trace_rollups.environment = r.trace_environment AND trace_rollups.name = r.trace_name;
-    UPDATE trace_user_rollups SET total_cost = trace_user_rollups.total_cost + r.total_cost,
-        total_tokens = trace_user_rollups.total_tokens + r.total_tokens
-    FROM observation_rollup_rows r
-    WHERE r.project_id = NEW.project_id AND r.id = NEW.id
-        AND trace_user_rollups.project_id = r.project_id AND trace_user_rollups.hour = r.trace_hour
-        AND trace_user_rollups.environment = r.trace_environment
-        AND trace_user_rollups.user_id = r.trace_user_id;
+    INSERT INTO observation_rollups VALUES (NEW.project_id, (NEW.start_time / 3600000) * 3600000,
+        NEW.environment, NEW.type, COALESCE(NEW.name, ''), COALESCE(NEW.model, ''), NEW.level,
+        1,
+        (CASE WHEN NEW.usage_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(NEW.usage_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%input%'), 0) END),
+        (CASE WHEN NEW.usage_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(NEW.usage_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%output%'), 0) END),
+        COALESCE(CAST(json_extract(NEW.usage_details, '$.total') AS REAL), 0),
+        (CASE WHEN NEW.cost_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(NEW.cost_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%input%'), 0) END),
+        (CASE WHEN NEW.cost_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(NEW.cost_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%output%'), 0) END),
+        COALESCE(NEW.total_cost, 0),
+        CASE WHEN NEW.end_time IS NULL THEN 0 ELSE 1 END,
+        COALESCE(NEW.end_time - NEW.start_time, 0),
+        sightline_sketch(NEW.end_time - NEW.start_time))
+    ON CONFLICT (project_id, hour, environment, type, name, model, level) DO UPDATE SET
+        observations = observations + excluded.observations,
+        input_tokens = input_tokens + excluded.input_tokens,
+        output_tokens = output_tokens + excluded.output_tokens,
+        total_tokens = total_tokens + excluded.total_tokens,
+        input_cost = input_cost + excluded.input_cost,
+        output_cost = output_cost + excluded.output_cost,
+        total_cost = total_cost + excluded.total_cost,
+        latencies = latencies + excluded.latencies,
+        latency_sum = latency_sum + excluded.latency_sum,
+        latency_sketch = sightline_sketch_merge(latency_sketch, excluded.latency_sketch, 1);
 END;
 
-CREATE TRIGGER observations_rollup_deleted BEFORE DELETE ON observations BEGIN
-    INSERT INTO observation_rollups
-    SELECT project_id, hour, environment, type, name, model, level, -1, -input_tokens,
-        -output_tokens, -total_tokens, -input_cost, -output_cost, -total_cost, -latencies,
-        -latency_sum, sightline_sketch_merge(NULL, latency_sketch, -1)
-    FROM observation_rollup_rows WHERE project_id = OLD.project_id AND id = OLD.id
+CREATE TRIGGER observations_rollup_deleted AFTER DELETE ON observations BEGIN
+    INSERT INTO observation_rollups VALUES (OLD.project_id, (OLD.start_time / 3600000) * 3600000,
+        OLD.environment, OLD.type, COALESCE(OLD.name, ''), COALESCE(OLD.model, ''), OLD.level,
+        -1,
+        -(CASE WHEN OLD.usage_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(OLD.usage_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%input%'), 0) END),
+        -(CASE WHEN OLD.usage_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(OLD.usage_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%output%'), 0) END),
+        -COALESCE(CAST(json_extract(OLD.usage_details, '$.total') AS REAL), 0),
+        -(CASE WHEN OLD.cost_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(OLD.cost_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%input%'), 0) END),
+        -(CASE WHEN OLD.cost_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(OLD.cost_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%output%'), 0) END),
+        -COALESCE(OLD.total_cost, 0),
+        CASE WHEN OLD.end_time IS NULL THEN 0 ELSE -1 END,
+        -COALESCE(OLD.end_time - OLD.start_time, 0),
+        sightline_sketch_merge(NULL, sightline_sketch(OLD.end_time - OLD.start_time), -1))
     ON CONFLICT (project_id, hour, environment, type, name, model, level) DO UPDATE SET
         observations = observations + excluded.observations,
         input_tokens = input_tokens + excluded.input_tokens,
@@ -242,19 +206,61 @@ CREATE TRIGGER observations_rollup_deleted BEFORE DELETE ON observations BEGIN
         latencies = latencies + excluded.latencies,
         latency_sum = latency_sum + excluded.latency_sum,
         latency_sketch = sightline_sketch_merge(latency_sketch, excluded.latency_sketch, 1);
-    UPDATE trace_rollups SET total_cost = trace_rollups.total_cost - r.total_cost,
-        total_tokens = trace_rollups.total_tokens - r.total_tokens
-    FROM observation_rollup_rows r
-    WHERE r.project_id = OLD.project_id AND r.id = OLD.id
-        AND trace_rollups.project_id = r.project_id AND trace_rollups.hour = r.trace_hour
-        AND trace_rollups.environment = r.trace_environment AND trace_rollups.name = r.trace_name;
-    UPDATE trace_user_rollups SET total_cost = trace_user_rollups.total_cost - r.total_cost,
-        total_tokens = trace_user_rollups.total_tokens - r.total_tokens
-    FROM observation_rollup_rows r
-    WHERE r.project_id = OLD.project_id AND r.id = OLD.id
-        AND trace_user_rollups.project_id = r.project_id AND trace_user_rollups.hour = r.trace_hour
-        AND trace_user_rollups.environment = r.trace_environment
-        AND trace_user_rollups.user_id = r.trace_user_id;
+END;
+
+CREATE TRIGGER observations_trace_cost_added AFTER INSERT ON observations
+WHEN NEW.total_cost IS NOT NULL
+    OR json_type(NEW.usage_details, '$.total') IS NOT NULL BEGIN
+    UPDATE trace_rollups SET total_cost = total_cost + COALESCE(NEW.total_cost, 0),
+        total_tokens = total_tokens + COALESCE(CAST(json_extract(NEW.usage_details, '$.total') AS REAL), 0)
+    WHERE (project_id, hour, environment, name) = (SELECT t.project_id,
+        (t.timestamp / 3600000) * 3600000, t.environment, COALESCE(t.name, '')
+        FROM traces t WHERE t.project_id = NEW.project_id AND t.id = NEW.trace_id);
+    UPDATE trace_user_rollups SET total_cost = total_cost + COALESCE(NEW.total_cost, 0),
+        total_tokens = total_tokens + COALESCE(CAST(json_extract(NEW.usage_details, '$.total') AS REAL), 0)
+    WHERE (project_id, hour, environment, user_id) = (SELECT t.project_id,
+        (t.timestamp / 3600000) * 3600000, t.environment, COALESCE(t.user_id, '')
+        FROM traces t WHERE t.project_id = NEW.project_id AND t.id = NEW.trace_id);
+END;
+
+CREATE TRIGGER observations_trace_cost_updated AFTER UPDATE ON observations
+WHEN OLD.total_cost IS NOT NEW.total_cost OR OLD.usage_details IS NOT NEW.usage_details
+    OR OLD.trace_id IS NOT NEW.trace_id BEGIN
+    UPDATE trace_rollups SET total_cost = total_cost - COALESCE(OLD.total_cost, 0),
+        total_tokens = total_tokens - COALESCE(CAST(json_extract(OLD.usage_details, '$.total') AS REAL), 0)
+    WHERE (project_id, hour, environment, name) = (SELECT t.project_id,
+        (t.timestamp / 3600000) * 3600000, t.environment, COALESCE(t.name, '')
+        FROM traces t WHERE t.project_id = OLD.project_id AND t.id = OLD.trace_id);
+    UPDATE trace_user_rollups SET total_cost = total_cost - COALESCE(OLD.total_cost, 0),
+        total_tokens = total_tokens - COALESCE(CAST(json_extract(OLD.usage_details, '$.total') AS REAL), 0)
+    WHERE (project_id, hour, environment, user_id) = (SELECT t.project_id,
+        (t.timestamp / 3600000) * 3600000, t.environment, COALESCE(t.user_id, '')
+        FROM traces t WHERE t.project_id = OLD.project_id AND t.id = OLD.trace_id);
+    UPDATE trace_rollups SET total_cost = total_cost + COALESCE(NEW.total_cost, 0),
+        total_tokens = total_tokens + COALESCE(CAST(json_extract(NEW.usage_details, '$.total') AS REAL), 0)
+    WHERE (project_id, hour, environment, name) = (SELECT t.project_id,
+        (t.timestamp / 3600000) * 3600000, t.environment, COALESCE(t.name, '')
+        FROM traces t WHERE t.project_id = NEW.project_id AND t.id = NEW.trace_id);
+    UPDATE trace_user_rollups SET total_cost = total_cost + COALESCE(NEW.total_cost, 0),
+        total_tokens = total_tokens + COALESCE(CAST(json_extract(NEW.usage_details, '$.total') AS REAL), 0)
+    WHERE (project_id, hour, environment, user_id) = (SELECT t.project_id,
+        (t.timestamp / 3600000) * 3600000, t.environment, COALESCE(t.user_id, '')
+        FROM traces t WHERE t.project_id = NEW.project_id AND t.id = NEW.trace_id);
+END;
+
+CREATE TRIGGER observations_trace_cost_deleted AFTER DELETE ON observations
+WHEN OLD.total_cost IS NOT NULL
+    OR json_type(OLD.usage_details, '$.total') IS NOT NULL BEGIN
+    UPDATE trace_rollups SET total_cost = total_cost - COALESCE(OLD.total_cost, 0),
+        total_tokens = total_tokens - COALESCE(CAST(json_extract(OLD.usage_details, '$.total') AS REAL), 0)
+    WHERE (project_id, hour, environment, name) = (SELECT t.project_id,
+        (t.timestamp / 3600000) * 3600000, t.environment, COALESCE(t.name, '')
+        FROM traces t WHERE t.project_id = OLD.project_id AND t.id = OLD.trace_id);
+    UPDATE trace_user_rollups SET total_cost = total_cost - COALESCE(OLD.total_cost, 0),
+        total_tokens = total_tokens - COALESCE(CAST(json_extract(OLD.usage_details, '$.total') AS REAL), 0)
+    WHERE (project_id, hour, environment, user_id) = (SELECT t.project_id,
+        (t.timestamp / 3600000) * 3600000, t.environment, COALESCE(t.user_id, '')
+        FROM traces t WHERE t.project_id = OLD.project_id AND t.id = OLD.trace_id);
 END;
 
 -- Traces.
@@ -362,24 +368,36 @@ CREATE TRIGGER scores_rollup_deleted AFTER DELETE ON scores BEGIN
         value_sum = value_sum + excluded.value_sum;
 END;
 
--- The rows written before this migration, through the same views (row by row, so that
+-- The rows written before this migration, with the triggers' sums (row by row, so that
 -- sketches merge as the triggers merge them).
-INSERT INTO observation_rollups
-SELECT project_id, hour, environment, type, name, model, level, 1, input_tokens,
-    output_tokens, total_tokens, input_cost, output_cost, total_cost, latencies,
-    latency_sum, latency_sketch
-FROM observation_rollup_rows WHERE true
-ON CONFLICT (project_id, hour, environment, type, name, model, level) DO UPDATE SET
-    observations = observations + excluded.observations,
-    input_tokens = input_tokens + excluded.input_tokens,
-    output_tokens = output_tokens + excluded.output_tokens,
-    total_tokens = total_tokens + excluded.total_tokens,
-    input_cost = input_cost + excluded.input_cost,
-    output_cost = output_cost + excluded.output_cost,
-    total_cost = total_cost + excluded.total_cost,
-    latencies = latencies + excluded.latencies,
-    latency_sum = latency_sum + excluded.latency_sum,
-    latency_sketch = sightline_sketch_merge(latency_sketch, excluded.latency_sketch, 1);
+INSERT INTO observation_rollups SELECT o.project_id, (o.start_time / 3600000) * 3600000,
+        o.environment, o.type, COALESCE(o.name, ''), COALESCE(o.model, ''), o.level,
+        1,
+        (CASE WHEN o.usage_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(o.usage_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%input%'), 0) END),
+        (CASE WHEN o.usage_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(o.usage_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%output%'), 0) END),
+        COALESCE(CAST(json_extract(o.usage_details, '$.total') AS REAL), 0),
+        (CASE WHEN o.cost_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(o.cost_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%input%'), 0) END),
+        (CASE WHEN o.cost_details = '{}' THEN 0 ELSE COALESCE((SELECT SUM(value) FROM json_each(o.cost_details)
+            WHERE type IN ('integer', 'real') AND key LIKE '%output%'), 0) END),
+        COALESCE(o.total_cost, 0),
+        CASE WHEN o.end_time IS NULL THEN 0 ELSE 1 END,
+        COALESCE(o.end_time - o.start_time, 0),
+        sightline_sketch(o.end_time - o.start_time)
+FROM observations o WHERE true
+    ON CONFLICT (project_id, hour, environment, type, name, model, level) DO UPDATE SET
+        observations = observations + excluded.observations,
+        input_tokens = input_tokens + excluded.input_tokens,
+        output_tokens = output_tokens + excluded.output_tokens,
+        total_tokens = total_tokens + excluded.total_tokens,
+        input_cost = input_cost + excluded.input_cost,
+        output_cost = output_cost + excluded.output_cost,
+        total_cost = total_cost + excluded.total_cost,
+        latencies = latencies + excluded.latencies,
+        latency_sum = latency_sum + excluded.latency_sum,
+        latency_sketch = sightline_sketch_merge(latency_sketch, excluded.latency_sketch, 1);
 
 INSERT INTO trace_rollups
 SELECT project_id, hour, environment, name, COUNT(*), SUM(total_cost), SUM(total_tokens)

@@ -74,8 +74,10 @@ pub trait MetricsStore: Send + Sync {
 
     /// The rollup table [`MetricsStore::query_metrics`] reads for `query` (a checked query),
     /// or `None` when it reads raw rows only.
-    fn metrics_source(&self, query: &sightline_domain::metrics::MetricsQuery)
-    -> Option<&'static str>;
+    fn metrics_source(
+        &self,
+        query: &sightline_domain::metrics::MetricsQuery,
+    ) -> Option<&'static str>;
 
     /// A page of days with traces, newest first, and the number of all such days.
     async fn daily_metrics(

@@ -200,11 +200,7 @@ fn statement(
                     StoreError::InvalidQuery(format!("Invalid metric {}", metric.measure))
                 })?;
                 inner.push(format!("{} AS m{index}", (measure.sql)(dialect)));
-                aggregates.push(aggregate(
-                    dialect,
-                    metric.aggregation,
-                    &format!("m{index}"),
-                ));
+                aggregates.push(aggregate(dialect, metric.aggregation, &format!("m{index}")));
             }
         }
     }

@@ -89,12 +89,16 @@ const OBSERVATIONS: Rollup = Rollup {
             "observations.environment".into()
         }),
         part("type", "type", |_, _| "observations.type".into()),
-        part("name", "NULLIF(name, '')", |_, _| "observations.name".into()),
+        part("name", "NULLIF(name, '')", |_, _| {
+            "observations.name".into()
+        }),
         part("model", "NULLIF(model, '')", |_, _| {
             "observations.model".into()
         }),
         part("level", "level", |_, _| "observations.level".into()),
-        part("start_time", "hour", |_, _| "observations.start_time".into()),
+        part("start_time", "hour", |_, _| {
+            "observations.start_time".into()
+        }),
         part("n", "observations", |_, _| "1".into()),
         part("input_tokens", "input_tokens", |d, v| {
             measure_or_zero(d, v, "inputTokens")
@@ -232,7 +236,9 @@ const SCORE_PARTS: &[Part] = &[
     part("value_count", "\"values\"", |_, _| {
         "(CASE WHEN scores.value IS NULL THEN 0 ELSE 1 END)".into()
     }),
-    part("value_sum", "value_sum", |_, _| "COALESCE(scores.value, 0)".into()),
+    part("value_sum", "value_sum", |_, _| {
+        "COALESCE(scores.value, 0)".into()
+    }),
 ];
 
 fn score_metric(_: Dialect, metric: &Metric) -> Option<String> {
@@ -248,7 +254,12 @@ fn score_metric(_: Dialect, metric: &Metric) -> Option<String> {
 /// The whole hours of a range: the first hour that starts at or after `from`, and the end of
 /// the last that ends by `to` (inclusive); `None` when the range holds no whole hour.
 pub(crate) fn whole_hours(from: Millis, to: Millis) -> Option<(Millis, Millis)> {
-    let first = from.div_euclid(HOUR_MS) * HOUR_MS + if from.rem_euclid(HOUR_MS) == 0 { 0 } else { HOUR_MS };
+    let first = from.div_euclid(HOUR_MS) * HOUR_MS
+        + if from.rem_euclid(HOUR_MS) == 0 {
+            0
+        } else {
+            HOUR_MS
+        };
     let end = (to + 1).div_euclid(HOUR_MS) * HOUR_MS;
     (first < end).then_some((first, end))
 }
@@ -256,19 +267,28 @@ pub(crate) fn whole_hours(from: Millis, to: Millis) -> Option<(Millis, Millis)> 
 /// The rollup that answers `query` (already checked against its view), and the whole hours it
 /// reads; `None` when the query needs raw rows: a dimension, filter or metric the rollups do
 /// not keep, minute buckets, or a range without a whole hour.
-pub(crate) fn plan(dialect: Dialect, query: &MetricsQuery) -> Option<(&'static Rollup, (Millis, Millis))> {
+pub(crate) fn plan(
+    dialect: Dialect,
+    query: &MetricsQuery,
+) -> Option<(&'static Rollup, (Millis, Millis))> {
     if query.granularity == Some(Granularity::Minute) || query.from < 0 {
         return None;
     }
     let hours = whole_hours(query.from, query.to)?;
     let rollup = ROLLUPS.iter().find(|rollup| {
         rollup.view == query.view
-            && query.dimensions.iter().all(|d| rollup.dimensions.contains(&d.as_str()))
+            && query
+                .dimensions
+                .iter()
+                .all(|d| rollup.dimensions.contains(&d.as_str()))
             && query
                 .filters
                 .iter()
                 .all(|f| rollup.dimensions.contains(&f.column.as_str()))
-            && query.metrics.iter().all(|m| (rollup.metric)(dialect, m).is_some())
+            && query
+                .metrics
+                .iter()
+                .all(|m| (rollup.metric)(dialect, m).is_some())
     })?;
     Some((rollup, hours))
 }

@@ -55,7 +55,10 @@ fn random_observation(rng: &mut StdRng, id: &str, traces: usize) -> ObservationR
     row.environment = pick(rng, &["default", "staging"]).to_string();
     row.name = pick(rng, &[Some("llm"), Some("retrieve"), None]).map(Into::into);
     row.model = pick(rng, &[Some("gpt-4o"), Some("claude"), None]).map(Into::into);
-    row.level = *pick(rng, &[Level::Default, Level::Default, Level::Warning, Level::Error]);
+    row.level = *pick(
+        rng,
+        &[Level::Default, Level::Default, Level::Warning, Level::Error],
+    );
     // Latencies from 0 ms to about a minute, spread over the logarithmic buckets; some open.
     row.end_time = if rng.random_bool(0.15) {
         None
@@ -85,7 +88,10 @@ fn random_score(rng: &mut StdRng, id: &str, traces: usize) -> ScorePatch {
     let name = pick(rng, &["accuracy", "helpful", "tone"]);
     let mut row = score_row(id, &trace, name, 0.0, START + rng.random_range(0..SPAN));
     row.environment = pick(rng, &["default", "staging"]).to_string();
-    row.source = *pick(rng, &[ScoreSource::Api, ScoreSource::Annotation, ScoreSource::Eval]);
+    row.source = *pick(
+        rng,
+        &[ScoreSource::Api, ScoreSource::Annotation, ScoreSource::Eval],
+    );
     match rng.random_range(0..3) {
         0 => row.value = Some(rng.random_range(0.0..1.0)),
         1 => {
@@ -108,16 +114,18 @@ async fn random_project(store: &Store, seed: u64) -> ProjectId {
     let (_, project) = org_and_project(store).await;
     let mut rng = StdRng::seed_from_u64(seed);
     let traces = 40;
-    let mut rows = EventRows::default();
-    rows.traces = (0..traces)
-        .map(|i| random_trace(&mut rng, &format!("t{i}")))
-        .collect();
-    rows.observations = (0..300)
-        .map(|i| random_observation(&mut rng, &format!("o{i}"), traces))
-        .collect();
-    rows.scores = (0..120)
-        .map(|i| random_score(&mut rng, &format!("s{i}"), traces))
-        .collect();
+    let rows = EventRows {
+        traces: (0..traces)
+            .map(|i| random_trace(&mut rng, &format!("t{i}")))
+            .collect(),
+        observations: (0..300)
+            .map(|i| random_observation(&mut rng, &format!("o{i}"), traces))
+            .collect(),
+        scores: (0..120)
+            .map(|i| random_score(&mut rng, &format!("s{i}"), traces))
+            .collect(),
+        ..EventRows::default()
+    };
     put_rows(store, &project, rows.clone()).await;
 
     // Later writes: observations, traces and scores that change key or sums, new ones.
@@ -253,7 +261,13 @@ fn rollup_queries() -> Vec<MetricsQuery> {
             Some(Granularity::Week),
             vec![equals("environment", "staging")],
         ),
-        query("traces", &[], trace_metrics(), Some(Granularity::Hour), vec![]),
+        query(
+            "traces",
+            &[],
+            trace_metrics(),
+            Some(Granularity::Hour),
+            vec![],
+        ),
         query("traces", &["name"], trace_metrics(), None, vec![]),
         query(
             "traces",
@@ -368,30 +382,92 @@ async fn other_queries_read_raw_rows(db: TestDb) {
     let store: &Store = &db.store;
     let events = store.events();
     use Aggregation::*;
-    let mut minute = query("observations", &[], vec![metric("count", Count)], None, vec![]);
+    let mut minute = query(
+        "observations",
+        &[],
+        vec![metric("count", Count)],
+        None,
+        vec![],
+    );
     minute.granularity = Some(Granularity::Minute);
-    let mut short = query("observations", &[], vec![metric("count", Count)], None, vec![]);
+    let mut short = query(
+        "observations",
+        &[],
+        vec![metric("count", Count)],
+        None,
+        vec![],
+    );
     short.from = START + 10;
     short.to = START + HOUR + 20;
     for raw in [
         minute,
         short,
-        query("observations", &["traceName"], vec![metric("count", Count)], None, vec![]),
-        query("observations", &[], vec![metric("latency", Max)], None, vec![]),
-        query("observations", &[], vec![metric("totalTokens", Avg)], None, vec![]),
-        query("traces", &["name", "userId"], vec![metric("count", Count)], None, vec![]),
-        query("traces", &[], vec![metric("latency", Percentile(95))], None, vec![]),
-        query("scores-numeric", &["value"], vec![metric("count", Count)], None, vec![]),
-        query("traces", &[], vec![metric("count", Count)], None, vec![equals("release", "1")]),
+        query(
+            "observations",
+            &["traceName"],
+            vec![metric("count", Count)],
+            None,
+            vec![],
+        ),
+        query(
+            "observations",
+            &[],
+            vec![metric("latency", Max)],
+            None,
+            vec![],
+        ),
+        query(
+            "observations",
+            &[],
+            vec![metric("totalTokens", Avg)],
+            None,
+            vec![],
+        ),
+        query(
+            "traces",
+            &["name", "userId"],
+            vec![metric("count", Count)],
+            None,
+            vec![],
+        ),
+        query(
+            "traces",
+            &[],
+            vec![metric("latency", Percentile(95))],
+            None,
+            vec![],
+        ),
+        query(
+            "scores-numeric",
+            &["value"],
+            vec![metric("count", Count)],
+            None,
+            vec![],
+        ),
+        query(
+            "traces",
+            &[],
+            vec![metric("count", Count)],
+            None,
+            vec![equals("release", "1")],
+        ),
     ] {
         assert_eq!(events.metrics_source(&raw), None, "{raw:?}");
     }
     // The short range still answers: from raw rows only.
     let (_, project) = org_and_project(store).await;
-    let mut rows = EventRows::default();
-    rows.observations = vec![observation_row("t", "o", START + 100)];
+    let rows = EventRows {
+        observations: vec![observation_row("t", "o", START + 100)],
+        ..EventRows::default()
+    };
     put_rows(store, &project, rows).await;
-    let mut short = query("observations", &[], vec![metric("count", Count)], None, vec![]);
+    let mut short = query(
+        "observations",
+        &[],
+        vec![metric("count", Count)],
+        None,
+        vec![],
+    );
     short.from = START + 10;
     short.to = START + HOUR + 20;
     let rows = events.query_metrics(&project, &short).await.unwrap();
