@@ -2,6 +2,7 @@
 //!
 //! Nothing here does I/O; the store persists these types and the server parses requests into them.
 
+pub mod annotation;
 pub mod api_key;
 pub mod cost;
 pub mod dashboard;

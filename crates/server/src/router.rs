@@ -12,9 +12,9 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::handlers::{
-    comments, dashboards, dataset_items, dataset_runs, datasets, experiments, fallback, health,
-    ingestion, legacy_ingestion, metrics, models, observations, otel, projects, prompts,
-    score_configs, scores, scores_v3, sessions, traces,
+    annotation_queues, comments, dashboards, dataset_items, dataset_runs, datasets, experiments,
+    fallback, health, ingestion, legacy_ingestion, metrics, models, observations, otel, projects,
+    prompts, score_configs, scores, scores_v3, sessions, traces,
 };
 use crate::state::AppState;
 
@@ -54,6 +54,28 @@ pub fn router(state: AppState) -> Router {
             get(score_configs::get_score_config).patch(score_configs::patch_score_config),
         )
         .route("/v2/scores/{score_id}", get(scores::get_score))
+        .route(
+            "/annotation-queues",
+            get(annotation_queues::get_queues).post(annotation_queues::post_queue),
+        )
+        .route(
+            "/annotation-queues/{queue_id}",
+            get(annotation_queues::get_queue),
+        )
+        .route(
+            "/annotation-queues/{queue_id}/items",
+            get(annotation_queues::get_items).post(annotation_queues::post_item),
+        )
+        .route(
+            "/annotation-queues/{queue_id}/items/{item_id}",
+            get(annotation_queues::get_item)
+                .patch(annotation_queues::patch_item)
+                .delete(annotation_queues::delete_item),
+        )
+        .route(
+            "/annotation-queues/{queue_id}/assignments",
+            post(annotation_queues::post_assignment).delete(annotation_queues::delete_assignment),
+        )
         .route(
             "/traces",
             get(traces::get_traces)

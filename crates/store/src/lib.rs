@@ -9,6 +9,7 @@
 //! `event_store.rs` is the contract of the event store.
 
 pub mod accounts;
+pub mod annotation_queues;
 pub mod comments;
 pub mod dashboards;
 pub mod datasets;
@@ -101,6 +102,7 @@ pub async fn open(options: &StoreOptions) -> StoreResult<Store> {
 }
 
 pub use accounts::AccountStore;
+pub use annotation_queues::AnnotationQueueStore;
 pub use comments::{CommentStore, CommentTargetStore};
 pub use dashboards::DashboardStore;
 pub use datasets::DatasetStore;

@@ -17,11 +17,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    AccountStore, Backend, CommentStore, CommentTargetStore, DashboardStore, DatasetStore,
-    EventWriteStore, ExperimentEventStore, ExperimentRunStore, IdentityStore, MetricsStore,
-    ModelStore, ObservationReadStore, PromptStore, PromptUsageStore, ScoreConfigStore,
-    ScoreReadStore, SessionStore, SqlStore, StoreResult, TraceReadStore, TracingStore,
-    UserStatsStore,
+    AccountStore, AnnotationQueueStore, Backend, CommentStore, CommentTargetStore, DashboardStore,
+    DatasetStore, EventWriteStore, ExperimentEventStore, ExperimentRunStore, IdentityStore,
+    MetricsStore, ModelStore, ObservationReadStore, PromptStore, PromptUsageStore,
+    ScoreConfigStore, ScoreReadStore, SessionStore, SqlStore, StoreResult, TraceReadStore,
+    TracingStore, UserStatsStore,
 };
 
 /// What every store role does besides holding data.
@@ -51,6 +51,7 @@ pub trait MetadataStore:
     + CommentStore
     + ModelStore
     + DashboardStore
+    + AnnotationQueueStore
     + 'static
 {
 }
@@ -66,6 +67,7 @@ impl<T> MetadataStore for T where
         + CommentStore
         + ModelStore
         + DashboardStore
+        + AnnotationQueueStore
         + 'static
 {
 }

@@ -7,6 +7,8 @@ use sightline_store::{InitialSetup, NewApiKey, NewProject, NewUser, Store, Store
 
 #[path = "conformance/accounts.rs"]
 mod accounts;
+#[path = "conformance/annotation_queues.rs"]
+mod annotation_queues;
 #[path = "conformance/datasets.rs"]
 mod datasets;
 #[path = "conformance/event_store.rs"]
@@ -559,6 +561,7 @@ fn main() {
     sightline_store::testing::run_backend_tests(vec![
         ("", tests()),
         ("accounts", accounts::tests()),
+        ("annotation_queues", annotation_queues::tests()),
         ("datasets", datasets::tests()),
         ("event_store", event_store::tests()),
         ("outlines", outlines::tests()),

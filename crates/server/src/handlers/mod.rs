@@ -1,6 +1,7 @@
 //! Public API handlers, one file per resource. Each extracts, calls a service or the store, and
 //! answers in Langfuse's shapes.
 
+pub mod annotation_queues;
 pub mod comments;
 pub mod dashboards;
 pub mod dataset_items;

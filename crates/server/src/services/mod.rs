@@ -1,5 +1,6 @@
 //! Plain service functions (no HTTP types) shared by the API handlers, the UI and the CLI.
 
+pub mod annotation_queues;
 pub mod comments;
 pub mod dashboards;
 pub mod datasets;

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod annotation_queues;
 mod comments;
 mod dashboards;
 mod datasets;
@@ -23,6 +24,7 @@ mod unavailable;
 
 fn main() {
     sightline_store::testing::run_backend_tests(vec![
+        ("annotation_queues", annotation_queues::tests()),
         ("comments", comments::tests()),
         ("dashboards", dashboards::tests()),
         ("datasets", datasets::tests()),
