@@ -15,8 +15,9 @@ use tracing::Span;
 use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
-    account, api_keys, auth, dashboard, dashboards, home, members, models, observations, orgs,
-    projects, score_analytics, sessions, trace_annotations, trace_detail, traces, users,
+    account, annotation_queues, api_keys, auth, dashboard, dashboards, home, members, models,
+    observations, orgs, projects, score_analytics, sessions, trace_annotations, trace_detail,
+    traces, users,
 };
 use crate::session;
 use crate::state::WebState;
@@ -185,6 +186,30 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/ui/project/{project_id}/sessions/{session_id}",
             get(sessions::get_session),
+        )
+        .route(
+            "/ui/project/{project_id}/annotation-queues",
+            get(annotation_queues::get_queues).post(annotation_queues::post_queue),
+        )
+        .route(
+            "/ui/project/{project_id}/annotation-queues/items",
+            post(annotation_queues::post_queue_items),
+        )
+        .route(
+            "/ui/project/{project_id}/annotation-queues/{queue_id}",
+            get(annotation_queues::get_queue),
+        )
+        .route(
+            "/ui/project/{project_id}/annotation-queues/{queue_id}/delete",
+            post(annotation_queues::post_queue_delete),
+        )
+        .route(
+            "/ui/project/{project_id}/annotation-queues/{queue_id}/review",
+            get(annotation_queues::get_review),
+        )
+        .route(
+            "/ui/project/{project_id}/annotation-queues/{queue_id}/items/{item_id}",
+            get(annotation_queues::get_item).post(annotation_queues::post_item),
         )
         .route("/ui/project/{project_id}/users", get(users::get_users))
         .route(

@@ -28,6 +28,7 @@ pub const PROJECT_SECTIONS: &[(&str, &str)] = &[
     ("sessions", "Sessions"),
     ("users", "Users"),
     ("scores", "Scores"),
+    ("annotation-queues", "Annotation queues"),
     ("prompts", "Prompts"),
     ("datasets", "Datasets"),
     ("settings", "Settings"),

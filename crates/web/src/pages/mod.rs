@@ -3,6 +3,7 @@
 //! fragment for htmx requests) with the helpers below.
 
 pub mod account;
+pub mod annotation_queues;
 pub mod api_keys;
 pub mod auth;
 pub mod dashboard;

@@ -14,6 +14,7 @@ use sightline_store::{
 };
 
 use crate::error::{WebError, WebResult};
+use crate::pages::annotation_queues;
 use crate::pages::listing::{self, ListParams, PAGE_SIZE, Pager, TimeRange};
 use crate::pages::page;
 use crate::pages::payload::{self, Payload};
@@ -191,6 +192,9 @@ struct SessionPage {
     totals: Option<SessionTotals>,
     turns: Vec<Turn>,
     pager: Pager,
+    /// The annotation queues the session can be added to, and where that form posts.
+    queues: Vec<(String, String)>,
+    queue_url: String,
 }
 
 pub struct SessionTotals {
@@ -335,6 +339,8 @@ pub async fn get_session(
     let layout = Layout::for_project(store, &signed_in, &csrf, &access.project, "sessions").await?;
     page(&SessionPage {
         layout,
+        queues: annotation_queues::queue_choices(&state, &access).await?,
+        queue_url: annotation_queues::add_url(&access),
         access,
         session_id,
         sessions_url,

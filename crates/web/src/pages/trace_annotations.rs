@@ -7,13 +7,14 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
+use sightline_domain::ProjectId;
 use sightline_domain::ProjectScope;
 use sightline_domain::ingest::score::{ScoreBody, validate_score};
 use sightline_domain::ingest::{ScoreDataType, ScoreSource};
 use sightline_domain::time::now_ms;
 use sightline_server::services::ingest::IngestionWrite;
 use sightline_server::services::score_configs::apply_configs;
-use sightline_store::{Comment, CommentObjectType};
+use sightline_store::{Comment, CommentObjectType, ScoreConfig};
 
 use crate::error::{WebError, WebResult};
 use crate::pages::trace_detail::{back_to, load_observation, load_trace};
@@ -117,35 +118,103 @@ pub async fn post_trace_score(
         .into_iter()
         .next()
         .ok_or_else(|| WebError::BadRequest("Choose a score config of this project.".into()))?;
-    let raw = form.value.trim();
-    let value = match config.data_type {
+    let target = ScoreTarget {
+        trace_id: Some(trace.row.id.clone()),
+        observation_id: observation_id.map(str::to_owned),
+        session_id: None,
+        environment: trace.row.environment.clone(),
+    };
+    write_annotation(
+        &state,
+        project,
+        &target,
+        &config,
+        &form.value,
+        non_empty(form.comment.as_deref()),
+        None,
+    )
+    .await?;
+    tracing::info!(project.id = %access.project.id, trace.id = %trace.row.id, "manual score added");
+    Ok(see_other(&back_to(&access, &trace.row.id, observation_id)))
+}
+
+/// What a manual score is about: a trace (and one of its observations), or a session.
+pub(crate) struct ScoreTarget {
+    pub trace_id: Option<String>,
+    pub observation_id: Option<String>,
+    pub session_id: Option<String>,
+    pub environment: String,
+}
+
+/// The typed value of `raw` for `config`, or a message for the form.
+fn annotation_value(config: &ScoreConfig, raw: &str) -> WebResult<serde_json::Value> {
+    let raw = raw.trim();
+    Ok(match config.data_type {
         ScoreDataType::Numeric => json!(
             raw.parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite())
-                .ok_or_else(|| WebError::BadRequest("value: expected a number".into()))?
+                .ok_or_else(|| WebError::BadRequest(format!(
+                    "{}: expected a number",
+                    config.name
+                )))?
         ),
         ScoreDataType::Boolean => match raw.to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" => json!(1),
             "0" | "false" | "no" => json!(0),
-            _ => return Err(WebError::BadRequest("value: expected true or false".into())),
+            _ => {
+                return Err(WebError::BadRequest(format!(
+                    "{}: expected true or false",
+                    config.name
+                )));
+            }
         },
         _ => json!(raw),
+    })
+}
+
+/// Writes a manual (ANNOTATION) score for `config` on `target`, checked by the API's score rules
+/// and the config, through the ingestion writer. An annotation of the same config on the same
+/// trace and observation is replaced, not repeated (as Langfuse updates it); `queue_id` marks
+/// scores given in an annotation queue.
+pub(crate) async fn write_annotation(
+    state: &WebState,
+    project: &ProjectId,
+    target: &ScoreTarget,
+    config: &ScoreConfig,
+    raw: &str,
+    comment: Option<&str>,
+    queue_id: Option<&str>,
+) -> WebResult<()> {
+    let store = state.store();
+    let existing = match &target.trace_id {
+        Some(trace_id) => store
+            .events()
+            .trace_scores(project, trace_id)
+            .await?
+            .into_iter()
+            .find(|row| {
+                row.score.source == ScoreSource::Annotation
+                    && row.score.config_id.as_deref() == Some(config.id.as_str())
+                    && row.score.observation_id == target.observation_id
+            })
+            .map(|row| row.score.id),
+        None => None,
     };
     let body = ScoreBody {
-        id: None,
+        id: existing,
         name: config.name.clone(),
-        value,
-        trace_id: Some(trace.row.id.clone()),
-        session_id: None,
+        value: annotation_value(config, raw)?,
+        trace_id: target.trace_id.clone(),
+        session_id: target.session_id.clone(),
         dataset_run_id: None,
-        observation_id: observation_id.map(str::to_owned),
-        environment: Some(trace.row.environment.clone()),
-        comment: non_empty(form.comment.as_deref()).map(str::to_owned),
+        observation_id: target.observation_id.clone(),
+        environment: Some(target.environment.clone()),
+        comment: comment.map(str::to_owned),
         metadata: None,
         source: Some(ScoreSource::Annotation),
         execution_trace_id: None,
-        queue_id: None,
+        queue_id: queue_id.map(str::to_owned),
         data_type: Some(config.data_type),
         config_id: Some(config.id.clone()),
         timestamp: None,
@@ -164,6 +233,5 @@ pub async fn post_trace_score(
         .submit(write, 1024)
         .await
         .map_err(WebError::internal)?;
-    tracing::info!(project.id = %access.project.id, trace.id = %trace.row.id, "manual score added");
-    Ok(see_other(&back_to(&access, &trace.row.id, observation_id)))
+    Ok(())
 }

@@ -17,6 +17,7 @@ use sightline_store::{
 };
 
 use crate::error::{WebError, WebResult};
+use crate::pages::annotation_queues;
 use crate::pages::payload::{self, Payload};
 use crate::pages::trace_tree::{TreeNode, tree};
 use crate::pages::traces::{
@@ -54,6 +55,11 @@ pub struct Forms {
     pub configs: Vec<(String, String)>,
     /// The observation the forms are about (`None`: the trace).
     pub observation_id: Option<String>,
+    pub trace_id: String,
+    /// `(id, name)` of the annotation queues the trace or observation can be added to (none
+    /// without `annotationQueues:CUD`), and where that form posts.
+    pub queues: Vec<(String, String)>,
+    pub queue_url: String,
 }
 
 /// An opened observation.
@@ -216,6 +222,9 @@ async fn forms(
         score_url: format!("{base}/scores"),
         configs,
         observation_id: observation_id.map(str::to_owned),
+        trace_id: trace_id.to_owned(),
+        queues: annotation_queues::queue_choices(state, access).await?,
+        queue_url: annotation_queues::add_url(access),
     })
 }
 

@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod annotation_queues;
 mod dashboard;
 mod models;
 mod observations;
@@ -20,6 +21,7 @@ mod users;
 fn main() {
     sightline_store::testing::run_backend_tests(vec![
         ("access", access::tests()),
+        ("annotation_queues", annotation_queues::tests()),
         ("accounts", accounts::tests()),
         ("dashboard", dashboard::tests()),
         ("models", models::tests()),
