@@ -4,7 +4,8 @@ secret and SDK variables are shown once, and that a VIEWER gets no create button
 the server; ingest a nested trace with the official Python SDK (5.x), find it in the traces table
 by filter, hide a column (remembered), open it and a generation's input, output, tokens and cost;
 see the home dashboard chart it and click through from a bar to the observations behind it; and
-open a trace of 20,000 observations (its load time is printed). Screenshots go to
+open a trace of 20,000 observations (its load time is printed); add the trace to an annotation
+queue from the traces table and review it. Screenshots go to
 $SIGHTLINE_ARTIFACTS (default artifacts/browser).
 
 Run by scripts/browser-test, which installs the browser and starts a fresh server; SIGHTLINE_URL
@@ -272,6 +273,45 @@ def test_custom_dashboard_widget(driver, project_url):
     assert not tile.find_elements(By.TAG_NAME, "canvas"), "a number, not a chart"
 
 
+def api_post(path, body, public_key, secret_key):
+    token = base64.b64encode(f"{public_key}:{secret_key}".encode()).decode()
+    request = urllib.request.Request(
+        f"{BASE}/api/public{path}", data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+def test_annotation_queue_review(driver, project_url, public_key, secret_key):
+    """A queue with a score config: the nested trace is added from the traces table's row
+    selection, reviewed (a score and a comment), and the queue says it is done."""
+    config = api_post("/score-configs", {"name": "correctness", "dataType": "NUMERIC",
+                                         "minValue": 0, "maxValue": 1}, public_key, secret_key)
+    driver.get(f"{project_url}/annotation-queues")
+    form = driver.find_element(By.ID, "new-queue")
+    form.find_element(By.NAME, "name").send_keys("Browser review")
+    form.find_element(By.CSS_SELECTOR, f"input[name=config_id][value='{config['id']}']").click()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 10).until(ec.url_contains("/annotation-queues/"))
+    driver.get(f"{project_url}/traces?name=browser-trace")
+    settled(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#traces-table input.select-row"))
+    driver.find_element(By.CSS_SELECTOR, "#traces-table input.select-row").click()
+    Select(driver.find_element(By.CSS_SELECTOR, "#bulk-queue select[name=queue_id]")).select_by_visible_text("Browser review")
+    driver.find_element(By.ID, "bulk-add-to-queue").click()
+    settled(driver).until(lambda d: "1" in d.find_element(By.CSS_SELECTOR, ".pending-count").text)
+    driver.find_element(By.ID, "start-review").click()
+    WebDriverWait(driver, 10).until(ec.url_contains("/items/"))
+    assert "What is the capital of France?" in driver.find_element(By.CSS_SELECTOR, ".review-object").text
+    form = driver.find_element(By.ID, "annotate")
+    form.find_element(By.NAME, f"score_{config['id']}").send_keys("0.9")
+    form.find_element(By.NAME, "comment").send_keys("correct and concise")
+    driver.set_window_size(1440, 1000)
+    shot(driver, "11-annotation-review")
+    driver.set_window_size(1280, 900)
+    driver.find_element(By.ID, "complete").click()
+    settled(driver).until(lambda d: "All queue items processed" in d.page_source)
+
+
 def test_viewer_cannot_create_keys(driver, project_url):
     # The owner invites a VIEWER on the organization's members page.
     driver.get(project_url)
@@ -377,6 +417,8 @@ def main():
         test_custom_dashboard_widget(driver, project_url)
         print("a trace of 20,000 observations opens (load time printed)")
         test_a_large_trace_opens_quickly(driver, project_url, public_key, secret_key)
+        print("an annotation queue: a trace added from the table, reviewed and completed")
+        test_annotation_queue_review(driver, project_url, public_key, secret_key)
         print("a VIEWER cannot create keys")
         test_viewer_cannot_create_keys(driver, project_url)
     finally:

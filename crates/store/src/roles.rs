@@ -1,7 +1,8 @@
 //! The two store roles and the [`Store`] that composes them.
 //!
 //! - The **metadata store** ([`MetadataStore`]) holds what people configure: identity, the web
-//!   UI's accounts, prompts, datasets and their runs, score configs, comments, project models.
+//!   UI's accounts, prompts, datasets and their runs, score configs, comments, project models,
+//!   dashboards, annotation queues.
 //!   It is transactional and small.
 //! - The **event store** ([`EventStore`]) holds what applications send: traces, observations
 //!   and scores, and what derives from them (sessions, tag index, counters, outlines, usage

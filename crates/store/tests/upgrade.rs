@@ -1,12 +1,14 @@
 //! Upgrades of a SQLite file written by an earlier version: migration 0012 moved observation
 //! input and output out of the observation row (`observation_payloads`), and what was stored
-//! before reads back whole afterwards, by trace, by id and in lists.
+//! before reads back whole afterwards, by trace, by id and in lists; and migration 0014 rolls up
+//! what was stored before.
 
 use std::borrow::Cow;
 use std::str::FromStr;
 
 use serde_json::json;
 use sightline_domain::ProjectId;
+use sightline_domain::metrics::{Aggregation, Metric, MetricsQuery, MetricsVersion};
 use sightline_store::{ObservationQuery, StoreOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
@@ -100,6 +102,32 @@ async fn observations_stored_in_the_row_read_back_after_payloads_moved_out() {
     assert_eq!(total, 2);
     let listed = listed.iter().find(|o| o.row.id == "o1").expect("o1 listed");
     assert_eq!(listed.row.output, Some(json!("an answer")));
+    // Migration 0014 rolled up what was there: the rollups answer as the raw rows do.
+    for (view, count) in [("observations", 2.0), ("traces", 1.0)] {
+        let query = MetricsQuery {
+            version: MetricsVersion::V1,
+            view: view.into(),
+            dimensions: vec![],
+            metrics: vec![Metric {
+                measure: "count".into(),
+                aggregation: Aggregation::Count,
+            }],
+            filters: vec![],
+            granularity: None,
+            from: 0,
+            to: 2 * 3_600_000,
+            order_by: vec![],
+            bins: 10,
+            row_limit: None,
+        };
+        assert!(store.events().metrics_source(&query).is_some());
+        let rows = store
+            .events()
+            .query_metrics(&project, &query)
+            .await
+            .expect("metrics");
+        assert_eq!(rows[0].metrics, vec![Some(count)], "{view}");
+    }
     store.close().await;
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
