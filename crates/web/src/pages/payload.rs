@@ -3,6 +3,7 @@
 //! escaped. Nothing of it is ever marked safe: every string in a trace is attacker-controlled.
 
 use serde_json::{Map, Value};
+use sightline_domain::ingest::merge::metadata_for_read;
 
 /// Longest preview in a table cell, in characters.
 pub const PREVIEW_CHARS: usize = 120;
@@ -61,14 +62,16 @@ pub fn payload(value: Option<&Value>) -> Payload {
     }
 }
 
-/// A metadata object for a detail view (`empty` when it has no keys).
+/// A metadata object for a detail view (`empty` when it has no keys), as the API returns it:
+/// string values that hold JSON parsed (`metadata_for_read`), so a LangChain trace's
+/// `ls_integration` reads `"langchain_chat_model"`, not its JSON-quoted text.
 pub fn metadata(map: &Map<String, Value>) -> Payload {
     if map.is_empty() {
         return payload(None);
     }
     Payload {
         kind: "json",
-        text: pretty(&Value::Object(map.clone())),
+        text: pretty(&Value::Object(metadata_for_read(map))),
         messages: Vec::new(),
     }
 }
@@ -77,12 +80,23 @@ pub fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
-/// A chat: an array of `{role, content}` objects, or an object holding one in `messages`.
+/// A completion choice stands for its message.
+fn message(item: &Value) -> &Value {
+    match item.get("message") {
+        Some(message) if message.is_object() => message,
+        _ => item,
+    }
+}
+
+/// A chat: an array of `{role, content}` objects, or an object holding one in `messages`; one
+/// `{role, content}` message (a chat completion's output); or completion choices
+/// (`{choices: [{message}]}`, or the array of choices), each its `message`.
 fn chat_messages(value: &Value) -> Option<Vec<ChatMessage>> {
-    let items = match value {
-        Value::Array(items) => items,
-        Value::Object(object) => match object.get("messages") {
-            Some(Value::Array(items)) => items,
+    let items: Vec<&Value> = match value {
+        Value::Array(items) => items.iter().map(message).collect(),
+        Value::Object(object) if object.get("role").is_some_and(Value::is_string) => vec![value],
+        Value::Object(object) => match object.get("messages").or_else(|| object.get("choices")) {
+            Some(Value::Array(items)) => items.iter().map(message).collect(),
             _ => return None,
         },
         _ => return None,
@@ -91,7 +105,7 @@ fn chat_messages(value: &Value) -> Option<Vec<ChatMessage>> {
         return None;
     }
     items
-        .iter()
+        .into_iter()
         .map(|item| {
             let object = item.as_object()?;
             let role = object.get("role")?.as_str()?.to_owned();
@@ -159,6 +173,42 @@ pub fn truncate(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn metadata_reads_as_the_api_returns_it() {
+        let stored = json!({
+            "ls_integration": "\"langchain_chat_model\"",
+            "lc_versions": "{\"langchain-core\":\"0.3.1\"}",
+            "plain": "text",
+            "n": 3,
+        });
+        let shown = metadata(stored.as_object().unwrap());
+        let parsed: Value = serde_json::from_str(&shown.text).unwrap();
+        assert_eq!(
+            parsed,
+            json!({
+                "ls_integration": "langchain_chat_model",
+                "lc_versions": {"langchain-core": "0.3.1"},
+                "plain": "text",
+                "n": 3,
+            })
+        );
+    }
+
+    #[test]
+    fn completion_outputs_render_as_messages() {
+        for output in [
+            json!({"role": "assistant", "content": "Paris."}),
+            json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris."}}]}),
+            json!([{"index": 0, "message": {"role": "assistant", "content": "Paris."}}]),
+        ] {
+            let shown = payload(Some(&output));
+            assert_eq!(shown.kind, "chat", "{output}");
+            assert_eq!(shown.messages[0].role, "assistant");
+            assert_eq!(shown.messages[0].content, "Paris.");
+        }
+        assert_eq!(payload(Some(&json!({"answer": "Paris"}))).kind, "json");
+    }
 
     #[test]
     fn chats_render_as_conversations() {
