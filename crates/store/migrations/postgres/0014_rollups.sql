@@ -53,6 +53,18 @@ CREATE TABLE trace_user_rollups (
     PRIMARY KEY (project_id, hour, environment, user_id)
 );
 
+-- The same by UTC day: a range of days reads 24 times fewer rows.
+CREATE TABLE trace_user_daily_rollups (
+    project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    day BIGINT NOT NULL,
+    environment TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    traces BIGINT NOT NULL,
+    total_cost DOUBLE PRECISION NOT NULL,
+    total_tokens DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (project_id, day, environment, user_id)
+);
+
 CREATE TABLE score_rollups (
     project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     hour BIGINT NOT NULL,
@@ -196,7 +208,8 @@ RETURNS void LANGUAGE sql AS $$
                 observation_rollups.latency_sketch, excluded.latency_sketch, 1)
     ),
     by_trace AS (
-        SELECT t.project_id, (t.timestamp / 3600000) * 3600000 AS hour, t.environment,
+        SELECT t.project_id, (t.timestamp / 3600000) * 3600000 AS hour,
+            (t.timestamp / 86400000) * 86400000 AS day, t.environment,
             COALESCE(t.name, '') AS name, COALESCE(t.user_id, '') AS user_id,
             sign * r.total_cost AS total_cost, sign * r.total_tokens AS total_tokens
         FROM deltas r JOIN traces t ON t.project_id = r.project_id AND t.id = r.trace_id
@@ -209,6 +222,15 @@ RETURNS void LANGUAGE sql AS $$
             FROM by_trace GROUP BY project_id, hour, environment, name) d
         WHERE tr.project_id = d.project_id AND tr.hour = d.hour
             AND tr.environment = d.environment AND tr.name = d.name
+    ),
+    by_user_day AS (
+        UPDATE trace_user_daily_rollups tu SET total_cost = tu.total_cost + d.total_cost,
+            total_tokens = tu.total_tokens + d.total_tokens
+        FROM (SELECT project_id, day, environment, user_id, SUM(total_cost) AS total_cost,
+                SUM(total_tokens) AS total_tokens
+            FROM by_trace GROUP BY project_id, day, environment, user_id) d
+        WHERE tu.project_id = d.project_id AND tu.day = d.day
+            AND tu.environment = d.environment AND tu.user_id = d.user_id
     )
     UPDATE trace_user_rollups tu SET total_cost = tu.total_cost + d.total_cost,
         total_tokens = tu.total_tokens + d.total_tokens
@@ -240,6 +262,16 @@ RETURNS void LANGUAGE sql AS $$
             traces = trace_rollups.traces + excluded.traces,
             total_cost = trace_rollups.total_cost + excluded.total_cost,
             total_tokens = trace_rollups.total_tokens + excluded.total_tokens
+    ),
+    by_user_day AS (
+        INSERT INTO trace_user_daily_rollups
+        SELECT project_id, (hour / 86400000) * 86400000, environment, user_id, sign * COUNT(*),
+            sign * SUM(total_cost), sign * SUM(total_tokens)
+        FROM deltas GROUP BY project_id, (hour / 86400000) * 86400000, environment, user_id
+        ON CONFLICT (project_id, day, environment, user_id) DO UPDATE SET
+            traces = trace_user_daily_rollups.traces + excluded.traces,
+            total_cost = trace_user_daily_rollups.total_cost + excluded.total_cost,
+            total_tokens = trace_user_daily_rollups.total_tokens + excluded.total_tokens
     )
     INSERT INTO trace_user_rollups
     SELECT project_id, hour, environment, user_id, sign * COUNT(*), sign * SUM(total_cost),

@@ -7,7 +7,8 @@
 --
 -- Latency percentiles come from a sketch per row (crates/domain sketch.rs: logarithmic buckets,
 -- 2% relative accuracy, counts that subtract exactly), kept by the functions every connection
--- registers (src/sql/sqlite.rs).
+-- registers (src/sql/sqlite.rs). The tables are clustered by their key (WITHOUT ROWID), so a
+-- range of hours is one contiguous read.
 
 CREATE TABLE observation_rollups (
     project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
@@ -28,7 +29,7 @@ CREATE TABLE observation_rollups (
     latency_sum DOUBLE PRECISION NOT NULL,
     latency_sketch BLOB,
     PRIMARY KEY (project_id, hour, environment, type, name, model, level)
-);
+) WITHOUT ROWID;
 
 -- Traces by name, and by user ('' for none), each with its observations' cost and tokens.
 CREATE TABLE trace_rollups (
@@ -40,7 +41,7 @@ CREATE TABLE trace_rollups (
     total_cost DOUBLE PRECISION NOT NULL,
     total_tokens DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (project_id, hour, environment, name)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE trace_user_rollups (
     project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
@@ -51,7 +52,20 @@ CREATE TABLE trace_user_rollups (
     total_cost DOUBLE PRECISION NOT NULL,
     total_tokens DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (project_id, hour, environment, user_id)
-);
+) WITHOUT ROWID;
+
+-- The same by UTC day: a range of days reads 24 times fewer rows (a user is active in many
+-- hours).
+CREATE TABLE trace_user_daily_rollups (
+    project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    day BIGINT NOT NULL,
+    environment TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    traces BIGINT NOT NULL,
+    total_cost DOUBLE PRECISION NOT NULL,
+    total_tokens DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (project_id, day, environment, user_id)
+) WITHOUT ROWID;
 
 CREATE TABLE score_rollups (
     project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
@@ -65,7 +79,7 @@ CREATE TABLE score_rollups (
     "values" BIGINT NOT NULL,
     value_sum DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (project_id, hour, environment, name, source, data_type, string_value)
-);
+) WITHOUT ROWID;
 
 -- What one trace adds: its key and its observations' cost and tokens.
 CREATE VIEW trace_rollup_rows AS
@@ -221,6 +235,11 @@ WHEN NEW.total_cost IS NOT NULL
     WHERE (project_id, hour, environment, user_id) = (SELECT t.project_id,
         (t.timestamp / 3600000) * 3600000, t.environment, COALESCE(t.user_id, '')
         FROM traces t WHERE t.project_id = NEW.project_id AND t.id = NEW.trace_id);
+    UPDATE trace_user_daily_rollups SET total_cost = total_cost + COALESCE(NEW.total_cost, 0),
+        total_tokens = total_tokens + COALESCE(CAST(json_extract(NEW.usage_details, '$.total') AS REAL), 0)
+    WHERE (project_id, day, environment, user_id) = (SELECT t.project_id,
+        (t.timestamp / 86400000) * 86400000, t.environment, COALESCE(t.user_id, '')
+        FROM traces t WHERE t.project_id = NEW.project_id AND t.id = NEW.trace_id);
 END;
 
 CREATE TRIGGER observations_trace_cost_updated AFTER UPDATE ON observations
@@ -236,6 +255,11 @@ WHEN OLD.total_cost IS NOT NEW.total_cost OR OLD.usage_details IS NOT NEW.usage_
     WHERE (project_id, hour, environment, user_id) = (SELECT t.project_id,
         (t.timestamp / 3600000) * 3600000, t.environment, COALESCE(t.user_id, '')
         FROM traces t WHERE t.project_id = OLD.project_id AND t.id = OLD.trace_id);
+    UPDATE trace_user_daily_rollups SET total_cost = total_cost - COALESCE(OLD.total_cost, 0),
+        total_tokens = total_tokens - COALESCE(CAST(json_extract(OLD.usage_details, '$.total') AS REAL), 0)
+    WHERE (project_id, day, environment, user_id) = (SELECT t.project_id,
+        (t.timestamp / 86400000) * 86400000, t.environment, COALESCE(t.user_id, '')
+        FROM traces t WHERE t.project_id = OLD.project_id AND t.id = OLD.trace_id);
     UPDATE trace_rollups SET total_cost = total_cost + COALESCE(NEW.total_cost, 0),
         total_tokens = total_tokens + COALESCE(CAST(json_extract(NEW.usage_details, '$.total') AS REAL), 0)
     WHERE (project_id, hour, environment, name) = (SELECT t.project_id,
@@ -245,6 +269,11 @@ WHEN OLD.total_cost IS NOT NEW.total_cost OR OLD.usage_details IS NOT NEW.usage_
         total_tokens = total_tokens + COALESCE(CAST(json_extract(NEW.usage_details, '$.total') AS REAL), 0)
     WHERE (project_id, hour, environment, user_id) = (SELECT t.project_id,
         (t.timestamp / 3600000) * 3600000, t.environment, COALESCE(t.user_id, '')
+        FROM traces t WHERE t.project_id = NEW.project_id AND t.id = NEW.trace_id);
+    UPDATE trace_user_daily_rollups SET total_cost = total_cost + COALESCE(NEW.total_cost, 0),
+        total_tokens = total_tokens + COALESCE(CAST(json_extract(NEW.usage_details, '$.total') AS REAL), 0)
+    WHERE (project_id, day, environment, user_id) = (SELECT t.project_id,
+        (t.timestamp / 86400000) * 86400000, t.environment, COALESCE(t.user_id, '')
         FROM traces t WHERE t.project_id = NEW.project_id AND t.id = NEW.trace_id);
 END;
 
@@ -261,6 +290,11 @@ WHEN OLD.total_cost IS NOT NULL
     WHERE (project_id, hour, environment, user_id) = (SELECT t.project_id,
         (t.timestamp / 3600000) * 3600000, t.environment, COALESCE(t.user_id, '')
         FROM traces t WHERE t.project_id = OLD.project_id AND t.id = OLD.trace_id);
+    UPDATE trace_user_daily_rollups SET total_cost = total_cost - COALESCE(OLD.total_cost, 0),
+        total_tokens = total_tokens - COALESCE(CAST(json_extract(OLD.usage_details, '$.total') AS REAL), 0)
+    WHERE (project_id, day, environment, user_id) = (SELECT t.project_id,
+        (t.timestamp / 86400000) * 86400000, t.environment, COALESCE(t.user_id, '')
+        FROM traces t WHERE t.project_id = OLD.project_id AND t.id = OLD.trace_id);
 END;
 
 -- Traces.
@@ -276,6 +310,12 @@ CREATE TRIGGER traces_rollup_added AFTER INSERT ON traces BEGIN
     SELECT project_id, hour, environment, user_id, 1, total_cost, total_tokens
     FROM trace_rollup_rows WHERE project_id = NEW.project_id AND id = NEW.id
     ON CONFLICT (project_id, hour, environment, user_id) DO UPDATE SET
+        traces = traces + excluded.traces, total_cost = total_cost + excluded.total_cost,
+        total_tokens = total_tokens + excluded.total_tokens;
+    INSERT INTO trace_user_daily_rollups
+    SELECT project_id, (hour / 86400000) * 86400000, environment, user_id, 1, total_cost, total_tokens
+    FROM trace_rollup_rows WHERE project_id = NEW.project_id AND id = NEW.id
+    ON CONFLICT (project_id, day, environment, user_id) DO UPDATE SET
         traces = traces + excluded.traces, total_cost = total_cost + excluded.total_cost,
         total_tokens = total_tokens + excluded.total_tokens;
 END;
@@ -295,6 +335,12 @@ WHEN OLD.timestamp IS NOT NEW.timestamp OR OLD.environment IS NOT NEW.environmen
     ON CONFLICT (project_id, hour, environment, user_id) DO UPDATE SET
         traces = traces + excluded.traces, total_cost = total_cost + excluded.total_cost,
         total_tokens = total_tokens + excluded.total_tokens;
+    INSERT INTO trace_user_daily_rollups
+    SELECT project_id, (hour / 86400000) * 86400000, environment, user_id, -1, -total_cost, -total_tokens
+    FROM trace_rollup_rows WHERE project_id = OLD.project_id AND id = OLD.id
+    ON CONFLICT (project_id, day, environment, user_id) DO UPDATE SET
+        traces = traces + excluded.traces, total_cost = total_cost + excluded.total_cost,
+        total_tokens = total_tokens + excluded.total_tokens;
 END;
 
 CREATE TRIGGER traces_rollup_updated AFTER UPDATE ON traces
@@ -312,6 +358,12 @@ WHEN OLD.timestamp IS NOT NEW.timestamp OR OLD.environment IS NOT NEW.environmen
     ON CONFLICT (project_id, hour, environment, user_id) DO UPDATE SET
         traces = traces + excluded.traces, total_cost = total_cost + excluded.total_cost,
         total_tokens = total_tokens + excluded.total_tokens;
+    INSERT INTO trace_user_daily_rollups
+    SELECT project_id, (hour / 86400000) * 86400000, environment, user_id, 1, total_cost, total_tokens
+    FROM trace_rollup_rows WHERE project_id = NEW.project_id AND id = NEW.id
+    ON CONFLICT (project_id, day, environment, user_id) DO UPDATE SET
+        traces = traces + excluded.traces, total_cost = total_cost + excluded.total_cost,
+        total_tokens = total_tokens + excluded.total_tokens;
 END;
 
 CREATE TRIGGER traces_rollup_deleted BEFORE DELETE ON traces BEGIN
@@ -325,6 +377,12 @@ CREATE TRIGGER traces_rollup_deleted BEFORE DELETE ON traces BEGIN
     SELECT project_id, hour, environment, user_id, -1, -total_cost, -total_tokens
     FROM trace_rollup_rows WHERE project_id = OLD.project_id AND id = OLD.id
     ON CONFLICT (project_id, hour, environment, user_id) DO UPDATE SET
+        traces = traces + excluded.traces, total_cost = total_cost + excluded.total_cost,
+        total_tokens = total_tokens + excluded.total_tokens;
+    INSERT INTO trace_user_daily_rollups
+    SELECT project_id, (hour / 86400000) * 86400000, environment, user_id, -1, -total_cost, -total_tokens
+    FROM trace_rollup_rows WHERE project_id = OLD.project_id AND id = OLD.id
+    ON CONFLICT (project_id, day, environment, user_id) DO UPDATE SET
         traces = traces + excluded.traces, total_cost = total_cost + excluded.total_cost,
         total_tokens = total_tokens + excluded.total_tokens;
 END;
@@ -406,6 +464,11 @@ FROM trace_rollup_rows GROUP BY project_id, hour, environment, name;
 INSERT INTO trace_user_rollups
 SELECT project_id, hour, environment, user_id, COUNT(*), SUM(total_cost), SUM(total_tokens)
 FROM trace_rollup_rows GROUP BY project_id, hour, environment, user_id;
+
+INSERT INTO trace_user_daily_rollups
+SELECT project_id, (hour / 86400000) * 86400000, environment, user_id, COUNT(*),
+    SUM(total_cost), SUM(total_tokens)
+FROM trace_rollup_rows GROUP BY project_id, (hour / 86400000) * 86400000, environment, user_id;
 
 INSERT INTO score_rollups
 SELECT project_id, (timestamp / 3600000) * 3600000, environment, name, source, data_type,

@@ -15,7 +15,9 @@
 
 use serde_json::Value;
 use sightline_domain::ProjectId;
-use sightline_domain::metrics::{Aggregation, MetricsQuery, MetricsVersion, json_number};
+use sightline_domain::metrics::{
+    Aggregation, Granularity, MetricsQuery, MetricsVersion, json_number,
+};
 use sightline_domain::time::Millis;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -300,7 +302,8 @@ fn statement(
 }
 
 /// The rows a rollup answer reads, named as the view's table: the rollup rows of the whole
-/// `hours` and the raw rows of the partial hours at either end of the range.
+/// `hours` (the daily rows of its whole days, where the rollup has them and the query no hourly
+/// buckets) and the raw rows of the partial hours at either end of the range.
 fn rollup_union(
     dialect: Dialect,
     project: &ProjectId,
@@ -309,26 +312,52 @@ fn rollup_union(
     rollup: &Rollup,
     (first, end): (Millis, Millis),
 ) -> Sql {
-    let rolled: Vec<String> = rollup
-        .parts()
-        .map(|part| format!("{} AS {}", part.rollup, part.name))
-        .collect();
+    let hourly_buckets = matches!(
+        query.granularity,
+        Some(Granularity::Hour | Granularity::Minute)
+    );
+    let days = rollup
+        .daily
+        .filter(|_| !hourly_buckets)
+        .zip(rollups::whole_days((first, end)));
+    // (table, its time column, from, to): the rollup rows read.
+    let mut ranges: Vec<(&str, &str, Millis, Millis)> = Vec::new();
+    match days {
+        Some((daily, (day_first, day_end))) => {
+            ranges.push((rollup.table, "hour", first, day_first));
+            ranges.push((daily, "day", day_first, day_end));
+            ranges.push((rollup.table, "hour", day_end, end));
+        }
+        None => ranges.push((rollup.table, "hour", first, end)),
+    }
+    let mut sql = Sql::new();
+    sql.sql("(");
+    for (table, time, from, to) in ranges.into_iter().filter(|(_, _, from, to)| from < to) {
+        let rolled: Vec<String> = rollup
+            .parts()
+            .map(|part| {
+                // The rollup's time column is `hour`; a daily table's is `day`.
+                let expression = if part.rollup == "hour" {
+                    time
+                } else {
+                    part.rollup
+                };
+                format!("{expression} AS {}", part.name)
+            })
+            .collect();
+        sql.sql(&format!("SELECT {} FROM {table} WHERE ", rolled.join(", ")))
+            .push(
+                &format!("project_id = {{}} AND {time} >= {{}} AND {time} < {{}}"),
+                [project.as_str().into(), from.into(), to.into()],
+            )
+            .sql(" UNION ALL ");
+    }
     let raw: Vec<String> = rollup
         .parts()
         .map(|part| format!("{} AS {}", (part.raw)(dialect, view), part.name))
         .collect();
-    let mut sql = Sql::new();
     sql.sql(&format!(
-        "(SELECT {} FROM {} WHERE ",
-        rolled.join(", "),
-        rollup.table
-    ))
-    .push(
-        "project_id = {} AND hour >= {} AND hour < {}",
-        [project.as_str().into(), first.into(), end.into()],
-    )
-    .sql(&format!(
-        " UNION ALL SELECT {} FROM {} WHERE ",
+        "SELECT {} FROM {} WHERE ",
         raw.join(", "),
         view.table
     ))

@@ -33,6 +33,9 @@ pub(crate) const HOUR_MS: Millis = 3_600_000;
 pub(crate) struct Rollup {
     pub view: &'static str,
     pub table: &'static str,
+    /// The same rows by UTC day (its time column `day`), read for the whole days of a range
+    /// when the query has no hourly buckets.
+    pub daily: Option<&'static str>,
     /// The view's dimensions it keeps.
     pub dimensions: &'static [&'static str],
     /// The columns of the union, in order (in groups: the trace rollups share theirs).
@@ -83,6 +86,7 @@ pub(crate) const ROLLUPS: &[Rollup] = &[
 const OBSERVATIONS: Rollup = Rollup {
     view: "observations",
     table: "observation_rollups",
+    daily: None,
     dimensions: &["environment", "type", "name", "providedModelName", "level"],
     columns: &[&[
         part("environment", "environment", |_, _| {
@@ -173,6 +177,7 @@ const TRACE_ENVIRONMENT: Part = part("environment", "environment", |_, _| {
 const TRACES_BY_NAME: Rollup = Rollup {
     view: "traces",
     table: "trace_rollups",
+    daily: None,
     dimensions: &["environment", "name"],
     columns: &[
         &[
@@ -187,6 +192,7 @@ const TRACES_BY_NAME: Rollup = Rollup {
 const TRACES_BY_USER: Rollup = Rollup {
     view: "traces",
     table: "trace_user_rollups",
+    daily: Some("trace_user_daily_rollups"),
     dimensions: &["environment", "userId"],
     columns: &[
         &[
@@ -215,6 +221,7 @@ const fn scores(view: &'static str) -> Rollup {
     Rollup {
         view,
         table: "score_rollups",
+        daily: None,
         dimensions: &["environment", "name", "source", "dataType", "stringValue"],
         columns: &[SCORE_PARTS],
         metric: score_metric,
@@ -262,6 +269,21 @@ pub(crate) fn whole_hours(from: Millis, to: Millis) -> Option<(Millis, Millis)> 
         };
     let end = (to + 1).div_euclid(HOUR_MS) * HOUR_MS;
     (first < end).then_some((first, end))
+}
+
+/// The length of a daily rollup's time bucket.
+pub(crate) const DAY_MS: Millis = 86_400_000;
+
+/// The whole UTC days within the whole hours `first..end`, when there is one.
+pub(crate) fn whole_days((first, end): (Millis, Millis)) -> Option<(Millis, Millis)> {
+    let start = first.div_euclid(DAY_MS) * DAY_MS
+        + if first.rem_euclid(DAY_MS) == 0 {
+            0
+        } else {
+            DAY_MS
+        };
+    let stop = end.div_euclid(DAY_MS) * DAY_MS;
+    (start < stop).then_some((start, stop))
 }
 
 /// The rollup that answers `query` (already checked against its view), and the whole hours it

@@ -82,6 +82,7 @@ const PROJECT_EVENT_TABLES: &[&str] = &[
     "observation_rollups",
     "trace_rollups",
     "trace_user_rollups",
+    "trace_user_daily_rollups",
     "score_rollups",
 ];
 

@@ -276,6 +276,7 @@ fn rollup_queries() -> Vec<MetricsQuery> {
             Some(Granularity::Day),
             vec![equals("environment", "default")],
         ),
+        query("traces", &["userId"], trace_metrics(), None, vec![]),
         query(
             "scores-numeric",
             &["name"],
