@@ -5,13 +5,13 @@
 //! (`crates/web/src/pages/dashboard.rs` asks these) and a custom query that only raw rows
 //! answer.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::probe::{Check, Query, Target, encode};
-use crate::seed::{ingestion_workload, trace_name, user_id};
+use crate::seed::{envelope, ingestion_workload, payload, time, trace_name, user_id};
 use crate::text::Rng;
-use crate::workload::{Payload, Workload, build_parallel};
+use crate::workload::{Workload, build_parallel};
 
 /// Observations per seeded trace.
 pub const OBSERVATIONS_PER_TRACE: usize = 5;
@@ -53,7 +53,7 @@ pub fn seed_workload(
         let events: Vec<Value> = (first..traces.min(first + per_request))
             .flat_map(|trace| trace_events(seed, now, trace))
             .collect();
-        payload(public_key, events)
+        payload(public_key, events, Vec::new())
     });
     ingestion_workload("seed-dashboard", requests)
 }
@@ -147,30 +147,6 @@ fn trace_events(seed: u64, now: DateTime<Utc>, trace: usize) -> Vec<Value> {
         events.push(envelope(&mut rng, "score-create", now, body));
     }
     events
-}
-
-fn envelope(rng: &mut Rng, kind: &str, now: DateTime<Utc>, body: Value) -> Value {
-    json!({"id": rng.uuid(), "type": kind, "timestamp": time(now), "body": body})
-}
-
-fn payload(public_key: &str, batch: Vec<Value>) -> Payload {
-    let items = batch.len();
-    let body = json!({
-        "batch": batch,
-        "metadata": {"batch_size": items, "sdk_name": "python", "sdk_version": "2.60.0",
-                     "public_key": public_key},
-    });
-    let body = serde_json::to_vec(&body).unwrap_or_default();
-    Payload {
-        raw_bytes: body.len(),
-        body,
-        items,
-        trace_ids: Vec::new(),
-    }
-}
-
-fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// A metrics query over the dashboard's range.

@@ -207,7 +207,8 @@ pub fn ingestion_workload(name: &'static str, requests: Vec<Payload>) -> Workloa
     }
 }
 
-fn payload(public_key: &str, batch: Vec<Value>, trace_ids: Vec<String>) -> Payload {
+/// A `POST /api/public/ingestion` body of `batch`, as the SDKs send it.
+pub fn payload(public_key: &str, batch: Vec<Value>, trace_ids: Vec<String>) -> Payload {
     let items = batch.len();
     let body = json!({
         "batch": batch,
@@ -223,11 +224,13 @@ fn payload(public_key: &str, batch: Vec<Value>, trace_ids: Vec<String>) -> Paylo
     }
 }
 
-fn envelope(rng: &mut Rng, kind: &str, now: DateTime<Utc>, body: Value) -> Value {
+/// A batch event of `kind` around `body`, sent at `now`.
+pub fn envelope(rng: &mut Rng, kind: &str, now: DateTime<Utc>, body: Value) -> Value {
     json!({"id": rng.uuid(), "type": kind, "timestamp": time(now), "body": body})
 }
 
-fn time(at: DateTime<Utc>) -> String {
+/// ISO 8601 with milliseconds, as the SDKs send times.
+pub fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 

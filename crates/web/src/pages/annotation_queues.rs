@@ -14,13 +14,11 @@ use axum::response::Response;
 use sightline_domain::ProjectScope;
 use sightline_domain::annotation::{AnnotationQueue, QueueItem, QueueItemStatus, QueueObjectType};
 use sightline_server::services::annotation_queues::{self as service, QueueError, QueueFields};
-use sightline_store::{
-    Comment, CommentObjectType, ScoreConfig, ScoreRow, TraceOrderColumn, TraceQuery,
-};
+use sightline_store::{CommentObjectType, ScoreConfig, ScoreRow, TraceOrderColumn, TraceQuery};
 
 use crate::error::{WebError, WebResult};
 use crate::pages::payload::{self, Payload};
-use crate::pages::trace_annotations::{ScoreTarget, write_annotation};
+use crate::pages::trace_annotations::{ScoreTarget, add_comment, write_annotation};
 use crate::pages::trace_detail::{back_to, load_trace};
 use crate::pages::{page, see_other};
 use crate::rbac::{self, ProjectAccess};
@@ -711,6 +709,40 @@ async fn queue_configs(
         .collect())
 }
 
+/// An item under review: the caller's access, the queue, the item, what it points at (with its
+/// scores and the target of new ones) and the queue's score configs.
+struct Review {
+    access: ProjectAccess,
+    queue: AnnotationQueue,
+    item: QueueItem,
+    object: (ObjectView, Vec<ScoreRow>, ScoreTarget),
+    configs: Vec<ScoreConfig>,
+}
+
+impl Review {
+    async fn load(
+        state: &WebState,
+        signed_in: &SignedIn,
+        (project_id, queue_id, item_id): (&str, &str, &str),
+        scope: ProjectScope,
+    ) -> WebResult<Review> {
+        let access =
+            rbac::project_access(state.store(), &signed_in.user, project_id, scope).await?;
+        let store = state.store();
+        let queue = service::queue(store, &access.project.id, queue_id).await?;
+        let item = service::item(store, &access.project.id, queue_id, item_id).await?;
+        let object = object(state, &access, &item).await?;
+        let configs = queue_configs(state, &access, &queue).await?;
+        Ok(Review {
+            access,
+            queue,
+            item,
+            object,
+            configs,
+        })
+    }
+}
+
 /// `GET …/annotation-queues/{queue}/items/{item}`: the processing view.
 pub async fn get_item(
     State(state): State<WebState>,
@@ -719,19 +751,21 @@ pub async fn get_item(
     signed_in: SignedIn,
     csrf: CsrfToken,
 ) -> WebResult<Response> {
-    let access = rbac::project_access(
-        state.store(),
-        &signed_in.user,
-        &project_id,
+    let Review {
+        access,
+        queue,
+        item,
+        object: (object, scores, _),
+        configs,
+    } = Review::load(
+        &state,
+        &signed_in,
+        (&project_id, &queue_id, &item_id),
         ProjectScope::AnnotationQueuesRead,
     )
     .await?;
     let store = state.store();
     let project = &access.project.id;
-    let queue = service::queue(store, project, &queue_id).await?;
-    let item = service::item(store, project, &queue_id, &item_id).await?;
-    let (object, scores, _) = object(&state, &access, &item).await?;
-    let configs = queue_configs(&state, &access, &queue).await?;
     let fields = configs
         .iter()
         .map(|config| {
@@ -783,20 +817,22 @@ pub async fn post_item(
     signed_in: SignedIn,
     body: String,
 ) -> WebResult<Response> {
-    let access = rbac::project_access(
-        state.store(),
-        &signed_in.user,
-        &project_id,
+    let Review {
+        access,
+        queue,
+        item,
+        object: (_, _, target),
+        configs,
+    } = Review::load(
+        &state,
+        &signed_in,
+        (&project_id, &queue_id, &item_id),
         ProjectScope::ScoresCud,
     )
     .await?;
     let store = state.store();
     let project = &access.project.id;
-    let queue = service::queue(store, project, &queue_id).await?;
-    let item = service::item(store, project, &queue_id, &item_id).await?;
     let fields = Fields::parse(&body);
-    let (_, _, target) = object(&state, &access, &item).await?;
-    let configs = queue_configs(&state, &access, &queue).await?;
     // Check every value before writing any, so a bad one saves nothing.
     let mut given: Vec<(&ScoreConfig, String)> = Vec::new();
     for config in &configs {
@@ -811,27 +847,20 @@ pub async fn post_item(
         write_annotation(&state, project, &target, config, raw, None, Some(&queue.id)).await?;
     }
     if let Some(text) = fields.one("comment") {
-        let (object_type, object_id) = match item.object_type {
-            QueueObjectType::Trace => (CommentObjectType::Trace, item.object_id.clone()),
-            QueueObjectType::Observation => {
-                (CommentObjectType::Observation, item.object_id.clone())
-            }
-            QueueObjectType::Session => (CommentObjectType::Session, item.object_id.clone()),
+        let object_type = match item.object_type {
+            QueueObjectType::Trace => CommentObjectType::Trace,
+            QueueObjectType::Observation => CommentObjectType::Observation,
+            QueueObjectType::Session => CommentObjectType::Session,
         };
-        let now = sightline_domain::time::now_ms();
-        store
-            .metadata()
-            .insert_comment(&Comment {
-                id: uuid::Uuid::new_v4().to_string(),
-                project_id: project.clone(),
-                object_type,
-                object_id,
-                content: text.trim().chars().take(5000).collect(),
-                author_user_id: Some(signed_in.user.id.as_str().to_owned()),
-                created_at: now,
-                updated_at: now,
-            })
-            .await?;
+        add_comment(
+            &state,
+            project,
+            object_type,
+            &item.object_id,
+            text,
+            &signed_in,
+        )
+        .await?;
     }
     let mut skip = skipped(raw);
     match fields.one("action") {

@@ -56,7 +56,30 @@ pub async fn post_trace_comment(
         }
         None => (CommentObjectType::Trace, trace.row.id.clone()),
     };
-    let content = form.content.trim();
+    add_comment(
+        &state,
+        &access.project.id,
+        object_type,
+        &object_id,
+        &form.content,
+        &signed_in,
+    )
+    .await?;
+    tracing::info!(project.id = %access.project.id, trace.id = %trace.row.id, "comment added");
+    Ok(see_other(&back_to(&access, &trace.row.id, observation_id)))
+}
+
+/// Stores a comment by the signed-in user on an object; its text (trimmed) must be 1 to
+/// [`MAX_COMMENT_CHARS`] characters, as the API's.
+pub(crate) async fn add_comment(
+    state: &WebState,
+    project: &ProjectId,
+    object_type: CommentObjectType,
+    object_id: &str,
+    content: &str,
+    signed_in: &SignedIn,
+) -> WebResult<()> {
+    let content = content.trim();
     let length = content.chars().count();
     if !(1..=MAX_COMMENT_CHARS).contains(&length) {
         return Err(WebError::BadRequest(format!(
@@ -66,17 +89,16 @@ pub async fn post_trace_comment(
     let now = now_ms();
     let comment = Comment {
         id: uuid::Uuid::new_v4().to_string(),
-        project_id: access.project.id.clone(),
+        project_id: project.clone(),
         object_type,
-        object_id,
+        object_id: object_id.to_owned(),
         content: content.to_owned(),
         author_user_id: Some(signed_in.user.id.as_str().to_owned()),
         created_at: now,
         updated_at: now,
     };
     state.store().metadata().insert_comment(&comment).await?;
-    tracing::info!(project.id = %access.project.id, trace.id = %trace.row.id, "comment added");
-    Ok(see_other(&back_to(&access, &trace.row.id, observation_id)))
+    Ok(())
 }
 
 #[derive(Deserialize)]
