@@ -12,10 +12,9 @@ use sightline_store::{ConfigCategory, ScoreConfig};
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json as JsonBody, QueryPairs};
+use crate::services::score_configs::{boolean_categories, check};
 use crate::state::AppState;
 use crate::views;
-
-const MAX_NAME_CHARS: usize = 35;
 
 #[derive(Debug, Deserialize)]
 pub struct CategoryBody {
@@ -72,77 +71,6 @@ fn categories(body: Option<Vec<CategoryBody>>) -> Option<Vec<ConfigCategory>> {
             })
             .collect()
     })
-}
-
-fn boolean_categories() -> Vec<ConfigCategory> {
-    [("True", 1.0), ("False", 0.0)]
-        .into_iter()
-        .map(|(label, value)| ConfigCategory {
-            label: label.to_owned(),
-            value,
-        })
-        .collect()
-}
-
-/// The rules a config must satisfy after a create or an update.
-fn check(config: &ScoreConfig) -> Result<(), String> {
-    let name = &config.name;
-    if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(format!("name: must be 1 to {MAX_NAME_CHARS} characters"));
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_ .()-".contains(c))
-    {
-        return Err(
-            "name: only letters, numbers, underscores, spaces, periods, parentheses and hyphens are allowed"
-                .into(),
-        );
-    }
-    let has_range = config.min_value.is_some() || config.max_value.is_some();
-    if has_range && config.data_type != ScoreDataType::Numeric {
-        return Err("minValue, maxValue: only NUMERIC configs have a range".into());
-    }
-    if let (Some(min), Some(max)) = (config.min_value, config.max_value)
-        && min > max
-    {
-        return Err("minValue: must not be greater than maxValue".into());
-    }
-    if [config.min_value, config.max_value]
-        .iter()
-        .flatten()
-        .any(|value| !value.is_finite())
-    {
-        return Err("minValue, maxValue: must be finite numbers".into());
-    }
-    match config.data_type {
-        ScoreDataType::Categorical => {
-            let categories = config.categories.as_deref().unwrap_or_default();
-            if categories.is_empty() {
-                return Err("categories: a CATEGORICAL config needs at least one category".into());
-            }
-            for (i, category) in categories.iter().enumerate() {
-                if category.label.trim().is_empty() {
-                    return Err("categories: labels must not be empty".into());
-                }
-                if categories[..i].iter().any(|c| c.label == category.label) {
-                    return Err(format!("categories: duplicate label '{}'", category.label));
-                }
-                if categories[..i].iter().any(|c| c.value == category.value) {
-                    return Err(format!("categories: duplicate value {}", category.value));
-                }
-            }
-        }
-        ScoreDataType::Boolean => {}
-        _ if config.categories.is_some() => {
-            return Err(format!(
-                "categories: only CATEGORICAL configs have categories, not {}",
-                config.data_type
-            ));
-        }
-        _ => {}
-    }
-    Ok(())
 }
 
 async fn load(state: &AppState, caller: &ProjectAuth, id: &str) -> ApiResult<ScoreConfig> {

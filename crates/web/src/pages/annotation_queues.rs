@@ -113,6 +113,7 @@ struct QueuesPage {
     rows: Vec<QueueRow>,
     can_edit: bool,
     create_url: String,
+    configs_url: String,
     /// `(id, label)` of the active score configs.
     configs: Vec<(String, String)>,
     error: String,
@@ -169,6 +170,7 @@ async fn queues_page(
         rows,
         can_edit: access.can(ProjectScope::AnnotationQueuesCud),
         create_url: queues_url(&access),
+        configs_url: urls::project_section(&access.project.id, "settings/score-configs"),
         configs: configs
             .iter()
             .map(|c| (c.id.clone(), c.name.clone()))

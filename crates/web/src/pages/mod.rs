@@ -17,6 +17,7 @@ pub mod orgs;
 pub mod payload;
 pub mod projects;
 pub mod score_analytics;
+pub mod score_configs;
 pub mod sessions;
 pub mod trace_annotations;
 pub mod trace_detail;

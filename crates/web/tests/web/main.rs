@@ -8,6 +8,7 @@ mod dashboard;
 mod models;
 mod observations;
 mod score_analytics;
+mod score_configs;
 mod security;
 mod sessions;
 mod settings;
@@ -27,6 +28,7 @@ fn main() {
         ("models", models::tests()),
         ("observations", observations::tests()),
         ("score_analytics", score_analytics::tests()),
+        ("score_configs", score_configs::tests()),
         ("security", security::tests()),
         ("sessions", sessions::tests()),
         ("settings", settings::tests()),
