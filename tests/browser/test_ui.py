@@ -328,6 +328,8 @@ def test_viewer_cannot_create_keys(driver, project_url):
 
     # The viewer signs up with the invited address and sees the project read-only.
     driver.find_element(By.CSS_SELECTOR, "form[action='/ui/sign-out'] button").click()
+    # Signed out only once the sign-in page is back; before that, sign-up would redirect home.
+    WebDriverWait(driver, 10).until(ec.url_contains("/ui/sign-in"))
     driver.get(f"{BASE}/ui/sign-up")
     fill(driver, "sign-up-form", {"name": "Viewer", "email": "viewer@example.com", "password": PASSWORD})
     WebDriverWait(driver, 10).until(ec.url_contains("/ui/project/"))

@@ -928,6 +928,38 @@ pub(crate) async fn queue_choices(
     Ok(queues.into_iter().map(|q| (q.id, q.name)).collect())
 }
 
+/// A table's row selection for adding rows to a queue (`_bulk_queue.html`; no selection
+/// without queues the user may add to).
+pub struct Selection {
+    pub queues: Vec<(String, String)>,
+    pub url: String,
+    pub csrf: String,
+    pub object_type: &'static str,
+    /// What the rows are, for the form's label.
+    pub noun: &'static str,
+}
+
+impl Selection {
+    pub(crate) async fn of(
+        state: &WebState,
+        access: &ProjectAccess,
+        csrf: &CsrfToken,
+        object_type: QueueObjectType,
+    ) -> WebResult<Selection> {
+        Ok(Selection {
+            queues: queue_choices(state, access).await?,
+            url: add_url(access),
+            csrf: csrf.0.clone(),
+            object_type: object_type.as_str(),
+            noun: match object_type {
+                QueueObjectType::Trace => "traces",
+                QueueObjectType::Observation => "observations",
+                QueueObjectType::Session => "sessions",
+            },
+        })
+    }
+}
+
 /// Where the "Add to queue" forms post.
 pub(crate) fn add_url(access: &ProjectAccess) -> String {
     format!("{}/items", queues_url(access))

@@ -10,11 +10,13 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use sightline_domain::ProjectScope;
+use sightline_domain::annotation::QueueObjectType;
 use sightline_domain::filter::{Comparison, FilterCondition, Test, TextOperator};
 use sightline_domain::ingest::{Level, ObservationType};
 use sightline_store::{ObservationQuery, StoredObservation};
 
 use crate::error::WebResult;
+use crate::pages::annotation_queues::Selection;
 use crate::pages::listing::{self, ListParams, PAGE_SIZE, Pager, TimeRange};
 use crate::pages::page;
 use crate::pages::sessions::item_url;
@@ -90,6 +92,7 @@ fn query(params: &ListParams) -> (ObservationQuery, Filters) {
 
 /// An observation as the table shows it.
 pub struct ObservationRow {
+    pub id: String,
     pub start: TimeView,
     pub name: String,
     pub kind: &'static str,
@@ -113,6 +116,7 @@ fn row(access: &ProjectAccess, observation: StoredObservation) -> ObservationRow
             .unwrap_or_default()
     };
     ObservationRow {
+        id: row.id.clone(),
         start: time(row.start_time),
         input_tokens: usage("input"),
         output_tokens: usage("output"),
@@ -145,6 +149,7 @@ struct ObservationsPage {
     range: TimeRange,
     rows: Vec<ObservationRow>,
     pager: Pager,
+    selection: Selection,
 }
 
 #[derive(Template)]
@@ -152,6 +157,7 @@ struct ObservationsPage {
 struct ObservationsTable {
     rows: Vec<ObservationRow>,
     pager: Pager,
+    selection: Selection,
 }
 
 pub async fn get_observations(
@@ -186,13 +192,19 @@ pub async fn get_observations(
         .collect();
     let list_url = urls::project_section(&access.project.id, "observations");
     let pager = Pager::new(&list_url, &params, total);
+    let selection = Selection::of(&state, &access, &csrf, QueueObjectType::Observation).await?;
     if is_htmx(&headers) {
-        return page(&ObservationsTable { rows, pager });
+        return page(&ObservationsTable {
+            rows,
+            pager,
+            selection,
+        });
     }
     let layout =
         Layout::for_project(store, &signed_in, &csrf, &access.project, "observations").await?;
     page(&ObservationsPage {
         layout,
+        selection,
         access,
         list_url,
         types: ObservationType::ALL

@@ -9,12 +9,13 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use sightline_domain::ProjectScope;
+use sightline_domain::annotation::QueueObjectType;
 use sightline_store::{
     SessionQuery, StoredTrace, TotalsQuery, TraceGroup, TraceOrderColumn, TraceQuery, UsageTotals,
 };
 
 use crate::error::{WebError, WebResult};
-use crate::pages::annotation_queues;
+use crate::pages::annotation_queues::{self, Selection};
 use crate::pages::listing::{self, ListParams, PAGE_SIZE, Pager, TimeRange};
 use crate::pages::page;
 use crate::pages::payload::{self, Payload};
@@ -50,6 +51,7 @@ struct SessionsPage {
     range: TimeRange,
     rows: Vec<SessionRow>,
     pager: Pager,
+    selection: Selection,
 }
 
 #[derive(Template)]
@@ -57,6 +59,7 @@ struct SessionsPage {
 struct SessionsTable {
     rows: Vec<SessionRow>,
     pager: Pager,
+    selection: Selection,
 }
 
 /// How many of a session's users the list names.
@@ -154,12 +157,18 @@ pub async fn get_sessions(
         .collect();
     let list_url = urls::project_section(&access.project.id, "sessions");
     let pager = Pager::new(&list_url, &params, total);
+    let selection = Selection::of(&state, &access, &csrf, QueueObjectType::Session).await?;
     if is_htmx(&headers) {
-        return page(&SessionsTable { rows, pager });
+        return page(&SessionsTable {
+            rows,
+            pager,
+            selection,
+        });
     }
     let layout = Layout::for_project(store, &signed_in, &csrf, &access.project, "sessions").await?;
     page(&SessionsPage {
         layout,
+        selection,
         access,
         list_url,
         search: search.unwrap_or_default(),

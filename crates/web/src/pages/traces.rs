@@ -13,13 +13,14 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use sightline_domain::ProjectScope;
+use sightline_domain::annotation::QueueObjectType;
 use sightline_domain::filter::{FilterCondition, Test, TextOperator};
 use sightline_domain::ingest::Level;
 use sightline_domain::time::{Millis, now_ms};
 use sightline_store::{ObservationOutline, ScoreQuery, StoredTrace};
 
 use crate::error::WebResult;
-use crate::pages::annotation_queues;
+use crate::pages::annotation_queues::Selection;
 use crate::pages::trace_filters::{
     COLUMNS_COOKIE, Columns, Filters, PAGE_SIZES, RANGES, columns, user_tag,
 };
@@ -252,11 +253,8 @@ struct TracesTable {
     hidden_filters: Vec<(&'static str, String)>,
     /// The columns were just chosen: keep the picker open.
     picker_open: bool,
-    /// The annotation queues selected rows can be added to (none: no row selection), where
-    /// that form posts, and its CSRF token.
-    queues: Vec<(String, String)>,
-    queue_url: String,
-    csrf: String,
+    /// Rows selected for an annotation queue.
+    selection: Selection,
 }
 
 fn sort_link(filters: &Filters, base: &str, column: &str) -> SortLink {
@@ -358,9 +356,7 @@ pub async fn get_traces(
         hidden_filters: filters.pairs(None),
         picker_open: filters.columns.is_some(),
         columns,
-        queues: annotation_queues::queue_choices(&state, &access).await?,
-        queue_url: annotation_queues::add_url(&access),
-        csrf: csrf.0.clone(),
+        selection: Selection::of(&state, &access, &csrf, QueueObjectType::Trace).await?,
     };
     let remember = filters.columns.as_ref().map(|chosen| {
         session::set_cookie(

@@ -113,6 +113,24 @@ async fn reviewers_work_a_queue_to_completion(db: TestDb) {
         page.body
     );
     assert_inert(&page.body);
+    // The sessions and observations tables offer the same row selection.
+    for (section, kind) in [
+        ("/sessions", "SESSION"),
+        ("/observations?type=ALL", "OBSERVATION"),
+    ] {
+        let table = ada.get(&project_url(&project, section)).await;
+        assert!(table.body.contains("id=\"bulk-queue\""), "{section}");
+        assert!(
+            table
+                .body
+                .contains(&format!("name=\"object_type\" value=\"{kind}\"")),
+            "{section}"
+        );
+        assert!(
+            table.body.contains("class=\"select-row\""),
+            "{section} has rows to select"
+        );
+    }
 
     // Two reviewers never get the same item.
     let review = format!("{queue_url}/review");
