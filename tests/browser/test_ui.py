@@ -4,7 +4,8 @@ secret and SDK variables are shown once, and that a VIEWER gets no create button
 the server; ingest a nested trace with the official Python SDK (5.x), find it in the traces table
 by filter, hide a column (remembered), open it and a generation's input, output, tokens and cost;
 see the home dashboard chart it and click through from a bar to the observations behind it; and
-open a trace of 20,000 observations (its load time is printed); add the trace to an annotation
+move through a trace's tree with the keyboard and reload the node's URL; open a trace of 20,000
+observations (its load time is printed); add the trace to an annotation
 queue from the traces table and review it. Screenshots go to
 $SIGHTLINE_ARTIFACTS (default artifacts/browser).
 
@@ -24,6 +25,7 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -162,6 +164,20 @@ def test_traces_table_and_trace_detail(driver, project_url, public_key, secret_k
     for expected in ("What is the capital of France?", "gpt-4o", "1500", "$0.007500", "temperature"):
         assert expected in detail, (expected, detail)
     assert f"/traces/{trace_id}" in driver.current_url
+    assert "observation=" in driver.current_url, driver.current_url
+    # The keyboard moves through the tree; the open node stays in the URL, so a reload keeps it.
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_UP)
+    settled(driver).until(
+        lambda d: "retrieve" in d.find_element(By.CSS_SELECTOR, "#observation-tree a[aria-current]").text)
+    settled(driver).until(lambda d: "What is the capital of France?" not in d.find_element(By.ID, "node-detail").text)
+    opened = driver.current_url
+    assert "observation=" in opened, opened
+    driver.refresh()
+    assert driver.current_url == opened
+    assert "retrieve" in driver.find_element(By.CSS_SELECTOR, "#observation-tree a[aria-current]").text
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_DOWN)
+    settled(driver).until(
+        lambda d: "Paris is the capital of France." in d.find_element(By.ID, "node-detail").text)
     # A tall window, so the screenshot holds the trace's header, its tree and the open node.
     driver.set_window_size(1600, 1800)
     driver.execute_script("window.scrollTo(0, 0)")

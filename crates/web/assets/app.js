@@ -41,21 +41,50 @@
 
 // Trace detail: a click on a node of the observation tree loads its payload into #node-detail
 // with htmx (one listener for the whole tree, however large; without JavaScript the link opens
-// the trace page with that node open), and marks the node as the open one.
+// the trace page with that node open), marks the node as the open one and keeps it in the URL
+// (`?observation=`), so a reload or a shared link opens the same node. Up and down arrows move
+// through the tree when no field has the focus.
 (function () {
   "use strict";
-  document.addEventListener("click", function (event) {
-    var link = event.target.closest("#observation-tree li > a");
-    if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    if (!window.htmx || !document.getElementById("node-detail")) return;
-    event.preventDefault();
+  function links() {
+    return Array.prototype.slice.call(document.querySelectorAll("#observation-tree li > a"));
+  }
+  function open(link) {
     document.querySelectorAll("#observation-tree a[aria-current]").forEach(function (el) {
       el.removeAttribute("aria-current");
       el.parentElement.classList.remove("selected");
     });
     link.setAttribute("aria-current", "true");
     link.parentElement.classList.add("selected");
-    window.htmx.ajax("GET", link.getAttribute("href"), { target: "#node-detail", swap: "innerHTML" });
+    var href = link.getAttribute("href");
+    window.htmx.ajax("GET", href, { target: "#node-detail", swap: "innerHTML" });
+    var page = href.replace(/\/observations\/([^/?#]+)$/, "?observation=$1");
+    if (page !== href && window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", page);
+    }
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("#observation-tree li > a");
+    if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (!window.htmx || !document.getElementById("node-detail")) return;
+    event.preventDefault();
+    open(link);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    if (event.metaKey || event.ctrlKey || event.altKey || event.shiftKey) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    if (!window.htmx || !document.getElementById("node-detail")) return;
+    var all = links();
+    if (!all.length) return;
+    var current = all.findIndex(function (el) { return el.hasAttribute("aria-current"); });
+    var next = current < 0 ? 0 : current + (event.key === "ArrowDown" ? 1 : -1);
+    if (next < 0 || next >= all.length) return;
+    event.preventDefault();
+    open(all[next]);
+    all[next].focus({ preventScroll: true });
+    all[next].scrollIntoView({ block: "nearest" });
   });
 })();
 // List filters (sessions, users, observations): choosing a preset time range clears the custom
