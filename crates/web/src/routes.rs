@@ -16,8 +16,8 @@ use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
     account, annotation_queues, api_keys, auth, dashboard, dashboards, home, members, models,
-    observations, orgs, projects, score_analytics, score_configs, sessions, trace_annotations,
-    trace_detail, traces, users,
+    observations, orgs, projects, score_analytics, score_configs, scores, sessions,
+    trace_annotations, trace_detail, traces, users,
 };
 use crate::session;
 use crate::state::WebState;
@@ -166,6 +166,10 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/ui/project/{project_id}/settings/api-keys/{key_id}/revoke",
             post(api_keys::post_api_key_revoke),
+        )
+        .route(
+            "/ui/project/{project_id}/scores/all",
+            get(scores::get_scores),
         )
         .route(
             "/ui/project/{project_id}/settings/score-configs",

@@ -18,6 +18,7 @@ pub mod payload;
 pub mod projects;
 pub mod score_analytics;
 pub mod score_configs;
+pub mod scores;
 pub mod sessions;
 pub mod trace_annotations;
 pub mod trace_detail;

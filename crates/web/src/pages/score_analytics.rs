@@ -50,6 +50,8 @@ struct ScoreAnalyticsPage {
     layout: Layout,
     access: ProjectAccess,
     action: String,
+    /// The scores table.
+    table_url: String,
     names: Vec<ScoreName>,
     selected: String,
     data_type: String,
@@ -343,6 +345,7 @@ pub async fn get_score_analytics(
     page(&ScoreAnalyticsPage {
         layout,
         action: urls::project_section(&project, "scores"),
+        table_url: urls::project_section(&project, "scores/all"),
         names,
         selected,
         data_type,

@@ -9,6 +9,7 @@ mod models;
 mod observations;
 mod score_analytics;
 mod score_configs;
+mod scores;
 mod security;
 mod sessions;
 mod settings;
@@ -29,6 +30,7 @@ fn main() {
         ("observations", observations::tests()),
         ("score_analytics", score_analytics::tests()),
         ("score_configs", score_configs::tests()),
+        ("scores", scores::tests()),
         ("security", security::tests()),
         ("sessions", sessions::tests()),
         ("settings", settings::tests()),
