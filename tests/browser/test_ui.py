@@ -64,6 +64,15 @@ def settled(driver, seconds=10):
     return WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,))
 
 
+def fits(driver, selector):
+    """Whether the table under `selector` shows its last column without horizontal scrolling."""
+    return driver.execute_script(
+        "var t = document.querySelector(arguments[0]); if (!t) return null;"
+        "var box = t.closest('.table-scroll, .table-card') || t.parentElement;"
+        "return [t.scrollWidth, box.clientWidth, t.getBoundingClientRect().right <= window.innerWidth];",
+        selector)
+
+
 def sign_in(driver, email, password):
     driver.get(f"{BASE}/ui/sign-in")
     fill(driver, "sign-in-form", {"email": email, "password": password})
@@ -139,6 +148,12 @@ def test_traces_table_and_trace_detail(driver, project_url, public_key, secret_k
     assert "name=browser-trace" in driver.current_url, driver.current_url
     driver.set_window_size(1920, 1000)
     shot(driver, "06-traces-table")
+    driver.set_window_size(1440, 900)
+    print("  at 1440 px, traces table (table width, box width, right edge in view):",
+          fits(driver, "#traces-table table"))
+    driver.get(f"{project_url}/observations?type=ALL")
+    print("  at 1440 px, observations table:", fits(driver, "#observations-table table"))
+    driver.get(f"{project_url}/traces?name=browser-trace")
     driver.set_window_size(1280, 900)
 
     # Hide the environment column: the table follows, and the choice is remembered.
