@@ -112,6 +112,8 @@ async fn queues_items_and_assignments(db: TestDb) {
     assert_eq!(queue["description"], "weekly");
     assert_eq!(queue["scoreConfigIds"], json!([accuracy]));
     assert!(queue["createdAt"].as_str().unwrap().ends_with('Z'));
+    // Lists are newest first (createdAt, then id): distinct creation times make the order sure.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let second = ok(
         &app,
         &tenant,
@@ -157,6 +159,7 @@ async fn queues_items_and_assignments(db: TestDb) {
     assert_eq!(pending["status"], "PENDING");
     assert_eq!(pending["completedAt"], Value::Null);
     assert_eq!(pending["queueId"], queue_id.as_str());
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let done = ok(
         &app,
         &tenant,
