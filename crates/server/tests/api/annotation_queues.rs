@@ -20,13 +20,7 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> TestResponse {
-    let auth = tenant.basic();
-    let mut headers = vec![("authorization", auth.as_str())];
-    if body.is_some() {
-        headers.push(("content-type", "application/json"));
-    }
-    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    app.request(method, &format!("/api/public{path}"), &headers, bytes)
+    app.tenant_request(tenant, method, &format!("/api/public{path}"), body)
         .await
 }
 

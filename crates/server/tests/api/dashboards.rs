@@ -18,19 +18,8 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> TestResponse {
-    let auth = tenant.basic();
-    let mut headers = vec![("authorization", auth.as_str())];
-    if body.is_some() {
-        headers.push(("content-type", "application/json"));
-    }
-    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    app.request(
-        method,
-        &format!("/api/public/unstable{path}"),
-        &headers,
-        bytes,
-    )
-    .await
+    app.tenant_request(tenant, method, &format!("/api/public/unstable{path}"), body)
+        .await
 }
 
 async fn ok(

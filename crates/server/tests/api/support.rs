@@ -111,6 +111,23 @@ impl TestApp {
     }
 
     /// POSTs `body` as JSON with the tenant's Basic credentials.
+    /// `method path` as `tenant`, with `body` as JSON when given.
+    pub async fn tenant_request(
+        &self,
+        tenant: &Tenant,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let auth = tenant.basic();
+        let mut headers = vec![("authorization", auth.as_str())];
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.request(method, path, &headers, bytes).await
+    }
+
     pub async fn post_json(&self, path: &str, auth: &str, body: &Value) -> TestResponse {
         let headers = [
             ("authorization", auth),

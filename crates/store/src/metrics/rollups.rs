@@ -258,17 +258,17 @@ fn score_metric(_: Dialect, metric: &Metric) -> Option<String> {
     }
 }
 
-/// The whole hours of a range: the first hour that starts at or after `from`, and the end of
-/// the last that ends by `to` (inclusive); `None` when the range holds no whole hour.
+/// The whole buckets of `unit` milliseconds within `start..end` (end exclusive): the first that
+/// starts at or after `start`, and the end of the last that ends by `end`.
+fn whole(start: Millis, end: Millis, unit: Millis) -> Option<(Millis, Millis)> {
+    let first = start.div_euclid(unit) * unit + if start.rem_euclid(unit) == 0 { 0 } else { unit };
+    let last_end = end.div_euclid(unit) * unit;
+    (first < last_end).then_some((first, last_end))
+}
+
+/// The whole hours of a range, `to` inclusive; `None` when it holds no whole hour.
 pub(crate) fn whole_hours(from: Millis, to: Millis) -> Option<(Millis, Millis)> {
-    let first = from.div_euclid(HOUR_MS) * HOUR_MS
-        + if from.rem_euclid(HOUR_MS) == 0 {
-            0
-        } else {
-            HOUR_MS
-        };
-    let end = (to + 1).div_euclid(HOUR_MS) * HOUR_MS;
-    (first < end).then_some((first, end))
+    whole(from, to + 1, HOUR_MS)
 }
 
 /// The length of a daily rollup's time bucket.
@@ -276,14 +276,7 @@ pub(crate) const DAY_MS: Millis = 86_400_000;
 
 /// The whole UTC days within the whole hours `first..end`, when there is one.
 pub(crate) fn whole_days((first, end): (Millis, Millis)) -> Option<(Millis, Millis)> {
-    let start = first.div_euclid(DAY_MS) * DAY_MS
-        + if first.rem_euclid(DAY_MS) == 0 {
-            0
-        } else {
-            DAY_MS
-        };
-    let stop = end.div_euclid(DAY_MS) * DAY_MS;
-    (start < stop).then_some((start, stop))
+    whole(first, end, DAY_MS)
 }
 
 /// The rollup that answers `query` (already checked against its view), and the whole hours it

@@ -11,14 +11,16 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use sightline_domain::ProjectScope;
 use sightline_domain::annotation::{AnnotationQueue, QueueItem, QueueItemStatus, QueueObjectType};
+use sightline_domain::{ProjectScope, UserId};
 use sightline_server::services::annotation_queues::{self as service, QueueError, QueueFields};
 use sightline_store::{CommentObjectType, ScoreConfig, ScoreRow, TraceOrderColumn, TraceQuery};
 
 use crate::error::{WebError, WebResult};
 use crate::pages::payload::{self, Payload};
-use crate::pages::trace_annotations::{ScoreTarget, add_comment, write_annotation};
+use crate::pages::trace_annotations::{
+    ScoreTarget, add_comment, annotation_score, existing_annotation, submit_scores,
+};
 use crate::pages::trace_detail::{back_to, load_trace};
 use crate::pages::{page, see_other};
 use crate::rbac::{self, ProjectAccess};
@@ -286,13 +288,25 @@ pub async fn get_queue(
         .await?
         .remove(&queue.id)
         .unwrap_or_default();
-    let users: HashMap<String, String> = store
-        .metadata()
-        .list_users()
-        .await?
-        .into_iter()
-        .map(|user| (user.id.as_str().to_owned(), user.email.as_str().to_owned()))
-        .collect();
+    // The annotators' emails: only theirs are read.
+    let mut users: HashMap<String, String> = HashMap::new();
+    for id in items
+        .iter()
+        .filter_map(|item| item.annotator_user_id.as_deref())
+    {
+        if users.contains_key(id) {
+            continue;
+        }
+        let email = match UserId::parse(id) {
+            Ok(user) => store
+                .metadata()
+                .user(&user)
+                .await?
+                .map(|u| u.email.as_str().to_owned()),
+            Err(_) => None,
+        };
+        users.insert(id.to_owned(), email.unwrap_or_else(|| id.to_owned()));
+    }
     let rows = items
         .iter()
         .map(|item| ItemRow {
@@ -823,7 +837,7 @@ pub async fn post_item(
         access,
         queue,
         item,
-        object: (_, _, target),
+        object: (_, given, target),
         configs,
     } = Review::load(
         &state,
@@ -835,19 +849,22 @@ pub async fn post_item(
     let store = state.store();
     let project = &access.project.id;
     let fields = Fields::parse(&body);
-    // Check every value before writing any, so a bad one saves nothing.
-    let mut given: Vec<(&ScoreConfig, String)> = Vec::new();
+    // Every score is built and checked before any is written, so a bad one saves nothing.
+    let mut scores = Vec::new();
     for config in &configs {
         if let Some(raw) = fields.one(&format!("score_{}", config.id)) {
-            given.push((config, raw.trim().to_owned()));
+            let existing = existing_annotation(&given, config, target.observation_id.as_deref());
+            scores.push(annotation_score(
+                &target,
+                config,
+                raw,
+                None,
+                Some(&queue.id),
+                existing,
+            )?);
         }
     }
-    for (config, raw) in &given {
-        check_value(config, raw)?;
-    }
-    for (config, raw) in &given {
-        write_annotation(&state, project, &target, config, raw, None, Some(&queue.id)).await?;
-    }
+    submit_scores(&state, project, scores).await?;
     if let Some(text) = fields.one("comment") {
         let object_type = match item.object_type {
             QueueObjectType::Trace => CommentObjectType::Trace,
@@ -876,39 +893,6 @@ pub async fn post_item(
         &format!("{}/review", queue_url(&access, &queue.id)),
         &skip,
     )))
-}
-
-/// A value the config accepts, or the form's message (the config's own check runs again when
-/// the score is written).
-fn check_value(config: &ScoreConfig, raw: &str) -> WebResult<()> {
-    use sightline_domain::ingest::ScoreDataType;
-    let bad = |what: String| Err(WebError::BadRequest(format!("{}: {what}", config.name)));
-    match config.data_type {
-        ScoreDataType::Numeric => {
-            let Some(value) = raw.parse::<f64>().ok().filter(|v| v.is_finite()) else {
-                return bad("expected a number".into());
-            };
-            if config.min_value.is_some_and(|min| value < min)
-                || config.max_value.is_some_and(|max| value > max)
-            {
-                return bad(format!(
-                    "{value} is outside the config's range ({})",
-                    field(config, None).hint
-                ));
-            }
-            Ok(())
-        }
-        ScoreDataType::Boolean => match raw.to_ascii_lowercase().as_str() {
-            "true" | "false" | "1" | "0" => Ok(()),
-            _ => bad("expected True or False".into()),
-        },
-        _ => match &config.categories {
-            Some(categories) if !categories.iter().any(|c| c.label == raw) => {
-                bad(format!("'{raw}' is not one of the config's categories"))
-            }
-            _ => Ok(()),
-        },
-    }
 }
 
 /// The "Add to queue" form of a trace, observation or session page: the queues to choose from

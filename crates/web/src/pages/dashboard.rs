@@ -241,7 +241,24 @@ struct Spec<'a> {
     limit: Option<u32>,
 }
 
-impl Spec<'_> {
+impl<'a> Spec<'a> {
+    /// A time series of `metrics` by `dimensions`, over the selection only.
+    fn over_time(
+        view: &'static str,
+        dimensions: &'a [&'static str],
+        metrics: Vec<Metric>,
+    ) -> Spec<'a> {
+        Spec {
+            view,
+            dimensions,
+            metrics,
+            extra_filters: Vec::new(),
+            time: true,
+            order_by: Vec::new(),
+            limit: None,
+        }
+    }
+
     fn query(&self, selection: &Selection) -> MetricsQuery {
         let mut filters = selection.filters(self.view);
         filters.extend(self.extra_filters.iter().cloned());
@@ -402,15 +419,7 @@ pub(crate) async fn preset_charts(
     let mut charts: Vec<Chart> = Vec::new();
     // Traces over time.
     if wanted("traces") {
-        let spec = Spec {
-            view: "traces",
-            dimensions: &[],
-            metrics: vec![metric("count", Aggregation::Count)],
-            extra_filters: vec![],
-            time: true,
-            order_by: vec![],
-            limit: None,
-        };
+        let spec = Spec::over_time("traces", &[], vec![metric("count", Aggregation::Count)]);
         let query = spec.query(selection);
         let rows = query_metrics(events, &project, &query).await?;
         let (x, series) = time_series(&rows, &query, &["Traces"]);
@@ -428,15 +437,11 @@ pub(crate) async fn preset_charts(
 
     // Observations over time, by type.
     if wanted("observations") {
-        let spec = Spec {
-            view: "observations",
-            dimensions: &["type"],
-            metrics: vec![metric("count", Aggregation::Count)],
-            extra_filters: vec![],
-            time: true,
-            order_by: vec![],
-            limit: None,
-        };
+        let spec = Spec::over_time(
+            "observations",
+            &["type"],
+            vec![metric("count", Aggregation::Count)],
+        );
         let query = spec.query(selection);
         let rows = query_metrics(events, &project, &query).await?;
         let (x, series) = time_series(&rows, &query, &["Observations"]);
@@ -512,18 +517,14 @@ pub(crate) async fn preset_charts(
 
     // Tokens over time.
     if wanted("tokens") {
-        let spec = Spec {
-            view: "observations",
-            dimensions: &[],
-            metrics: vec![
+        let spec = Spec::over_time(
+            "observations",
+            &[],
+            vec![
                 metric("inputTokens", Aggregation::Sum),
                 metric("outputTokens", Aggregation::Sum),
             ],
-            extra_filters: vec![],
-            time: true,
-            order_by: vec![],
-            limit: None,
-        };
+        );
         let query = spec.query(selection);
         let rows = query_metrics(events, &project, &query).await?;
         let (x, series) = time_series(&rows, &query, &["Input tokens", "Output tokens"]);
@@ -639,15 +640,11 @@ pub(crate) async fn preset_charts(
 
     // Numeric and boolean scores over time (a boolean's average is its true rate).
     if wanted("scores") {
-        let spec = Spec {
-            view: "scores-numeric",
-            dimensions: &["name"],
-            metrics: vec![metric("value", Aggregation::Avg)],
-            extra_filters: vec![],
-            time: true,
-            order_by: vec![],
-            limit: None,
-        };
+        let spec = Spec::over_time(
+            "scores-numeric",
+            &["name"],
+            vec![metric("value", Aggregation::Avg)],
+        );
         let query = spec.query(selection);
         let rows = query_metrics(events, &project, &query).await?;
         let (x, series) = time_series(&rows, &query, &["Average"]);

@@ -9,12 +9,13 @@ use serde::Deserialize;
 use serde_json::json;
 use sightline_domain::ProjectId;
 use sightline_domain::ProjectScope;
+use sightline_domain::ingest::ScorePatch;
 use sightline_domain::ingest::score::{ScoreBody, validate_score};
 use sightline_domain::ingest::{ScoreDataType, ScoreSource};
 use sightline_domain::time::now_ms;
 use sightline_server::services::ingest::IngestionWrite;
 use sightline_server::services::score_configs::apply_configs;
-use sightline_store::{Comment, CommentObjectType, ScoreConfig};
+use sightline_store::{Comment, CommentObjectType, ScoreConfig, ScoreRow};
 
 use crate::error::{WebError, WebResult};
 use crate::pages::trace_detail::{back_to, load_observation, load_trace};
@@ -146,16 +147,16 @@ pub async fn post_trace_score(
         session_id: None,
         environment: trace.row.environment.clone(),
     };
-    write_annotation(
-        &state,
-        project,
+    let scores = store.events().trace_scores(project, &trace.row.id).await?;
+    let score = annotation_score(
         &target,
         &config,
         &form.value,
         non_empty(form.comment.as_deref()),
         None,
-    )
-    .await?;
+        existing_annotation(&scores, &config, observation_id),
+    )?;
+    submit_scores(&state, project, vec![score]).await?;
     tracing::info!(project.id = %access.project.id, trace.id = %trace.row.id, "manual score added");
     Ok(see_other(&back_to(&access, &trace.row.id, observation_id)))
 }
@@ -195,34 +196,34 @@ fn annotation_value(config: &ScoreConfig, raw: &str) -> WebResult<serde_json::Va
     })
 }
 
-/// Writes a manual (ANNOTATION) score for `config` on `target`, checked by the API's score rules
-/// and the config, through the ingestion writer. An annotation of the same config on the same
-/// trace and observation is replaced, not repeated (as Langfuse updates it); `queue_id` marks
-/// scores given in an annotation queue.
-pub(crate) async fn write_annotation(
-    state: &WebState,
-    project: &ProjectId,
+/// The id of an annotation of `config` among `scores` (a trace's) on the same observation (or
+/// the trace itself): a new one replaces it rather than repeating it, as Langfuse updates it.
+pub(crate) fn existing_annotation(
+    scores: &[ScoreRow],
+    config: &ScoreConfig,
+    observation_id: Option<&str>,
+) -> Option<String> {
+    scores
+        .iter()
+        .find(|row| {
+            row.score.source == ScoreSource::Annotation
+                && row.score.config_id.as_deref() == Some(config.id.as_str())
+                && row.score.observation_id.as_deref() == observation_id
+        })
+        .map(|row| row.score.id.clone())
+}
+
+/// A manual (ANNOTATION) score of `config` on `target` with the API's score rules checked
+/// (`existing` is the id of the annotation it replaces; `queue_id` marks scores given in an
+/// annotation queue). The config's own rules are checked when it is submitted.
+pub(crate) fn annotation_score(
     target: &ScoreTarget,
     config: &ScoreConfig,
     raw: &str,
     comment: Option<&str>,
     queue_id: Option<&str>,
-) -> WebResult<()> {
-    let store = state.store();
-    let existing = match &target.trace_id {
-        Some(trace_id) => store
-            .events()
-            .trace_scores(project, trace_id)
-            .await?
-            .into_iter()
-            .find(|row| {
-                row.score.source == ScoreSource::Annotation
-                    && row.score.config_id.as_deref() == Some(config.id.as_str())
-                    && row.score.observation_id == target.observation_id
-            })
-            .map(|row| row.score.id),
-        None => None,
-    };
+    existing: Option<String>,
+) -> WebResult<ScorePatch> {
     let body = ScoreBody {
         id: existing,
         name: config.name.clone(),
@@ -241,14 +242,25 @@ pub(crate) async fn write_annotation(
         config_id: Some(config.id.clone()),
         timestamp: None,
     };
-    let score = validate_score(body, now_ms()).map_err(WebError::BadRequest)?;
-    let score = apply_configs(store, project, vec![score])
-        .await?
-        .pop()
-        .expect("one score in, one out")
-        .map_err(|rejection| WebError::BadRequest(rejection.message))?;
+    validate_score(body, now_ms()).map_err(WebError::BadRequest)
+}
+
+/// Checks the scores against their configs (all of them before any is written, so a refused
+/// one saves nothing) and writes them through the ingestion writer in one write.
+pub(crate) async fn submit_scores(
+    state: &WebState,
+    project: &ProjectId,
+    scores: Vec<ScorePatch>,
+) -> WebResult<()> {
+    if scores.is_empty() {
+        return Ok(());
+    }
     let mut write = IngestionWrite::new(project.clone());
-    write.scores.push(score);
+    for checked in apply_configs(state.store(), project, scores).await? {
+        write
+            .scores
+            .push(checked.map_err(|rejection| WebError::BadRequest(rejection.message))?);
+    }
     state
         .app()
         .writer()
