@@ -6,7 +6,8 @@ by filter, hide a column (remembered), open it and a generation's input, output,
 see the home dashboard chart it and click through from a bar to the observations behind it; and
 move through a trace's tree with the keyboard and reload the node's URL; open a trace of 20,000
 observations (its load time is printed); add the trace to an annotation
-queue from the traces table and review it. Screenshots go to
+queue from the traces table and review it; make a prompt and a second version, compare them, move
+`production` and fetch it with the SDK, and see a MEMBER refused a protected label. Screenshots go to
 $SIGHTLINE_ARTIFACTS (default artifacts/browser).
 
 Run by scripts/browser-test, which installs the browser and starts a fresh server; SIGHTLINE_URL
@@ -343,6 +344,92 @@ def test_annotation_queue_review(driver, project_url, public_key, secret_key):
     settled(driver).until(lambda d: "All queue items processed" in d.page_source)
 
 
+def invite_and_sign_up(driver, project_url, email, role):
+    """The owner invites `email` with `role`, signs out, and the invitee signs up."""
+    driver.get(project_url)
+    driver.find_element(By.CSS_SELECTOR, "#project-switcher summary").click()
+    driver.find_element(By.LINK_TEXT, "Organization overview").click()
+    driver.find_element(By.LINK_TEXT, "Members").click()
+    form = driver.find_element(By.ID, "invite-form")
+    form.find_element(By.NAME, "email").send_keys(email)
+    Select(form.find_element(By.NAME, "role")).select_by_value(role)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "form-ok")))
+    driver.find_element(By.CSS_SELECTOR, "form[action='/ui/sign-out'] button").click()
+    WebDriverWait(driver, 10).until(ec.url_contains("/ui/sign-in"))
+    driver.get(f"{BASE}/ui/sign-up")
+    fill(driver, "sign-up-form", {"name": role.title(), "email": email, "password": PASSWORD})
+    WebDriverWait(driver, 10).until(ec.url_contains("/ui/project/"))
+
+
+def sign_out(driver):
+    driver.find_element(By.CSS_SELECTOR, "form[action='/ui/sign-out'] button").click()
+    WebDriverWait(driver, 10).until(ec.url_contains("/ui/sign-in"))
+
+
+def test_prompt_versions_diff_and_labels(driver, project_url, public_key, secret_key):
+    """A prompt and a second version made in the editor, compared, `production` moved to the
+    second and fetched with the official SDK; once `production` is protected, a MEMBER cannot
+    move it."""
+    driver.get(f"{project_url}/prompts")
+    driver.find_element(By.ID, "new-prompt").click()
+    form = driver.find_element(By.ID, "prompt-form")
+    form.find_element(By.NAME, "name").send_keys("browser/greeting")
+    form.find_element(By.NAME, "text").send_keys("Hello {{name}}, how can I help?")
+    config = form.find_element(By.NAME, "config")
+    config.clear()
+    config.send_keys('{"temperature": 0.1}')
+    form.find_element(By.CSS_SELECTOR, "input[name=label][value=production]").click()
+    form.find_element(By.NAME, "commit_message").send_keys("first version")
+    settled(driver).until(lambda d: "{{name}}" in d.find_element(By.ID, "prompt-preview").text)
+    driver.find_element(By.ID, "save-prompt").click()
+    WebDriverWait(driver, 10).until(ec.url_contains("/prompts/browser%2Fgreeting"))
+    assert "Hello {{name}}, how can I help?" in driver.find_element(By.ID, "version-detail").text
+
+    driver.find_element(By.ID, "new-version").click()
+    text = driver.find_element(By.NAME, "text")
+    text.clear()
+    text.send_keys("Hi {{name}}! What do you need today?")
+    driver.find_element(By.NAME, "commit_message").send_keys("friendlier")
+    driver.find_element(By.ID, "save-prompt").click()
+    WebDriverWait(driver, 10).until(ec.url_contains("version=2"))
+    driver.find_element(By.ID, "compare-versions").click()
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "prompt-diff")))
+    diff = driver.find_element(By.ID, "prompt-diff")
+    assert diff.find_elements(By.CSS_SELECTOR, "tr.diff-changed"), diff.text
+    assert "Hello {{name}}, how can I help?" in diff.text and "What do you need today?" in diff.text
+    driver.set_window_size(1440, 1000)
+    shot(driver, "12-prompt-diff")
+    driver.set_window_size(1280, 900)
+
+    driver.get(f"{project_url}/prompts/browser%2Fgreeting?version=2")
+    fill(driver, "add-label", {"label": "production"})
+    settled(driver).until(lambda d: d.find_elements(
+        By.CSS_SELECTOR, "#version-labels [data-label=production]"))
+    driver.set_window_size(1440, 1000)
+    shot(driver, "13-prompt-page")
+    driver.set_window_size(1280, 900)
+
+    from langfuse import Langfuse
+    client = Langfuse(public_key=public_key, secret_key=secret_key, host=BASE)
+    fetched = client.get_prompt("browser/greeting", label="production", cache_ttl_seconds=0)
+    assert fetched.version == 2, fetched.version
+    assert fetched.compile(name="Ada") == "Hi Ada! What do you need today?"
+    client.shutdown()
+
+    # Protected: a MEMBER can no longer move it back.
+    driver.get(f"{project_url}/settings/protected-labels")
+    fill(driver, "protect-label", {"label": "production"})
+    settled(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#protected-labels [data-label=production]"))
+    invite_and_sign_up(driver, project_url, "member@example.com", "MEMBER")
+    driver.get(f"{project_url}/prompts/browser%2Fgreeting?version=1")
+    fill(driver, "add-label", {"label": "production"})
+    error = WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "form-error")))
+    assert "protected label production" in error.text, error.text
+    sign_out(driver)
+    sign_in(driver, "owner@example.com", PASSWORD)
+
+
 def test_viewer_cannot_create_keys(driver, project_url):
     # The owner invites a VIEWER on the organization's members page.
     driver.get(project_url)
@@ -452,6 +539,8 @@ def main():
         test_a_large_trace_opens_quickly(driver, project_url, public_key, secret_key)
         print("an annotation queue: a trace added from the table, reviewed and completed")
         test_annotation_queue_review(driver, project_url, public_key, secret_key)
+        print("prompts: two versions, their diff, production moved and fetched by the SDK; protected")
+        test_prompt_versions_diff_and_labels(driver, project_url, public_key, secret_key)
         print("a VIEWER cannot create keys")
         test_viewer_cannot_create_keys(driver, project_url)
     finally:

@@ -1,7 +1,9 @@
 // Sightline's small UI helpers (no framework; loaded with `defer`, allowed by the CSP as 'self'):
 // - <time datetime="…"> elements show the viewer's local time;
 // - buttons with data-copy="ELEMENT_ID" copy that element's text;
-// - inputs with data-confirm="TEXT" enable their form's submit button only when they hold TEXT.
+// - inputs with data-confirm="TEXT" enable their form's submit button only when they hold TEXT;
+// - the prompt editor: the type switches between the text and chat editors, chat rows are added
+//   from a <template> and removed.
 (function () {
   "use strict";
   function localTimes(root) {
@@ -34,7 +36,38 @@
       });
     }
   });
-  function init(root) { localTimes(root); confirmInputs(root); }
+  function promptEditor(root) {
+    var type = root.querySelector("#prompt-type");
+    var text = document.getElementById("text-editor");
+    var chat = document.getElementById("chat-editor");
+    if (type && text && chat) {
+      type.addEventListener("change", function () {
+        text.hidden = type.value === "chat";
+        chat.hidden = type.value !== "chat";
+      });
+    }
+    var rows = root.querySelector("#chat-rows");
+    var template = document.getElementById("chat-row-template");
+    if (!rows || !template) return;
+    var add = function (role) {
+      var row = template.content.firstElementChild.cloneNode(true);
+      row.querySelector("select").value = role;
+      rows.appendChild(row);
+      row.querySelector("textarea").focus();
+    };
+    var message = document.getElementById("add-message");
+    var placeholder = document.getElementById("add-placeholder");
+    if (message) message.addEventListener("click", function () { add("user"); });
+    if (placeholder) placeholder.addEventListener("click", function () { add("placeholder"); });
+    rows.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-remove-row]");
+      if (!button) return;
+      var form = button.form;
+      button.closest("li").remove();
+      if (form) form.dispatchEvent(new Event("change"));
+    });
+  }
+  function init(root) { localTimes(root); confirmInputs(root); promptEditor(root); }
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();

@@ -16,8 +16,9 @@ use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
     account, annotation_queues, api_keys, auth, dashboard, dashboards, home, members, models,
-    observations, orgs, projects, score_analytics, score_configs, scores, sessions,
-    trace_annotations, trace_detail, traces, users,
+    observations, orgs, projects, prompt_diff, prompt_editor, prompts, protected_labels,
+    score_analytics, score_configs, scores, sessions, trace_annotations, trace_detail, traces,
+    users,
 };
 use crate::session;
 use crate::state::WebState;
@@ -133,6 +134,51 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/ui/project/{project_id}/widgets/{widget_id}/edit",
             get(dashboards::get_edit_widget),
+        )
+        .route(
+            "/ui/project/{project_id}/prompts",
+            get(prompts::get_prompts).post(prompt_editor::post_prompt),
+        )
+        .route(
+            "/ui/project/{project_id}/prompts/new",
+            get(prompt_editor::get_new_prompt),
+        )
+        .route(
+            "/ui/project/{project_id}/prompts/preview",
+            post(prompt_editor::post_prompt_preview),
+        )
+        .route(
+            "/ui/project/{project_id}/prompts/{name}",
+            get(prompts::get_prompt),
+        )
+        .route(
+            "/ui/project/{project_id}/prompts/{name}/diff",
+            get(prompt_diff::get_prompt_diff),
+        )
+        .route(
+            "/ui/project/{project_id}/prompts/{name}/delete",
+            post(prompts::post_delete_prompt),
+        )
+        .route(
+            "/ui/project/{project_id}/prompts/{name}/duplicate",
+            post(prompts::post_duplicate_prompt),
+        )
+        .route(
+            "/ui/project/{project_id}/prompts/{name}/versions/{version}/labels",
+            post(prompts::post_add_label),
+        )
+        .route(
+            "/ui/project/{project_id}/prompts/{name}/versions/{version}/labels/remove",
+            post(prompts::post_remove_label),
+        )
+        .route(
+            "/ui/project/{project_id}/prompts/{name}/versions/{version}/delete",
+            post(prompts::post_delete_version),
+        )
+        .route(
+            "/ui/project/{project_id}/settings/protected-labels",
+            get(protected_labels::get_protected_labels)
+                .post(protected_labels::post_protected_labels),
         )
         .route("/ui/project/{project_id}/traces", get(traces::get_traces))
         .route(

@@ -2,6 +2,7 @@
 //! per name), adding labels to a version, and the project's protected labels.
 
 use sightline_domain::ProjectId;
+use sightline_domain::prompt::LATEST_LABEL;
 use sightline_domain::time::now_ms;
 
 use super::model::{PromptSelector, PromptVersion};
@@ -113,6 +114,42 @@ pub(super) async fn add_labels(
     .bind(name)
     .bind(version)
     .bind(now);
+    tx.execute(&touch).await?;
+    bump(tx, project).await?;
+    find(tx, project, name, &PromptSelector::Version(version)).await
+}
+
+/// Takes labels off a version in the write transaction `tx` (`latest` stays where it is);
+/// `None` when the version does not exist.
+pub(super) async fn remove_labels(
+    tx: &mut Tx,
+    project: &str,
+    name: &str,
+    version: i64,
+    removed: &[String],
+) -> StoreResult<Option<PromptVersion>> {
+    lock(tx, project, name).await?;
+    let Some(current) = find(tx, project, name, &PromptSelector::Version(version)).await? else {
+        return Ok(None);
+    };
+    let kept: Vec<String> = current
+        .labels
+        .iter()
+        .filter(|label| *label == LATEST_LABEL || !removed.contains(label))
+        .cloned()
+        .collect();
+    if kept.len() == current.labels.len() {
+        return Ok(Some(current));
+    }
+    set_labels(tx, project, name, version, &kept).await?;
+    let touch = Sql::text(
+        "UPDATE prompts SET updated_at = $4 \
+         WHERE project_id = $1 AND name = $2 AND version = $3",
+    )
+    .bind(project)
+    .bind(name)
+    .bind(version)
+    .bind(now_ms());
     tx.execute(&touch).await?;
     bump(tx, project).await?;
     find(tx, project, name, &PromptSelector::Version(version)).await

@@ -51,6 +51,14 @@ pub trait PromptStore: Send + Sync {
         version: i64,
         labels: &[String],
     ) -> StoreResult<Option<PromptVersion>>;
+    /// Takes labels off a version (`latest` stays); `None` when the version does not exist.
+    async fn remove_prompt_labels(
+        &self,
+        project: &ProjectId,
+        name: &str,
+        version: i64,
+        labels: &[String],
+    ) -> StoreResult<Option<PromptVersion>>;
     /// Deletes every version of the name, or the one a selector names; `latest` moves to the
     /// highest remaining version. Returns how many versions were deleted.
     async fn delete_prompts(
@@ -126,6 +134,20 @@ impl PromptStore for SqlStore {
     ) -> StoreResult<Option<PromptVersion>> {
         let mut tx = self.db.begin().await?;
         let updated = labels::add_labels(&mut tx, project.as_str(), name, version, labels).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    async fn remove_prompt_labels(
+        &self,
+        project: &ProjectId,
+        name: &str,
+        version: i64,
+        labels: &[String],
+    ) -> StoreResult<Option<PromptVersion>> {
+        let mut tx = self.db.begin().await?;
+        let updated =
+            labels::remove_labels(&mut tx, project.as_str(), name, version, labels).await?;
         tx.commit().await?;
         Ok(updated)
     }

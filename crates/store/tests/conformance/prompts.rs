@@ -188,6 +188,45 @@ async fn prompt_versions_move_latest_labels_and_tags(db: TestDb) {
         5
     );
 
+    // Removing takes labels off one version; `latest` is never removed, and a label the
+    // version does not hold changes nothing.
+    let removed = store
+        .metadata()
+        .remove_prompt_labels(&project, "greet", 1, &["staging".into(), "nope".into()])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(removed.labels, ["qa", "production"]);
+    let latest = store
+        .metadata()
+        .remove_prompt_labels(&project, "greet", 3, &["latest".into()])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.labels, ["latest"]);
+    assert!(
+        store
+            .metadata()
+            .remove_prompt_labels(&project, "greet", 9, &["qa".into()])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .metadata()
+            .prompt_change_counter(&project)
+            .await
+            .unwrap(),
+        6,
+        "only the removal that changed something counts"
+    );
+    store
+        .metadata()
+        .add_prompt_labels(&project, "greet", 1, &["staging".into()])
+        .await
+        .unwrap();
+
     // Deleting the version with `latest` puts it on the highest remaining version.
     assert_eq!(
         store

@@ -22,7 +22,7 @@ use crate::pages::trace_annotations::{
     ScoreTarget, add_comment, annotation_score, existing_annotation, submit_scores,
 };
 use crate::pages::trace_detail::{back_to, load_trace};
-use crate::pages::{page, see_other};
+use crate::pages::{Fields, page, see_other};
 use crate::rbac::{self, ProjectAccess};
 use crate::session::{CsrfToken, SignedIn};
 use crate::state::WebState;
@@ -36,34 +36,6 @@ impl From<QueueError> for WebError {
             QueueError::NotFound(_) => WebError::NotFound,
             QueueError::Store(error) => error.into(),
         }
-    }
-}
-
-/// The form fields of a POST, repeated names kept (`config_id`, `object_id`).
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn parse(body: &str) -> Fields {
-        Fields(
-            form_urlencoded::parse(body.as_bytes())
-                .map(|(key, value)| (key.into_owned(), value.into_owned()))
-                .collect(),
-        )
-    }
-
-    fn one(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(key, value)| key == name && !value.trim().is_empty())
-            .map(|(_, value)| value.as_str())
-    }
-
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(key, value)| key == name && !value.trim().is_empty())
-            .map(|(_, value)| value.trim().to_owned())
-            .collect()
     }
 }
 

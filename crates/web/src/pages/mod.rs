@@ -16,6 +16,10 @@ pub mod observations;
 pub mod orgs;
 pub mod payload;
 pub mod projects;
+pub mod prompt_diff;
+pub mod prompt_editor;
+pub mod prompts;
+pub mod protected_labels;
 pub mod score_analytics;
 pub mod score_configs;
 pub mod scores;
@@ -103,4 +107,42 @@ impl From<AccountError> for WebError {
 /// An optional text field: trimmed, `None` when empty.
 pub fn non_empty(raw: Option<&str>) -> Option<&str> {
     raw.map(str::trim).filter(|value| !value.is_empty())
+}
+
+/// The form fields of a POST body in their order, repeated names kept (`config_id`,
+/// `object_id`, the chat editor's `role` and `content` pairs).
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    pub fn parse(body: &str) -> Fields {
+        Fields(
+            form_urlencoded::parse(body.as_bytes())
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                .collect(),
+        )
+    }
+
+    pub fn one(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, value)| key == name && !value.trim().is_empty())
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(key, value)| key == name && !value.trim().is_empty())
+            .map(|(_, value)| value.trim().to_owned())
+            .collect()
+    }
+}
+
+impl Fields {
+    /// Every field in the order the form sent them.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+    }
 }

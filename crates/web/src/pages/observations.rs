@@ -36,6 +36,10 @@ pub struct Filters {
     pub level: String,
     pub min_latency: String,
     pub min_cost: String,
+    /// The prompt version the observations link to (from a prompt's page), kept as hidden
+    /// fields of the form.
+    pub prompt_name: String,
+    pub prompt_version: String,
 }
 
 /// The observation query `params` ask for, and the filters to show back.
@@ -76,6 +80,22 @@ fn query(params: &ListParams) -> (ObservationQuery, Filters) {
             test: Test::Number(Comparison::GreaterOrEqual, usd),
         });
     }
+    let prompt_name = params.text("prompt_name");
+    if let Some(name) = &prompt_name {
+        query.filter.push(FilterCondition {
+            column: "promptName".into(),
+            key: None,
+            test: Test::Text(TextOperator::Equal, name.clone()),
+        });
+    }
+    let prompt_version = params.number("prompt_version");
+    if let Some(version) = prompt_version {
+        query.filter.push(FilterCondition {
+            column: "promptVersion".into(),
+            key: None,
+            test: Test::Number(Comparison::Equal, version),
+        });
+    }
     let filters = Filters {
         kind: r#type,
         name: query.name.clone().unwrap_or_default(),
@@ -86,6 +106,8 @@ fn query(params: &ListParams) -> (ObservationQuery, Filters) {
             .unwrap_or_default(),
         min_latency: min_latency.map(|n| n.to_string()).unwrap_or_default(),
         min_cost: min_cost.map(|n| n.to_string()).unwrap_or_default(),
+        prompt_name: prompt_name.unwrap_or_default(),
+        prompt_version: prompt_version.map(|n| n.to_string()).unwrap_or_default(),
     };
     (query, filters)
 }

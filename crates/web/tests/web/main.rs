@@ -7,6 +7,7 @@ mod annotation_queues;
 mod dashboard;
 mod models;
 mod observations;
+mod prompts;
 mod score_analytics;
 mod score_configs;
 mod scores;
@@ -28,6 +29,7 @@ fn main() {
         ("dashboard", dashboard::tests()),
         ("models", models::tests()),
         ("observations", observations::tests()),
+        ("prompts", prompts::tests()),
         ("score_analytics", score_analytics::tests()),
         ("score_configs", score_configs::tests()),
         ("scores", scores::tests()),

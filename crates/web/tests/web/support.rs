@@ -24,6 +24,7 @@ pub struct TestUi {
     pub router: Router,
     pub default: DefaultSetup,
     pub default_org: OrgId,
+    app: AppState,
     db: TestDb,
 }
 
@@ -44,17 +45,23 @@ impl TestUi {
             .organization
             .id;
         let app = AppState::new(db.store.clone(), salt);
-        let router = sightline_web::router(WebState::new(app, WebConfig::default()));
+        let router = sightline_web::router(WebState::new(app.clone(), WebConfig::default()));
         TestUi {
             router,
             default,
             default_org,
+            app,
             db,
         }
     }
 
     pub fn store(&self) -> &Store {
         &self.db.store
+    }
+
+    /// The prompt cache the UI's pages and the API share.
+    pub fn prompt_cache(&self) -> &sightline_server::services::prompts::PromptCache {
+        self.app.prompts()
     }
 
     pub fn browser(&self) -> Browser {

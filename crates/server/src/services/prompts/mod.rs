@@ -264,6 +264,75 @@ pub async fn add_labels(
     })
 }
 
+/// Takes labels off a version; `latest` cannot be taken off (it follows the newest version).
+pub async fn remove_labels(
+    store: &Store,
+    cache: &PromptCache,
+    project: &ProjectId,
+    name: &str,
+    version: i64,
+    labels: &[String],
+) -> Result<PromptVersion> {
+    if labels.iter().any(|label| label == prompt::LATEST_LABEL) {
+        return Err(PromptError::Invalid(
+            "The latest label always marks the newest version and cannot be removed".into(),
+        ));
+    }
+    let updated = store
+        .metadata()
+        .remove_prompt_labels(project, name, version, labels)
+        .await;
+    cache.invalidate(project);
+    updated?.ok_or_else(|| {
+        PromptError::NotFound(format!(
+            "Prompt '{name}' version {version} not found in project"
+        ))
+    })
+}
+
+/// What a new version would hold, checked as [`create_prompt`] checks it but not stored: the
+/// content, its `{{variables}}` and placeholders, and the content with its composition
+/// references resolved (an error names a reference that does not resolve).
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub content: PromptContent,
+    pub variables: Vec<String>,
+    pub placeholders: Vec<String>,
+    pub resolved: std::result::Result<Value, String>,
+}
+
+pub async fn preview(
+    store: &Store,
+    project: &ProjectId,
+    name: &str,
+    r#type: PromptType,
+    prompt: Value,
+) -> Result<Preview> {
+    let content = PromptContent::parse(r#type, prompt).map_err(|e| invalid("prompt", e))?;
+    let root = PromptNode {
+        id: String::new(),
+        name: name.to_owned(),
+        version: 0,
+        r#type,
+        prompt: content.prompt.clone(),
+    };
+    let resolved = resolve_node(store, project, &root)
+        .await?
+        .map(|resolved| resolved.prompt)
+        .map_err(|error| error.to_string());
+    let resolved_content = resolved
+        .as_ref()
+        .ok()
+        .and_then(|prompt| PromptContent::parse(r#type, prompt.clone()).ok())
+        .unwrap_or_else(|| content.clone());
+    Ok(Preview {
+        variables: resolved_content.variables(),
+        placeholders: resolved_content.placeholders(),
+        content,
+        resolved,
+    })
+}
+
 /// Deletes every version of a prompt, or the one a version or label names.
 pub async fn delete_prompt(
     store: &Store,
