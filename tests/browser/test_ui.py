@@ -157,12 +157,12 @@ def test_traces_table_and_trace_detail(driver, project_url, public_key, secret_k
     driver.get(f"{project_url}/traces?name=browser-trace")
     driver.set_window_size(1280, 900)
 
-    # Hide the environment column: the table follows, and the choice is remembered.
+    # Hide the tags column: the table follows, and the choice is remembered.
     driver.find_element(By.CSS_SELECTOR, "#trace-columns summary").click()
-    driver.find_element(By.CSS_SELECTOR, "#trace-columns input[value=environment]").click()
-    settled(driver).until(lambda d: "ENVIRONMENT" not in d.find_element(By.CSS_SELECTOR, "#traces-table thead").text)
+    driver.find_element(By.CSS_SELECTOR, "#trace-columns input[value=tags]").click()
+    settled(driver).until(lambda d: "TAGS" not in d.find_element(By.CSS_SELECTOR, "#traces-table thead").text)
     driver.get(f"{project_url}/traces")
-    assert "ENVIRONMENT" not in driver.find_element(By.CSS_SELECTOR, "#traces-table thead").text
+    assert "TAGS" not in driver.find_element(By.CSS_SELECTOR, "#traces-table thead").text
     assert "NAME" in driver.find_element(By.CSS_SELECTOR, "#traces-table thead").text
     driver.get(f"{project_url}/traces?name=browser-trace")
 

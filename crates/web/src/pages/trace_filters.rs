@@ -32,6 +32,21 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("environment", "Environment"),
 ];
 
+/// The columns shown until the user picks others: what fits a 1440-pixel window. Session,
+/// level and environment are a click away in the picker (and filters of their own).
+pub const DEFAULT_COLUMNS: &[&str] = &[
+    "timestamp",
+    "name",
+    "user",
+    "latency",
+    "input",
+    "output",
+    "tokens",
+    "cost",
+    "scores",
+    "tags",
+];
+
 pub const RANGES: &[(&str, &str, Millis)] = &[
     ("1h", "Last hour", 3_600_000),
     ("24h", "Last 24 hours", 86_400_000),
@@ -326,7 +341,7 @@ pub fn columns(filters: &Filters, headers: &HeaderMap, signed_in: &SignedIn) -> 
         .and_then(|value| value.split_once('~'))
         .filter(|(tag, _)| *tag == user_tag(signed_in))
         .map(|(_, ids)| known_columns(ids.split('.')));
-    Columns(remembered.unwrap_or_else(|| known_columns(COLUMNS.iter().map(|(id, _)| *id))))
+    Columns(remembered.unwrap_or_else(|| known_columns(DEFAULT_COLUMNS.iter().copied())))
 }
 
 #[cfg(test)]

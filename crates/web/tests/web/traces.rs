@@ -40,12 +40,23 @@ async fn table_lists_filters_sorts_and_pages(db: TestDb) {
         "quality: 0.9",
         "Trace question",
         "Trace answer",
-        "production",
-        ">ERROR<",
         "/users/alice\"",
-        "/sessions/s-1\"",
     ] {
         assert!(page.body.contains(expected), "{expected} missing");
+    }
+    // Session, level and environment are columns to pick (another user, so the owner's
+    // remembered choice stays the default one).
+    ui.user("all@example.com", Some((&ui.default_org, Role::Owner)))
+        .await;
+    let mut every = ui.signed_in("all@example.com").await;
+    let all = listed(
+        &mut every,
+        &project,
+        "?columns=1&col=name&col=session&col=level&col=environment",
+    )
+    .await;
+    for expected in ["production", ">ERROR<", "/sessions/s-1\""] {
+        assert!(all.body.contains(expected), "{expected} missing");
     }
     // The project's home is its dashboard, which links here.
     let home = owner.get(&project_url(&project, "")).await;
@@ -168,20 +179,36 @@ async fn table_lists_filters_sorts_and_pages(db: TestDb) {
     );
 
     // The column choice is remembered for this user, not for another one.
-    let page = listed(&mut owner, &project, "?columns=1&col=name&col=cost").await;
+    let defaults = listed(&mut owner, &project, "").await;
+    assert!(defaults.body.contains(">Tokens</th>"));
+    assert!(
+        !defaults.body.contains(">Environment</th>"),
+        "environment is not a default column"
+    );
+    let page = listed(
+        &mut owner,
+        &project,
+        "?columns=1&col=name&col=cost&col=environment",
+    )
+    .await;
     assert!(page.body.contains(">Cost</th>"));
-    assert!(!page.body.contains(">Environment</th>"));
+    assert!(page.body.contains(">Environment</th>"));
+    assert!(!page.body.contains(">Tokens</th>"));
     assert!(owner.cookie("sightline_trace_columns").is_some());
     let page = listed(&mut owner, &project, "").await;
-    assert!(!page.body.contains(">Environment</th>"));
-    assert!(page.body.contains(">Cost</th>"));
+    assert!(!page.body.contains(">Tokens</th>"));
+    assert!(page.body.contains(">Environment</th>"));
     let cookie = owner.cookie("sightline_trace_columns").unwrap().to_owned();
     ui.user("member@example.com", Some((&ui.default_org, Role::Member)))
         .await;
     let mut member = ui.signed_in("member@example.com").await;
     member.set_cookie("sightline_trace_columns", &cookie);
     let page = listed(&mut member, &project, "").await;
-    assert!(page.body.contains(">Environment</th>"));
+    assert!(
+        page.body.contains(">Tokens</th>"),
+        "another user gets the defaults"
+    );
+    assert!(!page.body.contains(">Environment</th>"));
 }
 
 /// This file's tests, each run on SQLite and on PostgreSQL.
