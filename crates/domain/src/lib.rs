@@ -15,6 +15,7 @@ pub mod password;
 pub mod prompt;
 pub mod role;
 pub mod score_analytics;
+pub mod secret;
 pub mod sketch;
 pub mod time;
 

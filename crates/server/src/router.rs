@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{HeaderName, Method, Request, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
@@ -13,8 +13,8 @@ use tracing::Span;
 
 use crate::handlers::{
     annotation_queues, comments, dashboards, dataset_items, dataset_runs, datasets, experiments,
-    fallback, health, ingestion, legacy_ingestion, metrics, models, observations, otel, projects,
-    prompts, score_configs, scores, scores_v3, sessions, traces,
+    fallback, health, ingestion, legacy_ingestion, llm_connections, metrics, models, observations,
+    otel, projects, prompts, score_configs, scores, scores_v3, sessions, traces,
 };
 use crate::state::AppState;
 
@@ -54,6 +54,14 @@ pub fn router(state: AppState) -> Router {
             get(score_configs::get_score_config).patch(score_configs::patch_score_config),
         )
         .route("/v2/scores/{score_id}", get(scores::get_score))
+        .route(
+            "/llm-connections",
+            get(llm_connections::get_connections).put(llm_connections::put_connection),
+        )
+        .route(
+            "/llm-connections/{id}",
+            delete(llm_connections::delete_connection),
+        )
         .route(
             "/annotation-queues",
             get(annotation_queues::get_queues).post(annotation_queues::post_queue),

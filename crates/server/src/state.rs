@@ -8,6 +8,7 @@ use sightline_store::{Store, StoreResult};
 use crate::services::ingest::ParseTurns;
 use crate::services::ingest::rules::Rules;
 use crate::services::ingest::writer::IngestWriter;
+use crate::services::llm_connections::LlmSettings;
 use crate::services::prompts::PromptCache;
 
 use crate::auth::KeyCache;
@@ -25,6 +26,7 @@ struct Inner {
     writer: IngestWriter,
     parse_turns: ParseTurns,
     prompts: PromptCache,
+    llm: LlmSettings,
     shutting_down: AtomicBool,
 }
 
@@ -40,6 +42,12 @@ impl AppState {
 
     /// Like [`AppState::new`] with an explicit ingestion queue budget in bytes.
     pub fn with_queue(store: Store, salt: String, queue_bytes: usize) -> Self {
+        Self::with_settings(store, salt, queue_bytes, LlmSettings::default())
+    }
+
+    /// Like [`AppState::with_queue`], with the LLM features' settings (`ENCRYPTION_KEY`'s
+    /// cipher and the provider client's SSRF allow-list).
+    pub fn with_settings(store: Store, salt: String, queue_bytes: usize, llm: LlmSettings) -> Self {
         let rules = Arc::new(Rules::new());
         let writer = IngestWriter::spawn(store.clone(), rules.clone(), queue_bytes);
         Self {
@@ -51,6 +59,7 @@ impl AppState {
                 writer,
                 parse_turns: ParseTurns::default(),
                 prompts: PromptCache::default(),
+                llm,
                 shutting_down: AtomicBool::new(false),
             }),
         }
@@ -72,6 +81,11 @@ impl AppState {
     /// Resolved prompts of this process (`services/prompts.rs`).
     pub fn prompts(&self) -> &PromptCache {
         &self.inner.prompts
+    }
+
+    /// The LLM connections' cipher and provider client.
+    pub fn llm(&self) -> &LlmSettings {
+        &self.inner.llm
     }
 
     pub fn store(&self) -> &Store {

@@ -39,6 +39,9 @@ pub const VARIABLES: &[Variable] = &[
     var("NEXTAUTH_URL", None),
     var("SALT", None),
     var("ENCRYPTION_KEY", None),
+    var("LANGFUSE_LLM_CONNECTION_WHITELISTED_HOST", None),
+    var("LANGFUSE_LLM_CONNECTION_WHITELISTED_IPS", None),
+    var("LANGFUSE_LLM_CONNECTION_WHITELISTED_IP_SEGMENTS", None),
     var("LOG_LEVEL", Some("info")),
     var("LOG_FORMAT", Some("text")),
     var("LANGFUSE_INIT_ORG_ID", None),
@@ -118,8 +121,9 @@ pub struct Config {
     pub salt: Option<Secret<String>>,
     /// AES-256 key for secrets stored at rest; required only by features that encrypt (LLM
     /// connections). Validated at start so a bad key fails before it is first needed.
-    #[allow(dead_code)]
     pub encryption_key: Option<Secret<[u8; 32]>>,
+    /// Private hosts and addresses LLM connection base URLs may point at (SSRF allow-list).
+    pub llm_hosts: sightline_llm::HostPolicy,
     pub log_level: String,
     pub log_format: LogFormat,
     pub init: HeadlessInit,
@@ -170,6 +174,18 @@ impl Config {
             .map(|raw| parse_encryption_key(raw).map(Secret))
             .transpose()
             .context("ENCRYPTION_KEY")?;
+        let llm_hosts = sightline_llm::HostPolicy::from_lists(
+            source
+                .raw("LANGFUSE_LLM_CONNECTION_WHITELISTED_HOST")
+                .unwrap_or_default(),
+            source
+                .raw("LANGFUSE_LLM_CONNECTION_WHITELISTED_IPS")
+                .unwrap_or_default(),
+            source
+                .raw("LANGFUSE_LLM_CONNECTION_WHITELISTED_IP_SEGMENTS")
+                .unwrap_or_default(),
+        )
+        .map_err(|e| anyhow!("LANGFUSE_LLM_CONNECTION_WHITELISTED_*: {e}"))?;
         let log_level = source.string("LOG_LEVEL");
         tracing_subscriber::EnvFilter::try_new(&log_level)
             .map_err(|e| anyhow!("LOG_LEVEL: '{log_level}' is not a log filter ({e})"))?;
@@ -198,6 +214,7 @@ impl Config {
             hostname,
             salt: source.raw("SALT").map(|salt| Secret(salt.to_owned())),
             encryption_key,
+            llm_hosts,
             log_level,
             log_format: source.parsed("LOG_FORMAT")?,
             init: headless_init(&source)?,

@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 
 use anyhow::{Context, anyhow};
-use sightline_server::AppState;
+use sightline_domain::secret::Cipher;
 use sightline_server::services::identity::{self, DefaultSetup};
+use sightline_server::services::llm_connections::LlmSettings;
+use sightline_server::{AppState, INGEST_QUEUE_BYTES};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -48,7 +50,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         None => None,
     };
 
-    let state = AppState::new(store.clone(), salt);
+    let llm = LlmSettings {
+        cipher: config
+            .encryption_key
+            .as_ref()
+            .map(|key| Cipher::new(key.expose())),
+        client: sightline_llm::Client::new(config.llm_hosts.clone()),
+    };
+    let state = AppState::with_settings(store.clone(), salt, INGEST_QUEUE_BYTES, llm);
     let (stop, stopping) = watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;

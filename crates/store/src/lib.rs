@@ -17,6 +17,7 @@ mod error;
 pub mod experiments;
 mod filter;
 pub mod identity;
+pub mod llm_connections;
 pub mod metrics;
 pub mod models;
 pub mod observations;
@@ -48,6 +49,7 @@ pub use identity::{
     ApiKey, ApiKeyCredentials, IdentityStore, InitialSetup, NewApiKey, NewProject, NewUser,
     OrgMember, Organization, Project, ProjectWithOrg, User,
 };
+pub use llm_connections::{DefaultLlmModel, LlmConnection, LlmConnectionStore};
 pub use metrics::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 pub use observations::StoredObservation;
 pub use observations::payload::PayloadCodec;

@@ -20,9 +20,9 @@ use async_trait::async_trait;
 use crate::{
     AccountStore, AnnotationQueueStore, Backend, CommentStore, CommentTargetStore, DashboardStore,
     DatasetStore, EventWriteStore, ExperimentEventStore, ExperimentRunStore, IdentityStore,
-    MetricsStore, ModelStore, ObservationReadStore, PromptStore, PromptUsageStore,
-    ScoreConfigStore, ScoreReadStore, SessionStore, SqlStore, StoreResult, TraceReadStore,
-    TracingStore, UserStatsStore,
+    LlmConnectionStore, MetricsStore, ModelStore, ObservationReadStore, PromptStore,
+    PromptUsageStore, ScoreConfigStore, ScoreReadStore, SessionStore, SqlStore, StoreResult,
+    TraceReadStore, TracingStore, UserStatsStore,
 };
 
 /// What every store role does besides holding data.
@@ -53,6 +53,7 @@ pub trait MetadataStore:
     + ModelStore
     + DashboardStore
     + AnnotationQueueStore
+    + LlmConnectionStore
     + 'static
 {
 }
@@ -69,6 +70,7 @@ impl<T> MetadataStore for T where
         + ModelStore
         + DashboardStore
         + AnnotationQueueStore
+        + LlmConnectionStore
         + 'static
 {
 }

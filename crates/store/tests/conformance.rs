@@ -13,6 +13,8 @@ mod annotation_queues;
 mod datasets;
 #[path = "conformance/event_store.rs"]
 mod event_store;
+#[path = "conformance/llm_connections.rs"]
+mod llm_connections;
 #[path = "conformance/outlines.rs"]
 mod outlines;
 #[path = "conformance/prompts.rs"]
@@ -563,6 +565,7 @@ fn main() {
         ("accounts", accounts::tests()),
         ("annotation_queues", annotation_queues::tests()),
         ("datasets", datasets::tests()),
+        ("llm_connections", llm_connections::tests()),
         ("event_store", event_store::tests()),
         ("outlines", outlines::tests()),
         ("prompts", prompts::tests()),

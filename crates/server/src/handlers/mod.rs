@@ -12,6 +12,7 @@ pub mod fallback;
 pub mod health;
 pub mod ingestion;
 pub mod legacy_ingestion;
+pub mod llm_connections;
 pub mod metrics;
 pub mod models;
 pub mod observations;

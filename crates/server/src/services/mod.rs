@@ -7,6 +7,7 @@ pub mod datasets;
 pub mod experiments;
 pub mod identity;
 pub mod ingest;
+pub mod llm_connections;
 pub mod metrics;
 pub mod models;
 pub mod prompts;

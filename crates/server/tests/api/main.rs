@@ -11,6 +11,7 @@ mod filters;
 mod grpc;
 mod identity;
 mod ingestion;
+mod llm_connections;
 mod metrics;
 mod metrics_query;
 mod mixed;
@@ -33,6 +34,7 @@ fn main() {
         ("grpc", grpc::tests()),
         ("identity", identity::tests()),
         ("ingestion", ingestion::tests()),
+        ("llm_connections", llm_connections::tests()),
         ("metrics", metrics::tests()),
         ("metrics_query", metrics_query::tests()),
         ("mixed", mixed::tests()),

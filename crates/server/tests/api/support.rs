@@ -8,6 +8,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use sightline_server::AppState;
 use sightline_server::services::identity;
+use sightline_server::services::llm_connections::LlmSettings;
 use sightline_store::testing::TestDb;
 use tower::ServiceExt;
 
@@ -61,8 +62,18 @@ impl TestResponse {
 
 impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
+        TestApp::with_llm(db, LlmSettings::default()).await
+    }
+
+    /// An app whose LLM features have these settings (an `ENCRYPTION_KEY`, an allow-list).
+    pub async fn with_llm(db: TestDb, llm: LlmSettings) -> TestApp {
         let salt = identity::resolve_salt(&db.store, None).await.unwrap();
-        let state = AppState::new(db.store.clone(), salt);
+        let state = AppState::with_settings(
+            db.store.clone(),
+            salt,
+            sightline_server::INGEST_QUEUE_BYTES,
+            llm,
+        );
         TestApp {
             router: sightline_server::router(state.clone()),
             state,
