@@ -2,6 +2,7 @@
 // - <time datetime="…"> elements show the viewer's local time;
 // - buttons with data-copy="ELEMENT_ID" copy that element's text;
 // - inputs with data-confirm="TEXT" enable their form's submit button only when they hold TEXT;
+// - forms with data-ask="QUESTION" are submitted only when the viewer confirms QUESTION;
 // - the prompt editor: the type switches between the text and chat editors, chat rows are added
 //   from a <template> and removed.
 (function () {
@@ -24,6 +25,10 @@
       update();
     });
   }
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-ask]");
+    if (form && !window.confirm(form.getAttribute("data-ask"))) event.preventDefault();
+  });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-copy]");
     if (!button) return;

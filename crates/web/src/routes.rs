@@ -15,10 +15,10 @@ use tracing::Span;
 use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
-    account, annotation_queues, api_keys, auth, dashboard, dashboards, home, members, models,
-    observations, orgs, projects, prompt_diff, prompt_editor, prompts, protected_labels,
-    score_analytics, score_configs, scores, sessions, trace_annotations, trace_detail, traces,
-    users,
+    account, annotation_queues, api_keys, auth, dashboard, dashboards, home, llm_connections,
+    members, models, observations, orgs, projects, prompt_diff, prompt_editor, prompts,
+    protected_labels, score_analytics, score_configs, scores, sessions, trace_annotations,
+    trace_detail, traces, users,
 };
 use crate::session;
 use crate::state::WebState;
@@ -174,6 +174,18 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/ui/project/{project_id}/prompts/{name}/versions/{version}/delete",
             post(prompts::post_delete_version),
+        )
+        .route(
+            "/ui/project/{project_id}/settings/llm-connections",
+            get(llm_connections::get_connections).post(llm_connections::post_connection),
+        )
+        .route(
+            "/ui/project/{project_id}/settings/llm-connections/default-model",
+            post(llm_connections::post_default_model),
+        )
+        .route(
+            "/ui/project/{project_id}/settings/llm-connections/{connection_id}/delete",
+            post(llm_connections::post_delete),
         )
         .route(
             "/ui/project/{project_id}/settings/protected-labels",

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod dashboards;
 pub mod home;
 pub mod listing;
+pub mod llm_connections;
 pub mod members;
 pub mod models;
 pub mod observations;

@@ -5,6 +5,7 @@ mod access;
 mod accounts;
 mod annotation_queues;
 mod dashboard;
+mod llm_connections;
 mod models;
 mod observations;
 mod prompts;
@@ -29,6 +30,7 @@ fn main() {
         ("dashboard", dashboard::tests()),
         ("models", models::tests()),
         ("observations", observations::tests()),
+        ("llm_connections", llm_connections::tests()),
         ("prompts", prompts::tests()),
         ("score_analytics", score_analytics::tests()),
         ("score_configs", score_configs::tests()),

@@ -13,6 +13,7 @@ use http_body_util::BodyExt;
 use sightline_domain::{Email, OrgId, ProjectId, Role};
 use sightline_server::AppState;
 use sightline_server::services::identity::{self, DefaultSetup};
+use sightline_server::services::llm_connections::LlmSettings;
 use sightline_store::testing::TestDb;
 use sightline_store::{Store, User};
 use sightline_web::{WebConfig, WebState};
@@ -30,6 +31,11 @@ pub struct TestUi {
 
 impl TestUi {
     pub async fn new(db: TestDb) -> TestUi {
+        TestUi::with_llm(db, LlmSettings::default()).await
+    }
+
+    /// A UI whose LLM features have these settings (an `ENCRYPTION_KEY`, an allow-list).
+    pub async fn with_llm(db: TestDb, llm: LlmSettings) -> TestUi {
         let store = &db.store;
         let salt = identity::resolve_salt(store, None).await.unwrap();
         let default = identity::create_default_setup(store, &salt)
@@ -44,7 +50,12 @@ impl TestUi {
             .unwrap()
             .organization
             .id;
-        let app = AppState::new(db.store.clone(), salt);
+        let app = AppState::with_settings(
+            db.store.clone(),
+            salt,
+            sightline_server::INGEST_QUEUE_BYTES,
+            llm,
+        );
         let router = sightline_web::router(WebState::new(app.clone(), WebConfig::default()));
         TestUi {
             router,
