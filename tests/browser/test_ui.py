@@ -430,6 +430,72 @@ def test_prompt_versions_diff_and_labels(driver, project_url, public_key, secret
     sign_in(driver, "owner@example.com", PASSWORD)
 
 
+def test_llm_connection_and_playground(driver, project_url):
+    """An LLM connection to the local fake provider (scripts/browser-test starts `fake-llm`),
+    tested and saved in the settings; a playground window with a variable, streamed; a second
+    window run beside it with "Run all"; a long answer stopped; the window saved as a prompt."""
+    key = os.environ["FAKE_LLM_KEY"]
+    driver.get(f"{project_url}/settings/llm-connections")
+    form = driver.find_element(By.ID, "llm-connection-form")
+    Select(form.find_element(By.NAME, "adapter")).select_by_value("openai")
+    form.find_element(By.NAME, "provider").send_keys("fake")
+    form.find_element(By.NAME, "secret_key").send_keys(key)
+    form.find_element(By.NAME, "base_url").send_keys(f"http://127.0.0.1:{os.environ['FAKE_LLM_PORT']}/v1")
+    form.find_element(By.NAME, "custom_models").send_keys("fake-model")
+    keep_defaults = form.find_element(By.NAME, "with_default_models")
+    if keep_defaults.is_selected():
+        keep_defaults.click()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    notice = WebDriverWait(driver, 15).until(ec.presence_of_element_located((By.ID, "form-notice")))
+    assert "tested and created" in notice.text, notice.text
+    assert key not in driver.page_source
+    assert "...-key" in driver.find_element(By.ID, "llm-connections").text
+
+    driver.get(f"{project_url}/playground")
+    window = WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".pg-window")))
+    user = window.find_elements(By.CSS_SELECTOR, ".pg-content")[1]
+    user.send_keys("Hello {{name}} from the browser")
+    variable = WebDriverWait(driver, 5).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, ".pg-window .pg-variable[data-name=name]")))
+    variable.send_keys("Ada")
+    window.find_element(By.CSS_SELECTOR, ".pg-run").click()
+    WebDriverWait(driver, 15).until(
+        lambda d: "tokens" in d.find_element(By.CSS_SELECTOR, ".pg-window .pg-meta").text)
+    assert window.find_element(By.CSS_SELECTOR, ".pg-output").text == "Echo: Hello Ada from the browser"
+
+    driver.find_element(By.ID, "pg-add").click()
+    windows = driver.find_elements(By.CSS_SELECTOR, ".pg-window")
+    assert len(windows) == 2
+    windows[1].find_elements(By.CSS_SELECTOR, ".pg-content")[1].send_keys("Second window")
+    driver.find_element(By.ID, "pg-run-all").click()
+    WebDriverWait(driver, 15).until(lambda d: [
+        o.text for o in d.find_elements(By.CSS_SELECTOR, ".pg-output")] == [
+        "Echo: Hello Ada from the browser", "Echo: Second window"])
+    driver.set_window_size(1440, 1000)
+    shot(driver, "14-playground")
+    driver.set_window_size(1280, 900)
+
+    # A long answer streams slowly enough to stop it halfway.
+    long_text = " ".join(f"word{i}" for i in range(200))
+    second = driver.find_elements(By.CSS_SELECTOR, ".pg-window")[1]
+    content = second.find_elements(By.CSS_SELECTOR, ".pg-content")[1]
+    content.clear()
+    content.send_keys(long_text)
+    second.find_element(By.CSS_SELECTOR, ".pg-run").click()
+    WebDriverWait(driver, 10).until(lambda d: "word5" in second.find_element(By.CSS_SELECTOR, ".pg-output").text)
+    second.find_element(By.CSS_SELECTOR, ".pg-stop").click()
+    WebDriverWait(driver, 10).until(lambda d: second.find_element(By.CSS_SELECTOR, ".pg-meta").text == "Stopped.")
+    assert "word199" not in second.find_element(By.CSS_SELECTOR, ".pg-output").text
+
+    # The first window, saved as a chat prompt.
+    first = driver.find_elements(By.CSS_SELECTOR, ".pg-window")[0]
+    first.find_element(By.CSS_SELECTOR, ".pg-save-open").click()
+    first.find_element(By.CSS_SELECTOR, ".pg-save-name").send_keys("browser/playground")
+    first.find_element(By.CSS_SELECTOR, ".pg-save button[type=submit]").click()
+    WebDriverWait(driver, 10).until(ec.url_contains("/prompts/browser%2Fplayground"))
+    assert "Hello {{name}} from the browser" in driver.find_element(By.ID, "version-detail").text
+
+
 def test_viewer_cannot_create_keys(driver, project_url):
     # The owner invites a VIEWER on the organization's members page.
     driver.get(project_url)
@@ -541,6 +607,8 @@ def main():
         test_annotation_queue_review(driver, project_url, public_key, secret_key)
         print("prompts: two versions, their diff, production moved and fetched by the SDK; protected")
         test_prompt_versions_diff_and_labels(driver, project_url, public_key, secret_key)
+        print("an LLM connection tested and saved; playground windows streamed, run together, stopped, saved")
+        test_llm_connection_and_playground(driver, project_url)
         print("a VIEWER cannot create keys")
         test_viewer_cannot_create_keys(driver, project_url)
     finally:

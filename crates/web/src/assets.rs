@@ -30,6 +30,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../assets/app.js"),
     },
     Asset {
+        name: "playground.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/playground.js"),
+    },
+    Asset {
         name: "htmx.min.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../assets/vendor/htmx.min.js"),

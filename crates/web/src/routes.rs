@@ -16,7 +16,7 @@ use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
     account, annotation_queues, api_keys, auth, dashboard, dashboards, home, llm_connections,
-    members, models, observations, orgs, projects, prompt_diff, prompt_editor, prompts,
+    members, models, observations, orgs, playground, projects, prompt_diff, prompt_editor, prompts,
     protected_labels, score_analytics, score_configs, scores, sessions, trace_annotations,
     trace_detail, traces, users,
 };
@@ -174,6 +174,18 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/ui/project/{project_id}/prompts/{name}/versions/{version}/delete",
             post(prompts::post_delete_version),
+        )
+        .route(
+            "/ui/project/{project_id}/playground",
+            get(playground::get_playground),
+        )
+        .route(
+            "/ui/project/{project_id}/playground/run",
+            post(playground::post_run),
+        )
+        .route(
+            "/ui/project/{project_id}/playground/save",
+            post(playground::post_save),
         )
         .route(
             "/ui/project/{project_id}/settings/llm-connections",

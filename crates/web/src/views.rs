@@ -30,6 +30,7 @@ pub const PROJECT_SECTIONS: &[(&str, &str)] = &[
     ("scores", "Scores"),
     ("annotation-queues", "Annotation queues"),
     ("prompts", "Prompts"),
+    ("playground", "Playground"),
     ("datasets", "Datasets"),
     ("settings", "Settings"),
 ];

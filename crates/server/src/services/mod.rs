@@ -10,5 +10,6 @@ pub mod ingest;
 pub mod llm_connections;
 pub mod metrics;
 pub mod models;
+pub mod playground;
 pub mod prompts;
 pub mod score_configs;

@@ -16,6 +16,7 @@ pub mod models;
 pub mod observations;
 pub mod orgs;
 pub mod payload;
+pub mod playground;
 pub mod projects;
 pub mod prompt_diff;
 pub mod prompt_editor;

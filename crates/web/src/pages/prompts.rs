@@ -358,6 +358,8 @@ struct PromptPage {
     page_url: String,
     new_version_url: String,
     diff_url: String,
+    /// "Open in playground" for the selected version, when the viewer may run the playground.
+    playground_url: Option<String>,
     can_edit: bool,
     error: Option<String>,
 }
@@ -531,6 +533,14 @@ async fn prompt_page(
             version.version
         ),
         diff_url: format!("{page_url}/diff?a={previous}&b={}", version.version),
+        playground_url: access.can(ProjectScope::PlaygroundExecute).then(|| {
+            format!(
+                "{}?prompt={}&version={}",
+                urls::project_section(&access.project.id, "playground"),
+                urls::segment(name),
+                version.version
+            )
+        }),
         list_url: prompts_url(&access.project.id),
         page_url,
         can_edit,

@@ -11,6 +11,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use sightline_domain::ingest::ObservationType;
 use sightline_domain::{ProjectScope, UserId};
 use sightline_store::{
     CommentObjectType, CommentQuery, ScoreConfig, ScoreRow, StoredObservation, StoredTrace,
@@ -72,6 +73,8 @@ pub struct NodeDetail {
     pub latency: String,
     pub model: String,
     pub model_parameters: Payload,
+    /// "Open in playground" for a generation, when the viewer may run the playground.
+    pub playground_url: Option<String>,
     pub usage: Vec<(String, String)>,
     pub cost: Vec<(String, String)>,
     pub total_cost: String,
@@ -287,6 +290,15 @@ async fn node_detail(
             .unwrap_or_default(),
         model: row.model.clone().unwrap_or_default(),
         model_parameters: payload::payload(row.model_parameters.as_ref()),
+        playground_url: (row.r#type == ObservationType::Generation
+            && access.can(ProjectScope::PlaygroundExecute))
+        .then(|| {
+            format!(
+                "{}?observation={}",
+                urls::project_section(&access.project.id, "playground"),
+                urls::segment(&row.id)
+            )
+        }),
         usage: usage_rows(&row.usage_details, false),
         cost: usage_rows(&row.cost_details, true),
         total_cost: row.total_cost.map(dollars).unwrap_or_default(),

@@ -8,6 +8,7 @@ mod dashboard;
 mod llm_connections;
 mod models;
 mod observations;
+mod playground;
 mod prompts;
 mod score_analytics;
 mod score_configs;
@@ -31,6 +32,7 @@ fn main() {
         ("models", models::tests()),
         ("observations", observations::tests()),
         ("llm_connections", llm_connections::tests()),
+        ("playground", playground::tests()),
         ("prompts", prompts::tests()),
         ("score_analytics", score_analytics::tests()),
         ("score_configs", score_configs::tests()),

@@ -70,6 +70,11 @@ impl TestUi {
         &self.db.store
     }
 
+    /// The server state the UI's pages and the API share.
+    pub fn app(&self) -> &AppState {
+        &self.app
+    }
+
     /// The prompt cache the UI's pages and the API share.
     pub fn prompt_cache(&self) -> &sightline_server::services::prompts::PromptCache {
         self.app.prompts()
