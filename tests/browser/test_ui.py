@@ -430,10 +430,11 @@ def test_prompt_versions_diff_and_labels(driver, project_url, public_key, secret
     sign_in(driver, "owner@example.com", PASSWORD)
 
 
-def test_llm_connection_and_playground(driver, project_url):
+def test_llm_connection_and_playground(driver, project_url, public_key, secret_key):
     """An LLM connection to the local fake provider (scripts/browser-test starts `fake-llm`),
     tested and saved in the settings; a playground window with a variable, streamed; a second
-    window run beside it with "Run all"; a long answer stopped; the window saved as a prompt."""
+    window on another model run beside it with "Run all"; both saved as versions of a chat
+    prompt, the second fetched with the official SDK; a long answer stopped."""
     key = os.environ["FAKE_LLM_KEY"]
     driver.get(f"{project_url}/settings/llm-connections")
     form = driver.find_element(By.ID, "llm-connection-form")
@@ -441,7 +442,7 @@ def test_llm_connection_and_playground(driver, project_url):
     form.find_element(By.NAME, "provider").send_keys("fake")
     form.find_element(By.NAME, "secret_key").send_keys(key)
     form.find_element(By.NAME, "base_url").send_keys(f"http://127.0.0.1:{os.environ['FAKE_LLM_PORT']}/v1")
-    form.find_element(By.NAME, "custom_models").send_keys("fake-model")
+    form.find_element(By.NAME, "custom_models").send_keys("fake-model\nfake-model-2")
     keep_defaults = form.find_element(By.NAME, "with_default_models")
     if keep_defaults.is_selected():
         keep_defaults.click()
@@ -467,6 +468,7 @@ def test_llm_connection_and_playground(driver, project_url):
     windows = driver.find_elements(By.CSS_SELECTOR, ".pg-window")
     assert len(windows) == 2
     windows[1].find_elements(By.CSS_SELECTOR, ".pg-content")[1].send_keys("Second window")
+    Select(windows[1].find_element(By.CSS_SELECTOR, ".pg-model")).select_by_value("fake:fake-model-2")
     driver.find_element(By.ID, "pg-run-all").click()
     WebDriverWait(driver, 15).until(lambda d: [
         o.text for o in d.find_elements(By.CSS_SELECTOR, ".pg-output")] == [
@@ -475,7 +477,27 @@ def test_llm_connection_and_playground(driver, project_url):
     shot(driver, "14-playground")
     driver.set_window_size(1280, 900)
 
+    # Both windows saved as versions of one chat prompt; the SDK fetches the second.
+    for index, expected_version in [(0, 1), (1, 2)]:
+        driver.get(f"{project_url}/playground")
+        window = WebDriverWait(driver, 10).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, ".pg-window")) == 2
+            and d.find_elements(By.CSS_SELECTOR, ".pg-window")[index])
+        window.find_element(By.CSS_SELECTOR, ".pg-save-open").click()
+        window.find_element(By.CSS_SELECTOR, ".pg-save-name").send_keys("browser/playground")
+        window.find_element(By.CSS_SELECTOR, ".pg-save button[type=submit]").click()
+        WebDriverWait(driver, 10).until(ec.url_contains(f"/prompts/browser%2Fplayground?version={expected_version}"))
+    assert "Second window" in driver.find_element(By.ID, "version-detail").text
+    from langfuse import Langfuse
+    client = Langfuse(public_key=public_key, secret_key=secret_key, host=BASE)
+    fetched = client.get_prompt("browser/playground", version=2, type="chat", cache_ttl_seconds=0)
+    assert fetched.prompt[-1]["content"] == "Second window", fetched.prompt
+    assert fetched.config["model"] == "fake-model-2", fetched.config
+    client.shutdown()
+
     # A long answer streams slowly enough to stop it halfway.
+    driver.get(f"{project_url}/playground")
+    WebDriverWait(driver, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".pg-window")) == 2)
     long_text = " ".join(f"word{i}" for i in range(200))
     second = driver.find_elements(By.CSS_SELECTOR, ".pg-window")[1]
     content = second.find_elements(By.CSS_SELECTOR, ".pg-content")[1]
@@ -486,14 +508,6 @@ def test_llm_connection_and_playground(driver, project_url):
     second.find_element(By.CSS_SELECTOR, ".pg-stop").click()
     WebDriverWait(driver, 10).until(lambda d: second.find_element(By.CSS_SELECTOR, ".pg-meta").text == "Stopped.")
     assert "word199" not in second.find_element(By.CSS_SELECTOR, ".pg-output").text
-
-    # The first window, saved as a chat prompt.
-    first = driver.find_elements(By.CSS_SELECTOR, ".pg-window")[0]
-    first.find_element(By.CSS_SELECTOR, ".pg-save-open").click()
-    first.find_element(By.CSS_SELECTOR, ".pg-save-name").send_keys("browser/playground")
-    first.find_element(By.CSS_SELECTOR, ".pg-save button[type=submit]").click()
-    WebDriverWait(driver, 10).until(ec.url_contains("/prompts/browser%2Fplayground"))
-    assert "Hello {{name}} from the browser" in driver.find_element(By.ID, "version-detail").text
 
 
 def test_viewer_cannot_create_keys(driver, project_url):
@@ -608,7 +622,7 @@ def main():
         print("prompts: two versions, their diff, production moved and fetched by the SDK; protected")
         test_prompt_versions_diff_and_labels(driver, project_url, public_key, secret_key)
         print("an LLM connection tested and saved; playground windows streamed, run together, stopped, saved")
-        test_llm_connection_and_playground(driver, project_url)
+        test_llm_connection_and_playground(driver, project_url, public_key, secret_key)
         print("a VIEWER cannot create keys")
         test_viewer_cannot_create_keys(driver, project_url)
     finally:

@@ -4,6 +4,32 @@
 
 pub const DEFAULT_ENVIRONMENT: &str = "default";
 
+/// Environments the UI's traces and observations tables leave out unless a filter names them:
+/// Langfuse's `DEFAULT_SIDEBAR_HIDDEN_ENVIRONMENTS`
+/// (`packages/shared/src/features/filters/internalEnvironments.ts`) and the environment of
+/// Sightline's recorded playground runs.
+pub const HIDDEN_BY_DEFAULT: &[&str] = &[
+    "langfuse-playground",
+    "langfuse-prompt-experiment",
+    "langfuse-llm-as-a-judge",
+    "langfuse-code-eval",
+    "langfuse-natural-language-filter",
+    "langfuse-evaluation",
+    "sdk-experiment",
+];
+
+/// The filter that leaves [`HIDDEN_BY_DEFAULT`] out.
+pub fn hide_internal() -> crate::filter::FilterCondition {
+    crate::filter::FilterCondition {
+        column: "environment".into(),
+        key: None,
+        test: crate::filter::Test::Options(
+            crate::filter::OptionsOperator::NoneOf,
+            HIDDEN_BY_DEFAULT.iter().map(|e| (*e).to_owned()).collect(),
+        ),
+    }
+}
+
 pub fn normalize_environment(raw: Option<&str>) -> String {
     let Some(raw) = raw else {
         return DEFAULT_ENVIRONMENT.to_owned();

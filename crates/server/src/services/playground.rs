@@ -1,7 +1,9 @@
 //! The playground's runs: a window's messages compiled (chat placeholders filled with message
 //! lists, `{{variables}}` substituted, whitespace-tolerant) and sent through the project's
-//! connection named by the window (`../shared/langfuse/features.md` §3). Playground calls are
-//! not recorded as traces, as in Langfuse.
+//! connection named by the window (`../shared/langfuse/features.md` §3). Each finished run is
+//! recorded as a trace with one generation in the internal environment `langfuse-playground`
+//! ([`record`]), priced like any generation, so its cost is visible; the traces and
+//! observations tables leave internal environments out unless a filter names them.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -10,10 +12,13 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::Value;
 use sightline_domain::ProjectId;
+use sightline_domain::ingest::{Level, ObservationRow, ObservationType, TracePatch};
+use sightline_domain::time::Millis;
 use sightline_llm::{
-    ChatRequest, Connection, Message, ModelParams, OutputSchema, Role, Tool, ToolCall,
+    ChatRequest, Connection, Message, ModelParams, OutputSchema, Role, Tool, ToolCall, Usage,
 };
 
+use crate::services::ingest::IngestionWrite;
 use crate::services::llm_connections::{self, ConnectionError};
 use crate::state::AppState;
 
@@ -23,6 +28,9 @@ static NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\p{L}[\p{L}\p{N}_]*$").expect("valid regex"));
 static TOOL_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9._-]+$").expect("valid regex"));
+
+/// The environment of the traces that record playground runs.
+pub const PLAYGROUND_ENVIRONMENT: &str = "langfuse-playground";
 
 /// The most windows a playground holds (Langfuse's `MULTI_WINDOW_CONFIG`).
 pub const MAX_WINDOWS: usize = 10;
@@ -85,6 +93,8 @@ fn invalid(message: impl Into<String>) -> RunError {
 
 /// A run ready to call: the decrypted connection and the compiled request.
 pub struct Prepared {
+    /// The connection's name in the project.
+    pub provider: String,
     pub connection: Connection,
     pub request: ChatRequest,
     /// Streamed only when asked and possible (tools and structured output are not streamed).
@@ -156,6 +166,7 @@ pub async fn prepare(
     }
     let stream = run.stream && run.tools.is_empty() && run.structured_output.is_none();
     Ok(Prepared {
+        provider: run.provider,
         connection,
         request: ChatRequest {
             model: run.model.trim().to_owned(),
@@ -166,6 +177,90 @@ pub async fn prepare(
         },
         stream,
     })
+}
+
+/// How a run ended, for its trace.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The text, or the structured answer, or the tool calls.
+    pub output: Value,
+    pub usage: Option<Usage>,
+    pub started_at: Millis,
+    pub first_token_at: Option<Millis>,
+    pub ended_at: Millis,
+    /// The provider's error, or "stopped" when the viewer stopped the run.
+    pub error: Option<String>,
+}
+
+/// Records a run as a trace with one generation in [`PLAYGROUND_ENVIRONMENT`], priced by the
+/// project's and the built-in model prices. A failure to record is logged; the run stands.
+pub async fn record(state: &AppState, project: &ProjectId, prepared: &Prepared, outcome: Outcome) {
+    let request = &prepared.request;
+    let trace_id = uuid::Uuid::new_v4().to_string();
+    let input = serde_json::to_value(&request.messages).unwrap_or(Value::Null);
+    let mut trace = TracePatch {
+        id: trace_id.clone(),
+        timestamp: Some(outcome.started_at),
+        environment: Some(PLAYGROUND_ENVIRONMENT.to_owned()),
+        name: Some(Some("playground".to_owned())),
+        input: Some(input.clone()),
+        output: Some(outcome.output.clone()),
+        metadata: Some(serde_json::json!({"provider": prepared.provider})),
+        ..TracePatch::default()
+    };
+    if outcome.output.is_null() {
+        trace.output = None;
+    }
+    let mut row = ObservationRow::shallow(
+        &uuid::Uuid::new_v4().to_string(),
+        &trace_id,
+        ObservationType::Generation,
+        outcome.started_at,
+        PLAYGROUND_ENVIRONMENT,
+    );
+    row.name = Some("playground".to_owned());
+    row.end_time = Some(outcome.ended_at);
+    row.completion_start_time = outcome.first_token_at;
+    row.model = Some(request.model.clone());
+    row.model_parameters = serde_json::to_value(&request.params).ok();
+    row.input = Some(input);
+    row.output = (!outcome.output.is_null()).then(|| outcome.output.clone());
+    row.metadata.insert(
+        "provider".to_owned(),
+        Value::String(prepared.provider.clone()),
+    );
+    if let Some(usage) = outcome.usage {
+        row.provided_usage_details = [
+            ("input".to_owned(), usage.input as f64),
+            ("output".to_owned(), usage.output as f64),
+            ("total".to_owned(), usage.total as f64),
+        ]
+        .into();
+    }
+    if let Some(error) = outcome.error {
+        row.level = Level::Error;
+        row.status_message = Some(error);
+    }
+    state.rules().enrich(project, &mut row);
+    let mut write = IngestionWrite::new(project.clone());
+    write.trace_patches.push(trace);
+    write.observations.push(row);
+    let size = write_size(&write);
+    if let Err(error) = state.writer().submit(write, size).await {
+        tracing::warn!(project = %project, error = %error, "the playground run was not recorded");
+    }
+}
+
+fn write_size(write: &IngestionWrite) -> usize {
+    write
+        .observations
+        .iter()
+        .map(|row| {
+            row.input.as_ref().map_or(0, |v| v.to_string().len())
+                + row.output.as_ref().map_or(0, |v| v.to_string().len())
+        })
+        .sum::<usize>()
+        * 2
 }
 
 /// Fills placeholders with their message lists and substitutes variables. An unfilled

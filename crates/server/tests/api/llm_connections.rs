@@ -15,10 +15,11 @@ use sightline_server::services::llm_connections::LlmSettings;
 use sightline_store::testing::TestDb;
 use sightline_store::testing::{BackendTest, backend_test};
 
-use crate::support::{Tenant, TestApp, TestResponse};
+use crate::support::{LLM_SECRETS, Tenant, TestApp, TestResponse};
 
 const KEY: [u8; 32] = [7; 32];
-const SECRET: &str = "sk-live-abcdefghijklmnop9876";
+/// The suite checks every response for these (`support::LLM_SECRETS`).
+const SECRET: &str = LLM_SECRETS[0];
 
 fn settings(policy: HostPolicy) -> LlmSettings {
     LlmSettings {
@@ -210,6 +211,7 @@ async fn bad_bodies_and_private_base_urls_are_400(db: TestDb) {
         "http://[::1]/v1",
         "http://10.0.0.5/v1",
         "file:///etc/passwd",
+        "not a url",
     ] {
         let message = bad_request(&app, &tenant, with(json!({"baseURL": url}))).await;
         assert!(message.starts_with("Invalid baseURL: "), "{url}: {message}");

@@ -174,11 +174,27 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
         };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        for secret in LLM_SECRETS {
+            assert!(
+                !text.contains(secret),
+                "{path} answered with an LLM connection secret"
+            );
+        }
         TestResponse {
             status,
             headers,
             body,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
+            text,
         }
     }
 }
+
+/// The LLM connection keys and header values the suite sends; no response of any test may hold
+/// one (checked in [`TestApp::request`]).
+pub const LLM_SECRETS: &[&str] = &[
+    "sk-live-abcdefghijklmnop9876",
+    "sk-other-1111",
+    "sk-ant-22",
+    "header-secret-value",
+];

@@ -57,6 +57,9 @@ fn query(params: &ListParams) -> (ObservationQuery, Filters) {
     let range = params.range();
     query.from_start_time = range.from();
     query.to_start_time = range.to();
+    query
+        .filter
+        .push(sightline_domain::ingest::environment::hide_internal());
     if let Some(model) = params.text("model") {
         query.filter.push(FilterCondition {
             column: "model".into(),

@@ -22,11 +22,14 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use sightline_domain::ProjectId;
 use sightline_domain::ProjectScope;
 use sightline_domain::prompt::PromptType;
+use sightline_domain::time::{Millis, now_ms};
 use sightline_llm::{Adapter, LlmError, StreamEvent, Usage};
+use sightline_server::AppState;
 use sightline_server::services::llm_connections::{self, ConnectionError};
-use sightline_server::services::playground::{self as service, RunError};
+use sightline_server::services::playground::{self as service, Outcome, Prepared, RunError};
 use sightline_server::services::prompts::{self as prompts, CreatePrompt};
 use sightline_store::{LlmConnection, PromptListQuery, PromptSelector};
 
@@ -383,60 +386,101 @@ pub async fn post_run(
     };
     let client = state.app().llm().client.clone();
     let started = Instant::now();
+    let started_at = now_ms();
     tracing::info!(project = %access.project.id, adapter = prepared.connection.adapter.as_str(), stream = prepared.stream, "playground run");
     if !prepared.stream {
-        return Ok(
-            match client
-                .complete(&prepared.connection, &prepared.request)
-                .await
-            {
-                Ok(completion) => Json(json!({
-                    "content": completion.text,
-                    "toolCalls": completion.tool_calls,
-                    "structured": completion.structured,
-                    "usage": usage_json(completion.usage),
-                    "latencyMs": started.elapsed().as_millis() as u64,
-                }))
-                .into_response(),
-                Err(error) => llm_refusal(&error),
+        let result = client
+            .complete(&prepared.connection, &prepared.request)
+            .await;
+        let latency_ms = started.elapsed().as_millis() as u64;
+        let outcome = Outcome {
+            output: match &result {
+                Ok(c) if c.structured.is_some() => c.structured.clone().unwrap_or_default(),
+                Ok(c) if !c.tool_calls.is_empty() => {
+                    json!({"content": c.text, "tool_calls": c.tool_calls})
+                }
+                Ok(c) => Value::String(c.text.clone()),
+                Err(_) => Value::Null,
             },
-        );
+            usage: result.as_ref().ok().and_then(|c| c.usage),
+            started_at,
+            first_token_at: None,
+            ended_at: now_ms(),
+            error: result.as_ref().err().map(|e| e.message.clone()),
+        };
+        service::record(state.app(), &access.project.id, &prepared, outcome).await;
+        return Ok(match result {
+            Ok(completion) => Json(json!({
+                "content": completion.text,
+                "toolCalls": completion.tool_calls,
+                "structured": completion.structured,
+                "usage": usage_json(completion.usage),
+                "latencyMs": latency_ms,
+            }))
+            .into_response(),
+            Err(error) => llm_refusal(&error),
+        });
     }
     let events = match client.stream(&prepared.connection, &prepared.request).await {
         Ok(events) => events,
-        Err(error) => return Ok(llm_refusal(&error)),
+        Err(error) => {
+            let outcome = Outcome {
+                output: Value::Null,
+                usage: None,
+                started_at,
+                first_token_at: None,
+                ended_at: now_ms(),
+                error: Some(error.message.clone()),
+            };
+            service::record(state.app(), &access.project.id, &prepared, outcome).await;
+            return Ok(llm_refusal(&error));
+        }
     };
     // Text lines as they come, then one closing line. Dropping the body (the viewer stopped
-    // the run or left) drops the provider stream and closes its connection.
-    let mut usage = None;
-    let mut first_token_ms: Option<u64> = None;
-    let mut finished = false;
+    // the run or left) drops the provider stream, which closes its connection, and the
+    // recorder, which records what came so far.
+    let mut recorder = Recorder {
+        state: state.app().clone(),
+        project: access.project.id.clone(),
+        prepared: Some(prepared),
+        text: String::new(),
+        usage: None,
+        started_at,
+        first_token_at: None,
+        error: None,
+        finished: false,
+    };
     let body = events
         .map(Some)
         .chain(futures_util::stream::once(async { None }))
         .filter_map(move |event| {
-            let out = if finished {
+            let out = if recorder.finished {
                 None
             } else {
                 match event {
                     Some(Ok(StreamEvent::Text(text))) => {
-                        first_token_ms.get_or_insert(started.elapsed().as_millis() as u64);
+                        recorder.first_token_at.get_or_insert_with(now_ms);
+                        recorder.text.push_str(&text);
                         Some(line(json!({"type": "text", "text": text})))
                     }
                     Some(Ok(StreamEvent::Usage(u))) => {
-                        usage = Some(u);
+                        recorder.usage = Some(u);
                         None
                     }
                     Some(Err(error)) => {
-                        finished = true;
+                        recorder.finished = true;
+                        recorder.error = Some(error.message.clone());
                         Some(line(json!({"type": "error", "message": error.message})))
                     }
-                    None => Some(line(json!({
-                        "type": "done",
-                        "usage": usage_json(usage),
-                        "latencyMs": started.elapsed().as_millis() as u64,
-                        "firstTokenMs": first_token_ms,
-                    }))),
+                    None => {
+                        recorder.finished = true;
+                        Some(line(json!({
+                            "type": "done",
+                            "usage": usage_json(recorder.usage),
+                            "latencyMs": started.elapsed().as_millis() as u64,
+                            "firstTokenMs": recorder.first_token_at.map(|at| (at - started_at).max(0)),
+                        })))
+                    }
                 }
             };
             async move { out }
@@ -446,6 +490,47 @@ pub async fn post_run(
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::from_stream(body))
         .expect("a valid response"))
+}
+
+/// What a streamed run has given so far; recorded as the run's trace when the stream ends or
+/// is dropped (a stopped run is recorded with what it wrote, as an error "stopped").
+struct Recorder {
+    state: AppState,
+    project: ProjectId,
+    prepared: Option<Prepared>,
+    text: String,
+    usage: Option<Usage>,
+    started_at: Millis,
+    first_token_at: Option<Millis>,
+    error: Option<String>,
+    finished: bool,
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let Some(prepared) = self.prepared.take() else {
+            return;
+        };
+        let error = match (&self.error, self.finished) {
+            (Some(error), _) => Some(error.clone()),
+            (None, false) => Some("stopped before the answer was complete".to_owned()),
+            (None, true) => None,
+        };
+        let outcome = Outcome {
+            output: Value::String(std::mem::take(&mut self.text)),
+            usage: self.usage,
+            started_at: self.started_at,
+            first_token_at: self.first_token_at,
+            ended_at: now_ms(),
+            error,
+        };
+        let (state, project) = (self.state.clone(), self.project.clone());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                service::record(&state, &project, &prepared, outcome).await;
+            });
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

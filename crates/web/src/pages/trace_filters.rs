@@ -167,6 +167,11 @@ impl Filters {
             offset: (self.page - 1).saturating_mul(self.limit),
             ..TraceQuery::default()
         };
+        if query.environments.is_empty() {
+            query
+                .filter
+                .push(sightline_domain::ingest::environment::hide_internal());
+        }
         if let Some((_, _, span)) = RANGES.iter().find(|(id, _, _)| *id == self.range) {
             query.from_timestamp = Some(now - span);
         }

@@ -14,8 +14,8 @@ use sightline_llm::fake::{FakeProvider, Reply};
 use sightline_llm::{Adapter, Client, HostPolicy};
 use sightline_server::services::llm_connections::{self, ConnectionInput, LlmSettings, SaveMode};
 use sightline_server::services::prompts::{self, CreatePrompt};
-use sightline_store::PromptSelector;
 use sightline_store::testing::{BackendTest, TestDb, backend_test};
+use sightline_store::{PromptSelector, TraceQuery};
 
 use crate::support::{Browser, Page, TestUi, project_url};
 use crate::trace_fixtures;
@@ -155,6 +155,30 @@ async fn windows_run_streamed_and_whole(db: TestDb) {
     assert_eq!(openai.body["temperature"], 0.5);
     assert_eq!(openai.body["max_tokens"], 50);
 
+    // Each run is recorded as a trace in `langfuse-playground`, with its usage, hidden from the
+    // tables until a filter names the environment.
+    let recorded = playground_traces(&ui, 2).await;
+    let trace_id = recorded[0].row.id.clone();
+    let generations = ui
+        .store()
+        .events()
+        .trace_observations(ui.project(), &trace_id)
+        .await
+        .unwrap();
+    assert_eq!(generations.len(), 1);
+    let generation = &generations[0].row;
+    assert_eq!(generation.model.as_deref(), Some("fake-model"));
+    assert_eq!(generation.environment, "langfuse-playground");
+    assert_eq!(generation.usage_details.get("input"), Some(&11.0));
+    assert_eq!(generation.usage_details.get("output"), Some(&3.0));
+    assert_eq!(generation.output, Some(json!("Echo: hello Ada")));
+    let traces = project_url(ui.project(), "/traces");
+    assert!(!ada.get(&traces).await.body.contains(&trace_id));
+    let shown = ada
+        .get(&format!("{traces}?environment=langfuse-playground"))
+        .await;
+    assert!(shown.body.contains(&trace_id));
+
     // Structured output and tools come back whole, even when streaming was asked for.
     fake.reply_with(Reply {
         json: Some(json!({"score": 0.5})),
@@ -206,7 +230,21 @@ async fn windows_run_streamed_and_whole(db: TestDb) {
                    "structuredOutput": {"name": "s", "schema": {"type": "object"}}}),
             "Cannot use both tools and structured output at the same time",
         ),
-        (json!({"provider": "gateway"}), ""),
+        (json!({"provider": "gateway"}), "Invalid run: missing field"),
+        (
+            json!({"provider": "gateway", "model": "m", "messages": [{"role": "user", "content": "x"}], "params": {"temperature": "hot"}}),
+            "Invalid run: invalid type: string \"hot\", expected f64",
+        ),
+        (
+            json!({"provider": "gateway", "model": "m", "messages": [{"role": "user", "content": "x"}],
+                   "tools": [{"name": "bad name", "parameters": {"type": "object"}}]}),
+            "Tool name 'bad name' may hold only letters",
+        ),
+        (
+            json!({"provider": "gateway", "model": "m", "messages": [{"role": "user", "content": "x"}],
+                   "tools": [{"name": "t", "parameters": "not a schema"}]}),
+            "The parameters of tool 't' must be a JSON Schema object",
+        ),
     ] {
         let refused = run(&mut ada, &ui, body).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
@@ -358,6 +396,29 @@ async fn windows_open_from_prompts_and_generations_and_save_as_prompts(db: TestD
         version.prompt[1],
         json!({"type": "placeholder", "name": "history"})
     );
+}
+
+/// The traces that record playground runs, once there are `count` (streamed runs are recorded
+/// when their stream ends, just after the answer).
+async fn playground_traces(ui: &TestUi, count: usize) -> Vec<sightline_store::StoredTrace> {
+    let query = TraceQuery {
+        environments: vec!["langfuse-playground".into()],
+        limit: 50,
+        ..TraceQuery::default()
+    };
+    for _ in 0..100 {
+        let (traces, _) = ui
+            .store()
+            .events()
+            .list_traces(ui.project(), &query)
+            .await
+            .unwrap();
+        if traces.len() >= count {
+            return traces;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("fewer than {count} playground traces");
 }
 
 /// The page's data attribute, parsed (askama escaped it as an attribute value).
