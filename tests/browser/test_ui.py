@@ -510,6 +510,64 @@ def test_llm_connection_and_playground(driver, project_url, public_key, secret_k
     assert "word199" not in second.find_element(By.CSS_SELECTOR, ".pg-output").text
 
 
+def test_dataset_csv_import_and_run_comparison(driver, project_url, public_key, secret_key):
+    """A CSV file uploaded into a new dataset (mapping and preview, then all rows), an
+    experiment run over it twice with the official SDK, and the two runs compared."""
+    driver.get(f"{project_url}/datasets")
+    fill(driver, "new-dataset", {"name": "browser/csv", "description": "Uploaded from a CSV file"})
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "dataset-item-form")))
+    driver.find_element(By.ID, "import-items").click()
+    path = os.path.join(ARTIFACTS, "questions.csv")
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with open(path, "w") as f:
+        f.write("question,answer,topic\nWhat is 2+2?,4,math\nCapital of France?,Paris,geo\nLargest planet?,Jupiter,space\n")
+    driver.find_element(By.CSS_SELECTOR, "input[type=file][data-fill]").send_keys(path)
+    WebDriverWait(driver, 5).until(
+        lambda d: "Capital of France?" in d.find_element(By.ID, "import-content").get_attribute("value"))
+    driver.find_element(By.CSS_SELECTOR, "#import-form button[type=submit]").click()
+    preview = WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "import-preview")))
+    assert "Capital of France?" in preview.text and "Paris" in preview.text
+    driver.find_element(By.ID, "confirm-import").click()
+    items = WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "dataset-items")))
+    assert len(items.find_elements(By.CSS_SELECTOR, "tbody tr")) == 3
+    dataset_url = driver.current_url
+
+    from langfuse import Evaluation, Langfuse
+    client = Langfuse(public_key=public_key, secret_key=secret_key, host=BASE)
+    dataset = client.get_dataset("browser/csv")
+
+    def exact(*, input, output, expected_output, **kwargs):
+        return Evaluation(name="exact", value=1.0 if output == expected_output else 0.0)
+
+    answers = {"What is 2+2?": "4", "Capital of France?": "Paris", "Largest planet?": "Saturn"}
+    dataset.run_experiment(name="lookup", run_name="lookup-v1", task=lambda *, item, **kw: answers[item.input],
+                           evaluators=[exact])
+    dataset.run_experiment(name="lookup", run_name="lookup-v2", task=lambda *, item, **kw: item.expected_output,
+                           evaluators=[exact])
+    client.flush()
+    client.shutdown()
+
+    deadline = time.time() + 20
+    while True:
+        driver.get(dataset_url)
+        rows = driver.find_elements(By.CSS_SELECTOR, "#dataset-runs tbody tr")
+        if len(rows) == 2 and all("exact" in row.text for row in rows):
+            break
+        assert time.time() < deadline, "the two runs did not show with their scores"
+        time.sleep(0.5)
+    for box in driver.find_elements(By.CSS_SELECTOR, "#dataset-runs input[name=run]"):
+        box.click()
+    driver.find_element(By.CSS_SELECTOR, "#compare-runs button[type=submit]").click()
+    table = WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "run-comparison")))
+    assert "Saturn" in table.text and "Jupiter" in table.text, table.text
+    assert len(table.find_elements(By.CSS_SELECTOR, "tbody tr")) == 3
+    summaries = driver.find_element(By.ID, "run-summaries").text
+    assert "exact: 0.667" in summaries and "exact: 1.000" in summaries, summaries
+    driver.set_window_size(1440, 1000)
+    shot(driver, "15-run-comparison")
+    driver.set_window_size(1280, 900)
+
+
 def test_viewer_cannot_create_keys(driver, project_url):
     # The owner invites a VIEWER on the organization's members page.
     driver.get(project_url)
@@ -623,6 +681,8 @@ def main():
         test_prompt_versions_diff_and_labels(driver, project_url, public_key, secret_key)
         print("an LLM connection tested and saved; playground windows streamed, run together, stopped, saved")
         test_llm_connection_and_playground(driver, project_url, public_key, secret_key)
+        print("a CSV uploaded into a dataset, two SDK experiment runs over it, compared")
+        test_dataset_csv_import_and_run_comparison(driver, project_url, public_key, secret_key)
         print("a VIEWER cannot create keys")
         test_viewer_cannot_create_keys(driver, project_url)
     finally:

@@ -3,6 +3,7 @@
 // - buttons with data-copy="ELEMENT_ID" copy that element's text;
 // - inputs with data-confirm="TEXT" enable their form's submit button only when they hold TEXT;
 // - forms with data-ask="QUESTION" are submitted only when the viewer confirms QUESTION;
+// - file inputs with data-fill="TEXTAREA_ID" put the chosen file's text into that textarea;
 // - the prompt editor: the type switches between the text and chat editors, chat rows are added
 //   from a <template> and removed.
 (function () {
@@ -25,6 +26,14 @@
       update();
     });
   }
+  document.addEventListener("change", function (event) {
+    var input = event.target.closest("input[type=file][data-fill]");
+    if (!input || !input.files || !input.files[0]) return;
+    var target = document.getElementById(input.getAttribute("data-fill"));
+    var reader = new FileReader();
+    reader.onload = function () { if (target) target.value = reader.result; };
+    reader.readAsText(input.files[0]);
+  });
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-ask]");
     if (form && !window.confirm(form.getAttribute("data-ask"))) event.preventDefault();

@@ -15,10 +15,10 @@ use tracing::Span;
 use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
-    account, annotation_queues, api_keys, auth, dashboard, dashboards, home, llm_connections,
-    members, models, observations, orgs, playground, projects, prompt_diff, prompt_editor, prompts,
-    protected_labels, score_analytics, score_configs, scores, sessions, trace_annotations,
-    trace_detail, traces, users,
+    account, annotation_queues, api_keys, auth, dashboard, dashboards, datasets, home,
+    llm_connections, members, models, observations, orgs, playground, projects, prompt_diff,
+    prompt_editor, prompts, protected_labels, score_analytics, score_configs, scores, sessions,
+    trace_annotations, trace_detail, traces, users,
 };
 use crate::session;
 use crate::state::WebState;
@@ -176,6 +176,34 @@ pub fn router(state: WebState) -> Router {
             post(prompts::post_delete_version),
         )
         .route(
+            "/ui/project/{project_id}/datasets",
+            get(datasets::get_datasets).post(datasets::post_dataset),
+        )
+        .route(
+            "/ui/project/{project_id}/datasets/{dataset_id}",
+            get(datasets::get_dataset).post(datasets::post_dataset_edit),
+        )
+        .route(
+            "/ui/project/{project_id}/datasets/{dataset_id}/items",
+            post(datasets::post_item),
+        )
+        .route(
+            "/ui/project/{project_id}/datasets/{dataset_id}/items/{item_id}/status",
+            post(datasets::post_item_status),
+        )
+        .route(
+            "/ui/project/{project_id}/datasets/{dataset_id}/compare",
+            get(datasets::get_compare),
+        )
+        .route(
+            "/ui/project/{project_id}/datasets/{dataset_id}/import",
+            get(datasets::get_import).post(datasets::post_import),
+        )
+        .route(
+            "/ui/project/{project_id}/dataset-items/add",
+            post(datasets::post_add_item),
+        )
+        .route(
             "/ui/project/{project_id}/playground",
             get(playground::get_playground),
         )
@@ -301,10 +329,6 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/ui/project/{project_id}/observations",
             get(observations::get_observations),
-        )
-        .route(
-            "/ui/project/{project_id}/{section}",
-            get(home::get_project_section),
         )
         .route("/ui/{*rest}", any(|| async { WebError::NotFound }))
         .layer(middleware::from_fn_with_state(

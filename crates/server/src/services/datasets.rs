@@ -58,13 +58,13 @@ fn compile(field: &str, schema: &Value) -> DatasetResult<jsonschema::Validator> 
 }
 
 /// The dataset's schemas, compiled once for checking many items.
-struct Schemas {
+pub(crate) struct Schemas {
     input: Option<jsonschema::Validator>,
     expected_output: Option<jsonschema::Validator>,
 }
 
 impl Schemas {
-    fn of(dataset: &Dataset) -> DatasetResult<Self> {
+    pub(crate) fn of(dataset: &Dataset) -> DatasetResult<Self> {
         Ok(Schemas {
             input: dataset
                 .input_schema
@@ -84,7 +84,7 @@ impl Schemas {
     }
 
     /// Checks an item's input and expected output (absent values count as `null`).
-    fn check(
+    pub(crate) fn check(
         &self,
         item_id: &str,
         input: &Option<Value>,

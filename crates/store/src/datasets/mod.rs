@@ -50,6 +50,9 @@ pub trait DatasetStore: Send + Sync {
     /// `created_at` is kept) in one transaction; fails with [`crate::StoreError::Conflict`]
     /// when the id's current version is in another dataset. Returns the stored version.
     async fn put_dataset_item(&self, item: &DatasetItem) -> StoreResult<DatasetItem>;
+    /// Writes the items as [`DatasetStore::put_dataset_item`] does, all in one transaction:
+    /// all are stored or none. Returns how many.
+    async fn put_dataset_items(&self, items: &[DatasetItem]) -> StoreResult<u64>;
     /// The item's current version, whatever its status.
     async fn dataset_item(&self, project: &ProjectId, id: &str)
     -> StoreResult<Option<DatasetItem>>;

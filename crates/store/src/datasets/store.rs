@@ -47,6 +47,15 @@ impl DatasetStore for SqlStore {
         Ok(stored)
     }
 
+    async fn put_dataset_items(&self, items: &[DatasetItem]) -> StoreResult<u64> {
+        let mut tx = self.db.begin().await?;
+        for item in items {
+            items::put(&mut tx, item).await?;
+        }
+        tx.commit().await?;
+        Ok(items.len() as u64)
+    }
+
     async fn dataset_item(
         &self,
         project: &ProjectId,

@@ -633,8 +633,58 @@ async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
 }
 
 /// This file's tests, each run on SQLite and on PostgreSQL.
+async fn item_batches_are_stored_whole_or_not_at_all(db: TestDb) {
+    let store = &db.store;
+    let (_, project) = org_and_project(store).await;
+    for (id, name) in [("d1", "qa"), ("d2", "other")] {
+        store
+            .metadata()
+            .upsert_dataset(&dataset(&project, id, name, 0))
+            .await
+            .unwrap();
+    }
+    store
+        .metadata()
+        .put_dataset_item(&item(&project, "taken", "d2", "x", 1_000))
+        .await
+        .unwrap();
+    // The last item's id is another dataset's: the whole batch is refused.
+    let batch = [
+        item(&project, "b1", "d1", "one", 2_000),
+        item(&project, "b2", "d1", "two", 2_000),
+        item(&project, "taken", "d1", "three", 2_000),
+    ];
+    let refused = store.metadata().put_dataset_items(&batch).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let (_, count) = store
+        .metadata()
+        .list_dataset_items(&project, &items_of("d1", None))
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "nothing of a refused batch is stored");
+    let stored = store
+        .metadata()
+        .put_dataset_items(&batch[..2])
+        .await
+        .unwrap();
+    assert_eq!(stored, 2);
+    let (_, count) = store
+        .metadata()
+        .list_dataset_items(&project, &items_of("d1", None))
+        .await
+        .unwrap();
+    assert_eq!(count, 2);
+}
+
 pub(crate) fn tests() -> Vec<BackendTest> {
     vec![
+        backend_test(
+            "item_batches_are_stored_whole_or_not_at_all",
+            item_batches_are_stored_whole_or_not_at_all,
+        ),
         backend_test("datasets_upsert_by_name", datasets_upsert_by_name),
         backend_test("items_keep_their_versions", items_keep_their_versions),
         backend_test(

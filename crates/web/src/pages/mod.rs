@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod dashboard;
 pub mod dashboards;
+pub mod datasets;
 pub mod home;
 pub mod listing;
 pub mod llm_connections;

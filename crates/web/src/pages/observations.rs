@@ -265,7 +265,11 @@ mod tests {
     fn generations_by_default_and_conditions_for_thresholds() {
         let (query, filters) = super::query(&params(&[]));
         assert_eq!(query.r#type, Some(ObservationType::Generation));
-        assert!(query.filter.is_empty());
+        // Only the internal environments are left out by default.
+        assert_eq!(
+            query.filter,
+            [sightline_domain::ingest::environment::hide_internal()]
+        );
         assert_eq!(filters.kind, "GENERATION");
         let (query, filters) = super::query(&params(&[
             ("type", "ALL"),
@@ -277,7 +281,7 @@ mod tests {
         assert_eq!(query.r#type, None);
         assert_eq!(filters.kind, "ALL");
         assert_eq!(query.level, Some(Level::Error));
-        assert_eq!(query.filter.len(), 2);
+        assert_eq!(query.filter.len(), 3, "environments, model, latency");
         assert_eq!(filters.min_cost, "");
     }
 }

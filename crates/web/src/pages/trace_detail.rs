@@ -18,12 +18,12 @@ use sightline_store::{
 };
 
 use crate::error::{WebError, WebResult};
-use crate::pages::annotation_queues;
 use crate::pages::payload::{self, Payload};
 use crate::pages::trace_tree::{TreeNode, tree};
 use crate::pages::traces::{
     LinkText, Totals, dollars, seconds, session_link, totals, trace_url, user_link,
 };
+use crate::pages::{annotation_queues, datasets};
 use crate::pages::{page, see_other};
 use crate::rbac::{self, ProjectAccess};
 use crate::session::{CsrfToken, SignedIn, is_htmx};
@@ -61,6 +61,10 @@ pub struct Forms {
     /// without `annotationQueues:CUD`), and where that form posts.
     pub queues: Vec<(String, String)>,
     pub queue_url: String,
+    /// `(id, name)` of the datasets it can be added to (none without `datasets:CUD`), and where
+    /// that form posts.
+    pub datasets: Vec<(String, String)>,
+    pub dataset_url: String,
 }
 
 /// An opened observation.
@@ -228,6 +232,8 @@ async fn forms(
         trace_id: trace_id.to_owned(),
         queues: annotation_queues::queue_choices(state, access).await?,
         queue_url: annotation_queues::add_url(access),
+        datasets: datasets::dataset_choices(state, access).await?,
+        dataset_url: datasets::add_url(access),
     })
 }
 

@@ -363,7 +363,14 @@ mod tests {
         assert!(problems.is_empty());
         assert_eq!(query.name.as_deref(), Some("chat"));
         assert_eq!(query.tags, ["a", "b"]);
-        assert_eq!(query.filter.len(), 2);
+        assert_eq!(query.filter.len(), 3, "internal environments, level, score");
+        assert_eq!(
+            query.filter[0],
+            sightline_domain::ingest::environment::hide_internal()
+        );
+        let (named, _) = Filters::parse(Some("environment=langfuse-playground")).query(0);
+        assert_eq!(named.environments, ["langfuse-playground"]);
+        assert!(named.filter.is_empty(), "a named environment is shown");
         assert_eq!(query.offset, 20);
         assert!(!query.descending);
         let href = filters.href("/t", 4, None);
@@ -373,7 +380,7 @@ mod tests {
         assert_eq!(far.query(0).0.offset, 99_999_900);
         let (query, problems) = Filters::parse(Some("from=yesterday&level=LOUD")).query(0);
         assert_eq!(problems.len(), 2);
-        assert!(query.from_timestamp.is_none() && query.filter.is_empty());
+        assert!(query.from_timestamp.is_none() && query.filter.len() == 1);
         assert_eq!(
             Filters::parse(Some("from=2025-01-31T14:00"))
                 .query(0)

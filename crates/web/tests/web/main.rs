@@ -5,6 +5,7 @@ mod access;
 mod accounts;
 mod annotation_queues;
 mod dashboard;
+mod datasets;
 mod llm_connections;
 mod models;
 mod observations;
@@ -29,6 +30,7 @@ fn main() {
         ("annotation_queues", annotation_queues::tests()),
         ("accounts", accounts::tests()),
         ("dashboard", dashboard::tests()),
+        ("datasets", datasets::tests()),
         ("models", models::tests()),
         ("observations", observations::tests()),
         ("llm_connections", llm_connections::tests()),
