@@ -62,16 +62,18 @@ impl Target {
         }
     }
 
-    /// The target a column is offered with: by its name, else input.
-    pub fn guess(column: &str) -> Target {
+    /// The target a column is offered with: by its name; else the first column is the input
+    /// and the others are metadata.
+    pub fn guess(column: &str, index: usize) -> Target {
         let name = column.to_ascii_lowercase().replace(['-', ' '], "_");
         match name.as_str() {
+            "input" | "question" | "prompt" | "query" => Target::Input,
             "expected_output" | "expectedoutput" | "expected" | "output" | "answer" | "label" => {
                 Target::ExpectedOutput
             }
-            "metadata" | "meta" => Target::Metadata,
             "id" => Target::Ignore,
-            _ => Target::Input,
+            _ if index == 0 => Target::Input,
+            _ => Target::Metadata,
         }
     }
 }
@@ -302,11 +304,16 @@ mod tests {
         let jsonl = "{\"question\": \"What is 2+2?\", \"answer\": \"4\", \"topic\": \"math\"}\n\n{\"question\": {\"q\": 1}, \"answer\": \"x\", \"topic\": \"misc\"}\n";
         assert_eq!(parse(Format::pick("auto", jsonl), jsonl).unwrap(), table);
 
-        let mapping = vec![
-            ("question".to_owned(), Target::guess("question")),
-            ("answer".to_owned(), Target::guess("answer")),
-            ("topic".to_owned(), Target::Metadata),
-        ];
+        let mapping: Vec<(String, Target)> = table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), Target::guess(c, i)))
+            .collect();
+        assert_eq!(
+            mapping.iter().map(|(_, t)| *t).collect::<Vec<_>>(),
+            [Target::Input, Target::ExpectedOutput, Target::Metadata]
+        );
         let planned = plan(&table, &mapping);
         assert_eq!(
             planned[0],

@@ -402,8 +402,11 @@ struct DatasetPage {
 }
 
 fn latency_text(ms: Option<f64>) -> String {
-    ms.map(|ms| format!("{:.2} s", ms / 1000.0))
-        .unwrap_or_default()
+    match ms {
+        Some(ms) if ms < 1000.0 => format!("{ms:.0} ms"),
+        Some(ms) => format!("{:.2} s", ms / 1000.0),
+        None => String::new(),
+    }
 }
 
 fn cost_text(usd: Option<f64>) -> String {
@@ -931,7 +934,7 @@ pub async fn post_import(
             let target = fields
                 .one(&format!("map_{i}"))
                 .map(Target::parse)
-                .unwrap_or_else(|| Target::guess(column));
+                .unwrap_or_else(|| Target::guess(column, i));
             (column.clone(), target)
         })
         .collect();
