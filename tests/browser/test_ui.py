@@ -151,8 +151,9 @@ def test_traces_table_and_trace_detail(driver, project_url, public_key, secret_k
     driver.set_window_size(1920, 1000)
     shot(driver, "06-traces-table")
     driver.set_window_size(1440, 900)
-    print("  at 1440 px, traces table (table width, box width, right edge in view):",
-          fits(driver, "#traces-table table"))
+    measured = fits(driver, "#traces-table table")
+    print("  at 1440 px, traces table (table width, box width, right edge in view):", measured)
+    assert measured[0] <= measured[1] and measured[2], measured
     driver.get(f"{project_url}/observations?type=ALL")
     print("  at 1440 px, observations table:", fits(driver, "#observations-table table"))
     driver.get(f"{project_url}/traces?name=browser-trace")

@@ -2,7 +2,8 @@
 // - <time datetime="…"> elements show the viewer's local time;
 // - buttons with data-copy="ELEMENT_ID" copy that element's text;
 // - inputs with data-confirm="TEXT" enable their form's submit button only when they hold TEXT;
-// - forms with data-ask="QUESTION" are submitted only when the viewer confirms QUESTION;
+// - forms (or their submit buttons) with data-ask="QUESTION" are submitted only when the viewer
+//   confirms QUESTION;
 // - file inputs with data-fill="TEXTAREA_ID" put the chosen file's text into that textarea;
 // - the prompt editor: the type switches between the text and chat editors, chat rows are added
 //   from a <template> and removed.
@@ -35,8 +36,9 @@
     reader.readAsText(input.files[0]);
   });
   document.addEventListener("submit", function (event) {
-    var form = event.target.closest("form[data-ask]");
-    if (form && !window.confirm(form.getAttribute("data-ask"))) event.preventDefault();
+    var button = event.submitter && event.submitter.closest("[data-ask]");
+    var asker = button || event.target.closest("form[data-ask]");
+    if (asker && !window.confirm(asker.getAttribute("data-ask"))) event.preventDefault();
   });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-copy]");

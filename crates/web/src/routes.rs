@@ -204,6 +204,14 @@ pub fn router(state: WebState) -> Router {
             post(datasets::post_add_item),
         )
         .route(
+            "/ui/project/{project_id}/dataset-items/bulk",
+            post(datasets::post_bulk_add),
+        )
+        .route(
+            "/ui/project/{project_id}/traces/delete",
+            post(traces::post_delete_traces),
+        )
+        .route(
             "/ui/project/{project_id}/playground",
             get(playground::get_playground),
         )

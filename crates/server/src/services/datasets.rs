@@ -297,6 +297,39 @@ pub async fn upsert_item(
     Ok(store.metadata().put_dataset_item(&item).await?)
 }
 
+/// Adds new items to one dataset, all checked against its schemas first and written in one
+/// transaction: all are added or none. Returns how many.
+pub async fn add_items(
+    store: &Store,
+    project: &ProjectId,
+    dataset_name: &str,
+    items: Vec<ItemInput>,
+) -> DatasetResult<u64> {
+    let dataset = dataset_by_name(store, project, dataset_name).await?;
+    let schemas = Schemas::of(&dataset)?;
+    let now = now_ms();
+    let mut rows = Vec::with_capacity(items.len());
+    for input in items {
+        let item = DatasetItem {
+            project_id: project.clone(),
+            id: uuid::Uuid::new_v4().to_string(),
+            dataset_id: dataset.id.clone(),
+            dataset_name: dataset.name.clone(),
+            status: input.status.unwrap_or(DatasetItemStatus::Active),
+            input: input.input.filter(|v| !v.is_null()),
+            expected_output: input.expected_output.filter(|v| !v.is_null()),
+            metadata: input.metadata.filter(|v| !v.is_null()),
+            source_trace_id: input.source_trace_id,
+            source_observation_id: input.source_observation_id,
+            created_at: now,
+            updated_at: now,
+        };
+        schemas.check(&item.id, &item.input, &item.expected_output)?;
+        rows.push(item);
+    }
+    Ok(store.metadata().put_dataset_items(&rows).await?)
+}
+
 /// The experiment (run) id Langfuse derives for a run name of a dataset: the first 16 hex
 /// digits of `sha256(["langfuse-experiment-v1", projectId, datasetId, runName])` as compact JSON.
 /// Python SDK 5.x computes the same id, so runs created here and by its spans coincide.

@@ -884,8 +884,9 @@ pub(crate) async fn queue_choices(
     Ok(queues.into_iter().map(|q| (q.id, q.name)).collect())
 }
 
-/// A table's row selection for adding rows to a queue (`_bulk_queue.html`; no selection
-/// without queues the user may add to).
+/// A table's row selection and its bulk actions (`_bulk_queue.html`): add to an annotation
+/// queue, add to a dataset (traces and observations), delete (traces, for ADMIN and OWNER). No
+/// selection when the user may do none of them.
 pub struct Selection {
     pub queues: Vec<(String, String)>,
     pub url: String,
@@ -893,6 +894,9 @@ pub struct Selection {
     pub object_type: &'static str,
     /// What the rows are, for the form's label.
     pub noun: &'static str,
+    pub datasets: Vec<(String, String)>,
+    pub dataset_url: String,
+    pub delete_url: Option<String>,
 }
 
 impl Selection {
@@ -902,6 +906,10 @@ impl Selection {
         csrf: &CsrfToken,
         object_type: QueueObjectType,
     ) -> WebResult<Selection> {
+        let datasets = match object_type {
+            QueueObjectType::Session => Vec::new(),
+            _ => crate::pages::datasets::dataset_choices(state, access).await?,
+        };
         Ok(Selection {
             queues: queue_choices(state, access).await?,
             url: add_url(access),
@@ -912,7 +920,17 @@ impl Selection {
                 QueueObjectType::Observation => "observations",
                 QueueObjectType::Session => "sessions",
             },
+            datasets,
+            dataset_url: crate::pages::datasets::bulk_add_url(access),
+            delete_url: (object_type == QueueObjectType::Trace
+                && access.can(ProjectScope::TracesDelete))
+            .then(|| urls::project_section(&access.project.id, "traces/delete")),
         })
+    }
+
+    /// Whether the rows can be selected: some bulk action is open to the user.
+    pub fn any(&self) -> bool {
+        !self.queues.is_empty() || !self.datasets.is_empty() || self.delete_url.is_some()
     }
 }
 

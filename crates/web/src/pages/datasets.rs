@@ -1008,6 +1008,10 @@ pub async fn dataset_choices(
     Ok(datasets.into_iter().map(|d| (d.id, d.name)).collect())
 }
 
+pub fn bulk_add_url(access: &ProjectAccess) -> String {
+    urls::project_section(&access.project.id, "dataset-items/bulk")
+}
+
 pub fn add_url(access: &ProjectAccess) -> String {
     urls::project_section(&access.project.id, "dataset-items/add")
 }
@@ -1068,5 +1072,68 @@ pub async fn post_add_item(
         ))),
         Err(DatasetError::Store(error)) => Err(error.into()),
         Err(other) => Err(WebError::BadRequest(other.to_string())),
+    }
+}
+
+/// `POST …/dataset-items/bulk`: the selected traces or observations of a table (`object_id`,
+/// `object_type`) as new items of one dataset, all or none; then the dataset's page.
+pub async fn post_bulk_add(
+    State(state): State<WebState>,
+    Path(project_id): Path<String>,
+    signed_in: SignedIn,
+    body: String,
+) -> WebResult<Response> {
+    let access = edit_access(&state, &signed_in, &project_id).await?;
+    let fields = Fields::parse(&body);
+    let dataset = dataset_of(
+        &state,
+        &access,
+        fields.one("dataset_id").unwrap_or_default(),
+    )
+    .await?;
+    let ids = fields.all("object_id");
+    if ids.is_empty() || ids.len() > 1000 {
+        return Err(WebError::BadRequest(
+            "Select 1 to 1000 rows to add.".to_owned(),
+        ));
+    }
+    let events = state.store().events();
+    let mut items = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let item = match fields.one("object_type") {
+            Some("OBSERVATION") => {
+                let row = events
+                    .observation(&access.project.id, id)
+                    .await?
+                    .ok_or(WebError::NotFound)?
+                    .row;
+                ItemInput {
+                    input: row.input,
+                    expected_output: row.output,
+                    source_trace_id: Some(row.trace_id),
+                    source_observation_id: Some(row.id),
+                    ..ItemInput::default()
+                }
+            }
+            _ => {
+                let row = events
+                    .trace(&access.project.id, id)
+                    .await?
+                    .ok_or(WebError::NotFound)?
+                    .row;
+                ItemInput {
+                    input: row.input,
+                    expected_output: row.output,
+                    source_trace_id: Some(row.id),
+                    ..ItemInput::default()
+                }
+            }
+        };
+        items.push(item);
+    }
+    match service::add_items(state.store(), &access.project.id, &dataset.name, items).await {
+        Ok(_) => Ok(see_other(&dataset_url(&access, &dataset.id))),
+        Err(DatasetError::Store(error)) => Err(error.into()),
+        Err(other) => Err(WebError::BadRequest(format!("Nothing was added: {other}"))),
     }
 }

@@ -393,3 +393,37 @@ pub async fn get_traces(
     }
     Ok(response)
 }
+
+/// `POST /ui/project/{project}/traces/delete`: deletes the selected traces (`object_id`, at most
+/// 1,000) with their observations and scores, as `DELETE /api/public/traces` does; ADMIN and
+/// OWNER (`traces:delete`).
+pub async fn post_delete_traces(
+    State(state): State<WebState>,
+    Path(project_id): Path<String>,
+    signed_in: SignedIn,
+    body: String,
+) -> WebResult<Response> {
+    let access = rbac::project_access(
+        state.store(),
+        &signed_in.user,
+        &project_id,
+        ProjectScope::TracesDelete,
+    )
+    .await?;
+    let ids = crate::pages::Fields::parse(&body).all("object_id");
+    if ids.is_empty() || ids.len() > 1000 {
+        return Err(crate::error::WebError::BadRequest(
+            "Select 1 to 1000 traces to delete.".to_owned(),
+        ));
+    }
+    let deleted = state
+        .store()
+        .events()
+        .delete_traces(&access.project.id, &ids)
+        .await?;
+    tracing::info!(project = %access.project.id, traces = deleted, user = %signed_in.user.id, "traces deleted from the UI");
+    Ok(crate::pages::see_other(&urls::project_section(
+        &access.project.id,
+        "traces",
+    )))
+}

@@ -450,8 +450,127 @@ async fn viewers_read_and_other_projects_see_nothing(db: TestDb) {
     assert_eq!(out.get(&theirs).await.status, StatusCode::NOT_FOUND);
 }
 
+async fn table_rows_are_added_to_datasets_and_deleted_in_bulk(db: TestDb) {
+    let ui = TestUi::new(db).await;
+    trace_fixtures::seed(ui.store(), ui.project()).await;
+    let strict = service::upsert_dataset(
+        ui.store(),
+        ui.project(),
+        DatasetInput {
+            name: "strings-only".into(),
+            input_schema: Some(Some(json!({"type": "string"}))),
+            ..DatasetInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let open = service::upsert_dataset(
+        ui.store(),
+        ui.project(),
+        DatasetInput {
+            name: "anything".into(),
+            ..DatasetInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut ada = member(&ui, "ada@example.com", Role::Member).await;
+    let traces = project_url(ui.project(), "/traces");
+    let page = ada.get(&traces).await;
+    assert!(page.body.contains("id=\"bulk-add-to-dataset\""));
+    assert!(
+        !page.body.contains("id=\"bulk-delete\""),
+        "a MEMBER cannot delete traces"
+    );
+    let bulk = project_url(ui.project(), "/dataset-items/bulk");
+    // t-chat's input is a list: the whole selection is refused by the string schema.
+    let refused = ada
+        .submit(
+            &traces,
+            &bulk,
+            &[
+                ("object_type", "TRACE"),
+                ("dataset_id", &strict.id),
+                ("object_id", "t-chat"),
+                ("object_id", "t-hostile"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(items_of(&ui, &strict.id).await.is_empty());
+    let added = ada
+        .submit(
+            &traces,
+            &bulk,
+            &[
+                ("object_type", "TRACE"),
+                ("dataset_id", &open.id),
+                ("object_id", "t-chat"),
+                ("object_id", "t-hostile"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let observations = ada
+        .submit(
+            &project_url(ui.project(), "/observations"),
+            &bulk,
+            &[
+                ("object_type", "OBSERVATION"),
+                ("dataset_id", &open.id),
+                ("object_id", "gen-1"),
+            ],
+        )
+        .await;
+    assert_eq!(observations.status, StatusCode::SEE_OTHER);
+    let items = items_of(&ui, &open.id).await;
+    assert_eq!(items.len(), 3);
+    assert!(
+        items
+            .iter()
+            .any(|i| i.source_observation_id.as_deref() == Some("gen-1"))
+    );
+
+    // Deleting: ADMIN only.
+    let delete = project_url(ui.project(), "/traces/delete");
+    let forbidden = ada
+        .submit(&traces, &delete, &[("object_id", "t-old")])
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let mut root = member(&ui, "root@example.com", Role::Admin).await;
+    assert!(root.get(&traces).await.body.contains("id=\"bulk-delete\""));
+    let deleted = root
+        .submit(
+            &traces,
+            &delete,
+            &[("object_id", "t-old"), ("object_id", "t-hostile")],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    let events = ui.store().events();
+    assert!(events.trace(ui.project(), "t-old").await.unwrap().is_none());
+    assert!(
+        events
+            .trace(ui.project(), "t-hostile")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        events
+            .trace(ui.project(), "t-chat")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
 pub(crate) fn tests() -> Vec<BackendTest> {
     vec![
+        backend_test(
+            "table_rows_are_added_to_datasets_and_deleted_in_bulk",
+            table_rows_are_added_to_datasets_and_deleted_in_bulk,
+        ),
         backend_test("datasets_items_and_runs", datasets_items_and_runs),
         backend_test("imports_are_whole_or_nothing", imports_are_whole_or_nothing),
         backend_test(
