@@ -107,7 +107,7 @@
     link.parentElement.classList.add("selected");
     var href = link.getAttribute("href");
     window.htmx.ajax("GET", href, { target: "#node-detail", swap: "innerHTML" });
-    var page = href.replace(/\/observations\/([^/?#]+)$/, "?observation=$1");
+    var page = href.replace(/\/observations\/([^/?#]+)$/, "?observation=$1").replace(/\/summary$/, "");
     if (page !== href && window.history && window.history.replaceState) {
       window.history.replaceState(null, "", page);
     }
@@ -118,6 +118,24 @@
     if (!window.htmx || !document.getElementById("node-detail")) return;
     event.preventDefault();
     open(link);
+  });
+  // The timeline bars under the tree's nodes: shown or hidden, remembered in this browser.
+  function timeline(shown) {
+    var tree = document.getElementById("observation-tree");
+    var button = document.getElementById("timeline-toggle");
+    if (!tree || !button) return;
+    tree.classList.toggle("no-timeline", !shown);
+    button.setAttribute("aria-pressed", shown ? "true" : "false");
+    try { localStorage.setItem("sightline-timeline", shown ? "on" : "off"); } catch (e) { /* storage off */ }
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var stored = null;
+    try { stored = localStorage.getItem("sightline-timeline"); } catch (e) { stored = null; }
+    if (stored === "off") timeline(false);
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("#timeline-toggle");
+    if (button) timeline(button.getAttribute("aria-pressed") !== "true");
   });
   document.addEventListener("keydown", function (event) {
     if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;

@@ -246,6 +246,10 @@ pub fn router(state: WebState) -> Router {
             get(trace_detail::get_trace),
         )
         .route(
+            "/ui/project/{project_id}/traces/{trace_id}/summary",
+            get(trace_detail::get_trace_summary),
+        )
+        .route(
             "/ui/project/{project_id}/traces/{trace_id}/observations/{observation_id}",
             get(trace_detail::get_trace_observation),
         )

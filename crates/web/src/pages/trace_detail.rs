@@ -14,7 +14,8 @@ use axum::response::Response;
 use sightline_domain::ingest::ObservationType;
 use sightline_domain::{ProjectScope, UserId};
 use sightline_store::{
-    CommentObjectType, CommentQuery, ScoreConfig, ScoreRow, StoredObservation, StoredTrace,
+    CommentObjectType, CommentQuery, ObservationOutline, ScoreConfig, ScoreRow, StoredObservation,
+    StoredTrace,
 };
 
 use crate::error::{WebError, WebResult};
@@ -114,12 +115,23 @@ struct TracePage {
     layout: Layout,
     access: ProjectAccess,
     traces_url: String,
+    /// The tree's root node: the trace's own detail.
+    summary_url: String,
     trace: TraceHeader,
     nodes: Vec<TreeNode>,
     scores: Vec<ScoreView>,
     comments: Vec<CommentView>,
     forms: Forms,
     selected: Option<NodeDetail>,
+}
+
+#[derive(Template)]
+#[template(path = "trace_summary_partial.html")]
+struct SummaryPartial {
+    trace: TraceHeader,
+    scores: Vec<ScoreView>,
+    comments: Vec<CommentView>,
+    forms: Forms,
 }
 
 #[derive(Template)]
@@ -349,6 +361,50 @@ pub(crate) async fn load_observation(
         .ok_or(WebError::NotFound)
 }
 
+/// What the detail pane shows for the trace itself (the tree's root): its facts, input,
+/// output, metadata, scores, comments and forms.
+struct Summary {
+    trace: TraceHeader,
+    scores: Vec<ScoreView>,
+    comments: Vec<CommentView>,
+    forms: Forms,
+}
+
+async fn summary(
+    state: &WebState,
+    access: &ProjectAccess,
+    csrf: &CsrfToken,
+    trace: &StoredTrace,
+    outlines: &[ObservationOutline],
+    scores: &[ScoreRow],
+) -> WebResult<Summary> {
+    let trace_scores: Vec<&ScoreRow> = scores
+        .iter()
+        .filter(|s| s.score.observation_id.is_none())
+        .collect();
+    let row = &trace.row;
+    Ok(Summary {
+        trace: TraceHeader {
+            id: row.id.clone(),
+            name: row.name.clone().unwrap_or_default(),
+            time: time(row.timestamp),
+            user: row.user_id.as_deref().map(|id| user_link(access, id)),
+            session: row.session_id.as_deref().map(|id| session_link(access, id)),
+            environment: row.environment.clone(),
+            release: row.release.clone().unwrap_or_default(),
+            version: row.version.clone().unwrap_or_default(),
+            tags: row.tags.clone(),
+            totals: totals(outlines.iter()),
+            input: payload::payload(row.input.as_ref()),
+            output: payload::payload(row.output.as_ref()),
+            metadata: payload::metadata(&row.metadata),
+        },
+        scores: score_views(&trace_scores),
+        comments: comment_views(state, access, CommentObjectType::Trace, &row.id).await?,
+        forms: forms(state, access, csrf, &row.id, None).await?,
+    })
+}
+
 async fn trace_page(
     state: &WebState,
     signed_in: &SignedIn,
@@ -372,40 +428,65 @@ async fn trace_page(
         }
         None => None,
     };
-    let trace_scores: Vec<&ScoreRow> = scores
-        .iter()
-        .filter(|s| s.score.observation_id.is_none())
-        .collect();
-    let row = &trace.row;
-    let header = TraceHeader {
-        id: row.id.clone(),
-        name: row.name.clone().unwrap_or_default(),
-        time: time(row.timestamp),
-        user: row.user_id.as_deref().map(|id| user_link(&access, id)),
-        session: row
-            .session_id
-            .as_deref()
-            .map(|id| session_link(&access, id)),
-        environment: row.environment.clone(),
-        release: row.release.clone().unwrap_or_default(),
-        version: row.version.clone().unwrap_or_default(),
-        tags: row.tags.clone(),
-        totals: totals(outlines.iter()),
-        input: payload::payload(row.input.as_ref()),
-        output: payload::payload(row.output.as_ref()),
-        metadata: payload::metadata(&row.metadata),
-    };
+    let Summary {
+        trace: header,
+        scores: trace_scores,
+        comments,
+        forms,
+    } = summary(state, &access, csrf, &trace, &outlines, &scores).await?;
     let layout = Layout::for_project(store, signed_in, csrf, &access.project, "traces").await?;
     page(&TracePage {
         layout,
         traces_url: urls::project_section(project, "traces"),
+        summary_url: format!("{}/summary", trace_url(&access, &trace.row.id)),
         nodes: tree(&trace, &outlines, selected),
-        scores: score_views(&trace_scores),
-        comments: comment_views(state, &access, CommentObjectType::Trace, &row.id).await?,
-        forms: forms(state, &access, csrf, &row.id, None).await?,
+        scores: trace_scores,
+        comments,
+        forms,
         trace: header,
         selected: selected_detail,
         access,
+    })
+}
+
+/// `GET /ui/project/{project}/traces/{trace}/summary`: the trace's own detail (the tree's root)
+/// as a fragment for htmx, else a redirect to the trace page.
+pub async fn get_trace_summary(
+    State(state): State<WebState>,
+    Path((project_id, trace_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    signed_in: SignedIn,
+    csrf: CsrfToken,
+) -> WebResult<Response> {
+    let access = rbac::project_access(
+        state.store(),
+        &signed_in.user,
+        &project_id,
+        ProjectScope::ProjectRead,
+    )
+    .await?;
+    let trace = load_trace(&state, &access, &trace_id).await?;
+    if !is_htmx(&headers) {
+        return Ok(see_other(&trace_url(&access, &trace.row.id)));
+    }
+    let events = state.store().events();
+    let outlines = events
+        .trace_observation_outlines(&access.project.id, std::slice::from_ref(&trace.row.id))
+        .await?;
+    let scores = events
+        .trace_scores(&access.project.id, &trace.row.id)
+        .await?;
+    let Summary {
+        trace,
+        scores,
+        comments,
+        forms,
+    } = summary(&state, &access, &csrf, &trace, &outlines, &scores).await?;
+    page(&SummaryPartial {
+        trace,
+        scores,
+        comments,
+        forms,
     })
 }
 

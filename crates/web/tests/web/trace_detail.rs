@@ -79,7 +79,25 @@ async fn trace_detail_shows_the_tree_and_node_payloads(db: TestDb) {
     assert_eq!(moved.status, StatusCode::SEE_OTHER);
     let full = owner.get(moved.location().unwrap()).await;
     assert!(full.body.contains("<html") && full.body.contains("What is 2+2?"));
-    assert!(full.body.contains("class=\"node d1 selected\""));
+    assert!(
+        full.body.contains("class=\"node d2 selected\""),
+        "gen-1, under the trace and its span"
+    );
+    assert!(!full.body.contains("trace-root selected"));
+    // The trace is the tree's root: selected when no node is, its summary in the detail pane,
+    // and its own fragment for htmx.
+    let page = owner.get(&project_url(&project, "/traces/t-chat")).await;
+    assert!(page.body.contains("class=\"node d0 trace-root selected\""));
+    assert!(page.body.contains("id=\"trace-summary\"") && page.body.contains("Trace question"));
+    assert!(page.body.contains("id=\"timeline-toggle\""));
+    let summary = project_url(&project, "/traces/t-chat/summary");
+    let fragment = owner
+        .request(Method::GET, &summary, &[("hx-request", "true")], None)
+        .await;
+    assert_eq!(fragment.status, StatusCode::OK);
+    assert!(!fragment.body.contains("<html"));
+    assert!(fragment.body.contains("Trace question") && fragment.body.contains("Trace answer"));
+    assert_eq!(owner.get(&summary).await.status, StatusCode::SEE_OTHER);
     // An observation of another trace, and unknown ids, are not found.
     for path in [
         "/traces/t-old/observations/gen-1",
@@ -417,7 +435,11 @@ async fn a_trace_of_20000_observations_opens_quickly(db: TestDb) {
     let page = owner.get(&project_url(&project, "/traces/big")).await;
     let took = began.elapsed();
     assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.body.matches("class=\"node ").count(), 20_100);
+    assert_eq!(
+        page.body.matches("class=\"node ").count(),
+        20_101,
+        "the trace and its nodes"
+    );
     assert!(!page.body.contains("payload payload"));
     // Timing is reported, not asserted: speed targets are checked by measurement, not by tests
     // that a busy machine could fail.
