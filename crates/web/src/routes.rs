@@ -262,6 +262,10 @@ pub fn router(state: WebState) -> Router {
             post(trace_annotations::post_trace_score),
         )
         .route(
+            "/ui/project/{project_id}/traces/{trace_id}/scores/{score_id}/delete",
+            post(trace_annotations::post_delete_score),
+        )
+        .route(
             "/ui/project/{project_id}/settings",
             get(projects::get_project_settings).post(projects::post_project_settings),
         )

@@ -79,6 +79,14 @@ fn value_field(fields: &Fields, name: &str) -> Option<Value> {
     Some(serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned())))
 }
 
+/// A refused dataset operation as a page error: store failures as they are, the rest as 400.
+fn web_error(error: DatasetError) -> WebError {
+    match error {
+        DatasetError::Store(error) => WebError::from(error),
+        other => WebError::BadRequest(other.to_string()),
+    }
+}
+
 fn message(error: DatasetError) -> WebResult<String> {
     match error {
         DatasetError::Store(error) => Err(error.into()),
@@ -464,10 +472,7 @@ async fn dataset_page(
     let run_ids: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
     let summaries = compare_runs(state.store(), &access.project.id, &run_ids)
         .await
-        .map_err(|e| match e {
-            DatasetError::Store(error) => WebError::from(error),
-            other => WebError::BadRequest(other.to_string()),
-        })?
+        .map_err(web_error)?
         .runs;
     let runs = runs
         .iter()
@@ -671,10 +676,7 @@ pub async fn post_item_status(
     };
     service::upsert_item(state.store(), &access.project.id, input)
         .await
-        .map_err(|e| match e {
-            DatasetError::Store(error) => WebError::from(error),
-            other => WebError::BadRequest(other.to_string()),
-        })?;
+        .map_err(web_error)?;
     Ok(see_other(&dataset_url(&access, &dataset.id)))
 }
 
@@ -753,10 +755,7 @@ pub async fn get_compare(
     let run_ids: Vec<String> = chosen.iter().map(|r| r.id.clone()).collect();
     let comparison = compare_runs(state.store(), &access.project.id, &run_ids)
         .await
-        .map_err(|e| match e {
-            DatasetError::Store(error) => WebError::from(error),
-            other => WebError::BadRequest(other.to_string()),
-        })?;
+        .map_err(web_error)?;
     let mut rows = Vec::with_capacity(comparison.items.len());
     for item in &comparison.items {
         let stored = state
@@ -956,10 +955,7 @@ pub async fn post_import(
         })
         .collect();
     if fields.one("confirm").is_none() {
-        page.problems = import::check(&dataset, &planned).map_err(|e| match e {
-            DatasetError::Store(error) => WebError::from(error),
-            other => WebError::BadRequest(other.to_string()),
-        })?;
+        page.problems = import::check(&dataset, &planned).map_err(web_error)?;
         return render(StatusCode::OK, &page);
     }
     match import::import(

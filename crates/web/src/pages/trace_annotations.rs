@@ -161,6 +161,46 @@ pub async fn post_trace_score(
     Ok(see_other(&back_to(&access, &trace.row.id, observation_id)))
 }
 
+/// `POST …/traces/{trace}/scores/{score}/delete`: deletes a manual (ANNOTATION) score of the
+/// trace or one of its observations; scores from the API, SDKs and evaluators stay.
+pub async fn post_delete_score(
+    State(state): State<WebState>,
+    Path((project_id, trace_id, score_id)): Path<(String, String, String)>,
+    signed_in: SignedIn,
+    Form(form): Form<DeleteScoreForm>,
+) -> WebResult<Response> {
+    let access = rbac::project_access(
+        state.store(),
+        &signed_in.user,
+        &project_id,
+        ProjectScope::ScoresCud,
+    )
+    .await?;
+    let project = &access.project.id;
+    let trace = load_trace(&state, &access, &trace_id).await?;
+    let events = state.store().events();
+    let score = events
+        .score(project, &score_id)
+        .await?
+        .filter(|row| row.score.trace_id.as_deref() == Some(trace.row.id.as_str()))
+        .ok_or(WebError::NotFound)?;
+    if score.score.source != sightline_domain::ingest::ScoreSource::Annotation {
+        return Err(WebError::BadRequest(
+            "Only manual annotations can be deleted here.".into(),
+        ));
+    }
+    events.delete_score(project, &score_id).await?;
+    tracing::info!(project.id = %project, trace.id = %trace.row.id, "manual score deleted");
+    let observation_id = non_empty(form.observation_id.as_deref());
+    Ok(see_other(&back_to(&access, &trace.row.id, observation_id)))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteScoreForm {
+    #[serde(default)]
+    observation_id: Option<String>,
+}
+
 /// What a manual score is about: a trace (and one of its observations), or a session.
 pub(crate) struct ScoreTarget {
     pub trace_id: Option<String>,

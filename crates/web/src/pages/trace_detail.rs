@@ -33,6 +33,9 @@ use crate::urls;
 use crate::views::{Layout, TimeView, time};
 
 pub struct ScoreView {
+    pub id: String,
+    /// A manual score: the score form's users may delete it.
+    pub annotation: bool,
     pub name: String,
     pub value: String,
     pub source: &'static str,
@@ -146,6 +149,8 @@ fn score_views(scores: &[&ScoreRow]) -> Vec<ScoreView> {
         .map(|row| {
             let score = &row.score;
             ScoreView {
+                id: score.id.clone(),
+                annotation: score.source == sightline_domain::ingest::ScoreSource::Annotation,
                 name: score.name.clone(),
                 value: match (&score.string_value, score.value) {
                     (Some(text), _) => text.clone(),

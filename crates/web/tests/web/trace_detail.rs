@@ -274,6 +274,59 @@ async fn members_comment_and_score_viewers_cannot(db: TestDb) {
         .unwrap();
     assert_eq!(manual.score.source, ScoreSource::Annotation);
     assert_eq!(manual.score.config_id.as_deref(), Some("cfg-helpful"));
+    // Scoring the same config again edits the annotation rather than adding one.
+    let again = member
+        .submit(
+            &url,
+            &scores,
+            &[("config_id", "cfg-helpful"), ("value", "0.4")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    let helpful: Vec<_> = ui
+        .store()
+        .events()
+        .trace_scores(&project, "t-chat")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.score.name == "helpfulness")
+        .collect();
+    assert_eq!(helpful.len(), 1);
+    assert_eq!(helpful[0].score.value, Some(0.4));
+    // An annotation can be deleted from its trace; other scores cannot be deleted here.
+    let page = member.get(&url).await;
+    let delete = format!("{scores}/{}/delete", helpful[0].score.id);
+    assert!(
+        page.body
+            .contains(&format!("{}/delete", helpful[0].score.id))
+    );
+    let api_score = stored
+        .iter()
+        .find(|s| s.score.source != ScoreSource::Annotation)
+        .unwrap();
+    let refused = member
+        .submit(
+            &url,
+            &format!("{scores}/{}/delete", api_score.score.id),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        viewer.submit(&home, &delete, &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let deleted = member.submit(&url, &delete, &[]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(
+        ui.store()
+            .events()
+            .score(&project, &helpful[0].score.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Checked like the API: out of the config's range, not a number, no such config.
     for (config_id, value) in [("cfg-helpful", "5"), ("cfg-helpful", "lots"), ("nope", "1")] {
@@ -383,7 +436,8 @@ async fn members_comment_and_score_viewers_cannot(db: TestDb) {
             .await
             .unwrap()
             .len(),
-        4
+        3,
+        "the seeded score, tone, and helpfulness on gen-1 (the trace's was deleted)"
     );
 }
 
