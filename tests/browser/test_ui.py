@@ -331,8 +331,10 @@ def api_post(path, body, public_key, secret_key):
 
 
 def test_annotation_queue_review(driver, project_url, public_key, secret_key):
-    """A queue with a score config: the nested trace is added from the traces table's row
-    selection, reviewed (a score and a comment), and the queue says it is done."""
+    """A queue with a score config, filled with three traces in bulk from the traces table's row
+    selection and worked to completion by two reviewers at once (the owner here, a MEMBER in a
+    second browser), who never get the same item; the scores read back through the public API
+    as ANNOTATION scores of the queue."""
     config = api_post("/score-configs", {"name": "correctness", "dataType": "NUMERIC",
                                          "minValue": 0, "maxValue": 1}, public_key, secret_key)
     driver.get(f"{project_url}/annotation-queues")
@@ -341,23 +343,75 @@ def test_annotation_queue_review(driver, project_url, public_key, secret_key):
     form.find_element(By.CSS_SELECTOR, f"input[name=config_id][value='{config['id']}']").click()
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(driver, 10).until(ec.url_contains("/annotation-queues/"))
-    driver.get(f"{project_url}/traces?name=browser-trace")
-    settled(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#traces-table input.select-row"))
-    driver.find_element(By.CSS_SELECTOR, "#traces-table input.select-row").click()
+    queue_url = driver.current_url.split("?")[0]
+    driver.get(f"{project_url}/traces")
+    settled(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#traces-table input.select-row")) >= 3)
+    for box in driver.find_elements(By.CSS_SELECTOR, "#traces-table input.select-row")[:3]:
+        box.click()
     Select(driver.find_element(By.CSS_SELECTOR, "#bulk-queue select[name=queue_id]")).select_by_visible_text("Browser review")
     driver.find_element(By.ID, "bulk-add-to-queue").click()
-    settled(driver).until(lambda d: "1" in d.find_element(By.CSS_SELECTOR, ".pending-count").text)
-    driver.find_element(By.ID, "start-review").click()
-    WebDriverWait(driver, 10).until(ec.url_contains("/items/"))
-    assert "What is the capital of France?" in driver.find_element(By.CSS_SELECTOR, ".review-object").text
-    form = driver.find_element(By.ID, "annotate")
-    form.find_element(By.NAME, f"score_{config['id']}").send_keys("0.9")
-    form.find_element(By.NAME, "comment").send_keys("correct and concise")
-    driver.set_window_size(1440, 1000)
-    shot(driver, "11-annotation-review")
-    driver.set_window_size(1280, 900)
-    driver.find_element(By.ID, "complete").click()
-    settled(driver).until(lambda d: "All queue items processed" in d.page_source)
+    settled(driver).until(lambda d: "3" in d.find_element(By.CSS_SELECTOR, ".pending-count").text)
+
+    # A second reviewer, invited as MEMBER, signs up in a second browser.
+    driver.get(project_url)
+    driver.find_element(By.CSS_SELECTOR, "#project-switcher summary").click()
+    driver.find_element(By.LINK_TEXT, "Organization overview").click()
+    driver.find_element(By.LINK_TEXT, "Members").click()
+    invite = driver.find_element(By.ID, "invite-form")
+    invite.find_element(By.NAME, "email").send_keys("reviewer@example.com")
+    Select(invite.find_element(By.NAME, "role")).select_by_value("MEMBER")
+    invite.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "form-ok")))
+    second = browser()
+    try:
+        second.get(f"{BASE}/ui/sign-up")
+        fill(second, "sign-up-form", {"name": "Reviewer", "email": "reviewer@example.com", "password": PASSWORD})
+        WebDriverWait(second, 10).until(ec.url_contains("/ui/project/"))
+
+        def start(browser_):
+            browser_.get(queue_url)
+            browser_.find_element(By.ID, "start-review").click()
+            WebDriverWait(browser_, 10).until(ec.url_contains("/items/"))
+            return browser_.current_url.split("/items/")[1].split("?")[0]
+
+        def complete(browser_, value):
+            form = browser_.find_element(By.ID, "annotate")
+            form.find_element(By.NAME, f"score_{config['id']}").send_keys(value)
+            browser_.find_element(By.ID, "complete").click()
+
+        seen = {"owner": [start(driver)], "reviewer": [start(second)]}
+        assert seen["owner"][0] != seen["reviewer"][0], seen
+        form = driver.find_element(By.ID, "annotate")
+        form.find_element(By.NAME, "comment").send_keys("correct and concise")
+        driver.set_window_size(1440, 1000)
+        shot(driver, "11-annotation-review")
+        driver.set_window_size(1280, 900)
+        complete(driver, "0.9")
+        # The owner is handed the third item: the reviewer's is still locked to them.
+        WebDriverWait(driver, 10).until(lambda d: "/items/" in d.current_url
+                                        and seen["owner"][0] not in d.current_url)
+        seen["owner"].append(driver.current_url.split("/items/")[1].split("?")[0])
+        assert seen["owner"][1] not in seen["reviewer"], seen
+        complete(second, "0.5")
+        settled(second).until(lambda d: "All queue items processed" in d.page_source)
+        complete(driver, "1")
+        settled(driver).until(lambda d: "All queue items processed" in d.page_source)
+    finally:
+        second.quit()
+    reviewed = seen["owner"] + seen["reviewer"]
+    assert len(set(reviewed)) == 3, seen
+    driver.get(queue_url)
+    assert "0" in driver.find_element(By.CSS_SELECTOR, ".pending-count").text
+
+    token = base64.b64encode(f"{public_key}:{secret_key}".encode()).decode()
+    request = urllib.request.Request(f"{BASE}/api/public/v2/scores?name=correctness&limit=100",
+                                     headers={"Authorization": f"Basic {token}"})
+    with urllib.request.urlopen(request) as response:
+        scores = json.loads(response.read())["data"]
+    assert len(scores) == 3, scores
+    assert {s["source"] for s in scores} == {"ANNOTATION"}, scores
+    assert sorted(s["value"] for s in scores) == [0.5, 0.9, 1.0], scores
+    assert all(s.get("queueId") for s in scores), scores
 
 
 def invite_and_sign_up(driver, project_url, email, role):
@@ -691,7 +745,7 @@ def main():
         test_custom_dashboard_widget(driver, project_url)
         print("a trace of 20,000 observations opens (load time printed)")
         test_a_large_trace_opens_quickly(driver, project_url, public_key, secret_key)
-        print("an annotation queue: a trace added from the table, reviewed and completed")
+        print("an annotation queue: three traces added in bulk, worked by two reviewers at once, scores read back")
         test_annotation_queue_review(driver, project_url, public_key, secret_key)
         print("prompts: two versions, their diff, production moved and fetched by the SDK; protected")
         test_prompt_versions_diff_and_labels(driver, project_url, public_key, secret_key)
