@@ -262,6 +262,14 @@ pub fn router(state: WebState) -> Router {
             post(trace_annotations::post_trace_score),
         )
         .route(
+            "/ui/project/{project_id}/sessions/{session_id}/scores",
+            post(trace_annotations::post_session_score),
+        )
+        .route(
+            "/ui/project/{project_id}/sessions/{session_id}/scores/{score_id}/delete",
+            post(trace_annotations::post_delete_session_score),
+        )
+        .route(
             "/ui/project/{project_id}/traces/{trace_id}/scores/{score_id}/delete",
             post(trace_annotations::post_delete_score),
         )

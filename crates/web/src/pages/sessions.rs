@@ -11,7 +11,8 @@ use axum::response::Response;
 use sightline_domain::ProjectScope;
 use sightline_domain::annotation::QueueObjectType;
 use sightline_store::{
-    SessionQuery, StoredTrace, TotalsQuery, TraceGroup, TraceOrderColumn, TraceQuery, UsageTotals,
+    ScoreQuery, SessionQuery, StoredTrace, TotalsQuery, TraceGroup, TraceOrderColumn, TraceQuery,
+    UsageTotals,
 };
 
 use crate::error::{WebError, WebResult};
@@ -19,6 +20,7 @@ use crate::pages::annotation_queues::{self, Selection};
 use crate::pages::listing::{self, ListParams, PAGE_SIZE, Pager, TimeRange};
 use crate::pages::page;
 use crate::pages::payload::{self, Payload};
+use crate::pages::trace_detail::{self, ScoreView};
 use crate::rbac::{self, ProjectAccess};
 use crate::session::{CsrfToken, SignedIn, is_htmx};
 use crate::state::WebState;
@@ -204,6 +206,11 @@ struct SessionPage {
     /// The annotation queues the session can be added to, and where that form posts.
     queues: Vec<(String, String)>,
     queue_url: String,
+    /// The session's scores, and the manual scoring form (configs; MEMBER and up).
+    scores: Vec<ScoreView>,
+    configs: Vec<(String, String)>,
+    can_score: bool,
+    score_url: String,
 }
 
 pub struct SessionTotals {
@@ -345,11 +352,42 @@ pub async fn get_session(
         .collect();
     let sessions_url = urls::project_section(&access.project.id, "sessions");
     let pager = Pager::new(&item_url(&access, "sessions", &session_id), &params, total);
+    let (session_scores, _) = store
+        .events()
+        .list_scores(
+            &access.project.id,
+            &ScoreQuery {
+                session_ids: vec![session_id.clone()],
+                limit: 100,
+                ..ScoreQuery::default()
+            },
+        )
+        .await?;
+    let session_scores: Vec<&sightline_store::ScoreRow> =
+        session_scores.iter().map(|s| &s.score).collect();
+    let can_score = access.can(ProjectScope::ScoresCud);
+    let configs = if can_score {
+        store
+            .metadata()
+            .list_score_configs(&access.project.id, 200, 0)
+            .await?
+            .0
+            .iter()
+            .filter(|config| !config.is_archived)
+            .map(|config| (config.id.clone(), trace_detail::config_label(config)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let layout = Layout::for_project(store, &signed_in, &csrf, &access.project, "sessions").await?;
     page(&SessionPage {
         layout,
         queues: annotation_queues::queue_choices(&state, &access).await?,
         queue_url: annotation_queues::add_url(&access),
+        scores: trace_detail::score_views(&session_scores),
+        configs,
+        can_score,
+        score_url: format!("{}/scores", item_url(&access, "sessions", &session_id)),
         access,
         session_id,
         sessions_url,

@@ -20,7 +20,7 @@ use sightline_store::{Comment, CommentObjectType, ScoreConfig, ScoreRow};
 use crate::error::{WebError, WebResult};
 use crate::pages::trace_detail::{back_to, load_observation, load_trace};
 use crate::pages::{Form, non_empty, see_other};
-use crate::rbac;
+use crate::rbac::{self, ProjectAccess};
 use crate::session::SignedIn;
 use crate::state::WebState;
 
@@ -199,6 +199,121 @@ pub async fn post_delete_score(
 pub struct DeleteScoreForm {
     #[serde(default)]
     observation_id: Option<String>,
+}
+
+/// The session's scores, for the annotation a new manual score replaces.
+async fn session_scores(
+    state: &WebState,
+    project: &ProjectId,
+    session_id: &str,
+) -> WebResult<Vec<ScoreRow>> {
+    let (scores, _) = state
+        .store()
+        .events()
+        .list_scores(
+            project,
+            &sightline_store::ScoreQuery {
+                session_ids: vec![session_id.to_owned()],
+                limit: 100,
+                ..sightline_store::ScoreQuery::default()
+            },
+        )
+        .await?;
+    Ok(scores.into_iter().map(|s| s.score).collect())
+}
+
+/// `POST …/sessions/{session}/scores`: a manual (ANNOTATION) score of the session against a
+/// score config; scoring the same config again edits it.
+pub async fn post_session_score(
+    State(state): State<WebState>,
+    Path((project_id, session_id)): Path<(String, String)>,
+    signed_in: SignedIn,
+    Form(form): Form<ScoreForm>,
+) -> WebResult<Response> {
+    let access = rbac::project_access(
+        state.store(),
+        &signed_in.user,
+        &project_id,
+        ProjectScope::ScoresCud,
+    )
+    .await?;
+    let project = &access.project.id;
+    let (sessions, _) = state
+        .store()
+        .events()
+        .list_sessions(
+            project,
+            &sightline_store::SessionQuery {
+                id: Some(session_id.clone()),
+                limit: 1,
+                ..sightline_store::SessionQuery::default()
+            },
+        )
+        .await?;
+    let session = sessions.into_iter().next().ok_or(WebError::NotFound)?;
+    let config = state
+        .store()
+        .metadata()
+        .score_configs_by_id(project, std::slice::from_ref(&form.config_id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| WebError::BadRequest("Choose a score config of this project.".into()))?;
+    let target = ScoreTarget {
+        trace_id: None,
+        observation_id: None,
+        session_id: Some(session_id.clone()),
+        environment: session.environment.clone(),
+    };
+    let scores = session_scores(&state, project, &session_id).await?;
+    let score = annotation_score(
+        &target,
+        &config,
+        &form.value,
+        non_empty(form.comment.as_deref()),
+        None,
+        existing_annotation(&scores, &config, None),
+    )?;
+    submit_scores(&state, project, vec![score]).await?;
+    tracing::info!(project.id = %project, "manual session score added");
+    Ok(see_other(&session_url(&access, &session_id)))
+}
+
+/// `POST …/sessions/{session}/scores/{score}/delete`: deletes a manual score of the session.
+pub async fn post_delete_session_score(
+    State(state): State<WebState>,
+    Path((project_id, session_id, score_id)): Path<(String, String, String)>,
+    signed_in: SignedIn,
+) -> WebResult<Response> {
+    let access = rbac::project_access(
+        state.store(),
+        &signed_in.user,
+        &project_id,
+        ProjectScope::ScoresCud,
+    )
+    .await?;
+    let project = &access.project.id;
+    let events = state.store().events();
+    let score = events
+        .score(project, &score_id)
+        .await?
+        .filter(|row| row.score.session_id.as_deref() == Some(session_id.as_str()))
+        .ok_or(WebError::NotFound)?;
+    if score.score.source != ScoreSource::Annotation {
+        return Err(WebError::BadRequest(
+            "Only manual annotations can be deleted here.".into(),
+        ));
+    }
+    events.delete_score(project, &score_id).await?;
+    Ok(see_other(&session_url(&access, &session_id)))
+}
+
+fn session_url(access: &ProjectAccess, session_id: &str) -> String {
+    format!(
+        "{}/{}",
+        crate::urls::project_section(&access.project.id, "sessions"),
+        crate::urls::segment(session_id)
+    )
 }
 
 /// What a manual score is about: a trace (and one of its observations), or a session.

@@ -143,7 +143,7 @@ struct ObservationPartial {
     detail: NodeDetail,
 }
 
-fn score_views(scores: &[&ScoreRow]) -> Vec<ScoreView> {
+pub(crate) fn score_views(scores: &[&ScoreRow]) -> Vec<ScoreView> {
     scores
         .iter()
         .map(|row| {
@@ -255,7 +255,7 @@ async fn forms(
 }
 
 /// A config as the score form offers it: name, type and what values it takes.
-fn config_label(config: &ScoreConfig) -> String {
+pub(crate) fn config_label(config: &ScoreConfig) -> String {
     let accepts = match (&config.categories, config.min_value, config.max_value) {
         (Some(categories), _, _) if !categories.is_empty() => categories
             .iter()

@@ -211,8 +211,96 @@ async fn other_organizations_cannot_open_these_views(db: TestDb) {
 }
 
 /// This file's tests, each run on SQLite and on PostgreSQL.
+async fn members_score_sessions_edit_and_delete_annotations(db: TestDb) {
+    let ui = TestUi::new(db).await;
+    let project = ui.project().clone();
+    seed(
+        ui.store(),
+        &project,
+        &[Trace {
+            session: Some("chat-7"),
+            ..Trace::new("t-one", ago(5))
+        }],
+        Vec::new(),
+    )
+    .await;
+    ui.store()
+        .metadata()
+        .insert_score_config(&crate::trace_fixtures::config(&project))
+        .await
+        .unwrap();
+    ui.user("ada@example.com", Some((&ui.default_org, Role::Member)))
+        .await;
+    ui.user("vic@example.com", Some((&ui.default_org, Role::Viewer)))
+        .await;
+    let mut ada = ui.signed_in("ada@example.com").await;
+    let url = project_url(&project, "/sessions/chat-7");
+    let page = ada.get(&url).await;
+    assert!(page.body.contains("id=\"session-scores\"") && page.body.contains("score-form"));
+    let scores = format!("{url}/scores");
+    let config_id = crate::trace_fixtures::config(&project).id;
+    for value in ["0.3", "0.8"] {
+        let done = ada
+            .submit(
+                &url,
+                &scores,
+                &[("config_id", &config_id), ("value", value)],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    }
+    let out_of_range = ada
+        .submit(&url, &scores, &[("config_id", &config_id), ("value", "7")])
+        .await;
+    assert_eq!(out_of_range.status, StatusCode::BAD_REQUEST);
+    let (stored, _) = ui
+        .store()
+        .events()
+        .list_scores(
+            &project,
+            &sightline_store::ScoreQuery {
+                session_ids: vec!["chat-7".into()],
+                limit: 10,
+                ..sightline_store::ScoreQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.len(),
+        1,
+        "a second score of the config edits the first"
+    );
+    assert_eq!(stored[0].score.score.value, Some(0.8));
+    assert!(ada.get(&url).await.body.contains(": 0.8"));
+    let delete = format!("{scores}/{}/delete", stored[0].score.score.id);
+    let mut vic = ui.signed_in("vic@example.com").await;
+    assert!(!vic.get(&url).await.body.contains("score-form"));
+    assert_eq!(
+        vic.submit(&url, &delete, &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        ada.submit(&url, &delete, &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(ada.get(&url).await.body.contains("No scores."));
+    let unknown = ada
+        .submit(
+            &url,
+            &project_url(&project, "/sessions/nope/scores"),
+            &[("config_id", &config_id), ("value", "1")],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
 pub(crate) fn tests() -> Vec<BackendTest> {
     vec![
+        backend_test(
+            "members_score_sessions_edit_and_delete_annotations",
+            members_score_sessions_edit_and_delete_annotations,
+        ),
         backend_test(
             "sessions_list_and_show_their_conversation",
             sessions_list_and_show_their_conversation,
