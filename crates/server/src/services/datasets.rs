@@ -214,6 +214,25 @@ pub async fn upsert_dataset(
     Ok(store.metadata().upsert_dataset(&dataset).await?)
 }
 
+/// Renames a dataset (Langfuse's name rules; a name the project has already is a conflict).
+pub async fn rename_dataset(
+    store: &Store,
+    project: &ProjectId,
+    id: &str,
+    name: &str,
+) -> DatasetResult<()> {
+    check_name(name)?;
+    if store
+        .metadata()
+        .rename_dataset(project, id, name, now_ms())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(DatasetError::NotFound("Dataset not found".into()))
+    }
+}
+
 pub async fn dataset_by_name(
     store: &Store,
     project: &ProjectId,

@@ -35,6 +35,29 @@ pub(super) async fn upsert(db: &Db, dataset: &Dataset) -> StoreResult<Dataset> {
         .ok_or_else(|| StoreError::NotFound("Dataset not found".into()))
 }
 
+/// Gives the dataset a new name; whether it exists. A name another dataset of the project has
+/// is a conflict.
+pub(super) async fn rename(
+    db: &Db,
+    project: &ProjectId,
+    id: &str,
+    name: &str,
+    updated_at: i64,
+) -> StoreResult<bool> {
+    let sql = Sql::text(
+        "UPDATE datasets SET name = $1, updated_at = $2 WHERE project_id = $3 AND id = $4",
+    )
+    .bind(name)
+    .bind(updated_at)
+    .bind(project.as_str())
+    .bind(id);
+    let changed = db
+        .execute(&sql)
+        .await
+        .map_err(|e| crate::error::constraint(e, &format!("A dataset named '{name}'")))?;
+    Ok(changed > 0)
+}
+
 /// Which column finds one dataset.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Key {

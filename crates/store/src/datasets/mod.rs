@@ -39,6 +39,15 @@ pub trait DatasetStore: Send + Sync {
         name: &str,
     ) -> StoreResult<Option<Dataset>>;
     async fn dataset_by_id(&self, project: &ProjectId, id: &str) -> StoreResult<Option<Dataset>>;
+    /// Gives the dataset a new name (items, runs and links keep it by id); whether it exists.
+    /// A name another dataset of the project holds is [`crate::StoreError::Conflict`].
+    async fn rename_dataset(
+        &self,
+        project: &ProjectId,
+        id: &str,
+        name: &str,
+        updated_at: sightline_domain::time::Millis,
+    ) -> StoreResult<bool>;
     /// A page of datasets, newest first, and the number of all.
     async fn list_datasets(
         &self,

@@ -40,6 +40,16 @@ impl DatasetStore for SqlStore {
         dataset::page(&self.db, project, limit, offset).await
     }
 
+    async fn rename_dataset(
+        &self,
+        project: &ProjectId,
+        id: &str,
+        name: &str,
+        updated_at: sightline_domain::time::Millis,
+    ) -> StoreResult<bool> {
+        dataset::rename(&self.db, project, id, name, updated_at).await
+    }
+
     async fn put_dataset_item(&self, item: &DatasetItem) -> StoreResult<DatasetItem> {
         let mut tx = self.db.begin().await?;
         let stored = items::put(&mut tx, item).await?;

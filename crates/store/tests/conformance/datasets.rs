@@ -633,6 +633,64 @@ async fn experiment_reads_pass_ids_between_the_stores(db: TestDb) {
 }
 
 /// This file's tests, each run on SQLite and on PostgreSQL.
+async fn datasets_are_renamed_by_id(db: TestDb) {
+    let store = &db.store;
+    let (_, project) = org_and_project(store).await;
+    for (id, name) in [("d1", "qa"), ("d2", "other")] {
+        store
+            .metadata()
+            .upsert_dataset(&dataset(&project, id, name, 0))
+            .await
+            .unwrap();
+    }
+    store
+        .metadata()
+        .put_dataset_item(&item(&project, "i1", "d1", "one", 1_000))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .metadata()
+            .rename_dataset(&project, "d1", "qa/v2", 5)
+            .await
+            .unwrap()
+    );
+    let renamed = store
+        .metadata()
+        .dataset_by_id(&project, "d1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((renamed.name.as_str(), renamed.updated_at), ("qa/v2", 5));
+    assert!(
+        store
+            .metadata()
+            .dataset_by_name(&project, "qa")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let item = store
+        .metadata()
+        .dataset_item(&project, "i1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.dataset_name, "qa/v2", "items follow by id");
+    let taken = store
+        .metadata()
+        .rename_dataset(&project, "d1", "other", 6)
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    assert!(
+        !store
+            .metadata()
+            .rename_dataset(&project, "nope", "x", 6)
+            .await
+            .unwrap()
+    );
+}
+
 async fn item_batches_are_stored_whole_or_not_at_all(db: TestDb) {
     let store = &db.store;
     let (_, project) = org_and_project(store).await;
@@ -681,6 +739,7 @@ async fn item_batches_are_stored_whole_or_not_at_all(db: TestDb) {
 
 pub(crate) fn tests() -> Vec<BackendTest> {
     vec![
+        backend_test("datasets_are_renamed_by_id", datasets_are_renamed_by_id),
         backend_test(
             "item_batches_are_stored_whole_or_not_at_all",
             item_batches_are_stored_whole_or_not_at_all,

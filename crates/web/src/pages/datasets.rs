@@ -571,8 +571,8 @@ pub async fn get_dataset(
     dataset_page(&state, &signed_in, &csrf, access, dataset, view).await
 }
 
-/// `POST …/datasets/{id}`: edits description, metadata and schemas (the name stays; every
-/// current item must satisfy new schemas).
+/// `POST …/datasets/{id}`: edits name, description, metadata and schemas (every current item
+/// must satisfy new schemas; a name the project has already is refused).
 pub async fn post_dataset_edit(
     State(state): State<WebState>,
     Path((project_id, id)): Path<(String, String)>,
@@ -583,14 +583,28 @@ pub async fn post_dataset_edit(
     let access = edit_access(&state, &signed_in, &project_id).await?;
     let dataset = dataset_of(&state, &access, &id).await?;
     let fields = Fields::parse(&body);
-    let mut form = DatasetForm::submitted(&fields);
-    form.name = dataset.name.clone();
+    let form = DatasetForm::submitted(&fields);
+    let new_name = form.name.trim().to_owned();
     let error = match dataset_input(&fields) {
         Err(error) => error,
         Ok(mut input) => {
             input.name = dataset.name.clone();
-            match service::upsert_dataset(state.store(), &access.project.id, input).await {
-                Ok(_) => return Ok(see_other(&dataset_url(&access, &dataset.id))),
+            let saved =
+                match service::upsert_dataset(state.store(), &access.project.id, input).await {
+                    Ok(_) if new_name != dataset.name => {
+                        service::rename_dataset(
+                            state.store(),
+                            &access.project.id,
+                            &dataset.id,
+                            &new_name,
+                        )
+                        .await
+                    }
+                    Ok(_) => Ok(()),
+                    Err(error) => Err(error),
+                };
+            match saved {
+                Ok(()) => return Ok(see_other(&dataset_url(&access, &dataset.id))),
                 Err(error) => message(error)?,
             }
         }

@@ -187,6 +187,36 @@ async fn datasets_items_and_runs(db: TestDb) {
     assert!(list_page.body.contains("id=\"experiments\""));
     assert!(list_page.body.contains("baseline") && list_page.body.contains("candidate"));
 
+    // Renamed from its page; a name another dataset has is refused.
+    let other = ada.submit(&list, &list, &[("name", "taken")]).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+    let taken = ada
+        .submit(&dataset_page, &dataset_page, &[("name", "taken")])
+        .await;
+    assert_eq!(taken.status, StatusCode::BAD_REQUEST);
+    assert!(taken.body.contains("already exists"), "{}", taken.body);
+    let renamed = ada
+        .submit(
+            &dataset_page,
+            &dataset_page,
+            &[("name", "qa/renamed"), ("description", "Renamed")],
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::SEE_OTHER, "{}", renamed.body);
+    let stored = ui
+        .store()
+        .metadata()
+        .dataset_by_id(ui.project(), &dataset.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.name, "qa/renamed");
+    assert_eq!(stored.description.as_deref(), Some("Renamed"));
+    assert_eq!(
+        stored.input_schema, None,
+        "the edit form sent no schema, which clears it"
+    );
+
     // Hostile names and values are inert.
     let hostile = ada
         .submit(
