@@ -154,8 +154,13 @@ def test_traces_table_and_trace_detail(driver, project_url, public_key, secret_k
     measured = fits(driver, "#traces-table table")
     print("  at 1440 px, traces table (table width, box width, right edge in view):", measured)
     assert measured[0] <= measured[1] and measured[2], measured
-    driver.get(f"{project_url}/observations?type=ALL")
-    print("  at 1440 px, observations table:", fits(driver, "#observations-table table"))
+    for path, selector in [("observations?type=ALL", "#observations-table table"),
+                           ("sessions", "#sessions-table table"), ("users", "#users-table table"),
+                           ("scores", "#scores-table")]:
+        driver.get(f"{project_url}/{path}")
+        measured = fits(driver, selector)
+        print(f"  at 1440 px, {path} table:", measured)
+        assert measured is None or (measured[0] <= measured[1] and measured[2]), (path, measured)
     driver.get(f"{project_url}/traces?name=browser-trace")
     driver.set_window_size(1280, 900)
 
