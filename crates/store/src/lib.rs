@@ -17,6 +17,7 @@ mod error;
 pub mod experiments;
 mod filter;
 pub mod identity;
+pub mod jobs;
 pub mod llm_connections;
 pub mod metrics;
 pub mod models;
@@ -49,6 +50,7 @@ pub use identity::{
     ApiKey, ApiKeyCredentials, IdentityStore, InitialSetup, NewApiKey, NewProject, NewUser,
     OrgMember, Organization, Project, ProjectWithOrg, User,
 };
+pub use jobs::{Job, JobStatus, JobStore, NewJob};
 pub use llm_connections::{DefaultLlmModel, LlmConnection, LlmConnectionStore};
 pub use metrics::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 pub use observations::StoredObservation;

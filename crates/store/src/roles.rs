@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use crate::{
     AccountStore, AnnotationQueueStore, Backend, CommentStore, CommentTargetStore, DashboardStore,
     DatasetStore, EventWriteStore, ExperimentEventStore, ExperimentRunStore, IdentityStore,
-    LlmConnectionStore, MetricsStore, ModelStore, ObservationReadStore, PromptStore,
+    JobStore, LlmConnectionStore, MetricsStore, ModelStore, ObservationReadStore, PromptStore,
     PromptUsageStore, ScoreConfigStore, ScoreReadStore, SessionStore, SqlStore, StoreResult,
     TraceReadStore, TracingStore, UserStatsStore,
 };
@@ -54,6 +54,7 @@ pub trait MetadataStore:
     + DashboardStore
     + AnnotationQueueStore
     + LlmConnectionStore
+    + JobStore
     + 'static
 {
 }
@@ -71,6 +72,7 @@ impl<T> MetadataStore for T where
         + DashboardStore
         + AnnotationQueueStore
         + LlmConnectionStore
+        + JobStore
         + 'static
 {
 }

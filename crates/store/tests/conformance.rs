@@ -13,6 +13,8 @@ mod annotation_queues;
 mod datasets;
 #[path = "conformance/event_store.rs"]
 mod event_store;
+#[path = "conformance/jobs.rs"]
+mod jobs;
 #[path = "conformance/llm_connections.rs"]
 mod llm_connections;
 #[path = "conformance/outlines.rs"]
@@ -565,6 +567,7 @@ fn main() {
         ("accounts", accounts::tests()),
         ("annotation_queues", annotation_queues::tests()),
         ("datasets", datasets::tests()),
+        ("jobs", jobs::tests()),
         ("llm_connections", llm_connections::tests()),
         ("event_store", event_store::tests()),
         ("outlines", outlines::tests()),
