@@ -570,9 +570,26 @@ def test_llm_connection_and_playground(driver, project_url, public_key, secret_k
     assert fetched.config["model"] == "fake-model-2", fetched.config
     client.flush()
 
-    # A long answer streams slowly enough to stop it halfway.
+    # A tool saved to the project from one window and added to the other from the picker.
     driver.get(f"{project_url}/playground")
     WebDriverWait(driver, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".pg-window")) == 2)
+    first, second = driver.find_elements(By.CSS_SELECTOR, ".pg-window")
+    first.find_element(By.CSS_SELECTOR, ".pg-tools-box summary").click()
+    first.find_element(By.CSS_SELECTOR, ".pg-tools").send_keys(
+        '[{"name": "get_weather", "description": "Weather of a city", "parameters": {"type": "object"}}]')
+    first.find_element(By.CSS_SELECTOR, ".pg-tool-save").click()
+    WebDriverWait(driver, 10).until(lambda d: "Tools saved" in first.find_element(By.CSS_SELECTOR, ".pg-meta").text)
+    second.find_element(By.CSS_SELECTOR, ".pg-tools-box summary").click()
+    Select(second.find_element(By.CSS_SELECTOR, ".pg-tool-pick")).select_by_index(1)
+    second.find_element(By.CSS_SELECTOR, ".pg-tool-add").click()
+    assert "get_weather" in second.find_element(By.CSS_SELECTOR, ".pg-tools").get_attribute("value")
+    for window in (first, second):
+        tools = window.find_element(By.CSS_SELECTOR, ".pg-tools")
+        tools.clear()
+        tools.send_keys(" ")
+        tools.send_keys(Keys.BACKSPACE)
+
+    # A long answer streams slowly enough to stop it halfway.
     long_text = " ".join(f"word{i}" for i in range(200))
     second = driver.find_elements(By.CSS_SELECTOR, ".pg-window")[1]
     content = second.find_elements(By.CSS_SELECTOR, ".pg-content")[1]

@@ -19,6 +19,7 @@ mod filter;
 pub mod identity;
 pub mod jobs;
 pub mod llm_connections;
+pub mod llm_definitions;
 pub mod metrics;
 pub mod models;
 pub mod observations;
@@ -52,6 +53,7 @@ pub use identity::{
 };
 pub use jobs::{Job, JobStatus, JobStore, NewJob};
 pub use llm_connections::{DefaultLlmModel, LlmConnection, LlmConnectionStore};
+pub use llm_definitions::{DefinitionKind, LlmDefinition, LlmDefinitionStore};
 pub use metrics::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 pub use observations::StoredObservation;
 pub use observations::payload::PayloadCodec;

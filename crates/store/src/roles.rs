@@ -20,9 +20,9 @@ use async_trait::async_trait;
 use crate::{
     AccountStore, AnnotationQueueStore, Backend, CommentStore, CommentTargetStore, DashboardStore,
     DatasetStore, EventWriteStore, ExperimentEventStore, ExperimentRunStore, IdentityStore,
-    JobStore, LlmConnectionStore, MetricsStore, ModelStore, ObservationReadStore, PromptStore,
-    PromptUsageStore, ScoreConfigStore, ScoreReadStore, SessionStore, SqlStore, StoreResult,
-    TraceReadStore, TracingStore, UserStatsStore,
+    JobStore, LlmConnectionStore, LlmDefinitionStore, MetricsStore, ModelStore,
+    ObservationReadStore, PromptStore, PromptUsageStore, ScoreConfigStore, ScoreReadStore,
+    SessionStore, SqlStore, StoreResult, TraceReadStore, TracingStore, UserStatsStore,
 };
 
 /// What every store role does besides holding data.
@@ -55,6 +55,7 @@ pub trait MetadataStore:
     + AnnotationQueueStore
     + LlmConnectionStore
     + JobStore
+    + LlmDefinitionStore
     + 'static
 {
 }
@@ -73,6 +74,7 @@ impl<T> MetadataStore for T where
         + AnnotationQueueStore
         + LlmConnectionStore
         + JobStore
+        + LlmDefinitionStore
         + 'static
 {
 }

@@ -115,6 +115,44 @@
 
   function el(node, selector) { return node.querySelector(selector); }
 
+  // Saved tools and schemas (the project's, shared by every window).
+  function fillSaved(node) {
+    [[".pg-tool-pick", init.savedTools || [], "Saved tools…"],
+     [".pg-schema-pick", init.savedSchemas || [], "Saved schemas…"]].forEach(function (spec) {
+      var select = el(node, spec[0]);
+      select.textContent = "";
+      var none = document.createElement("option");
+      none.value = "";
+      none.textContent = spec[1].length ? spec[2] : "None saved yet";
+      select.appendChild(none);
+      spec[1].forEach(function (definition, i) {
+        var option = document.createElement("option");
+        option.value = String(i);
+        option.textContent = definition.name + (definition.description ? " — " + definition.description : "");
+        select.appendChild(option);
+      });
+    });
+  }
+
+  function saveDefinition(body) {
+    return fetch(init.definitionsUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf },
+      body: JSON.stringify(body),
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.json().then(function (result) {
+        if (!response.ok) throw new Error(result.message || "Not saved (" + response.status + ")");
+        return result.data;
+      });
+    });
+  }
+
+  function savedChanged(kind, data) {
+    if (kind === "tool") init.savedTools = data; else init.savedSchemas = data;
+    container.querySelectorAll(".pg-window").forEach(fillSaved);
+  }
+
   function renderModels(w, node) {
     var select = el(node, ".pg-model");
     select.textContent = "";
@@ -429,6 +467,51 @@
     renderVariables(w, node);
     el(node, ".pg-tools").value = w.tools || "";
     el(node, ".pg-schema").value = w.schema || "";
+    fillSaved(node);
+    el(node, ".pg-tool-add").addEventListener("click", function () {
+      var picked = (init.savedTools || [])[Number(el(node, ".pg-tool-pick").value)];
+      if (!el(node, ".pg-tool-pick").value || !picked) return;
+      var tools = [];
+      try { tools = w.tools.trim() ? JSON.parse(w.tools) : []; } catch (e) { showError(node, "Tools are not JSON: " + e.message); return; }
+      if (!Array.isArray(tools)) tools = [tools];
+      tools = tools.filter(function (t) { return t && t.name !== picked.name; });
+      tools.push({ name: picked.name, description: picked.description, parameters: picked.schema });
+      w.tools = JSON.stringify(tools, null, 2);
+      el(node, ".pg-tools").value = w.tools;
+      save();
+    });
+    el(node, ".pg-tool-save").addEventListener("click", function () {
+      var tools;
+      try { tools = JSON.parse(w.tools); } catch (e) { showError(node, "Tools are not JSON: " + e.message); return; }
+      if (!Array.isArray(tools)) tools = [tools];
+      showError(node, "");
+      tools.reduce(function (done, tool) {
+        return done.then(function () {
+          return saveDefinition({ kind: "tool", name: tool.name || "", description: tool.description || "", schema: tool.parameters });
+        });
+      }, Promise.resolve()).then(function (data) {
+        if (data) savedChanged("tool", data);
+        el(node, ".pg-meta").textContent = "Tools saved to the project.";
+      }).catch(function (e) { showError(node, e.message); });
+    });
+    el(node, ".pg-schema-use").addEventListener("click", function () {
+      var picked = (init.savedSchemas || [])[Number(el(node, ".pg-schema-pick").value)];
+      if (!el(node, ".pg-schema-pick").value || !picked) return;
+      w.schema = JSON.stringify({ name: picked.name, description: picked.description, schema: picked.schema }, null, 2);
+      el(node, ".pg-schema").value = w.schema;
+      save();
+    });
+    el(node, ".pg-schema-save").addEventListener("click", function () {
+      var parsed;
+      try { parsed = JSON.parse(w.schema); } catch (e) { showError(node, "The structured output is not JSON: " + e.message); return; }
+      if (!parsed || !parsed.schema) { showError(node, "Give the schema a name: {\"name\": …, \"schema\": {…}}"); return; }
+      showError(node, "");
+      saveDefinition({ kind: "schema", name: parsed.name || "", description: parsed.description || "", schema: parsed.schema })
+        .then(function (data) {
+          savedChanged("schema", data);
+          el(node, ".pg-meta").textContent = "Schema saved to the project.";
+        }).catch(function (e) { showError(node, e.message); });
+    });
     el(node, ".pg-model").addEventListener("change", function (event) {
       var value = event.target.value;
       var at = value.indexOf(":");

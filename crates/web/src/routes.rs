@@ -224,6 +224,10 @@ pub fn router(state: WebState) -> Router {
             post(playground::post_save),
         )
         .route(
+            "/ui/project/{project_id}/playground/definitions",
+            post(playground::post_definition),
+        )
+        .route(
             "/ui/project/{project_id}/settings/llm-connections",
             get(llm_connections::get_connections).post(llm_connections::post_connection),
         )

@@ -4,7 +4,7 @@
 use serde_json::json;
 use sightline_domain::ProjectId;
 use sightline_store::testing::{BackendTest, TestDb, backend_test};
-use sightline_store::{DefaultLlmModel, LlmConnection};
+use sightline_store::{DefaultLlmModel, DefinitionKind, LlmConnection, LlmDefinition};
 
 use super::org_and_project;
 
@@ -113,9 +113,111 @@ async fn connections_upsert_on_provider_and_delete(db: TestDb) {
 }
 
 /// This file's tests, each run on SQLite and on PostgreSQL.
+fn definition(project: &ProjectId, id: &str, name: &str, at: i64) -> LlmDefinition {
+    LlmDefinition {
+        project_id: project.clone(),
+        id: id.into(),
+        name: name.into(),
+        description: format!("{name} at {at}"),
+        schema: json!({"type": "object", "properties": {"city": {"type": "string"}}}),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+async fn tools_and_schemas_are_saved_by_name(db: TestDb) {
+    let store = &db.store;
+    let (_, project) = org_and_project(store).await;
+    let (_, other) = org_and_project(store).await;
+    let defs = store.metadata();
+    defs.upsert_llm_definition(
+        DefinitionKind::Tool,
+        &definition(&project, "t1", "weather", 1),
+    )
+    .await
+    .unwrap();
+    defs.upsert_llm_definition(
+        DefinitionKind::Tool,
+        &definition(&project, "t2", "calendar", 2),
+    )
+    .await
+    .unwrap();
+    let again = defs
+        .upsert_llm_definition(
+            DefinitionKind::Tool,
+            &definition(&project, "t9", "weather", 5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.id.as_str(), again.created_at, again.updated_at),
+        ("t1", 1, 5)
+    );
+    assert_eq!(again.description, "weather at 5");
+    defs.upsert_llm_definition(
+        DefinitionKind::Schema,
+        &definition(&project, "s1", "weather", 3),
+    )
+    .await
+    .unwrap();
+    let tools = defs
+        .list_llm_definitions(&project, DefinitionKind::Tool)
+        .await
+        .unwrap();
+    assert_eq!(
+        tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        ["calendar", "weather"]
+    );
+    assert_eq!(tools[1].schema["properties"]["city"]["type"], "string");
+    assert_eq!(
+        defs.list_llm_definitions(&project, DefinitionKind::Schema)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        defs.list_llm_definitions(&other, DefinitionKind::Tool)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !defs
+            .delete_llm_definition(&other, DefinitionKind::Tool, "weather")
+            .await
+            .unwrap()
+    );
+    assert!(
+        defs.delete_llm_definition(&project, DefinitionKind::Tool, "weather")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        defs.list_llm_definitions(&project, DefinitionKind::Tool)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        defs.list_llm_definitions(&project, DefinitionKind::Schema)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 pub(crate) fn tests() -> Vec<BackendTest> {
-    vec![backend_test(
-        "connections_upsert_on_provider_and_delete",
-        connections_upsert_on_provider_and_delete,
-    )]
+    vec![
+        backend_test(
+            "tools_and_schemas_are_saved_by_name",
+            tools_and_schemas_are_saved_by_name,
+        ),
+        backend_test(
+            "connections_upsert_on_provider_and_delete",
+            connections_upsert_on_provider_and_delete,
+        ),
+    ]
 }

@@ -31,7 +31,9 @@ use sightline_server::AppState;
 use sightline_server::services::llm_connections::{self, ConnectionError};
 use sightline_server::services::playground::{self as service, Outcome, Prepared, RunError};
 use sightline_server::services::prompts::{self as prompts, CreatePrompt};
-use sightline_store::{LlmConnection, PromptListQuery, PromptSelector};
+use sightline_store::{
+    DefinitionKind, LlmConnection, LlmDefinition, PromptListQuery, PromptSelector,
+};
 
 use crate::error::{WebError, WebResult};
 use crate::pages::page;
@@ -299,8 +301,21 @@ pub async fn get_playground(
             },
         )
         .await?;
+    let metadata = state.store().metadata();
+    let mut saved = Vec::new();
+    for kind in [DefinitionKind::Tool, DefinitionKind::Schema] {
+        let defs = metadata
+            .list_llm_definitions(&access.project.id, kind)
+            .await?;
+        saved.push(defs.iter().map(definition_json).collect::<Vec<_>>());
+    }
+    let saved_schemas = saved.pop().unwrap_or_default();
+    let saved_tools = saved.pop().unwrap_or_default();
     let init = json!({
         "projectId": access.project.id.as_str(),
+        "savedTools": saved_tools,
+        "savedSchemas": saved_schemas,
+        "definitionsUrl": format!("{}/definitions", urls::project_section(&access.project.id, "playground")),
         "connections": connections.iter().map(connection_json).collect::<Vec<_>>(),
         "window": window,
         "chatPrompts": chat_prompts.iter().filter(|p| p.r#type == PromptType::Chat).map(|p| p.name.clone()).collect::<Vec<_>>(),
@@ -531,6 +546,108 @@ impl Drop for Recorder {
             });
         }
     }
+}
+
+fn definition_json(definition: &LlmDefinition) -> Value {
+    json!({
+        "name": definition.name,
+        "description": definition.description,
+        "schema": definition.schema,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DefinitionBody {
+    kind: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    schema: Option<Value>,
+    /// Delete the definition with this name instead of saving it.
+    #[serde(default)]
+    delete: bool,
+}
+
+/// `POST …/playground/definitions`: saves a tool (`kind: "tool"`, its parameters as `schema`)
+/// or a structured-output schema (`kind: "schema"`) under its name for the whole project, or
+/// with `delete` removes it; answers the project's saved definitions of that kind.
+pub async fn post_definition(
+    State(state): State<WebState>,
+    Path(project_id): Path<String>,
+    signed_in: SignedIn,
+    body: String,
+) -> WebResult<Response> {
+    let body: DefinitionBody = match serde_json::from_str(&body) {
+        Ok(body) => body,
+        Err(e) => {
+            return Ok(refusal(
+                StatusCode::BAD_REQUEST,
+                &format!("Invalid definition: {e}"),
+            ));
+        }
+    };
+    let (kind, scope) = match body.kind.as_str() {
+        "tool" => (DefinitionKind::Tool, ProjectScope::LlmToolsCud),
+        "schema" => (DefinitionKind::Schema, ProjectScope::LlmSchemasCud),
+        other => {
+            return Ok(refusal(
+                StatusCode::BAD_REQUEST,
+                &format!("kind: expected 'tool' or 'schema', got '{other}'"),
+            ));
+        }
+    };
+    let access = rbac::project_access(state.store(), &signed_in.user, &project_id, scope).await?;
+    let metadata = state.store().metadata();
+    let name = body.name.trim();
+    if body.delete {
+        if !metadata
+            .delete_llm_definition(&access.project.id, kind, name)
+            .await?
+        {
+            return Err(WebError::NotFound);
+        }
+    } else {
+        let valid_name = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !valid_name {
+            return Ok(refusal(
+                StatusCode::BAD_REQUEST,
+                "Name: 1 to 64 letters, digits, '.', '_' or '-'",
+            ));
+        }
+        let Some(schema) = body.schema.filter(Value::is_object) else {
+            return Ok(refusal(
+                StatusCode::BAD_REQUEST,
+                "The schema must be a JSON Schema object",
+            ));
+        };
+        let now = now_ms();
+        metadata
+            .upsert_llm_definition(
+                kind,
+                &LlmDefinition {
+                    project_id: access.project.id.clone(),
+                    id: uuid::Uuid::new_v4().to_string(),
+                    name: name.to_owned(),
+                    description: body.description.trim().to_owned(),
+                    schema,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )
+            .await?;
+    }
+    let saved = metadata
+        .list_llm_definitions(&access.project.id, kind)
+        .await?;
+    Ok(
+        Json(json!({"data": saved.iter().map(definition_json).collect::<Vec<_>>()}))
+            .into_response(),
+    )
 }
 
 #[derive(Debug, Deserialize)]

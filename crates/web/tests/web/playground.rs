@@ -465,8 +465,95 @@ async fn viewers_cannot_run_and_an_empty_project_says_what_to_do(db: TestDb) {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
+async fn tools_and_schemas_are_saved_for_the_project(db: TestDb) {
+    let ui = TestUi::with_llm(db, settings()).await;
+    let fake = FakeProvider::start(KEY).await;
+    connect(&ui, &fake, "gateway", Adapter::OpenAi, KEY).await;
+    let mut ada = member(&ui, "ada@example.com", Role::Member).await;
+    let page_url = project_url(ui.project(), "/playground");
+    let url = format!("{page_url}/definitions");
+    let token = ada.get(&page_url).await.csrf().unwrap();
+    let post = async |browser: &mut Browser, body: Value| {
+        browser
+            .request(
+                Method::POST,
+                &url,
+                &[("x-csrf-token", &token)],
+                Some(body.to_string()),
+            )
+            .await
+    };
+    let saved = post(
+        &mut ada,
+        json!({"kind": "tool", "name": "get_weather", "description": "Weather", "schema": {"type": "object"}}),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(json_of(&saved)["data"][0]["name"], "get_weather");
+    let schema = post(
+        &mut ada,
+        json!({"kind": "schema", "name": "rating", "schema": {"type": "object", "properties": {"score": {"type": "number"}}}}),
+    )
+    .await;
+    assert_eq!(
+        json_of(&schema)["data"][0]["schema"]["properties"]["score"]["type"],
+        "number"
+    );
+    for (body, message) in [
+        (
+            json!({"kind": "tool", "name": "bad name", "schema": {}}),
+            "Name:",
+        ),
+        (
+            json!({"kind": "tool", "name": "t", "schema": "x"}),
+            "The schema must be a JSON Schema object",
+        ),
+        (
+            json!({"kind": "prompt", "name": "t", "schema": {}}),
+            "kind: expected",
+        ),
+    ] {
+        let refused = post(&mut ada, body).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(
+            json_of(&refused)["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(message)
+        );
+    }
+    let init = page_data(&ada.get(&page_url).await);
+    assert_eq!(init["savedTools"][0]["name"], "get_weather");
+    assert_eq!(init["savedSchemas"][0]["name"], "rating");
+    let deleted = post(
+        &mut ada,
+        json!({"kind": "tool", "name": "get_weather", "delete": true}),
+    )
+    .await;
+    assert_eq!(json_of(&deleted)["data"], json!([]));
+    let mut vic = member(&ui, "vic@example.com", Role::Viewer).await;
+    let vic_token = vic
+        .get(&project_url(ui.project(), "/traces"))
+        .await
+        .csrf()
+        .unwrap();
+    let refused = vic
+        .request(
+            Method::POST,
+            &url,
+            &[("x-csrf-token", &vic_token)],
+            Some(json!({"kind": "tool", "name": "x", "schema": {}}).to_string()),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
 pub(crate) fn tests() -> Vec<BackendTest> {
     vec![
+        backend_test(
+            "tools_and_schemas_are_saved_for_the_project",
+            tools_and_schemas_are_saved_for_the_project,
+        ),
         backend_test(
             "windows_run_streamed_and_whole",
             windows_run_streamed_and_whole,
