@@ -162,7 +162,9 @@ impl Client {
             _ => openai::prepare(connection, request, stream)?,
         };
         let Prepared { url, headers, body } = prepared;
-        let url = self.policy.check_resolved(&url).await?;
+        // Address literals and `localhost` are checked here; host names when the client's
+        // guarded resolver resolves them at connect time (one lookup per call).
+        let url = self.policy.check_url(&url)?;
         let mut header_map = HeaderMap::new();
         for (name, value) in headers {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {

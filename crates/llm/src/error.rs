@@ -107,6 +107,12 @@ impl LlmError {
         let mut cause = String::new();
         let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
         while let Some(inner) = source {
+            // The guarded resolver refused the host: the SSRF guard, not the network.
+            if let Some(guard) = inner.downcast_ref::<crate::guard::GuardError>()
+                && guard.refused
+            {
+                return LlmError::new(ErrorKind::Blocked, guard.to_string());
+            }
             cause = inner.to_string();
             source = inner.source();
         }

@@ -115,7 +115,8 @@ impl HostPolicy {
     }
 
     /// Checks a base URL and resolves its host now, refusing it when any address it resolves
-    /// to is blocked. Used when a connection is saved and before each call.
+    /// to is blocked. Used when a connection is saved; calls are checked by the client's
+    /// resolver.
     pub async fn check_resolved(&self, raw: &str) -> Result<Url, LlmError> {
         let url = self.check_url(raw)?;
         if let Some(Host::Domain(name)) = url.host() {
@@ -140,16 +141,19 @@ impl HostPolicy {
     async fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, GuardError> {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
             .await
-            .map_err(|e| GuardError(e.to_string()))?
+            .map_err(|e| GuardError::lookup(e.to_string()))?
             .collect();
         if self.host_allowed(host) {
             return Ok(addrs);
         }
         if let Some(bad) = addrs.iter().find(|a| !self.ip_allowed(a.ip())) {
-            return Err(GuardError(format!(
-                "'{host}' resolves to {}, a private, loopback or link-local address; name the host in LANGFUSE_LLM_CONNECTION_WHITELISTED_HOST to allow it",
-                bad.ip()
-            )));
+            return Err(GuardError {
+                message: format!(
+                    "'{host}' resolves to {}, a private, loopback or link-local address; name the host in LANGFUSE_LLM_CONNECTION_WHITELISTED_HOST to allow it",
+                    bad.ip()
+                ),
+                refused: true,
+            });
         }
         Ok(addrs)
     }
@@ -159,12 +163,25 @@ fn blocked(message: impl Into<String>) -> LlmError {
     LlmError::new(ErrorKind::Blocked, message)
 }
 
+/// A refusal (or failure) of the guarded resolver; `refused` when an address was blocked.
 #[derive(Debug)]
-struct GuardError(String);
+pub(crate) struct GuardError {
+    message: String,
+    pub(crate) refused: bool,
+}
+
+impl GuardError {
+    fn lookup(message: String) -> GuardError {
+        GuardError {
+            message,
+            refused: false,
+        }
+    }
+}
 
 impl std::fmt::Display for GuardError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -265,7 +282,10 @@ mod tests {
             .resolve("localhost", 80)
             .await
             .expect_err("localhost resolves to loopback");
-        assert!(error.0.contains("resolves to"), "{}", error.0);
+        assert!(
+            error.refused && error.message.contains("resolves to"),
+            "{error}"
+        );
         let allowing = HostPolicy::from_lists("", "127.0.0.1,::1", "").unwrap();
         assert!(!allowing.resolve("localhost", 80).await.unwrap().is_empty());
     }

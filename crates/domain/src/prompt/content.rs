@@ -137,6 +137,11 @@ impl PromptContent {
     }
 }
 
+/// Whether `name` may name a `{{variable}}` (a letter, then letters, digits and `_`).
+pub fn is_variable_name(name: &str) -> bool {
+    VARIABLE.is_match(name)
+}
+
 /// The variable names in `{{…}}` slots of `text` (no whitespace trimming, as Langfuse's
 /// `extractVariables`), without repeats.
 pub fn extract_variables(text: &str) -> Vec<String> {

@@ -10,7 +10,7 @@ pub use compose::{
     CompositionError, DependencyRef, MAX_NESTING_DEPTH, PromptNode, Resolved, dependency_refs,
     resolve,
 };
-pub use content::{PromptContent, PromptType, extract_variables};
+pub use content::{PromptContent, PromptType, extract_variables, is_variable_name};
 pub use name::{LATEST_LABEL, Label, PRODUCTION_LABEL, PromptName};
 
 use crate::role::{ProjectScope, Role};

@@ -6,10 +6,9 @@
 
 use serde_json::{Map, Value};
 use sightline_domain::ProjectId;
-use sightline_domain::time::now_ms;
-use sightline_store::{Dataset, DatasetItem, DatasetItemStatus, Store};
+use sightline_store::{Dataset, Store};
 
-use crate::services::datasets::{DatasetError, DatasetResult, Schemas};
+use crate::services::datasets::{DatasetError, DatasetResult, ItemInput, Schemas, add_items};
 
 /// The most rows one import takes.
 pub const MAX_ROWS: usize = 10_000;
@@ -263,29 +262,17 @@ pub async fn import(
     if !problems.is_empty() {
         return Err(ImportError::Rows(problems));
     }
-    let now = now_ms();
-    let items: Vec<DatasetItem> = planned
+    let items = planned
         .into_iter()
-        .map(|(input, expected_output, metadata)| DatasetItem {
-            project_id: project.clone(),
-            id: uuid::Uuid::new_v4().to_string(),
-            dataset_id: dataset.id.clone(),
+        .map(|(input, expected_output, metadata)| ItemInput {
             dataset_name: dataset.name.clone(),
-            status: DatasetItemStatus::Active,
             input,
             expected_output,
             metadata,
-            source_trace_id: None,
-            source_observation_id: None,
-            created_at: now,
-            updated_at: now,
+            ..ItemInput::default()
         })
         .collect();
-    let count = store
-        .metadata()
-        .put_dataset_items(&items)
-        .await
-        .map_err(DatasetError::from)?;
+    let count = add_items(store, project, &dataset.name, items).await?;
     tracing::info!(project = %project, dataset = %dataset.id, items = count, "dataset items imported");
     Ok(count)
 }

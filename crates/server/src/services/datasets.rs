@@ -297,23 +297,29 @@ pub async fn upsert_item(
             updated_at: now,
             ..old
         },
-        None => DatasetItem {
-            project_id: project.clone(),
-            id: input.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-            dataset_id: dataset.id.clone(),
-            dataset_name: dataset.name.clone(),
-            status: input.status.unwrap_or(DatasetItemStatus::Active),
-            input: input.input.filter(|v| !v.is_null()),
-            expected_output: input.expected_output.filter(|v| !v.is_null()),
-            metadata: input.metadata.filter(|v| !v.is_null()),
-            source_trace_id: input.source_trace_id,
-            source_observation_id: input.source_observation_id,
-            created_at: now,
-            updated_at: now,
-        },
+        None => new_item(project, &dataset, input, now),
     };
     Schemas::of(&dataset)?.check(&item.id, &item.input, &item.expected_output)?;
     Ok(store.metadata().put_dataset_item(&item).await?)
+}
+
+/// A new item of `dataset` from `input` (its id, or a new one; ACTIVE unless given; null
+/// values are absent).
+fn new_item(project: &ProjectId, dataset: &Dataset, input: ItemInput, now: Millis) -> DatasetItem {
+    DatasetItem {
+        project_id: project.clone(),
+        id: input.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        dataset_id: dataset.id.clone(),
+        dataset_name: dataset.name.clone(),
+        status: input.status.unwrap_or(DatasetItemStatus::Active),
+        input: input.input.filter(|v| !v.is_null()),
+        expected_output: input.expected_output.filter(|v| !v.is_null()),
+        metadata: input.metadata.filter(|v| !v.is_null()),
+        source_trace_id: input.source_trace_id,
+        source_observation_id: input.source_observation_id,
+        created_at: now,
+        updated_at: now,
+    }
 }
 
 /// Adds new items to one dataset, all checked against its schemas first and written in one
@@ -329,20 +335,7 @@ pub async fn add_items(
     let now = now_ms();
     let mut rows = Vec::with_capacity(items.len());
     for input in items {
-        let item = DatasetItem {
-            project_id: project.clone(),
-            id: uuid::Uuid::new_v4().to_string(),
-            dataset_id: dataset.id.clone(),
-            dataset_name: dataset.name.clone(),
-            status: input.status.unwrap_or(DatasetItemStatus::Active),
-            input: input.input.filter(|v| !v.is_null()),
-            expected_output: input.expected_output.filter(|v| !v.is_null()),
-            metadata: input.metadata.filter(|v| !v.is_null()),
-            source_trace_id: input.source_trace_id,
-            source_observation_id: input.source_observation_id,
-            created_at: now,
-            updated_at: now,
-        };
+        let item = new_item(project, &dataset, input, now);
         schemas.check(&item.id, &item.input, &item.expected_output)?;
         rows.push(item);
     }

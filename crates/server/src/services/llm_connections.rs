@@ -150,7 +150,7 @@ pub async fn save(
     }
     if let Some(headers) = &input.extra_headers {
         for name in headers.keys() {
-            if !is_header_name(name) {
+            if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err(invalid(format!(
                     "extraHeaders: '{name}' is not a header name"
                 )));
@@ -255,14 +255,6 @@ pub async fn save(
         "LLM connection saved"
     );
     Ok(saved)
-}
-
-/// An HTTP header name (RFC 9110 token characters).
-fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// The key shapes Langfuse's API accepts per adapter (cloud credentials as JSON or a sentinel).

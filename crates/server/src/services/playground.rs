@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sightline_domain::ProjectId;
 use sightline_domain::ingest::{Level, ObservationRow, ObservationType, TracePatch};
+use sightline_domain::prompt::is_variable_name;
 use sightline_domain::time::Millis;
 use sightline_llm::{
     ChatRequest, Connection, Message, ModelParams, OutputSchema, Role, Tool, ToolCall, Usage,
@@ -24,8 +25,6 @@ use crate::state::AppState;
 
 static SLOT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{\{\s*([^{}]*?)\s*\}\}").expect("valid regex"));
-static NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\p{L}[\p{L}\p{N}_]*$").expect("valid regex"));
 static TOOL_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9._-]+$").expect("valid regex"));
 
@@ -328,7 +327,7 @@ fn substitute(text: &str, variables: &BTreeMap<String, String>) -> Result<String
         let name = &captures[1];
         match variables.get(name) {
             Some(value) => value.clone(),
-            None if NAME.is_match(name) => {
+            None if is_variable_name(name) => {
                 missing = true;
                 String::new()
             }
@@ -350,7 +349,7 @@ pub fn variables_of(window: &[WindowMessage]) -> Vec<String> {
         if let WindowMessage::Message(message) = item {
             for captures in SLOT.captures_iter(&message.content) {
                 let name = captures[1].to_owned();
-                if NAME.is_match(&name) && !names.contains(&name) {
+                if is_variable_name(&name) && !names.contains(&name) {
                     names.push(name);
                 }
             }

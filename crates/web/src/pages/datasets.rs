@@ -771,16 +771,27 @@ pub async fn get_compare(
         .await
         .map_err(web_error)?;
     let mut rows = Vec::with_capacity(comparison.items.len());
+    // The dataset's current items, read once, for each compared item's input and expectation.
+    let (items, _) = state
+        .store()
+        .metadata()
+        .list_dataset_items(
+            &access.project.id,
+            &DatasetItemQuery {
+                dataset_id: Some(dataset.id.clone()),
+                limit: 10_000,
+                ..DatasetItemQuery::default()
+            },
+        )
+        .await?;
+    let items: std::collections::HashMap<&str, &sightline_store::DatasetItem> =
+        items.iter().map(|item| (item.id.as_str(), item)).collect();
     for item in &comparison.items {
-        let stored = state
-            .store()
-            .metadata()
-            .dataset_item(&access.project.id, &item.dataset_item_id)
-            .await?;
+        let stored = items.get(item.dataset_item_id.as_str());
         rows.push(CompareRow {
             item_id: item.dataset_item_id.clone(),
-            input: preview(stored.as_ref().and_then(|i| i.input.as_ref())),
-            expected: preview(stored.as_ref().and_then(|i| i.expected_output.as_ref())),
+            input: preview(stored.and_then(|i| i.input.as_ref())),
+            expected: preview(stored.and_then(|i| i.expected_output.as_ref())),
             cells: item
                 .results
                 .iter()

@@ -127,6 +127,17 @@ fn row(access: &ProjectAccess, connection: &LlmConnection) -> ConnectionRow {
     }
 }
 
+impl FormValues {
+    /// The form for a new connection: OpenAI, with the default models.
+    fn blank() -> FormValues {
+        FormValues {
+            adapter: Adapter::OpenAi.as_str().to_owned(),
+            with_default_models: true,
+            ..FormValues::default()
+        }
+    }
+}
+
 fn form_for(connection: &LlmConnection) -> FormValues {
     FormValues {
         editing: true,
@@ -228,11 +239,7 @@ pub async fn get_connections(
             .map(|c| form_for(&c)),
         None => None,
     };
-    let form = editing.unwrap_or_else(|| FormValues {
-        adapter: Adapter::OpenAi.as_str().to_owned(),
-        with_default_models: true,
-        ..FormValues::default()
-    });
+    let form = editing.unwrap_or_else(FormValues::blank);
     let outcome = Outcome {
         form,
         notice: None,
@@ -295,11 +302,7 @@ pub async fn post_connection(
         Ok((connection, created)) => {
             let verb = if created { "created" } else { "updated" };
             let outcome = Outcome {
-                form: FormValues {
-                    adapter: Adapter::OpenAi.as_str().to_owned(),
-                    with_default_models: true,
-                    ..FormValues::default()
-                },
+                form: FormValues::blank(),
                 notice: Some(format!(
                     "Connection '{}' tested and {verb}.",
                     connection.provider
@@ -383,11 +386,7 @@ pub async fn post_default_model(
     };
     if let Some(error) = error {
         let outcome = Outcome {
-            form: FormValues {
-                adapter: Adapter::OpenAi.as_str().to_owned(),
-                with_default_models: true,
-                ..FormValues::default()
-            },
+            form: FormValues::blank(),
             notice: None,
             error: Some(error),
         };

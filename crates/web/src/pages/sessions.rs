@@ -366,19 +366,7 @@ pub async fn get_session(
     let session_scores: Vec<&sightline_store::ScoreRow> =
         session_scores.iter().map(|s| &s.score).collect();
     let can_score = access.can(ProjectScope::ScoresCud);
-    let configs = if can_score {
-        store
-            .metadata()
-            .list_score_configs(&access.project.id, 200, 0)
-            .await?
-            .0
-            .iter()
-            .filter(|config| !config.is_archived)
-            .map(|config| (config.id.clone(), trace_detail::config_label(config)))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let configs = trace_detail::config_choices(&state, &access).await?;
     let layout = Layout::for_project(store, &signed_in, &csrf, &access.project, "sessions").await?;
     page(&SessionPage {
         layout,

@@ -134,13 +134,7 @@ pub async fn post_trace_score(
     if let Some(id) = observation_id {
         load_observation(&state, &access, &trace.row.id, id).await?;
     }
-    let config = store
-        .metadata()
-        .score_configs_by_id(project, std::slice::from_ref(&form.config_id))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| WebError::BadRequest("Choose a score config of this project.".into()))?;
+    let config = project_config(&state, project, &form.config_id).await?;
     let target = ScoreTarget {
         trace_id: Some(trace.row.id.clone()),
         observation_id: observation_id.map(str::to_owned),
@@ -178,18 +172,10 @@ pub async fn post_delete_score(
     .await?;
     let project = &access.project.id;
     let trace = load_trace(&state, &access, &trace_id).await?;
-    let events = state.store().events();
-    let score = events
-        .score(project, &score_id)
-        .await?
-        .filter(|row| row.score.trace_id.as_deref() == Some(trace.row.id.as_str()))
-        .ok_or(WebError::NotFound)?;
-    if score.score.source != sightline_domain::ingest::ScoreSource::Annotation {
-        return Err(WebError::BadRequest(
-            "Only manual annotations can be deleted here.".into(),
-        ));
-    }
-    events.delete_score(project, &score_id).await?;
+    delete_annotation(&state, project, &score_id, |score| {
+        score.trace_id.as_deref() == Some(trace.row.id.as_str())
+    })
+    .await?;
     tracing::info!(project.id = %project, trace.id = %trace.row.id, "manual score deleted");
     let observation_id = non_empty(form.observation_id.as_deref());
     Ok(see_other(&back_to(&access, &trace.row.id, observation_id)))
@@ -199,6 +185,41 @@ pub async fn post_delete_score(
 pub struct DeleteScoreForm {
     #[serde(default)]
     observation_id: Option<String>,
+}
+
+/// The project's score config with this id (a form's choice).
+async fn project_config(state: &WebState, project: &ProjectId, id: &str) -> WebResult<ScoreConfig> {
+    state
+        .store()
+        .metadata()
+        .score_configs_by_id(project, &[id.to_owned()])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| WebError::BadRequest("Choose a score config of this project.".into()))
+}
+
+/// Deletes a manual (ANNOTATION) score of the object `belongs` accepts; other sources are
+/// refused, unknown scores are not found.
+async fn delete_annotation(
+    state: &WebState,
+    project: &ProjectId,
+    score_id: &str,
+    belongs: impl Fn(&ScorePatch) -> bool,
+) -> WebResult<()> {
+    let events = state.store().events();
+    let score = events
+        .score(project, score_id)
+        .await?
+        .filter(|row| belongs(&row.score))
+        .ok_or(WebError::NotFound)?;
+    if score.score.source != ScoreSource::Annotation {
+        return Err(WebError::BadRequest(
+            "Only manual annotations can be deleted here.".into(),
+        ));
+    }
+    events.delete_score(project, score_id).await?;
+    Ok(())
 }
 
 /// The session's scores, for the annotation a new manual score replaces.
@@ -251,14 +272,7 @@ pub async fn post_session_score(
         )
         .await?;
     let session = sessions.into_iter().next().ok_or(WebError::NotFound)?;
-    let config = state
-        .store()
-        .metadata()
-        .score_configs_by_id(project, std::slice::from_ref(&form.config_id))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| WebError::BadRequest("Choose a score config of this project.".into()))?;
+    let config = project_config(&state, project, &form.config_id).await?;
     let target = ScoreTarget {
         trace_id: None,
         observation_id: None,
@@ -293,18 +307,10 @@ pub async fn post_delete_session_score(
     )
     .await?;
     let project = &access.project.id;
-    let events = state.store().events();
-    let score = events
-        .score(project, &score_id)
-        .await?
-        .filter(|row| row.score.session_id.as_deref() == Some(session_id.as_str()))
-        .ok_or(WebError::NotFound)?;
-    if score.score.source != ScoreSource::Annotation {
-        return Err(WebError::BadRequest(
-            "Only manual annotations can be deleted here.".into(),
-        ));
-    }
-    events.delete_score(project, &score_id).await?;
+    delete_annotation(&state, project, &score_id, |score| {
+        score.session_id.as_deref() == Some(session_id.as_str())
+    })
+    .await?;
     Ok(see_other(&session_url(&access, &session_id)))
 }
 

@@ -223,20 +223,7 @@ async fn forms(
     observation_id: Option<&str>,
 ) -> WebResult<Forms> {
     let can_score = access.can(ProjectScope::ScoresCud);
-    let configs = if can_score {
-        let (configs, _) = state
-            .store()
-            .metadata()
-            .list_score_configs(&access.project.id, 200, 0)
-            .await?;
-        configs
-            .into_iter()
-            .filter(|config| !config.is_archived)
-            .map(|config| (config.id.clone(), config_label(&config)))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let configs = config_choices(state, access).await?;
     let base = trace_url(access, trace_id);
     Ok(Forms {
         csrf: csrf.0.clone(),
@@ -254,8 +241,29 @@ async fn forms(
     })
 }
 
+/// `(id, label)` of the active score configs the manual scoring forms offer (none without
+/// `scores:CUD`).
+pub(crate) async fn config_choices(
+    state: &WebState,
+    access: &ProjectAccess,
+) -> WebResult<Vec<(String, String)>> {
+    if !access.can(ProjectScope::ScoresCud) {
+        return Ok(Vec::new());
+    }
+    let (configs, _) = state
+        .store()
+        .metadata()
+        .list_score_configs(&access.project.id, 200, 0)
+        .await?;
+    Ok(configs
+        .iter()
+        .filter(|config| !config.is_archived)
+        .map(|config| (config.id.clone(), config_label(config)))
+        .collect())
+}
+
 /// A config as the score form offers it: name, type and what values it takes.
-pub(crate) fn config_label(config: &ScoreConfig) -> String {
+fn config_label(config: &ScoreConfig) -> String {
     let accepts = match (&config.categories, config.min_value, config.max_value) {
         (Some(categories), _, _) if !categories.is_empty() => categories
             .iter()
