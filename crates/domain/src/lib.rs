@@ -6,6 +6,7 @@ pub mod annotation;
 pub mod api_key;
 pub mod cost;
 pub mod dashboard;
+pub mod eval;
 pub mod filter;
 pub mod ids;
 pub mod ingest;

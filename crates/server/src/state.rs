@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sightline_store::{Store, StoreResult};
 
+use crate::services::evals::trigger::EvalTriggers;
 use crate::services::ingest::ParseTurns;
 use crate::services::ingest::rules::Rules;
 use crate::services::ingest::writer::IngestWriter;
@@ -27,6 +28,7 @@ struct Inner {
     parse_turns: ParseTurns,
     prompts: PromptCache,
     llm: LlmSettings,
+    eval_triggers: Arc<EvalTriggers>,
     shutting_down: AtomicBool,
 }
 
@@ -49,7 +51,9 @@ impl AppState {
     /// cipher and the provider client's SSRF allow-list).
     pub fn with_settings(store: Store, salt: String, queue_bytes: usize, llm: LlmSettings) -> Self {
         let rules = Arc::new(Rules::new());
-        let writer = IngestWriter::spawn(store.clone(), rules.clone(), queue_bytes);
+        let eval_triggers = Arc::new(EvalTriggers::default());
+        let writer =
+            IngestWriter::spawn(store.clone(), rules.clone(), eval_triggers.clone(), queue_bytes);
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -60,6 +64,7 @@ impl AppState {
                 parse_turns: ParseTurns::default(),
                 prompts: PromptCache::default(),
                 llm,
+                eval_triggers,
                 shutting_down: AtomicBool::new(false),
             }),
         }
@@ -86,6 +91,11 @@ impl AppState {
     /// The LLM connections' cipher and provider client.
     pub fn llm(&self) -> &LlmSettings {
         &self.inner.llm
+    }
+
+    /// The evaluation rules' triggers and the workers' wake-up (`services/evals/trigger.rs`).
+    pub fn eval_triggers(&self) -> &EvalTriggers {
+        &self.inner.eval_triggers
     }
 
     pub fn store(&self) -> &Store {

@@ -14,6 +14,7 @@ pub mod comments;
 pub mod dashboards;
 pub mod datasets;
 mod error;
+pub mod evals;
 pub mod experiments;
 mod filter;
 pub mod identity;
@@ -46,10 +47,14 @@ pub use experiments::{
     ExperimentTrace, RunItemFilter, RunItemRef, RunItemResult, RunSummary, SpanPayload, TraceScore,
     TraceTotals,
 };
-pub use filter::MAX_LIST_VALUES;
+pub use filter::{FilterList, MAX_LIST_VALUES, check_filter};
 pub use identity::{
     ApiKey, ApiKeyCredentials, IdentityStore, InitialSetup, NewApiKey, NewProject, NewUser,
     OrgMember, Organization, Project, ProjectWithOrg, User,
+};
+pub use evals::{
+    EvalStore, EvaluationRule, Evaluator, EvaluatorVersion, ExecutionQuery, ExecutionUpdate,
+    JobExecution, NewExecution, RuleEvaluator, RuleStats,
 };
 pub use jobs::{Job, JobStatus, JobStore, NewJob};
 pub use llm_connections::{DefaultLlmModel, LlmConnection, LlmConnectionStore};

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
+    EvalStore,
     AccountStore, AnnotationQueueStore, Backend, CommentStore, CommentTargetStore, DashboardStore,
     DatasetStore, EventWriteStore, ExperimentEventStore, ExperimentRunStore, IdentityStore,
     JobStore, LlmConnectionStore, LlmDefinitionStore, MetricsStore, ModelStore,
@@ -56,6 +57,7 @@ pub trait MetadataStore:
     + LlmConnectionStore
     + JobStore
     + LlmDefinitionStore
+    + EvalStore
     + 'static
 {
 }
@@ -75,6 +77,7 @@ impl<T> MetadataStore for T where
         + LlmConnectionStore
         + JobStore
         + LlmDefinitionStore
+        + EvalStore
         + 'static
 {
 }

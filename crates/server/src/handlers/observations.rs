@@ -69,6 +69,7 @@ fn observation_query(query: &QueryPairs, v2: bool) -> ApiResult<ObservationQuery
         from_start_time: query.time("fromStartTime")?,
         to_start_time: query.time("toStartTime")?,
         filter: query.filter()?,
+        ids: Vec::new(),
     };
     // A condition of the filter takes the place of the named parameter of its column.
     let columns: Vec<String> = observation_query

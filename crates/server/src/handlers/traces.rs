@@ -103,6 +103,7 @@ fn trace_query(query: &QueryPairs) -> ApiResult<(TraceQuery, Page)> {
         release: named("release"),
         environments: named_all("environment"),
         filter,
+        ids: Vec::new(),
         order_by,
         descending,
         limit: page.limit,

@@ -5,6 +5,7 @@ pub mod comments;
 pub mod dashboards;
 pub mod dataset_import;
 pub mod datasets;
+pub mod evals;
 pub mod experiments;
 pub mod identity;
 pub mod ingest;

@@ -30,6 +30,22 @@ pub const MAX_LIST_VALUES: usize = 1_000;
 /// statement far from SQLite's limit of 32766 bound values.
 pub(crate) const MAX_FILTER_VALUES: usize = 5_000;
 
+/// The lists a stored filter (an evaluation rule's) is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterList {
+    Traces,
+    Observations,
+}
+
+/// Checks that `conditions` can be applied to `list`, as the list query would apply them.
+pub fn check_filter(list: FilterList, conditions: &[FilterCondition]) -> Result<(), FilterError> {
+    let columns = match list {
+        FilterList::Traces => TRACE_COLUMNS,
+        FilterList::Observations => OBSERVATION_COLUMNS,
+    };
+    apply(&mut Where::new(Dialect::Sqlite), columns, conditions)
+}
+
 /// Refuses a named list parameter of more than [`MAX_LIST_VALUES`] values, naming the parameter.
 pub(crate) fn check_list(parameter: &str, len: usize) -> Result<(), FilterError> {
     if len > MAX_LIST_VALUES {

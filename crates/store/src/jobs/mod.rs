@@ -16,6 +16,7 @@ mod model;
 mod store;
 
 pub use model::{Job, JobStatus, NewJob};
+pub(crate) use store::enqueue;
 
 #[async_trait]
 pub trait JobStore: Send + Sync {

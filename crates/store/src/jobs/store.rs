@@ -30,7 +30,7 @@ fn insert(job: &NewJob) -> Sql {
 
 /// Enqueues jobs inside another module's transaction, so they commit (or not) with the change
 /// that causes them. Returns how many were added (deduplicated ones are not).
-pub(super) async fn enqueue(tx: &mut Tx, jobs: &[NewJob]) -> StoreResult<u64> {
+pub(crate) async fn enqueue(tx: &mut Tx, jobs: &[NewJob]) -> StoreResult<u64> {
     let mut added = 0;
     for job in jobs {
         added += tx.execute(&insert(job)).await?;

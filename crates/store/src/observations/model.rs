@@ -28,6 +28,8 @@ pub struct ObservationQuery {
     pub to_start_time: Option<Millis>,
     /// The advanced `filter` conditions; all must hold.
     pub filter: Vec<FilterCondition>,
+    /// Only these observations, when not empty (at most [`crate::MAX_LIST_VALUES`]).
+    pub ids: Vec<String>,
 }
 
 /// The last observation of a cursor page: the next page starts strictly after it in

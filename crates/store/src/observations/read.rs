@@ -62,6 +62,8 @@ fn observation_filter(
     if let Some(to) = query.to_start_time {
         conditions.push("start_time < {}", to);
     }
+    filter::check_list("ids", query.ids.len())?;
+    conditions.push_in("id", &query.ids);
     filter::apply(&mut conditions, filter::OBSERVATION_COLUMNS, &query.filter)?;
     Ok(conditions)
 }

@@ -69,6 +69,8 @@ pub struct TraceQuery {
     pub environments: Vec<String>,
     /// The advanced `filter` conditions; all must hold.
     pub filter: Vec<FilterCondition>,
+    /// Only these traces, when not empty (at most [`crate::MAX_LIST_VALUES`]).
+    pub ids: Vec<String>,
     pub order_by: TraceOrderColumn,
     pub descending: bool,
     pub limit: u64,
@@ -88,6 +90,7 @@ impl Default for TraceQuery {
             release: None,
             environments: Vec::new(),
             filter: Vec::new(),
+            ids: Vec::new(),
             order_by: TraceOrderColumn::Timestamp,
             descending: true,
             limit: 50,

@@ -56,6 +56,8 @@ fn trace_filter(dialect: Dialect, project: &ProjectId, query: &TraceQuery) -> St
         conditions.push_sql(condition);
     }
     conditions.push_in("environment", &query.environments);
+    filter::check_list("ids", query.ids.len())?;
+    conditions.push_in("id", &query.ids);
     filter::apply(&mut conditions, filter::TRACE_COLUMNS, &query.filter)?;
     Ok(conditions)
 }
@@ -95,6 +97,7 @@ fn filters_beyond_tags(query: &TraceQuery) -> bool {
         || query.version.is_some()
         || query.release.is_some()
         || !query.environments.is_empty()
+        || !query.ids.is_empty()
         || !query.filter.is_empty()
 }
 

@@ -15,6 +15,7 @@ use sightline_store::{Store, StoreError, StoreResult};
 use super::IngestionWrite;
 use super::fold;
 use super::rules::Rules;
+use crate::services::evals::trigger::EvalTriggers;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 /// Most requests committed in one transaction.
@@ -48,12 +49,17 @@ pub struct IngestWriter {
 
 impl IngestWriter {
     /// Starts the writer task. `budget_bytes` bounds the payload waiting to be committed.
-    pub fn spawn(store: Store, rules: Arc<Rules>, budget_bytes: usize) -> Self {
+    pub fn spawn(
+        store: Store,
+        rules: Arc<Rules>,
+        triggers: Arc<EvalTriggers>,
+        budget_bytes: usize,
+    ) -> Self {
         let budget_kib = u32::try_from(budget_bytes / 1024)
             .unwrap_or(u32::MAX)
             .max(1);
         let (jobs, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(queue, store, rules));
+        tokio::spawn(run(queue, store, rules, triggers));
         IngestWriter {
             jobs,
             budget: Arc::new(Semaphore::new(budget_kib as usize)),
@@ -93,7 +99,12 @@ impl IngestWriter {
     }
 }
 
-async fn run(mut queue: mpsc::UnboundedReceiver<Job>, store: Store, rules: Arc<Rules>) {
+async fn run(
+    mut queue: mpsc::UnboundedReceiver<Job>,
+    store: Store,
+    rules: Arc<Rules>,
+    triggers: Arc<EvalTriggers>,
+) {
     let mut versions = Versions::default();
     while let Some(first) = queue.recv().await {
         let mut jobs = vec![first];
@@ -103,7 +114,12 @@ async fn run(mut queue: mpsc::UnboundedReceiver<Job>, store: Store, rules: Arc<R
                 Err(_) => break,
             }
         }
-        commit_group(&store, rules.as_ref(), &mut versions, jobs).await;
+        let context = Context {
+            store: &store,
+            rules: rules.as_ref(),
+            triggers: triggers.as_ref(),
+        };
+        commit_group(&context, &mut versions, jobs).await;
     }
 }
 
@@ -120,25 +136,35 @@ impl Versions {
     }
 }
 
-/// Folds and commits the writes' events, then the experiment runs they name (metadata store).
-/// A request is answered only after both: acknowledged means committed and readable.
+/// What a group commit uses.
+struct Context<'a> {
+    store: &'a Store,
+    rules: &'a Rules,
+    triggers: &'a EvalTriggers,
+}
+
+/// Folds and commits the writes' events, then the experiment runs they name (metadata store),
+/// then the evaluation triggers of live rules (`services/evals/trigger.rs`). A request is
+/// answered only after all three: acknowledged means committed, readable and seen by the
+/// evaluation rules.
 async fn commit_writes(
-    store: &Store,
-    rules: &Rules,
+    context: &Context<'_>,
     version: Millis,
     writes: &mut [IngestionWrite],
 ) -> StoreResult<()> {
-    fold::commit(store.events(), rules, writes, version).await?;
+    let store = context.store;
+    fold::commit(store.events(), context.rules, writes, version).await?;
     for write in writes.iter().filter(|write| !write.experiments.is_empty()) {
         store
             .metadata()
             .write_experiment_links(&write.project_id, &write.experiments)
             .await?;
     }
-    Ok(())
+    context.triggers.after_commit(store, writes).await
 }
 
-async fn commit_group(store: &Store, rules: &Rules, versions: &mut Versions, jobs: Vec<Job>) {
+async fn commit_group(context: &Context<'_>, versions: &mut Versions, jobs: Vec<Job>) {
+    let (store, rules) = (context.store, context.rules);
     let started = std::time::Instant::now();
     // Permits stay held (inside `waiting`) until each request has its answer.
     let (mut writes, waiting): (Vec<IngestionWrite>, Vec<_>) = jobs
@@ -157,7 +183,7 @@ async fn commit_group(store: &Store, rules: &Rules, versions: &mut Versions, job
         .map(|w| w.observations.len() + w.encoded_observations.len())
         .sum();
     let events: usize = writes.iter().map(|w| w.events.len()).sum();
-    match commit_writes(store, rules, versions.next(), &mut writes).await {
+    match commit_writes(context, versions.next(), &mut writes).await {
         Ok(()) => {
             // The bench reads these lines for the writer's busy time and group sizes.
             tracing::debug!(
@@ -177,7 +203,7 @@ async fn commit_group(store: &Store, rules: &Rules, versions: &mut Versions, job
             for (write, (reply, _permit)) in writes.iter_mut().zip(waiting) {
                 let version = versions.next();
                 let result =
-                    commit_writes(store, rules, version, std::slice::from_mut(write)).await;
+                    commit_writes(context, version, std::slice::from_mut(write)).await;
                 let _ = reply.send(result);
             }
         }
@@ -210,7 +236,12 @@ mod tests {
         let project = identity::create_project(&db.store, &org.id, None, "p", None)
             .await
             .unwrap();
-        let writer = IngestWriter::spawn(db.store.clone(), Arc::new(Rules::new()), 4 * 1024);
+        let writer = IngestWriter::spawn(
+            db.store.clone(),
+            Arc::new(Rules::new()),
+            Arc::default(),
+            4 * 1024,
+        );
 
         let mut write = IngestionWrite::new(project.id.clone());
         write.scores.push(score("s1"));

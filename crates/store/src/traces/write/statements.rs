@@ -152,6 +152,7 @@ pub struct EncodedObservation(Arc<Encoded>);
 #[derive(Debug)]
 struct Encoded {
     id: String,
+    trace_id: String,
     values: Vec<Arg>,
     input: Option<Vec<u8>>,
     output: Option<Vec<u8>>,
@@ -161,14 +162,19 @@ impl EncodedObservation {
     pub fn new(project: &ProjectId, row: &ObservationRow, codec: PayloadCodec) -> Self {
         EncodedObservation(Arc::new(Encoded {
             id: row.id.clone(),
+            trace_id: row.trace_id.clone(),
             values: observation_values(project, row),
             input: payload::encode(&row.input, codec),
             output: payload::encode(&row.output, codec),
         }))
     }
 
-    pub(crate) fn id(&self) -> &str {
+    pub fn id(&self) -> &str {
         &self.0.id
+    }
+
+    pub fn trace_id(&self) -> &str {
+        &self.0.trace_id
     }
 
     /// The values of [`OBSERVATION_INSERT`] but its last two, the write's version.
