@@ -51,6 +51,10 @@ impl Recorded {
 struct Fake {
     key: String,
     reply: Mutex<Reply>,
+    /// Replies used once each, in order, before `reply`.
+    next: Mutex<std::collections::VecDeque<Reply>>,
+    /// Wait before answering.
+    latency: Mutex<Duration>,
     requests: Mutex<Vec<Recorded>>,
     /// Pause between streamed pieces.
     delay: Mutex<Duration>,
@@ -76,6 +80,8 @@ impl FakeProvider {
         let state = Arc::new(Fake {
             key: key.to_owned(),
             reply: Mutex::new(Reply::default()),
+            next: Mutex::new(Default::default()),
+            latency: Mutex::new(Duration::ZERO),
             requests: Mutex::new(Vec::new()),
             delay: Mutex::new(Duration::from_millis(5)),
         });
@@ -97,6 +103,16 @@ impl FakeProvider {
 
     pub fn reply_with(&self, reply: Reply) {
         *self.state.reply.lock().unwrap() = reply;
+    }
+
+    /// Answers the next requests with these replies, one each, then with the usual reply.
+    pub fn reply_next(&self, replies: Vec<Reply>) {
+        self.state.next.lock().unwrap().extend(replies);
+    }
+
+    /// Waits this long before every answer (a slow provider).
+    pub fn set_latency(&self, latency: Duration) {
+        *self.state.latency.lock().unwrap() = latency;
     }
 
     pub fn set_stream_delay(&self, delay: Duration) {
@@ -162,7 +178,12 @@ async fn handle(
     if key != fake.key {
         return error(format, 401, "invalid api key");
     }
-    let reply = fake.reply.lock().unwrap().clone();
+    let latency = *fake.latency.lock().unwrap();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let queued = fake.next.lock().unwrap().pop_front();
+    let reply = queued.unwrap_or_else(|| fake.reply.lock().unwrap().clone());
     if let Some((status, message)) = &reply.error {
         return error(format, *status, message);
     }

@@ -12,9 +12,9 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::handlers::{
-    annotation_queues, comments, dashboards, dataset_items, dataset_runs, datasets, experiments,
-    fallback, health, ingestion, legacy_ingestion, llm_connections, metrics, models, observations,
-    otel, projects, prompts, score_configs, scores, scores_v3, sessions, traces,
+    annotation_queues, comments, dashboards, dataset_items, dataset_runs, datasets, evaluations,
+    experiments, fallback, health, ingestion, legacy_ingestion, llm_connections, metrics, models,
+    observations, otel, projects, prompts, score_configs, scores, scores_v3, sessions, traces,
 };
 use crate::state::AppState;
 
@@ -129,6 +129,24 @@ pub fn router(state: AppState) -> Router {
             get(dashboards::get_widget)
                 .patch(dashboards::patch_widget)
                 .delete(dashboards::delete_widget),
+        )
+        .route(
+            "/unstable/evaluators",
+            get(evaluations::list_evaluators).post(evaluations::post_evaluator),
+        )
+        .route(
+            "/unstable/evaluators/{evaluator_id}",
+            get(evaluations::get_evaluator).delete(evaluations::delete_evaluator),
+        )
+        .route(
+            "/unstable/evaluation-rules",
+            get(evaluations::list_rules).post(evaluations::post_rule),
+        )
+        .route(
+            "/unstable/evaluation-rules/{rule_id}",
+            get(evaluations::get_rule)
+                .patch(evaluations::patch_rule)
+                .delete(evaluations::delete_rule),
         )
         .route("/sessions", get(sessions::get_sessions))
         .route("/sessions/{session_id}", get(sessions::get_session))

@@ -52,8 +52,12 @@ impl AppState {
     pub fn with_settings(store: Store, salt: String, queue_bytes: usize, llm: LlmSettings) -> Self {
         let rules = Arc::new(Rules::new());
         let eval_triggers = Arc::new(EvalTriggers::default());
-        let writer =
-            IngestWriter::spawn(store.clone(), rules.clone(), eval_triggers.clone(), queue_bytes);
+        let writer = IngestWriter::spawn(
+            store.clone(),
+            rules.clone(),
+            eval_triggers.clone(),
+            queue_bytes,
+        );
         Self {
             inner: Arc::new(Inner {
                 store,

@@ -30,6 +30,9 @@ pub enum Command {
     /// or, on a fresh instance, creates a default organization, project, owner and key pair and
     /// prints them once; then serves the public API until SIGTERM or SIGINT.
     Serve,
+    /// Run only the job workers (evaluations), for deployments that run them apart from the
+    /// servers; they share the server's database and settings.
+    Worker,
     /// Apply pending database migrations and exit. `serve` also does this on start.
     Migrate,
     /// Manage users, organizations, memberships, projects and API keys.

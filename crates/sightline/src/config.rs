@@ -42,6 +42,12 @@ pub const VARIABLES: &[Variable] = &[
     var("LANGFUSE_LLM_CONNECTION_WHITELISTED_HOST", None),
     var("LANGFUSE_LLM_CONNECTION_WHITELISTED_IPS", None),
     var("LANGFUSE_LLM_CONNECTION_WHITELISTED_IP_SEGMENTS", None),
+    var("SIGHTLINE_WORKERS", Some("4")),
+    var("LANGFUSE_LLM_AS_JUDGE_QUEUE_RETRY_MAX_ATTEMPTS", Some("4")),
+    var(
+        "LANGFUSE_LLM_AS_JUDGE_QUEUE_RETRY_MAX_AGE_SECONDS",
+        Some("7200"),
+    ),
     var("LOG_LEVEL", Some("info")),
     var("LOG_FORMAT", Some("text")),
     var("LANGFUSE_INIT_ORG_ID", None),
@@ -124,6 +130,10 @@ pub struct Config {
     pub encryption_key: Option<Secret<[u8; 32]>>,
     /// Private hosts and addresses LLM connection base URLs may point at (SSRF allow-list).
     pub llm_hosts: sightline_llm::HostPolicy,
+    /// Jobs (evaluations) this process runs at once; 0 runs no workers in `serve`.
+    pub workers: usize,
+    /// Retries of retryable LLM errors of evaluations.
+    pub eval_retry: sightline_server::services::evals::execute::RetryPolicy,
     pub log_level: String,
     pub log_format: LogFormat,
     pub init: HeadlessInit,
@@ -215,6 +225,13 @@ impl Config {
             salt: source.raw("SALT").map(|salt| Secret(salt.to_owned())),
             encryption_key,
             llm_hosts,
+            workers: source.parsed("SIGHTLINE_WORKERS")?,
+            eval_retry: sightline_server::services::evals::execute::RetryPolicy {
+                attempts: source.parsed("LANGFUSE_LLM_AS_JUDGE_QUEUE_RETRY_MAX_ATTEMPTS")?,
+                max_age_ms: (source
+                    .parsed::<f64>("LANGFUSE_LLM_AS_JUDGE_QUEUE_RETRY_MAX_AGE_SECONDS")?
+                    * 1000.0) as i64,
+            },
             log_level,
             log_format: source.parsed("LOG_FORMAT")?,
             init: headless_init(&source)?,

@@ -7,6 +7,7 @@ mod config;
 mod logging;
 mod migrate;
 mod serve;
+mod worker;
 
 use clap::Parser;
 
@@ -39,6 +40,7 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve::run(config).await,
+            Command::Worker => worker::run(config).await,
             Command::Migrate => migrate::run(&config).await,
             Command::Admin(command) => admin::run(&config, command).await,
         }

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::migrate::{open_migrated, redact_url};
+use crate::worker;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = open_migrated(&config).await?;
@@ -50,14 +51,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         None => None,
     };
 
-    let llm = LlmSettings {
-        cipher: config
-            .encryption_key
-            .as_ref()
-            .map(|key| Cipher::new(key.expose())),
-        client: sightline_llm::Client::new(config.llm_hosts.clone()),
-    };
+    let llm = llm_settings(&config);
     let state = AppState::with_settings(store.clone(), salt, INGEST_QUEUE_BYTES, llm);
+    if config.workers > 0 {
+        worker::spawn(state.clone(), worker::config(&config));
+    }
     let (stop, stopping) = watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -91,6 +89,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The LLM features' settings: `ENCRYPTION_KEY`'s cipher and the SSRF allow-list.
+pub fn llm_settings(config: &Config) -> LlmSettings {
+    LlmSettings {
+        cipher: config
+            .encryption_key
+            .as_ref()
+            .map(|key| Cipher::new(key.expose())),
+        client: sightline_llm::Client::new(config.llm_hosts.clone()),
+    }
+}
+
 /// Binds `hostname:port`; `variable` names the setting in the error.
 async fn listen(hostname: &str, port: u16, variable: &str) -> anyhow::Result<TcpListener> {
     let address = resolve_address(hostname, port).await?;
@@ -112,7 +121,7 @@ async fn stopped(mut stopping: watch::Receiver<bool>) {
     let _ = stopping.wait_for(|stop| *stop).await;
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -42,6 +42,10 @@ pub use datasets::{
     ExperimentLink,
 };
 pub use error::{StoreError, StoreResult};
+pub use evals::{
+    EvalStore, EvaluationRule, Evaluator, EvaluatorVersion, ExecutionQuery, ExecutionUpdate,
+    JobExecution, NewExecution, RuleEvaluator, RuleStats,
+};
 pub use experiments::{
     Experiment, ExperimentItem, ExperimentItemQuery, ExperimentObservation, ExperimentQuery,
     ExperimentTrace, RunItemFilter, RunItemRef, RunItemResult, RunSummary, SpanPayload, TraceScore,
@@ -51,10 +55,6 @@ pub use filter::{FilterList, MAX_LIST_VALUES, check_filter};
 pub use identity::{
     ApiKey, ApiKeyCredentials, IdentityStore, InitialSetup, NewApiKey, NewProject, NewUser,
     OrgMember, Organization, Project, ProjectWithOrg, User,
-};
-pub use evals::{
-    EvalStore, EvaluationRule, Evaluator, EvaluatorVersion, ExecutionQuery, ExecutionUpdate,
-    JobExecution, NewExecution, RuleEvaluator, RuleStats,
 };
 pub use jobs::{Job, JobStatus, JobStore, NewJob};
 pub use llm_connections::{DefaultLlmModel, LlmConnection, LlmConnectionStore};

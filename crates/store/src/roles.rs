@@ -18,10 +18,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    EvalStore,
     AccountStore, AnnotationQueueStore, Backend, CommentStore, CommentTargetStore, DashboardStore,
-    DatasetStore, EventWriteStore, ExperimentEventStore, ExperimentRunStore, IdentityStore,
-    JobStore, LlmConnectionStore, LlmDefinitionStore, MetricsStore, ModelStore,
+    DatasetStore, EvalStore, EventWriteStore, ExperimentEventStore, ExperimentRunStore,
+    IdentityStore, JobStore, LlmConnectionStore, LlmDefinitionStore, MetricsStore, ModelStore,
     ObservationReadStore, PromptStore, PromptUsageStore, ScoreConfigStore, ScoreReadStore,
     SessionStore, SqlStore, StoreResult, TraceReadStore, TracingStore, UserStatsStore,
 };

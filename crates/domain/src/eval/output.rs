@@ -62,7 +62,10 @@ fn bound(score: &Map<String, Value>, field: &str) -> Result<Option<f64>, OutputE
     match score.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => Ok(n.as_f64()),
-        Some(_) => Err(refuse(&["score", field], format!("{field} must be a number"))),
+        Some(_) => Err(refuse(
+            &["score", field],
+            format!("{field} must be a number"),
+        )),
     }
 }
 
@@ -139,8 +142,7 @@ impl OutputDefinition {
                 };
                 let mut categories: Vec<String> = Vec::new();
                 for item in raw {
-                    let Some(text) = item.as_str().map(str::trim).filter(|t| !t.is_empty())
-                    else {
+                    let Some(text) = item.as_str().map(str::trim).filter(|t| !t.is_empty()) else {
                         return Err(refuse(
                             &["score", "categories"],
                             "categories must be non-empty strings",
@@ -359,9 +361,19 @@ mod tests {
         let judged = numeric
             .judge(&json!({"reasoning": "fine", "score": 0.8}))
             .unwrap();
-        assert_eq!(judged.scores, vec![(ScoreDataType::Numeric, Some(0.8), None)]);
-        assert!(numeric.judge(&json!({"reasoning": "x", "score": 3})).is_err());
-        assert_eq!(OutputDefinition::parse(&numeric.to_stored()).unwrap(), numeric);
+        assert_eq!(
+            judged.scores,
+            vec![(ScoreDataType::Numeric, Some(0.8), None)]
+        );
+        assert!(
+            numeric
+                .judge(&json!({"reasoning": "x", "score": 3}))
+                .is_err()
+        );
+        assert_eq!(
+            OutputDefinition::parse(&numeric.to_stored()).unwrap(),
+            numeric
+        );
 
         let legacy = OutputDefinition::parse(&json!({"score": "0 or 1", "reasoning": "why"}));
         assert!(matches!(legacy, Ok(OutputDefinition::Numeric { .. })));
@@ -382,6 +394,10 @@ mod tests {
             .judge(&json!({"reasoning": "r", "score": ["a", "c"]}))
             .unwrap();
         assert_eq!(judged.scores.len(), 2);
-        assert!(multi.judge(&json!({"reasoning": "r", "score": ["z"]})).is_err());
+        assert!(
+            multi
+                .judge(&json!({"reasoning": "r", "score": ["z"]}))
+                .is_err()
+        );
     }
 }

@@ -15,6 +15,7 @@ use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json as JsonBody, QueryPairs};
 use crate::services::datasets::{self, RunItemInput};
+use crate::services::evals::trigger::TargetRef;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +66,23 @@ pub async fn post_dataset_run_item(
         observation_id: body.observation_id,
     };
     let item = datasets::create_run_item(state.store(), &caller.project_id, input).await?;
+    // Experiment rules evaluate the new run item (`services/evals/trigger.rs`).
+    let dataset_id = state
+        .store()
+        .metadata()
+        .dataset_item(&caller.project_id, &item.dataset_item_id)
+        .await?
+        .map(|dataset_item| dataset_item.dataset_id);
+    let target = TargetRef {
+        trace_id: item.trace_id.clone(),
+        observation_id: item.observation_id.clone(),
+        dataset_item_id: Some(item.dataset_item_id.clone()),
+        dataset_id,
+    };
+    state
+        .eval_triggers()
+        .after_run_items(state.store(), &caller.project_id, vec![target])
+        .await?;
     Ok(Json(run_item_view(&item)))
 }
 

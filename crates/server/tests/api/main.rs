@@ -6,6 +6,7 @@ mod annotation_queues;
 mod comments;
 mod dashboards;
 mod datasets;
+mod evaluations;
 mod experiments;
 mod filters;
 mod grpc;
@@ -29,6 +30,7 @@ fn main() {
         ("comments", comments::tests()),
         ("dashboards", dashboards::tests()),
         ("datasets", datasets::tests()),
+        ("evaluations", evaluations::tests()),
         ("experiments", experiments::tests()),
         ("filters", filters::tests()),
         ("grpc", grpc::tests()),

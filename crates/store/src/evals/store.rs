@@ -348,7 +348,9 @@ impl EvalStore for SqlStore {
         let Some(row) = row else {
             return Ok(None);
         };
-        let rules = self.with_assignments(project, vec![row.try_into()?]).await?;
+        let rules = self
+            .with_assignments(project, vec![row.try_into()?])
+            .await?;
         Ok(rules.into_iter().next())
     }
 

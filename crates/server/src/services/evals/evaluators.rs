@@ -188,7 +188,12 @@ pub async fn delete_evaluator(
     project: &ProjectId,
     id: &str,
 ) -> Result<(), EvalError> {
-    if !state.store().metadata().delete_evaluator(project, id).await? {
+    if !state
+        .store()
+        .metadata()
+        .delete_evaluator(project, id)
+        .await?
+    {
         return Err(EvalError::NotFound("Evaluator not found".to_owned()));
     }
     state.eval_triggers().forget(project);

@@ -87,6 +87,13 @@ pub struct Verdict {
     pub scores: Vec<ScorePatch>,
 }
 
+/// A judge call's verdict with the model it ran on and the tokens it used.
+pub struct Judged {
+    pub verdict: Verdict,
+    pub model: ResolvedModel,
+    pub usage: Option<sightline_llm::Usage>,
+}
+
 /// The data a target offers its variables.
 #[derive(Debug, Clone, Default)]
 pub struct TargetData {
@@ -248,7 +255,7 @@ pub async fn judge(
     mapping: &[Mapping],
     target: &TargetData,
     execution: &str,
-) -> Result<(Verdict, ResolvedModel, Option<sightline_llm::Usage>), JudgeError> {
+) -> Result<Judged, JudgeError> {
     let prompt = fill_prompt(evaluator, mapping, target).map_err(JudgeError::Failed)?;
     let output = evaluators::output_of(&evaluator.latest).map_err(JudgeError::Store)?;
     let model = evaluators::resolve_model(state, project, &evaluator.latest).await?;
@@ -289,7 +296,11 @@ pub async fn judge(
         model: model.model.clone(),
         answer,
     };
-    Ok((verdict, model, completion.usage))
+    Ok(Judged {
+        verdict,
+        model,
+        usage: completion.usage,
+    })
 }
 
 fn scores(
@@ -341,7 +352,10 @@ fn execution_metadata(execution: &JobExecution, evaluator: &Evaluator) -> Map<St
     put("evaluator_id", Some(&evaluator.id));
     put("target_trace_id", Some(&execution.trace_id));
     put("target_observation_id", execution.observation_id.as_deref());
-    put("target_dataset_item_id", execution.dataset_item_id.as_deref());
+    put(
+        "target_dataset_item_id",
+        execution.dataset_item_id.as_deref(),
+    );
     metadata.insert(
         "evaluator_version".to_owned(),
         json!(evaluator.latest.version),
@@ -355,11 +369,10 @@ async fn record(
     project: &ProjectId,
     execution: &JobExecution,
     evaluator: &Evaluator,
-    verdict: &mut Verdict,
-    model: &ResolvedModel,
-    usage: Option<sightline_llm::Usage>,
+    judged: &mut Judged,
     started_at: Millis,
 ) -> Result<Option<f64>, EvalError> {
+    let (verdict, model, usage) = (&mut judged.verdict, &judged.model, judged.usage);
     let trace_id = execution_trace_id(&execution.id);
     let metadata = execution_metadata(execution, evaluator);
     let input = json!([{"role": "user", "content": verdict.prompt}]);
@@ -510,18 +523,17 @@ pub async fn run(
         .await?;
     let mapping = effective_mapping(&evaluator, assignment.mapping.as_ref());
     match judge(state, project, &evaluator, &mapping, &target, id).await {
-        Ok((mut verdict, model, usage)) => {
+        Ok(mut judged) => {
             let cost = record(
                 state,
                 project,
                 &execution,
                 &evaluator,
-                &mut verdict,
-                &model,
-                usage,
+                &mut judged,
                 started_at,
             )
             .await?;
+            let verdict = &judged.verdict;
             let first = verdict.scores.first();
             let now = now_ms();
             let update = ExecutionUpdate {
@@ -570,7 +582,9 @@ pub async fn run(
                         .await?;
                     Ok(Outcome::Retry { at, error: message })
                 }
-                None => Ok(finish(state, project, id, ExecutionStatus::Error, Some(message)).await?),
+                None => {
+                    Ok(finish(state, project, id, ExecutionStatus::Error, Some(message)).await?)
+                }
             }
         }
         Err(JudgeError::Failed(message)) => {

@@ -83,9 +83,11 @@ fn check_conditions(target: Target, filter: &[FilterCondition]) -> Result<(), Ev
                 FilterList::Observations
             };
             check_filter(list, filter).map_err(|e| {
-                let column = e.path.get(1).and_then(|i| i.as_u64()).and_then(|i| {
-                    filter.get(i as usize).map(|c| c.column.clone())
-                });
+                let column = e
+                    .path
+                    .get(1)
+                    .and_then(|i| i.as_u64())
+                    .and_then(|i| filter.get(i as usize).map(|c| c.column.clone()));
                 refuse(column.as_deref().unwrap_or(""), e.message)
             })
         }
@@ -134,12 +136,7 @@ async fn checked(
             "delay must be between 0 and 24 hours",
         ));
     }
-    if input.time_scope.is_empty()
-        || input
-            .time_scope
-            .iter()
-            .any(|s| s != NEW && s != EXISTING)
-    {
+    if input.time_scope.is_empty() || input.time_scope.iter().any(|s| s != NEW && s != EXISTING) {
         return Err(invalid_field(
             vec![json!("timeScope")],
             "timeScope must name NEW, EXISTING or both",
@@ -298,9 +295,7 @@ pub async fn update_rule(
         Vec::new()
     };
     if !state.store().metadata().update_rule(&rule, &jobs).await? {
-        return Err(EvalError::NotFound(
-            "Evaluation rule not found".to_owned(),
-        ));
+        return Err(EvalError::NotFound("Evaluation rule not found".to_owned()));
     }
     state.eval_triggers().forget(project);
     state.eval_triggers().wake();
@@ -331,9 +326,7 @@ pub async fn run_backfill(
 
 pub async fn delete_rule(state: &AppState, project: &ProjectId, id: &str) -> Result<(), EvalError> {
     if !state.store().metadata().delete_rule(project, id).await? {
-        return Err(EvalError::NotFound(
-            "Evaluation rule not found".to_owned(),
-        ));
+        return Err(EvalError::NotFound("Evaluation rule not found".to_owned()));
     }
     state.eval_triggers().forget(project);
     Ok(())

@@ -66,9 +66,12 @@ struct LiveRule {
     delay_ms: i64,
 }
 
+/// Per project: when its live rules were read, and they.
+type RuleCache = HashMap<ProjectId, (Instant, Arc<Vec<LiveRule>>)>;
+
 #[derive(Default)]
 pub struct EvalTriggers {
-    cache: Mutex<HashMap<ProjectId, (Instant, Arc<Vec<LiveRule>>)>>,
+    cache: Mutex<RuleCache>,
     wake: Notify,
 }
 
@@ -87,7 +90,11 @@ impl EvalTriggers {
         self.wake.notified().await;
     }
 
-    async fn live_rules(&self, store: &Store, project: &ProjectId) -> StoreResult<Arc<Vec<LiveRule>>> {
+    async fn live_rules(
+        &self,
+        store: &Store,
+        project: &ProjectId,
+    ) -> StoreResult<Arc<Vec<LiveRule>>> {
         if let Some((at, rules)) = self.cache.lock().expect("cache lock").get(project)
             && at.elapsed() < RULES_TTL
         {
@@ -104,14 +111,16 @@ impl EvalTriggers {
                         .iter()
                         .any(|e| e.id == a.evaluator_id && e.blocked_at.is_none())
                 });
-                if rule.enabled && runnable && rule.time_scope.iter().any(|s| s == NEW) {
-                    if let Some(target) = Target::parse(&rule.target) {
-                        live.push(LiveRule {
-                            id: rule.id,
-                            target,
-                            delay_ms: rule.delay_ms,
-                        });
-                    }
+                if rule.enabled
+                    && runnable
+                    && rule.time_scope.iter().any(|s| s == NEW)
+                    && let Some(target) = Target::parse(&rule.target)
+                {
+                    live.push(LiveRule {
+                        id: rule.id,
+                        target,
+                        delay_ms: rule.delay_ms,
+                    });
                 }
             }
         }

@@ -91,7 +91,10 @@ async fn run(state: AppState, config: WorkerConfig) {
 }
 
 async fn run_job(state: &AppState, owner: &str, config: &WorkerConfig, job: Job) {
-    let budget = config.lease.saturating_sub(Duration::from_secs(5)).max(Duration::from_secs(1));
+    let budget = config
+        .lease
+        .saturating_sub(Duration::from_secs(5))
+        .max(Duration::from_secs(1));
     let result = tokio::time::timeout(budget, dispatch(state, config, &job)).await;
     let jobs = state.store().metadata();
     let now = now_ms();
@@ -109,8 +112,14 @@ async fn run_job(state: &AppState, owner: &str, config: &WorkerConfig, job: Job)
         }
         Err(_) => {
             tracing::warn!(job = %job.id, kind = %job.kind, "job ran out of time");
-            jobs.fail_job(&job.id, owner, "the job ran out of time", Some(now + 1000), now)
-                .await
+            jobs.fail_job(
+                &job.id,
+                owner,
+                "the job ran out of time",
+                Some(now + 1000),
+                now,
+            )
+            .await
         }
     };
     if let Err(error) = stored {
@@ -118,7 +127,11 @@ async fn run_job(state: &AppState, owner: &str, config: &WorkerConfig, job: Job)
     }
 }
 
-async fn dispatch(state: &AppState, config: &WorkerConfig, job: &Job) -> Result<Outcome, EvalError> {
+async fn dispatch(
+    state: &AppState,
+    config: &WorkerConfig,
+    job: &Job,
+) -> Result<Outcome, EvalError> {
     let Some(project) = job.project_id.clone() else {
         return Ok(Outcome::Done);
     };
@@ -144,7 +157,14 @@ async fn dispatch(state: &AppState, config: &WorkerConfig, job: &Job) -> Result<
                 .and_then(|v| v.as_str())
                 .unwrap_or_default()
                 .to_owned();
-            execute::run(state, &ProjectId::from_trusted(project.as_str().to_owned()), &id, job.attempts, &config.retry).await
+            execute::run(
+                state,
+                &ProjectId::from_trusted(project.as_str().to_owned()),
+                &id,
+                job.attempts,
+                &config.retry,
+            )
+            .await
         }
         _ => Ok(Outcome::Done),
     }

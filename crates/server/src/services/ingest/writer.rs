@@ -202,8 +202,7 @@ async fn commit_group(context: &Context<'_>, versions: &mut Versions, jobs: Vec<
             tracing::warn!(%error, requests = writes.len(), "group commit failed; retrying one by one");
             for (write, (reply, _permit)) in writes.iter_mut().zip(waiting) {
                 let version = versions.next();
-                let result =
-                    commit_writes(context, version, std::slice::from_mut(write)).await;
+                let result = commit_writes(context, version, std::slice::from_mut(write)).await;
                 let _ = reply.send(result);
             }
         }

@@ -1,0 +1,47 @@
+//! `sightline worker`: only the job workers (evaluations), without the API, until SIGTERM or
+//! SIGINT; `serve` runs the same workers unless `SIGHTLINE_WORKERS=0`.
+
+use anyhow::Context;
+use sightline_server::services::evals::worker::{self, WorkerConfig};
+use sightline_server::services::identity;
+use sightline_server::{AppState, INGEST_QUEUE_BYTES};
+
+use crate::config::Config;
+use crate::migrate::{open_migrated, redact_url};
+use crate::serve::{llm_settings, shutdown_signal};
+
+/// The workers' settings from the configuration.
+pub fn config(config: &Config) -> WorkerConfig {
+    WorkerConfig {
+        concurrency: config.workers.max(1),
+        retry: config.eval_retry,
+        ..WorkerConfig::default()
+    }
+}
+
+/// Starts the workers of `state`.
+pub fn spawn(state: AppState, config: WorkerConfig) {
+    worker::spawn(state, config);
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store = open_migrated(&config).await?;
+    tracing::info!(database = %redact_url(&config.database_url), "database ready");
+    let salt = identity::resolve_salt(&store, config.salt.as_ref().map(|s| s.expose().as_str()))
+        .await
+        .context("cannot resolve the API key salt")?;
+    let state = AppState::with_settings(
+        store.clone(),
+        salt,
+        INGEST_QUEUE_BYTES,
+        llm_settings(&config),
+    );
+    let workers = worker::spawn(state.clone(), self::config(&config));
+    shutdown_signal().await;
+    state.begin_shutdown();
+    state.eval_triggers().wake();
+    let _ = workers.await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
