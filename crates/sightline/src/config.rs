@@ -43,6 +43,7 @@ pub const VARIABLES: &[Variable] = &[
     var("LANGFUSE_LLM_CONNECTION_WHITELISTED_IPS", None),
     var("LANGFUSE_LLM_CONNECTION_WHITELISTED_IP_SEGMENTS", None),
     var("SIGHTLINE_WORKERS", Some("4")),
+    var("SIGHTLINE_JOB_LEASE_SECONDS", Some("120")),
     var("LANGFUSE_LLM_AS_JUDGE_QUEUE_RETRY_MAX_ATTEMPTS", Some("4")),
     var(
         "LANGFUSE_LLM_AS_JUDGE_QUEUE_RETRY_MAX_AGE_SECONDS",
@@ -132,6 +133,8 @@ pub struct Config {
     pub llm_hosts: sightline_llm::HostPolicy,
     /// Jobs (evaluations) this process runs at once; 0 runs no workers in `serve`.
     pub workers: usize,
+    /// How long a claimed job belongs to its worker before another may take it.
+    pub job_lease: std::time::Duration,
     /// Retries of retryable LLM errors of evaluations.
     pub eval_retry: sightline_server::services::evals::execute::RetryPolicy,
     pub log_level: String,
@@ -226,6 +229,11 @@ impl Config {
             encryption_key,
             llm_hosts,
             workers: source.parsed("SIGHTLINE_WORKERS")?,
+            job_lease: std::time::Duration::from_secs_f64(
+                source
+                    .parsed::<f64>("SIGHTLINE_JOB_LEASE_SECONDS")?
+                    .clamp(1.0, 86_400.0),
+            ),
             eval_retry: sightline_server::services::evals::execute::RetryPolicy {
                 attempts: source.parsed("LANGFUSE_LLM_AS_JUDGE_QUEUE_RETRY_MAX_ATTEMPTS")?,
                 max_age_ms: (source

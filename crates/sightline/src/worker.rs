@@ -15,6 +15,7 @@ pub fn config(config: &Config) -> WorkerConfig {
     WorkerConfig {
         concurrency: config.workers.max(1),
         retry: config.eval_retry,
+        lease: config.job_lease,
         ..WorkerConfig::default()
     }
 }

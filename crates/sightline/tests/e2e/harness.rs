@@ -177,13 +177,29 @@ impl Server {
 
     /// POST a JSON body with Basic credentials; returns status and JSON body.
     pub fn post_json(&self, path: &str, auth: (&str, &str), body: &Value) -> (u16, Value) {
+        self.send_json("POST", path, auth, body)
+    }
+
+    /// `method` with a JSON body and Basic credentials; returns status and JSON body.
+    pub fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        auth: (&str, &str),
+        body: &Value,
+    ) -> (u16, Value) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
-        let mut response = agent
-            .post(&format!("{}{path}", self.base))
+        let url = format!("{}{path}", self.base);
+        let request = match method {
+            "PUT" => agent.put(&url),
+            "PATCH" => agent.patch(&url),
+            _ => agent.post(&url),
+        };
+        let mut response = request
             .header("authorization", basic(auth.0, auth.1))
             .send_json(body)
             .unwrap();

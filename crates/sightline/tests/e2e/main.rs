@@ -5,6 +5,7 @@ mod harness;
 
 mod admin;
 mod durability;
+mod evaluations;
 mod replicas;
 mod startup;
 mod web;
