@@ -15,10 +15,10 @@ use tracing::Span;
 use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
-    account, annotation_queues, api_keys, auth, dashboard, dashboards, datasets, home,
-    llm_connections, members, models, observations, orgs, playground, projects, prompt_diff,
-    prompt_editor, prompts, protected_labels, score_analytics, score_configs, scores, sessions,
-    trace_annotations, trace_detail, traces, users,
+    account, annotation_queues, api_keys, auth, dashboard, dashboards, datasets, evaluation_rules,
+    evaluators, home, llm_connections, members, models, observations, orgs, playground, projects,
+    prompt_diff, prompt_editor, prompts, protected_labels, score_analytics, score_configs, scores,
+    sessions, trace_annotations, trace_detail, traces, users,
 };
 use crate::session;
 use crate::state::WebState;
@@ -226,6 +226,58 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/ui/project/{project_id}/playground/definitions",
             post(playground::post_definition),
+        )
+        .route(
+            "/ui/project/{project_id}/evals",
+            get(evaluators::get_evaluators).post(evaluators::post_evaluator),
+        )
+        .route(
+            "/ui/project/{project_id}/evals/new",
+            get(evaluators::get_new_evaluator),
+        )
+        .route(
+            "/ui/project/{project_id}/evals/rules",
+            get(evaluation_rules::get_rules).post(evaluation_rules::post_rule),
+        )
+        .route(
+            "/ui/project/{project_id}/evals/rules/new",
+            get(evaluation_rules::get_new_rule),
+        )
+        .route(
+            "/ui/project/{project_id}/evals/rules/{rule_id}",
+            get(evaluation_rules::get_rule).post(evaluation_rules::post_rule_update),
+        )
+        .route(
+            "/ui/project/{project_id}/evals/rules/{rule_id}/toggle",
+            post(evaluation_rules::post_toggle),
+        )
+        .route(
+            "/ui/project/{project_id}/evals/rules/{rule_id}/backfill",
+            post(evaluation_rules::post_backfill),
+        )
+        .route(
+            "/ui/project/{project_id}/evals/rules/{rule_id}/delete",
+            post(evaluation_rules::post_delete),
+        )
+        .route(
+            "/ui/project/{project_id}/evals/executions",
+            get(evaluation_rules::get_executions),
+        )
+        .route(
+            "/ui/project/{project_id}/evals/{evaluator_id}",
+            get(evaluators::get_evaluator),
+        )
+        .route(
+            "/ui/project/{project_id}/evals/{evaluator_id}/test",
+            post(evaluators::post_test),
+        )
+        .route(
+            "/ui/project/{project_id}/evals/{evaluator_id}/reactivate",
+            post(evaluators::post_reactivate),
+        )
+        .route(
+            "/ui/project/{project_id}/evals/{evaluator_id}/delete",
+            post(evaluators::post_delete),
         )
         .route(
             "/ui/project/{project_id}/settings/llm-connections",

@@ -31,6 +31,7 @@ pub const PROJECT_SECTIONS: &[(&str, &str)] = &[
     ("annotation-queues", "Annotation queues"),
     ("prompts", "Prompts"),
     ("playground", "Playground"),
+    ("evals", "Evaluators"),
     ("datasets", "Datasets"),
     ("settings", "Settings"),
 ];

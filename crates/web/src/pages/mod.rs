@@ -9,6 +9,8 @@ pub mod auth;
 pub mod dashboard;
 pub mod dashboards;
 pub mod datasets;
+pub mod evaluation_rules;
+pub mod evaluators;
 pub mod home;
 pub mod listing;
 pub mod llm_connections;

@@ -6,6 +6,7 @@ mod accounts;
 mod annotation_queues;
 mod dashboard;
 mod datasets;
+mod evaluators;
 mod llm_connections;
 mod models;
 mod observations;
@@ -31,6 +32,7 @@ fn main() {
         ("accounts", accounts::tests()),
         ("dashboard", dashboard::tests()),
         ("datasets", datasets::tests()),
+        ("evaluators", evaluators::tests()),
         ("models", models::tests()),
         ("observations", observations::tests()),
         ("llm_connections", llm_connections::tests()),
