@@ -7,7 +7,9 @@ see the home dashboard chart it and click through from a bar to the observations
 move through a trace's tree with the keyboard and reload the node's URL; open a trace of 20,000
 observations (its load time is printed); add the trace to an annotation
 queue from the traces table and review it; make a prompt and a second version, compare them, move
-`production` and fetch it with the SDK, and see a MEMBER refused a protected label. Screenshots go to
+`production` and fetch it with the SDK, and see a MEMBER refused a protected label; copy an
+evaluator from a managed template, test it on a trace, and see a rule give a new SDK trace its
+EVAL score. Screenshots go to
 $SIGHTLINE_ARTIFACTS (default artifacts/browser).
 
 Run by scripts/browser-test, which installs the browser and starts a fresh server; SIGHTLINE_URL
@@ -602,6 +604,83 @@ def test_llm_connection_and_playground(driver, project_url, public_key, secret_k
     assert "word199" not in second.find_element(By.CSS_SELECTOR, ".pg-output").text
 
 
+def send_sdk_trace(public_key, secret_key, name, question, answer):
+    """One trace with an input and an output, sent by the official SDK; returns its id."""
+    from langfuse import Langfuse, propagate_attributes
+
+    client = Langfuse(public_key=public_key, secret_key=secret_key, host=BASE)
+    with propagate_attributes(trace_name=name):
+        with client.start_as_current_observation(name=name, as_type="span", input=question) as root:
+            trace_id = client.get_current_trace_id()
+            root.update(output=answer)
+    client.flush()
+    return trace_id
+
+
+def test_evaluator_from_template_scores_new_traces(driver, project_url, public_key, secret_key):
+    """The project's default evaluation model set to the fake provider (the playground test made
+    the connection); the Hallucination template copied into an evaluator and tested on an SDK
+    trace in the test panel (score and reasoning shown); a rule on new traces activated; a new
+    trace sent with the official Python SDK gets the evaluator's EVAL score on its page."""
+    driver.get(f"{project_url}/settings/llm-connections")
+    form = driver.find_element(By.ID, "default-model-form")
+    Select(form.find_element(By.NAME, "provider")).select_by_value("fake")
+    model = form.find_element(By.NAME, "model")
+    model.clear()
+    model.send_keys("fake-model")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "default-model-form")))
+
+    driver.get(f"{project_url}/evals")
+    driver.find_element(By.CSS_SELECTOR, "a[href$='new?template=hallucination']").click()
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "evaluator-form")))
+    assert driver.find_element(By.NAME, "name").get_attribute("value") == "Hallucination"
+    driver.find_element(By.ID, "save-evaluator").click()
+    notice = WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "form-notice")))
+    assert "Saved version 1." in notice.text, notice.text
+
+    sample = send_sdk_trace(public_key, secret_key, "eval-sample", "Who wrote Hamlet?", "Shakespeare")
+    WebDriverWait(driver, 10).until(lambda d: urllib.request.urlopen(urllib.request.Request(
+        f"{BASE}/api/public/traces/{sample}", headers={"Authorization": "Basic " + base64.b64encode(
+            f"{public_key}:{secret_key}".encode()).decode()})).status == 200)
+    fill(driver, "test-form", {"trace_id": sample})
+    result = WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "test-result")))
+    assert "Hallucination: 1" in result.text, result.text
+    assert "The fake judge always agrees." in result.text
+    assert "Who wrote Hamlet?" in driver.find_element(By.ID, "test-prompt").text
+    driver.set_window_size(1440, 1000)
+    driver.execute_script("document.getElementById('test-panel').scrollIntoView()")
+    shot(driver, "16-evaluator-test-panel")
+
+    driver.find_element(By.ID, "new-rule").click()
+    form = WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "rule-form")))
+    delay = form.find_element(By.NAME, "delay")
+    delay.clear()
+    delay.send_keys("0")
+    form.find_element(By.ID, "save-rule").click()
+    table = WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "evaluation-rules")))
+    assert "active" in table.text, table.text
+    width = fits(driver, "#evaluation-rules")
+    print(f"  at 1440 px, evaluation rules table: {width}")
+    assert width[0] <= width[1] and width[2], f"the rules table fits its box at 1440 px: {width}"
+    shot(driver, "17-evaluation-rules")
+    driver.set_window_size(1280, 900)
+
+    live = send_sdk_trace(public_key, secret_key, "eval-live", "What is the boiling point of water?", "100 °C")
+    deadline = time.time() + 45
+    while time.time() < deadline:
+        driver.get(f"{project_url}/traces/{live}")
+        if "Hallucination: 1" in driver.page_source and "EVAL" in driver.page_source:
+            break
+        time.sleep(1)
+    assert "Hallucination: 1" in driver.page_source, "the EVAL score appears on the new trace"
+    shot(driver, "18-eval-score-on-trace")
+    driver.get(f"{project_url}/evals/executions")
+    log = driver.find_element(By.ID, "executions")
+    assert "COMPLETED" in log.text and "judge trace" in log.text, log.text
+    shot(driver, "19-evaluation-executions")
+
+
 def test_dataset_csv_import_and_run_comparison(driver, project_url, public_key, secret_key):
     """A CSV file uploaded into a new dataset (mapping and preview, then all rows), an
     experiment run over it twice with the official SDK, and the two runs compared."""
@@ -773,6 +852,8 @@ def main():
         test_prompt_versions_diff_and_labels(driver, project_url, public_key, secret_key)
         print("an LLM connection tested and saved; playground windows streamed, run together, stopped, saved")
         test_llm_connection_and_playground(driver, project_url, public_key, secret_key)
+        print("an evaluator from a template tested on a trace; a rule scores a new SDK trace (EVAL)")
+        test_evaluator_from_template_scores_new_traces(driver, project_url, public_key, secret_key)
         print("a CSV uploaded into a dataset, two SDK experiment runs over it, compared")
         test_dataset_csv_import_and_run_comparison(driver, project_url, public_key, secret_key)
         print("a VIEWER cannot create keys")
