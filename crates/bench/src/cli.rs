@@ -113,6 +113,18 @@ pub struct Cli {
     /// Prompts: measured `GET /api/public/v2/prompts/{name}?label=production` requests.
     #[arg(long, default_value_t = 10_000)]
     pub prompt_requests: usize,
+
+    /// evals: jobs the server runs at once (`SIGHTLINE_WORKERS`).
+    #[arg(long, default_value_t = 16)]
+    pub eval_workers: usize,
+
+    /// evals: the rule's sampling rate.
+    #[arg(long, default_value_t = 0.1)]
+    pub eval_sampling: f64,
+
+    /// evals: how long the fake provider takes to answer, in milliseconds.
+    #[arg(long, default_value_t = 200)]
+    pub judge_latency_ms: u64,
 }
 
 impl Cli {
@@ -143,6 +155,9 @@ pub enum Scenario {
     Prompts,
     Matrix,
     Dashboard,
+    /// OTLP ingestion without and then with an active evaluation rule on every trace, and the
+    /// rate at which the evaluations complete against a fake provider.
+    Evals,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -68,6 +68,18 @@ impl Client {
         let response = request.send(body).with_context(|| format!("POST {path}"))?;
         read(response).with_context(|| format!("POST {path}"))
     }
+
+    /// PUT a JSON body.
+    pub fn put_json(&self, path: &str, body: &[u8]) -> Result<Reply> {
+        let response = self
+            .agent
+            .put(format!("{}{path}", self.base))
+            .header("authorization", &self.authorization)
+            .header("content-type", "application/json")
+            .send(body)
+            .with_context(|| format!("PUT {path}"))?;
+        read(response).with_context(|| format!("PUT {path}"))
+    }
 }
 
 fn read(mut response: ureq::http::Response<ureq::Body>) -> Result<Reply> {

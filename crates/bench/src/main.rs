@@ -9,6 +9,7 @@ mod batch;
 mod cli;
 mod dashboard;
 mod datadir;
+mod evals;
 mod http;
 mod load;
 mod matrix;
@@ -115,7 +116,10 @@ fn server_bin(cli: &Cli) -> Result<PathBuf> {
 fn generate(cli: &Cli, public_key: &str, seed: u64) -> Vec<Workload> {
     let mut workloads = Vec::new();
     let started = Instant::now();
-    if matches!(cli.scenario, Scenario::Otlp | Scenario::All) {
+    if matches!(
+        cli.scenario,
+        Scenario::Otlp | Scenario::All | Scenario::Evals
+    ) {
         workloads.push(otlp::workload(&otlp::OtlpShape {
             traces: cli.traces(),
             traces_per_request: cli.traces_per_request,
@@ -164,6 +168,11 @@ fn measure(
         sqlite_synchronous: cli.sqlite_synchronous.name(),
         log_level: &writer::log_level(&cli.log_level),
         keys: &data.keys,
+        extra_env: if cli.scenario == Scenario::Evals {
+            evals::server_env(cli.eval_workers)
+        } else {
+            Vec::new()
+        },
     })?;
     eprintln!("server {} listening on {}", server.pid, server.base);
     let sampler = proc::RssSampler::start(server.pid);
@@ -191,6 +200,17 @@ fn measure(
         Scenario::Reads => phases::reads(&bench, data, &mut outcome)?,
         Scenario::Prompts => phases::prompts(&bench, &mut outcome)?,
         Scenario::Dashboard => phases::dashboard(&bench, data, &mut outcome)?,
+        Scenario::Evals => {
+            let with_rule = otlp::workload(&otlp::OtlpShape {
+                traces: cli.traces(),
+                traces_per_request: cli.traces_per_request,
+                payload_bytes: cli.payload_bytes,
+                gzip: !cli.no_gzip,
+                public_key: data.keys.public.clone(),
+                seed: seed.rotate_left(7),
+            });
+            evals::run(&bench, &with_rule, seed.rotate_left(7), &mut outcome)?
+        }
         Scenario::Otlp | Scenario::Batch | Scenario::All | Scenario::Matrix => {}
     }
 

@@ -328,6 +328,7 @@ fn scenario_name(scenario: Scenario) -> &'static str {
         Scenario::Prompts => "prompts",
         Scenario::Matrix => "matrix",
         Scenario::Dashboard => "dashboard",
+        Scenario::Evals => "evals",
     }
 }
 

@@ -124,6 +124,7 @@ impl Run {
             Scenario::Reads => "read",
             Scenario::Prompts => "prompt",
             Scenario::Dashboard => "dashboard",
+            Scenario::Evals => "evaluation",
             Scenario::Otlp | Scenario::Batch | Scenario::All | Scenario::Matrix => "ingestion",
         }
     }

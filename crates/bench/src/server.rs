@@ -31,6 +31,8 @@ pub struct Settings<'a> {
     pub sqlite_synchronous: &'static str,
     pub log_level: &'a str,
     pub keys: &'a Keys,
+    /// More variables for the server (a scenario's own settings).
+    pub extra_env: Vec<(&'static str, String)>,
 }
 
 pub struct Server {
@@ -135,6 +137,7 @@ fn spawn(settings: &Settings, grpc_off: bool) -> Result<Start> {
         .env("LANGFUSE_INIT_PROJECT_ID", "bench-project")
         .env("LANGFUSE_INIT_PROJECT_PUBLIC_KEY", &settings.keys.public)
         .env("LANGFUSE_INIT_PROJECT_SECRET_KEY", &settings.keys.secret)
+        .envs(settings.extra_env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

@@ -11,6 +11,8 @@ mod accounts;
 mod annotation_queues;
 #[path = "conformance/datasets.rs"]
 mod datasets;
+#[path = "conformance/evals.rs"]
+mod evals;
 #[path = "conformance/event_store.rs"]
 mod event_store;
 #[path = "conformance/jobs.rs"]
@@ -567,6 +569,7 @@ fn main() {
         ("accounts", accounts::tests()),
         ("annotation_queues", annotation_queues::tests()),
         ("datasets", datasets::tests()),
+        ("evals", evals::tests()),
         ("jobs", jobs::tests()),
         ("llm_connections", llm_connections::tests()),
         ("event_store", event_store::tests()),

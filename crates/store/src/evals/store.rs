@@ -506,7 +506,7 @@ impl EvalStore for SqlStore {
     async fn rule_stats(&self, project: &ProjectId, since: Millis) -> StoreResult<Vec<RuleStats>> {
         let counts = Sql::text(
             "SELECT rule_id, status, COUNT(*), \
-             COALESCE(SUM(CASE WHEN created_at >= $2 THEN cost ELSE 0 END), 0) \
+             CAST(COALESCE(SUM(CASE WHEN created_at >= $2 THEN cost ELSE 0 END), 0) AS DOUBLE PRECISION) \
              FROM job_executions WHERE project_id = $1 GROUP BY rule_id, status",
         )
         .bind(project.as_str())

@@ -445,10 +445,20 @@ async fn finish(
     status: ExecutionStatus,
     error: Option<String>,
 ) -> StoreResult<Outcome> {
+    write(state, project, id, finished(status, error)).await
+}
+
+/// Writes the execution's outcome; its job is done.
+async fn write(
+    state: &AppState,
+    project: &ProjectId,
+    id: &str,
+    update: ExecutionUpdate,
+) -> StoreResult<Outcome> {
     state
         .store()
         .metadata()
-        .update_execution(project, id, &finished(status, error))
+        .update_execution(project, id, &update)
         .await?;
     Ok(Outcome::Done)
 }
@@ -509,18 +519,12 @@ pub async fn run(
     {
         return Ok(finish(state, project, id, ExecutionStatus::Cancelled, None).await?);
     }
-    metadata
-        .update_execution(
-            project,
-            id,
-            &ExecutionUpdate {
-                start_time: Some(started_at),
-                evaluator_version: Some(evaluator.latest.version),
-                updated_at: started_at,
-                ..ExecutionUpdate::default()
-            },
-        )
-        .await?;
+    // The start time and version are written with the outcome: one write per execution.
+    let started = |mut update: ExecutionUpdate| {
+        update.start_time = Some(started_at);
+        update.evaluator_version = Some(evaluator.latest.version);
+        update
+    };
     let mapping = effective_mapping(&evaluator, assignment.mapping.as_ref());
     match judge(state, project, &evaluator, &mapping, &target, id).await {
         Ok(mut judged) => {
@@ -548,7 +552,9 @@ pub async fn run(
                 updated_at: now,
                 ..ExecutionUpdate::default()
             };
-            metadata.update_execution(project, id, &update).await?;
+            metadata
+                .update_execution(project, id, &started(update))
+                .await?;
             Ok(Outcome::Done)
         }
         Err(JudgeError::Pause(reason, message)) => {
@@ -562,7 +568,13 @@ pub async fn run(
                 .await?;
             state.eval_triggers().forget(project);
             tracing::warn!(project = %project, evaluator = %evaluator.id, reason = reason.as_str(), "evaluator paused");
-            Ok(finish(state, project, id, ExecutionStatus::Error, Some(message)).await?)
+            Ok(write(
+                state,
+                project,
+                id,
+                started(finished(ExecutionStatus::Error, Some(message))),
+            )
+            .await?)
         }
         Err(JudgeError::Retryable(message)) => {
             let retry = u32::try_from(attempt).unwrap_or(u32::MAX);
@@ -582,14 +594,22 @@ pub async fn run(
                         .await?;
                     Ok(Outcome::Retry { at, error: message })
                 }
-                None => {
-                    Ok(finish(state, project, id, ExecutionStatus::Error, Some(message)).await?)
-                }
+                None => Ok(write(
+                    state,
+                    project,
+                    id,
+                    started(finished(ExecutionStatus::Error, Some(message))),
+                )
+                .await?),
             }
         }
-        Err(JudgeError::Failed(message)) => {
-            Ok(finish(state, project, id, ExecutionStatus::Error, Some(message)).await?)
-        }
+        Err(JudgeError::Failed(message)) => Ok(write(
+            state,
+            project,
+            id,
+            started(finished(ExecutionStatus::Error, Some(message))),
+        )
+        .await?),
         Err(JudgeError::Store(error)) => Err(error),
     }
 }

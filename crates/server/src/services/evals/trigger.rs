@@ -21,7 +21,7 @@ use serde_json::json;
 use sightline_domain::ProjectId;
 use sightline_domain::eval::{Target, execution_id, is_sampled};
 use sightline_domain::filter::FilterCondition;
-use sightline_domain::ingest::environment::hide_internal;
+use sightline_domain::ingest::environment::{HIDDEN_BY_DEFAULT, hide_internal};
 use sightline_domain::time::{Millis, now_ms};
 use sightline_store::{
     Entity, EvaluationRule, ExperimentLink, NewExecution, NewJob, ObservationQuery, Store,
@@ -214,7 +214,13 @@ impl Touched {
                 }
             }
         }
-        for row in &write.observations {
+        // Internal environments (judge calls, playground runs) are never evaluated.
+        let internal = |environment: &str| HIDDEN_BY_DEFAULT.contains(&environment);
+        for row in write
+            .observations
+            .iter()
+            .filter(|row| !internal(&row.environment))
+        {
             traces.insert(row.trace_id.clone());
             observation(&row.id, &row.trace_id);
         }
@@ -222,7 +228,11 @@ impl Touched {
             traces.insert(encoded.trace_id().to_owned());
             observation(encoded.id(), encoded.trace_id());
         }
-        for patch in &write.trace_patches {
+        for patch in write
+            .trace_patches
+            .iter()
+            .filter(|patch| !patch.environment.as_deref().is_some_and(internal))
+        {
             traces.insert(patch.id.clone());
         }
         touched.observations.sort();
