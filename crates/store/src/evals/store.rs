@@ -62,6 +62,34 @@ async fn put_assignments(tx: &mut Tx, rule: &EvaluationRule) -> StoreResult<()> 
 }
 
 impl SqlStore {
+    /// Deletes the row `id` of `table` and, first, the rows of `children` (table, column) that
+    /// name it, in one transaction; whether the row existed.
+    async fn delete_with(
+        &self,
+        project: &ProjectId,
+        id: &str,
+        children: &[(&str, &str)],
+        table: &str,
+    ) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        for (child, column) in children {
+            let sql = Sql::text(format!(
+                "DELETE FROM {child} WHERE project_id = $1 AND {column} = $2"
+            ))
+            .bind(project.as_str())
+            .bind(id);
+            tx.execute(&sql).await?;
+        }
+        let sql = Sql::text(format!(
+            "DELETE FROM {table} WHERE project_id = $1 AND id = $2"
+        ))
+        .bind(project.as_str())
+        .bind(id);
+        let deleted = tx.execute(&sql).await?;
+        tx.commit().await?;
+        Ok(deleted > 0)
+    }
+
     async fn with_assignments(
         &self,
         project: &ProjectId,
@@ -227,26 +255,16 @@ impl EvalStore for SqlStore {
     }
 
     async fn delete_evaluator(&self, project: &ProjectId, id: &str) -> StoreResult<bool> {
-        let mut tx = self.db.begin().await?;
-        for table in ["evaluation_rule_evaluators", "evaluator_versions"] {
-            tx.execute(
-                &Sql::text(format!(
-                    "DELETE FROM {table} WHERE project_id = $1 AND evaluator_id = $2"
-                ))
-                .bind(project.as_str())
-                .bind(id),
-            )
-            .await?;
-        }
-        let deleted = tx
-            .execute(
-                &Sql::text("DELETE FROM evaluators WHERE project_id = $1 AND id = $2")
-                    .bind(project.as_str())
-                    .bind(id),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(deleted > 0)
+        self.delete_with(
+            project,
+            id,
+            &[
+                ("evaluation_rule_evaluators", "evaluator_id"),
+                ("evaluator_versions", "evaluator_id"),
+            ],
+            "evaluators",
+        )
+        .await
     }
 
     async fn set_evaluator_block(
@@ -355,24 +373,13 @@ impl EvalStore for SqlStore {
     }
 
     async fn delete_rule(&self, project: &ProjectId, id: &str) -> StoreResult<bool> {
-        let mut tx = self.db.begin().await?;
-        tx.execute(
-            &Sql::text(
-                "DELETE FROM evaluation_rule_evaluators WHERE project_id = $1 AND rule_id = $2",
-            )
-            .bind(project.as_str())
-            .bind(id),
+        self.delete_with(
+            project,
+            id,
+            &[("evaluation_rule_evaluators", "rule_id")],
+            "evaluation_rules",
         )
-        .await?;
-        let deleted = tx
-            .execute(
-                &Sql::text("DELETE FROM evaluation_rules WHERE project_id = $1 AND id = $2")
-                    .bind(project.as_str())
-                    .bind(id),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(deleted > 0)
+        .await
     }
 
     async fn create_executions(

@@ -21,7 +21,9 @@ use sightline_server::services::evals::{EvalError, JOB_KINDS};
 use sightline_store::{EvaluationRule, Evaluator, ExecutionQuery, JobStatus};
 
 use crate::error::{WebError, WebResult};
-use crate::pages::evaluators::{access, evals_url, evaluator_url, message};
+use crate::pages::evaluators::{
+    MappingRow, access, evals_url, evaluator_url, mapping_of, message, rows_for, submitted_rows,
+};
 use crate::pages::traces::trace_url;
 use crate::pages::{Fields, render, see_other};
 use crate::rbac::ProjectAccess;
@@ -198,12 +200,6 @@ pub async fn get_rules(
     )
 }
 
-pub struct MappingRow {
-    pub variable: String,
-    pub source: String,
-    pub json_path: String,
-}
-
 #[derive(Default)]
 pub struct RuleForm {
     pub name: String,
@@ -242,19 +238,7 @@ fn mapping_rows(evaluator: Option<&Evaluator>, own: Option<&Value>) -> Vec<Mappi
         .or(evaluator.latest.mapping.as_ref())
         .and_then(|m| serde_json::from_value(m.clone()).ok())
         .unwrap_or_default();
-    evaluator
-        .latest
-        .variables
-        .iter()
-        .map(|variable| {
-            let known = mapping.iter().find(|m| &m.variable == variable);
-            MappingRow {
-                variable: variable.clone(),
-                source: known.map_or("input", |m| m.source.as_str()).to_owned(),
-                json_path: known.and_then(|m| m.json_path.clone()).unwrap_or_default(),
-            }
-        })
-        .collect()
+    rows_for(&evaluator.latest.variables, &mapping)
 }
 
 async fn rule_page(
@@ -410,24 +394,7 @@ fn form_of(rule: &EvaluationRule, evaluator: Option<&Evaluator>) -> RuleForm {
 fn submitted(fields: &Fields, evaluator: Option<&Evaluator>) -> RuleForm {
     let text = |name: &str| fields.one(name).unwrap_or_default().trim().to_owned();
     let mapping = evaluator
-        .map(|e| {
-            e.latest
-                .variables
-                .iter()
-                .map(|variable| MappingRow {
-                    source: fields
-                        .one(&format!("map_{variable}"))
-                        .unwrap_or_default()
-                        .to_owned(),
-                    json_path: fields
-                        .one(&format!("path_{variable}"))
-                        .unwrap_or_default()
-                        .trim()
-                        .to_owned(),
-                    variable: variable.clone(),
-                })
-                .collect()
-        })
+        .map(|e| submitted_rows(fields, &e.latest.variables))
         .unwrap_or_default();
     RuleForm {
         name: text("name"),
@@ -464,16 +431,7 @@ fn input_of(form: &RuleForm) -> Result<RuleInput, String> {
     } else {
         serde_json::from_str(&form.filter).map_err(|e| format!("The filter is not JSON: {e}"))?
     };
-    let mut mapping = Vec::new();
-    for row in &form.mapping {
-        let source = Source::parse(&row.source)
-            .ok_or_else(|| format!("Choose where '{}' comes from.", row.variable))?;
-        mapping.push(Mapping {
-            variable: row.variable.clone(),
-            source,
-            json_path: (!row.json_path.is_empty()).then(|| row.json_path.clone()),
-        });
-    }
+    let mapping = mapping_of(&form.mapping)?;
     let mut time_scope = Vec::new();
     if form.new {
         time_scope.push(NEW.to_owned());

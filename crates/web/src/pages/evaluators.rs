@@ -224,7 +224,8 @@ pub struct ExistingView {
     pub new_rule_url: String,
 }
 
-fn rows_for(variables: &[String], mapping: &[Mapping]) -> Vec<MappingRow> {
+/// One row per variable, from the mapping where it names the variable (else from `input`).
+pub(crate) fn rows_for(variables: &[String], mapping: &[Mapping]) -> Vec<MappingRow> {
     variables
         .iter()
         .map(|variable| {
@@ -287,6 +288,19 @@ fn stored_mapping(evaluator: &Evaluator) -> Vec<Mapping> {
         .as_ref()
         .and_then(|m| serde_json::from_value(m.clone()).ok())
         .unwrap_or_default()
+}
+
+/// The editor of a stored evaluator's latest version.
+fn stored_editor(access: &ProjectAccess, evaluator: &Evaluator) -> EditorState {
+    let mut form = form_of(
+        &evaluator.name,
+        &evaluator.latest.prompt,
+        &evaluator.latest.output_definition,
+        &stored_mapping(evaluator),
+    );
+    form.provider = evaluator.latest.provider.clone().unwrap_or_default();
+    form.model = evaluator.latest.model.clone().unwrap_or_default();
+    EditorState::of(form, Some(existing_view(access, evaluator)))
 }
 
 fn existing_view(access: &ProjectAccess, evaluator: &Evaluator) -> ExistingView {
@@ -449,28 +463,17 @@ pub async fn get_evaluator(
     )
     .await?;
     let evaluator = stored(&state, &access, &id).await?;
-    let form = form_of(
-        &evaluator.name,
-        &evaluator.latest.prompt,
-        &evaluator.latest.output_definition,
-        &stored_mapping(&evaluator),
-    );
-    let mut form = form;
-    form.provider = evaluator.latest.provider.clone().unwrap_or_default();
-    form.model = evaluator.latest.model.clone().unwrap_or_default();
-    let mut editor = EditorState::of(form, Some(existing_view(&access, &evaluator)));
+    let mut editor = stored_editor(&access, &evaluator);
     if query.saved.is_some() {
         editor.notice = Some(format!("Saved version {}.", evaluator.latest.version));
     }
     editor_page(&state, &signed_in, &csrf, access, editor).await
 }
 
-/// The editor's fields as submitted.
-fn submitted(fields: &Fields) -> EditorForm {
-    let text = |name: &str| fields.one(name).unwrap_or_default().trim().to_owned();
-    let prompt = fields.one("prompt").unwrap_or_default().to_owned();
-    let mapping = extract_variables(&prompt)
-        .into_iter()
+/// The mapping rows of a submitted form (`map_<variable>` and `path_<variable>` fields).
+pub(crate) fn submitted_rows(fields: &Fields, variables: &[String]) -> Vec<MappingRow> {
+    variables
+        .iter()
         .map(|variable| MappingRow {
             source: fields
                 .one(&format!("map_{variable}"))
@@ -481,9 +484,35 @@ fn submitted(fields: &Fields) -> EditorForm {
                 .unwrap_or_default()
                 .trim()
                 .to_owned(),
-            variable,
+            variable: variable.clone(),
         })
-        .collect();
+        .collect()
+}
+
+/// The mapping of submitted rows, or which variable still needs a source.
+pub(crate) fn mapping_of(rows: &[MappingRow]) -> Result<Vec<Mapping>, String> {
+    rows.iter()
+        .map(|row| {
+            let source = Source::parse(&row.source).ok_or_else(|| {
+                format!(
+                    "Choose where {{{{{}}}}} comes from, then save again.",
+                    row.variable
+                )
+            })?;
+            Ok(Mapping {
+                variable: row.variable.clone(),
+                source,
+                json_path: (!row.json_path.is_empty()).then(|| row.json_path.clone()),
+            })
+        })
+        .collect()
+}
+
+/// The editor's fields as submitted.
+fn submitted(fields: &Fields) -> EditorForm {
+    let text = |name: &str| fields.one(name).unwrap_or_default().trim().to_owned();
+    let prompt = fields.one("prompt").unwrap_or_default().to_owned();
+    let mapping = submitted_rows(fields, &extract_variables(&prompt));
     EditorForm {
         name: text("name"),
         prompt,
@@ -528,20 +557,7 @@ fn input_of(form: &EditorForm) -> Result<EvaluatorInput, String> {
             "shouldAllowMultipleMatches": form.multiple,
         },
     });
-    let mut mapping = Vec::new();
-    for row in &form.mapping {
-        let source = Source::parse(&row.source).ok_or_else(|| {
-            format!(
-                "Choose where {{{{{}}}}} comes from, then save again.",
-                row.variable
-            )
-        })?;
-        mapping.push(Mapping {
-            variable: row.variable.clone(),
-            source,
-            json_path: (!row.json_path.is_empty()).then(|| row.json_path.clone()),
-        });
-    }
+    let mapping = mapping_of(&form.mapping)?;
     let model = (!form.provider.is_empty()).then(|| (form.provider.clone(), form.model.clone()));
     if model.is_some() && form.model.is_empty() {
         return Err("Name the model of the chosen connection.".into());
@@ -620,15 +636,7 @@ pub async fn post_test(
         .map(str::trim)
         .filter(|o| !o.is_empty())
         .map(str::to_owned);
-    let mut form = form_of(
-        &evaluator.name,
-        &evaluator.latest.prompt,
-        &evaluator.latest.output_definition,
-        &stored_mapping(&evaluator),
-    );
-    form.provider = evaluator.latest.provider.clone().unwrap_or_default();
-    form.model = evaluator.latest.model.clone().unwrap_or_default();
-    let mut editor = EditorState::of(form, Some(existing_view(&access, &evaluator)));
+    let mut editor = stored_editor(&access, &evaluator);
     editor.test_trace = trace_id.clone();
     editor.test_observation = observation_id.clone().unwrap_or_default();
     let app = state.app();
@@ -718,15 +726,7 @@ pub async fn post_reactivate(
         Err(EvalError::NotFound(_)) => Err(WebError::NotFound),
         Err(error) => {
             let evaluator = stored(&state, &access, &id).await?;
-            let mut form = form_of(
-                &evaluator.name,
-                &evaluator.latest.prompt,
-                &evaluator.latest.output_definition,
-                &stored_mapping(&evaluator),
-            );
-            form.provider = evaluator.latest.provider.clone().unwrap_or_default();
-            form.model = evaluator.latest.model.clone().unwrap_or_default();
-            let mut editor = EditorState::of(form, Some(existing_view(&access, &evaluator)));
+            let mut editor = stored_editor(&access, &evaluator);
             editor.error = Some(message(error)?);
             editor_page(&state, &signed_in, &csrf, access, editor).await
         }

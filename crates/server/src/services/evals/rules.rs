@@ -211,16 +211,11 @@ pub fn backfill_job(project: &ProjectId, rule_id: &str, to: Millis) -> NewJob {
     }
 }
 
-pub async fn create_rule(
-    state: &AppState,
-    project: &ProjectId,
-    input: RuleInput,
-) -> Result<EvaluationRule, EvalError> {
-    let evaluators = checked(state, project, &input).await?;
-    let now = now_ms();
-    let rule = EvaluationRule {
-        project_id: project.clone(),
-        id: uuid::Uuid::new_v4().to_string(),
+/// The settings of a checked input as a rule (its project, id and creation time left blank).
+fn settled(input: &RuleInput, evaluators: Vec<RuleEvaluator>, now: Millis) -> EvaluationRule {
+    EvaluationRule {
+        project_id: ProjectId::from_trusted(String::new()),
+        id: String::new(),
         name: input.name.trim().to_owned(),
         target: input.target.as_str().to_owned(),
         enabled: input.enabled,
@@ -235,6 +230,21 @@ pub async fn create_rule(
         evaluators,
         created_at: now,
         updated_at: now,
+    }
+}
+
+pub async fn create_rule(
+    state: &AppState,
+    project: &ProjectId,
+    input: RuleInput,
+) -> Result<EvaluationRule, EvalError> {
+    let evaluators = checked(state, project, &input).await?;
+    let now = now_ms();
+    let rule = EvaluationRule {
+        project_id: project.clone(),
+        id: uuid::Uuid::new_v4().to_string(),
+        created_at: now,
+        ..settled(&input, evaluators, now)
     };
     let jobs = if rule.enabled && rule.time_scope.iter().any(|s| s == EXISTING) {
         vec![backfill_job(project, &rule.id, now)]
@@ -273,20 +283,10 @@ pub async fn update_rule(
     let now = now_ms();
     let had_backfill = before.enabled && before.time_scope.iter().any(|s| s == EXISTING);
     let rule = EvaluationRule {
-        name: input.name.trim().to_owned(),
-        target: input.target.as_str().to_owned(),
-        enabled: input.enabled,
-        filter: if input.filter.is_null() {
-            json!([])
-        } else {
-            input.filter.clone()
-        },
-        sampling: input.sampling,
-        delay_ms: input.delay_ms,
-        time_scope: input.time_scope.clone(),
-        evaluators,
-        updated_at: now,
-        ..before
+        project_id: before.project_id.clone(),
+        id: before.id.clone(),
+        created_at: before.created_at,
+        ..settled(&input, evaluators, now)
     };
     let wants_backfill = rule.enabled && rule.time_scope.iter().any(|s| s == EXISTING);
     let jobs = if wants_backfill && !had_backfill {
