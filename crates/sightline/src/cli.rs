@@ -128,8 +128,9 @@ pub enum ProjectCommand {
         /// Use this id instead of a generated one.
         #[arg(long)]
         id: Option<String>,
-        /// Data retention in days (at least 3): stored, and reported by the API as
-        /// `retentionDays`, but not enforced yet: no data is deleted when it runs out.
+        /// Data retention in days (at least 3; 0 for none): once a day (UTC) the workers delete
+        /// the project's traces, observations and scores older than that; prompts, datasets
+        /// and settings are kept. Reported by the API as `retentionDays`.
         #[arg(long)]
         retention_days: Option<i64>,
     },
@@ -182,10 +183,13 @@ mod tests {
     }
 
     #[test]
-    fn retention_help_says_it_is_not_enforced_yet() {
+    fn retention_help_says_what_is_deleted_and_when() {
         let help = retention_help();
-        assert!(help.contains("not enforced yet"), "{help}");
-        assert!(help.contains("no data is deleted"), "{help}");
-        assert!(!help.contains("Delete the project's data"), "{help}");
+        assert!(help.contains("once a day (UTC)"), "{help}");
+        assert!(
+            help.contains("traces, observations and scores older than that"),
+            "{help}"
+        );
+        assert!(help.contains("prompts, datasets"), "{help}");
     }
 }

@@ -2,8 +2,8 @@
 //! SIGINT; `serve` runs the same workers unless `SIGHTLINE_WORKERS=0`.
 
 use anyhow::Context;
-use sightline_server::services::evals::worker::{self, WorkerConfig};
 use sightline_server::services::identity;
+use sightline_server::services::worker::{self, WorkerConfig};
 use sightline_server::{AppState, INGEST_QUEUE_BYTES};
 
 use crate::config::Config;

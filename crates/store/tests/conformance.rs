@@ -23,6 +23,8 @@ mod llm_connections;
 mod outlines;
 #[path = "conformance/prompts.rs"]
 mod prompts;
+#[path = "conformance/retention.rs"]
+mod retention;
 #[path = "conformance/rollups.rs"]
 mod rollups;
 #[path = "conformance/users.rs"]
@@ -575,6 +577,7 @@ fn main() {
         ("event_store", event_store::tests()),
         ("outlines", outlines::tests()),
         ("prompts", prompts::tests()),
+        ("retention", retention::tests()),
         ("rollups", rollups::tests()),
         ("users", users::tests()),
     ]);

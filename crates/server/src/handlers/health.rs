@@ -16,9 +16,16 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[serde(rename_all = "camelCase")]
 pub struct HealthQuery {
     fail_if_database_unavailable: Option<String>,
+    fail_if_no_recent_events: Option<String>,
 }
 
-/// Liveness; with `failIfDatabaseUnavailable=true` also a database round trip.
+/// How far back `failIfNoRecentEvents` looks (Langfuse: 3 minutes).
+const RECENT_MS: i64 = 3 * 60 * 1000;
+
+/// Liveness; with `failIfDatabaseUnavailable=true` also a database round trip; with
+/// `failIfNoRecentEvents=true`, 503 unless some project received a trace and an observation
+/// (by their own timestamps) in the last 3 minutes, as Langfuse's
+/// `web/src/pages/api/public/health.ts` decides.
 pub async fn get_health(
     State(state): State<AppState>,
     Query(query): Query<HealthQuery>,
@@ -28,7 +35,43 @@ pub async fn get_health(
         tracing::warn!(%error, "health check: database unavailable");
         return status(StatusCode::SERVICE_UNAVAILABLE, "Database not available");
     }
+    if query.fail_if_no_recent_events.as_deref() == Some("true") {
+        return match recent(&state).await {
+            Ok((true, true)) => status(StatusCode::OK, "OK"),
+            Ok((traces, _)) => {
+                let missing = if traces { "observations" } else { "traces" };
+                status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &format!("No {missing} within the last 3 minutes"),
+                )
+            }
+            Err(error) => {
+                tracing::warn!(%error, "health check: cannot read recent events");
+                status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Couldn't fetch recent events",
+                )
+            }
+        };
+    }
     status(StatusCode::OK, "OK")
+}
+
+async fn recent(state: &AppState) -> sightline_store::StoreResult<(bool, bool)> {
+    let projects: Vec<_> = state
+        .store()
+        .metadata()
+        .list_projects(None)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let now = sightline_domain::time::now_ms();
+    state
+        .store()
+        .events()
+        .recent_events(&projects, now - RECENT_MS, now)
+        .await
 }
 
 /// Readiness: fails once shutdown has begun, so load balancers stop sending traffic.

@@ -14,4 +14,6 @@ pub mod metrics;
 pub mod models;
 pub mod playground;
 pub mod prompts;
+pub mod retention;
 pub mod score_configs;
+pub mod worker;

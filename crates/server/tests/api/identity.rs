@@ -23,6 +23,34 @@ async fn health_and_ready_need_no_auth(db: TestDb) {
         .await;
     assert_eq!(checked.status, StatusCode::OK);
 
+    // `failIfNoRecentEvents`: a trace and an observation of the last 3 minutes, in any project
+    // (Langfuse's `web/src/pages/api/public/health.ts`).
+    let recent = "/api/public/health?failIfNoRecentEvents=true";
+    let none = app.get(recent, None).await;
+    assert_eq!(none.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(none.body["status"], "No traces within the last 3 minutes");
+    let tenant = app.tenant("Acme", "web").await;
+    let now = sightline_domain::time::to_iso(sightline_domain::time::now_ms());
+    let trace_only = json!({"batch": [{"id": "e1", "type": "trace-create", "timestamp": now,
+        "body": {"id": "fresh", "timestamp": now}}]});
+    app.post_json("/api/public/ingestion", &tenant.basic(), &trace_only)
+        .await;
+    let half = app.get(recent, None).await;
+    assert_eq!(half.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        half.body["status"],
+        "No observations within the last 3 minutes"
+    );
+    let span = json!({"batch": [{"id": "e2", "type": "span-create", "timestamp": now,
+        "body": {"id": "fresh-span", "traceId": "fresh", "startTime": now}}]});
+    app.post_json("/api/public/ingestion", &tenant.basic(), &span)
+        .await;
+    let healthy = app.get(recent, None).await;
+    assert_eq!(
+        (healthy.status, healthy.body["status"].clone()),
+        (StatusCode::OK, json!("OK"))
+    );
+
     let ready = app.get("/api/public/ready", None).await;
     assert_eq!(
         (ready.status, ready.body["status"].clone()),

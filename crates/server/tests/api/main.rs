@@ -20,6 +20,7 @@ mod observations;
 mod otlp;
 mod prompts;
 mod reads;
+mod retention;
 mod scores;
 mod scores_v3;
 mod unavailable;
@@ -44,6 +45,7 @@ fn main() {
         ("otlp", otlp::tests()),
         ("prompts", prompts::tests()),
         ("reads", reads::tests()),
+        ("retention", retention::tests()),
         ("scores", scores::tests()),
         ("scores_v3", scores_v3::tests()),
         ("unavailable", unavailable::tests()),

@@ -48,6 +48,14 @@ pub trait JobStore: Send + Sync {
         now: Millis,
     ) -> StoreResult<bool>;
     async fn job(&self, id: &str) -> StoreResult<Option<Job>>;
+    /// Deletes up to `limit` finished jobs: done ones last updated before `done_before`, dead
+    /// ones before `dead_before`. Returns how many went.
+    async fn prune_jobs(
+        &self,
+        done_before: Millis,
+        dead_before: Millis,
+        limit: u64,
+    ) -> StoreResult<u64>;
     /// A project's jobs, newest first (of one kind and status when given), and the number of
     /// all that match.
     async fn list_jobs(

@@ -126,6 +126,22 @@ impl JobStore for SqlStore {
         Ok(self.db.execute(&sql).await? > 0)
     }
 
+    async fn prune_jobs(
+        &self,
+        done_before: Millis,
+        dead_before: Millis,
+        limit: u64,
+    ) -> StoreResult<u64> {
+        let sql = Sql::text(format!(
+            "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE \
+             (status = 'done' AND updated_at < $1) OR (status = 'dead' AND updated_at < $2) \
+             LIMIT {limit})"
+        ))
+        .bind(done_before)
+        .bind(dead_before);
+        self.db.execute(&sql).await
+    }
+
     async fn job(&self, id: &str) -> StoreResult<Option<Job>> {
         let sql = Sql::text(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1")).bind(id);
         let row: Option<JobSqlRow> = self.db.fetch_optional(&sql).await?;

@@ -66,6 +66,55 @@ pub(super) async fn delete_traces(
     Ok(deleted)
 }
 
+/// Deletes one batch of what data retention removes: up to `limit` traces with a timestamp
+/// before `cutoff`, up to `limit` observations that started before it (with their payloads)
+/// and up to `limit` scores timestamped before it, with the logged events of the traces and
+/// observations, in one short transaction. Returns how many rows went; 0 when nothing older is
+/// left. The rollups and trace counters follow by trigger, as for any delete.
+pub(super) async fn delete_older_than(
+    db: &Db,
+    project: &ProjectId,
+    cutoff: i64,
+    limit: u64,
+) -> StoreResult<u64> {
+    let mut tx = db.begin().await?;
+    let mut deleted = 0;
+    let oldest = |table: &str, column: &str| {
+        Sql::text(format!(
+            "SELECT id FROM {table} WHERE project_id = $1 AND {column} < $2 LIMIT {limit}"
+        ))
+        .bind(project.as_str())
+        .bind(cutoff)
+    };
+    let ids = |rows: Vec<(String,)>| rows.into_iter().map(|(id,)| id).collect::<Vec<_>>();
+    let traces = ids(tx.fetch_all(&oldest("traces", "timestamp")).await?);
+    let observations = ids(tx.fetch_all(&oldest("observations", "start_time")).await?);
+    let scores = ids(tx.fetch_all(&oldest("scores", "timestamp")).await?);
+    for chunk in observations.chunks(MAX_IDS) {
+        tx.execute(&delete_in("observation_payloads", "id", project, chunk))
+            .await?;
+        tx.execute(&delete_in("ingestion_events", "entity_id", project, chunk))
+            .await?;
+        deleted += tx
+            .execute(&delete_in("observations", "id", project, chunk))
+            .await?;
+    }
+    for chunk in traces.chunks(MAX_IDS) {
+        tx.execute(&delete_in("ingestion_events", "entity_id", project, chunk))
+            .await?;
+        deleted += tx
+            .execute(&delete_in("traces", "id", project, chunk))
+            .await?;
+    }
+    for chunk in scores.chunks(MAX_IDS) {
+        deleted += tx
+            .execute(&delete_in("scores", "id", project, chunk))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(deleted)
+}
+
 /// The event tables of a project, in an order that leaves no row referring to a deleted one.
 /// Deleting `traces` also empties `trace_tags` and moves `trace_counts` (migration 0007
 /// triggers), and the rows' triggers take them out of the rollups (migration 0014); the

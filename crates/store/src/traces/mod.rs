@@ -199,6 +199,23 @@ pub trait TraceReadStore: Send + Sync {
     /// Deletes traces with their observations, scores and logged events; returns how many
     /// traces existed.
     async fn delete_traces(&self, project: &ProjectId, ids: &[String]) -> StoreResult<u64>;
+    /// Whether any of the projects has a trace with a timestamp, and an observation with a
+    /// start time, in `[from, to]`: (traces, observations).
+    async fn recent_events(
+        &self,
+        projects: &[ProjectId],
+        from: Millis,
+        to: Millis,
+    ) -> StoreResult<(bool, bool)>;
+    /// One batch of data retention: deletes up to `limit` each of the traces, observations
+    /// and scores older than `cutoff` (timestamp, start time, timestamp), with their payloads
+    /// and logged events; returns how many rows went (0: nothing older is left).
+    async fn delete_older_than(
+        &self,
+        project: &ProjectId,
+        cutoff: Millis,
+        limit: u64,
+    ) -> StoreResult<u64>;
     /// Deletes every trace, observation, score, session and logged event of the project, and
     /// what derives from them: what a project delete does on the event side, before the
     /// metadata store deletes the project.

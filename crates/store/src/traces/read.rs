@@ -331,6 +331,45 @@ impl TraceReadStore for SqlStore {
         super::delete::delete_traces(&self.db, project, ids).await
     }
 
+    async fn recent_events(
+        &self,
+        projects: &[ProjectId],
+        from: sightline_domain::time::Millis,
+        to: sightline_domain::time::Millis,
+    ) -> StoreResult<(bool, bool)> {
+        let mut found = [false, false];
+        for chunk in projects.chunks(filter::MAX_LIST_VALUES) {
+            for (index, (table, column)) in
+                [("traces", "timestamp"), ("observations", "start_time")]
+                    .into_iter()
+                    .enumerate()
+            {
+                if found[index] {
+                    continue;
+                }
+                let mut sql = Sql::new();
+                sql.sql(&format!("SELECT id FROM {table} WHERE "))
+                    .push_in("project_id", chunk.iter().map(ProjectId::as_str))
+                    .push(
+                        &format!(" AND {column} >= {{}} AND {column} <= {{}} LIMIT 1"),
+                        [Arg::from(from), Arg::from(to)],
+                    );
+                let rows: Vec<(String,)> = self.db.fetch_all(&sql).await?;
+                found[index] = !rows.is_empty();
+            }
+        }
+        Ok((found[0], found[1]))
+    }
+
+    async fn delete_older_than(
+        &self,
+        project: &ProjectId,
+        cutoff: sightline_domain::time::Millis,
+        limit: u64,
+    ) -> StoreResult<u64> {
+        super::delete::delete_older_than(&self.db, project, cutoff, limit).await
+    }
+
     async fn delete_project_events(&self, project: &ProjectId) -> StoreResult<()> {
         super::delete::delete_project_events(&self.db, project).await
     }

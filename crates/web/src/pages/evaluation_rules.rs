@@ -14,10 +14,11 @@ use serde_json::Value;
 use sightline_domain::ProjectScope;
 use sightline_domain::eval::{ExecutionStatus, Mapping, Source, Target};
 use sightline_domain::time::now_ms;
+use sightline_server::services::evals::EvalError;
 use sightline_server::services::evals::rules::{
     self as service, AssignmentInput, DEFAULT_DELAY_MS, EXISTING, NEW, RuleInput,
 };
-use sightline_server::services::evals::{EvalError, JOB_KINDS};
+use sightline_server::services::worker::JOB_KINDS;
 use sightline_store::{EvaluationRule, Evaluator, ExecutionQuery, JobStatus};
 
 use crate::error::{WebError, WebResult};

@@ -92,7 +92,7 @@ pub async fn get_project_settings(
 #[derive(Deserialize)]
 pub struct SettingsForm {
     name: String,
-    /// Days; empty for none. Stored, not enforced yet.
+    /// Days; empty for none. Data older than that is deleted daily (`services/retention.rs`).
     #[serde(default)]
     retention_days: Option<String>,
 }

@@ -205,9 +205,9 @@ async fn organizations_and_projects_are_created_renamed_and_deleted(db: TestDb) 
     assert_eq!(owner.get(&doomed_path).await.status, StatusCode::NOT_FOUND);
 }
 
-/// Nothing deletes a project's data when its retention runs out yet, so the settings page says
-/// the setting is stored but not enforced, to those who change it and to those who only see it.
-async fn retention_is_said_to_be_stored_but_not_enforced(db: TestDb) {
+/// The settings page says what a retention does and when, to those who change it and to those
+/// who only see it.
+async fn retention_says_what_is_deleted_and_when(db: TestDb) {
     let ui = TestUi::new(db).await;
     ui.user("owner@example.com", Some((&ui.default_org, Role::Owner)))
         .await;
@@ -230,11 +230,17 @@ async fn retention_is_said_to_be_stored_but_not_enforced(db: TestDb) {
     ] {
         assert_eq!(page.status, StatusCode::OK, "{who}");
         assert!(
-            page.body.contains("not enforced yet") && page.body.contains("no data is deleted"),
+            page.body.contains("Once a day (UTC)")
+                && page
+                    .body
+                    .contains("traces, observations and scores older than the retention")
+                && page
+                    .body
+                    .contains("Without a retention (empty or 0), nothing is deleted"),
             "{who}: {}",
             page.body
         );
-        for promise in ["keeps data forever", "deleted after", "keep forever"] {
+        for promise in ["not enforced", "keeps data forever"] {
             assert!(!page.body.contains(promise), "{who}: {promise}");
         }
     }
@@ -249,8 +255,8 @@ pub(crate) fn tests() -> Vec<BackendTest> {
             organizations_and_projects_are_created_renamed_and_deleted,
         ),
         backend_test(
-            "retention_is_said_to_be_stored_but_not_enforced",
-            retention_is_said_to_be_stored_but_not_enforced,
+            "retention_says_what_is_deleted_and_when",
+            retention_says_what_is_deleted_and_when,
         ),
     ]
 }

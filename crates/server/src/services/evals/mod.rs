@@ -12,8 +12,8 @@
 //!   scores written with deterministic ids and the call recorded as a trace in
 //!   `langfuse-llm-as-a-judge`; retryable provider errors retried with backoff, terminal ones
 //!   pausing the evaluator;
-//! - `worker.rs`: the workers that claim and run the jobs (`serve` runs them, `sightline worker`
-//!   runs only them).
+//!
+//! The workers that claim and run their jobs are `services/worker.rs`.
 
 use serde_json::{Value, json};
 use sightline_store::StoreError;
@@ -22,13 +22,11 @@ pub mod evaluators;
 pub mod execute;
 pub mod rules;
 pub mod trigger;
-pub mod worker;
 
-/// Job kinds of the queue that evaluations use.
+/// Job kinds of the queue that evaluations use (`services/worker.rs` runs them).
 pub const TRIGGER_JOB: &str = "evaluation.trigger";
 pub const BACKFILL_JOB: &str = "evaluation.backfill";
 pub const EXECUTE_JOB: &str = "evaluation.execute";
-pub const JOB_KINDS: [&str; 3] = [TRIGGER_JOB, BACKFILL_JOB, EXECUTE_JOB];
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {

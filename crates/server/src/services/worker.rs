@@ -1,7 +1,9 @@
-//! The workers: one task per process claims due evaluation jobs with a lease and runs up to
-//! `concurrency` of them at once, each within a time budget shorter than its lease. A job
-//! whose worker dies is claimed again when its lease runs out; its effects are idempotent
-//! (deterministic execution and score ids), so it happens once however often it runs.
+//! The workers: one task per process claims due jobs (evaluations, data retention, the
+//! queue's housekeeping) with a lease and runs up to `concurrency` of them at once, each within
+//! a time budget shorter than its lease. A job whose worker dies is claimed again when its
+//! lease runs out; its effects are idempotent (deterministic execution and score ids; deletes
+//! by age), so it happens once however often it runs. Every [`SCHEDULE_EVERY`] the loop also
+//! enqueues the day's retention and prune jobs (`services/retention.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,10 +13,23 @@ use sightline_domain::time::now_ms;
 use sightline_store::Job;
 use tokio::sync::Semaphore;
 
-use super::execute::{self, Outcome, RetryPolicy};
-use super::trigger::{self, BackfillPayload, TriggerPayload};
-use super::{BACKFILL_JOB, EXECUTE_JOB, EvalError, JOB_KINDS, TRIGGER_JOB};
+use crate::services::evals::execute::{self, Outcome, RetryPolicy};
+use crate::services::evals::trigger::{self, BackfillPayload, TriggerPayload};
+use crate::services::evals::{BACKFILL_JOB, EXECUTE_JOB, EvalError, TRIGGER_JOB};
+use crate::services::retention::{self, PRUNE_JOB, RETENTION_JOB};
 use crate::state::AppState;
+
+/// Every kind of job the workers run.
+pub const JOB_KINDS: [&str; 5] = [
+    TRIGGER_JOB,
+    BACKFILL_JOB,
+    EXECUTE_JOB,
+    RETENTION_JOB,
+    PRUNE_JOB,
+];
+
+/// How often a worker loop enqueues the day's scheduled jobs (deduplicated per day).
+pub const SCHEDULE_EVERY: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -48,8 +63,15 @@ async fn run(state: AppState, config: WorkerConfig) {
     let owner = format!("worker-{}", uuid::Uuid::new_v4());
     let slots = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let lease_ms = i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX);
-    tracing::info!(owner = %owner, concurrency = config.concurrency, "evaluation workers started");
+    tracing::info!(owner = %owner, concurrency = config.concurrency, "job workers started");
+    let mut scheduled: Option<std::time::Instant> = None;
     while !state.is_shutting_down() {
+        if scheduled.is_none_or(|at| at.elapsed() >= SCHEDULE_EVERY) {
+            if let Err(error) = retention::schedule(&state, now_ms()).await {
+                tracing::warn!(%error, "cannot enqueue the day's scheduled jobs");
+            }
+            scheduled = Some(std::time::Instant::now());
+        }
         let free = slots.available_permits();
         if free == 0 {
             let _ = slots.clone().acquire_owned().await;
@@ -132,11 +154,16 @@ async fn dispatch(
     config: &WorkerConfig,
     job: &Job,
 ) -> Result<Outcome, EvalError> {
+    if job.kind == PRUNE_JOB {
+        retention::prune(state, now_ms()).await?;
+        return Ok(Outcome::Done);
+    }
     let Some(project) = job.project_id.clone() else {
         return Ok(Outcome::Done);
     };
-    let bad_payload =
-        |e: serde_json::Error| super::invalid("invalid_body", format!("job payload: {e}"));
+    let bad_payload = |e: serde_json::Error| {
+        crate::services::evals::invalid("invalid_body", format!("job payload: {e}"))
+    };
     match job.kind.as_str() {
         TRIGGER_JOB => {
             let payload: TriggerPayload =
@@ -148,6 +175,10 @@ async fn dispatch(
             let payload: BackfillPayload =
                 serde_json::from_value(job.payload.clone()).map_err(bad_payload)?;
             trigger::run_backfill(state, &project, payload).await?;
+            Ok(Outcome::Done)
+        }
+        RETENTION_JOB => {
+            retention::run(state, &project, now_ms()).await?;
             Ok(Outcome::Done)
         }
         EXECUTE_JOB => {
