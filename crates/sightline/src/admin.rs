@@ -2,9 +2,9 @@
 //! Each command calls the same service functions as the API.
 
 use anyhow::Context;
-use sightline_domain::time::to_iso;
+use sightline_domain::time::{now_ms, to_iso};
 use sightline_domain::{Email, OrgId, ProjectId, Role, password};
-use sightline_server::services::identity;
+use sightline_server::services::{identity, retention};
 use sightline_store::Store;
 
 use crate::cli::{
@@ -96,6 +96,21 @@ async fn dispatch(store: &Store, config: &Config, command: AdminCommand) -> anyh
             for project in store.metadata().list_projects(org.as_ref()).await? {
                 println!("{}\t{}\t{}", project.id, project.org_id, project.name);
             }
+        }
+        AdminCommand::Project(ProjectCommand::Retention { project, days }) => {
+            let project = ProjectId::parse(&project)?;
+            identity::set_retention(store, &project, days).await?;
+            match days {
+                0 => println!("project {project}: no retention; nothing is deleted"),
+                days => println!(
+                    "project {project}: traces, observations and scores older than {days} days are deleted once a day (UTC)"
+                ),
+            }
+        }
+        AdminCommand::Project(ProjectCommand::ApplyRetention { project }) => {
+            let project = ProjectId::parse(&project)?;
+            retention::enqueue_now(store, &project, now_ms()).await?;
+            println!("project {project}: retention job enqueued; the workers apply it");
         }
         AdminCommand::Key(KeyCommand::Create { project, note }) => {
             let salt = salt(store, config).await?;

@@ -139,6 +139,20 @@ pub enum ProjectCommand {
         #[arg(long)]
         org: Option<String>,
     },
+    /// Set a project's data retention in days (at least 3; 0 for none). Once a day (UTC) the
+    /// workers delete its traces, observations and scores older than that.
+    Retention {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        days: i64,
+    },
+    /// Apply a project's retention now instead of at the next daily run: enqueues its
+    /// retention job, which the workers of a running server (or of the next one) carry out.
+    ApplyRetention {
+        #[arg(long)]
+        project: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -112,6 +112,26 @@ pub async fn create_project(
         .await?)
 }
 
+/// Sets a project's retention in days (0: none); at least 3 otherwise.
+pub async fn set_retention(store: &Store, project: &ProjectId, days: i64) -> IdentityResult<()> {
+    validate_retention(Some(days))?;
+    let found = store
+        .metadata()
+        .project(project)
+        .await?
+        .ok_or_else(|| IdentityError::NotFound(format!("project {project} not found")))?;
+    store
+        .metadata()
+        .upsert_project(&NewProject {
+            id: project.clone(),
+            org_id: found.project.org_id.clone(),
+            name: found.project.name.clone(),
+            retention_days: (days > 0).then_some(days),
+        })
+        .await?;
+    Ok(())
+}
+
 fn validate_retention(retention_days: Option<i64>) -> IdentityResult<()> {
     match retention_days {
         Some(days) if days != 0 && days < 3 => Err(IdentityError::Invalid(

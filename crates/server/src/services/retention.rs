@@ -4,8 +4,10 @@
 //! `jobs.prune` job. A retention job re-reads the project's setting and deletes what is older
 //! than it — traces by timestamp, observations by start time, scores by timestamp, with their
 //! payloads and logged events; rollups and counters follow by trigger — in batches of
-//! [`BATCH`] per kind, each its own short transaction with a pause after it, so ingestion
-//! waits at most one batch. Prompts, datasets and other metadata are kept. The prune job
+//! [`BATCH`] per kind, each its own short transaction, followed by a pause of three times the
+//! batch's own duration and at least [`MIN_PAUSE`]: ingestion keeps the database at least
+//! three quarters of the time, and on SQLite the event writer, whose busy handler retries
+//! every 100 ms when it has waited a while, always gets its turn. Prompts, datasets and other metadata are kept. The prune job
 //! deletes done jobs after [`KEEP_DONE_MS`] and dead ones after [`KEEP_DEAD_MS`].
 
 use std::time::Duration;
@@ -13,16 +15,23 @@ use std::time::Duration;
 use serde_json::json;
 use sightline_domain::ProjectId;
 use sightline_domain::time::Millis;
-use sightline_store::{NewJob, StoreResult};
+use sightline_store::{NewJob, Store, StoreResult};
 
 use crate::state::AppState;
 
 pub const RETENTION_JOB: &str = "retention";
 pub const PRUNE_JOB: &str = "jobs.prune";
 /// Rows of each kind deleted per transaction.
-pub const BATCH: u64 = 2_000;
-/// Pause between batches, so waiting ingestion writes go first.
-const PAUSE: Duration = Duration::from_millis(20);
+pub const BATCH: u64 = 500;
+/// The shortest pause between batches: longer than SQLite's busy handler's longest sleep.
+const MIN_PAUSE: Duration = Duration::from_millis(150);
+/// A pause is this many times the batch's own duration.
+const PAUSE_FACTOR: u32 = 3;
+
+/// The pause after a batch that took `took`.
+fn pause(took: Duration) -> Duration {
+    (took * PAUSE_FACTOR).max(MIN_PAUSE)
+}
 pub const DAY_MS: i64 = 24 * 3600 * 1000;
 pub const KEEP_DONE_MS: i64 = 7 * DAY_MS;
 pub const KEEP_DEAD_MS: i64 = 30 * DAY_MS;
@@ -64,6 +73,15 @@ pub async fn schedule(state: &AppState, now: Millis) -> StoreResult<u64> {
     Ok(added)
 }
 
+/// Enqueues a retention job for the project now, beside the daily one (`sightline admin
+/// project apply-retention`).
+pub async fn enqueue_now(store: &Store, project: &ProjectId, now: Millis) -> StoreResult<()> {
+    let mut now_job = job(RETENTION_JOB, Some(project), String::new(), now);
+    now_job.dedupe_key = None;
+    store.metadata().enqueue_jobs(&[now_job]).await?;
+    Ok(())
+}
+
 /// Deletes what is older than the project's retention, batch by batch; returns the rows
 /// deleted. Nothing happens when the project has no retention (any more).
 pub async fn run(state: &AppState, project: &ProjectId, now: Millis) -> StoreResult<u64> {
@@ -76,6 +94,7 @@ pub async fn run(state: &AppState, project: &ProjectId, now: Millis) -> StoreRes
     let cutoff = now - days * DAY_MS;
     let mut deleted = 0;
     loop {
+        let started = std::time::Instant::now();
         let batch = state
             .store()
             .events()
@@ -85,7 +104,7 @@ pub async fn run(state: &AppState, project: &ProjectId, now: Millis) -> StoreRes
         if batch == 0 {
             break;
         }
-        tokio::time::sleep(PAUSE).await;
+        tokio::time::sleep(pause(started.elapsed())).await;
     }
     tracing::info!(project = %project, days, deleted, "retention applied");
     Ok(deleted)
@@ -104,7 +123,7 @@ pub async fn prune(state: &AppState, now: Millis) -> StoreResult<u64> {
         if batch < BATCH {
             return Ok(pruned);
         }
-        tokio::time::sleep(PAUSE).await;
+        tokio::time::sleep(MIN_PAUSE).await;
     }
 }
 

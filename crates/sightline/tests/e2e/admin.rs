@@ -50,6 +50,33 @@ fn admin_creates_tenants_and_keys_that_the_server_accepts() {
         printed(&spare, "LANGFUSE_SECRET_KEY="),
     );
 
+    // Retention: below the minimum is refused; a valid one is reported by the API.
+    let (status, _, stderr) = run(
+        dir.path(),
+        &[],
+        &[
+            "admin",
+            "project",
+            "retention",
+            "--project",
+            "p-1",
+            "--days",
+            "2",
+        ],
+    );
+    assert!(!status.success());
+    assert!(stderr.contains("at least 3 days"), "{stderr}");
+    let set = admin(
+        &dir,
+        &["project", "retention", "--project", "p-1", "--days", "7"],
+    );
+    assert!(
+        set.contains("older than 7 days are deleted once a day"),
+        "{set}"
+    );
+    let applied = admin(&dir, &["project", "apply-retention", "--project", "p-1"]);
+    assert!(applied.contains("retention job enqueued"), "{applied}");
+
     let server = Server::start(dir.path(), &[]);
     assert_eq!(
         server.printed_keys(),
@@ -58,6 +85,7 @@ fn admin_creates_tenants_and_keys_that_the_server_accepts() {
     );
     let (status, body) = server.get("/api/public/projects", Some((&pk, &sk)));
     assert_eq!(status, 200);
+    assert_eq!(body["data"][0]["retentionDays"], 7, "{body}");
     assert_eq!(body["data"][0]["id"], "p-1");
     assert_eq!(body["data"][0]["organization"]["name"], "Org One");
 
