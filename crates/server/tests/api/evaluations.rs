@@ -493,6 +493,93 @@ async fn an_experiment_rule_scores_run_items_with_expected_output(db: TestDb) {
     assert_eq!(prompt, "Does forty-two match forty-two?");
 }
 
+/// Python SDK 5.x experiment spans (OTLP): the item's root span creates the run item, which the
+/// experiment rule evaluates on the root observation with the dataset item's expected output.
+async fn an_experiment_rule_scores_sdk_experiment_items(db: TestDb) {
+    let judge = judge(db).await;
+    let created = judge
+        .call(
+            Method::POST,
+            "/unstable/evaluators",
+            Some(json!({
+                "name": "sdk-check",
+                "prompt": "Is {{output}} what {{expected}} asks for?",
+                "outputDefinition": {"dataType": "NUMERIC", "reasoning": {"description": "why"},
+                    "score": {"description": "0..1"}},
+            })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let dataset = judge
+        .call(
+            Method::POST,
+            "/v2/datasets",
+            Some(json!({"name": "sdk-golden"})),
+        )
+        .await;
+    let dataset_id = dataset.body["id"].as_str().unwrap().to_owned();
+    let item = judge
+        .call(
+            Method::POST,
+            "/dataset-items",
+            Some(
+                json!({"datasetName": "sdk-golden", "id": "sdk-item", "input": "q",
+                "expectedOutput": "the answer"}),
+            ),
+        )
+        .await;
+    assert_eq!(item.status, StatusCode::OK, "{}", item.body);
+    judge
+        .rule(json!({
+            "name": "sdk experiments",
+            "target": "experiment",
+            "evaluators": [{"evaluator": {"name": "sdk-check"},
+                "mapping": [{"variable": "output", "source": "output"},
+                    {"variable": "expected", "source": "expected_output"}]}],
+            "enabled": true,
+        }))
+        .await;
+    let text = |key: &str, value: &str| json!({"key": key, "value": {"stringValue": value}});
+    let attributes = vec![
+        text("langfuse.experiment.id", "sdk-exp-0001"),
+        text("langfuse.experiment.name", "sdk run"),
+        text("langfuse.experiment.dataset.id", &dataset_id),
+        text("langfuse.experiment.item.id", "sdk-item"),
+        text(
+            "langfuse.experiment.item.root_observation_id",
+            "00f067aa0ba902b7",
+        ),
+        text("langfuse.environment", "sdk-experiment"),
+        text("langfuse.observation.output", "\"forty-two\""),
+    ];
+    let body = json!({"resourceSpans": [{"resource": {"attributes": []},
+        "scopeSpans": [{"scope": {"name": "langfuse-sdk", "version": "5.0.4"}, "spans": [
+            {"traceId": "4bf92f3577b34da6a3ce929d0e0e4737", "spanId": "00f067aa0ba902b7",
+             "name": "experiment-item-run", "startTimeUnixNano": "1704067200000000000",
+             "endTimeUnixNano": "1704067201000000000", "attributes": attributes}]}]}]});
+    let auth = judge.tenant.basic();
+    let exported = judge
+        .app
+        .request(
+            Method::POST,
+            "/api/public/otel/v1/traces",
+            &[
+                ("authorization", auth.as_str()),
+                ("content-type", "application/json"),
+            ],
+            body.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(exported.status, StatusCode::OK, "{}", exported.body);
+    let scores = judge.wait_for_scores(1).await;
+    assert_eq!(scores.len(), 1, "{scores:?}");
+    assert_eq!(scores[0]["traceId"], "4bf92f3577b34da6a3ce929d0e0e4737");
+    assert_eq!(scores[0]["observationId"], "00f067aa0ba902b7");
+    assert_eq!(scores[0]["environment"], "sdk-experiment");
+    let prompt = judge.fake.requests()[0].body["messages"][0]["content"].clone();
+    assert_eq!(prompt, "Is forty-two what the answer asks for?");
+}
+
 async fn bad_definitions_are_refused_and_nothing_runs_half_configured(db: TestDb) {
     let judge = judge(db).await;
     let refused = |response: &TestResponse, status: StatusCode, code: &str| {
@@ -749,6 +836,10 @@ pub(crate) fn tests() -> Vec<BackendTest> {
         backend_test(
             "an_experiment_rule_scores_run_items_with_expected_output",
             an_experiment_rule_scores_run_items_with_expected_output,
+        ),
+        backend_test(
+            "an_experiment_rule_scores_sdk_experiment_items",
+            an_experiment_rule_scores_sdk_experiment_items,
         ),
         backend_test(
             "bad_definitions_are_refused_and_nothing_runs_half_configured",
