@@ -78,6 +78,60 @@ pub fn record_caller(caller: &ApiCaller) {
     tracing::Span::current().record("project.id", caller.project_id.as_str());
 }
 
+/// The caller of an organization (admin API) route: an organization key pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgCaller {
+    pub org_id: OrgId,
+    pub key_id: String,
+}
+
+/// Extractor for the admin API: Basic auth with an organization key pair. A valid project key
+/// is refused with 403 and Langfuse's message; anything else is a 401.
+#[derive(Debug, Clone)]
+pub struct OrgAuth(pub OrgCaller);
+
+pub const ORG_KEY_REQUIRED: &str =
+    "Invalid API key. Organization-scoped API key required for this operation.";
+
+impl FromRequestParts<AppState> for OrgAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(AUTHORIZATION);
+        let pair = header
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Basic "))
+            .and_then(|encoded| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .ok()
+            })
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        if let Some((public_key, secret_key)) = pair.as_deref().and_then(|p| p.split_once(':')) {
+            let key = state
+                .store()
+                .metadata()
+                .org_api_key(public_key)
+                .await
+                .map_err(store_unavailable)?;
+            if let Some(key) = key {
+                if !key
+                    .secret_hash
+                    .matches(&SecretHash::compute(state.salt(), secret_key))
+                {
+                    return Err(invalid_credentials());
+                }
+                return Ok(OrgAuth(OrgCaller {
+                    org_id: key.org_id,
+                    key_id: key.id,
+                }));
+            }
+        }
+        authenticate(state, header).await?;
+        Err(ApiError::Forbidden(ORG_KEY_REQUIRED.into()))
+    }
+}
+
 /// Authenticates an `Authorization` value (an HTTP header or gRPC metadata) that must carry a
 /// project key pair (Basic auth).
 pub async fn authenticate_project(

@@ -14,7 +14,8 @@ use tracing::Span;
 use crate::handlers::{
     annotation_queues, comments, dashboards, dataset_items, dataset_runs, datasets, evaluations,
     experiments, fallback, health, ingestion, legacy_ingestion, llm_connections, metrics, models,
-    observations, otel, projects, prompts, score_configs, scores, scores_v3, sessions, traces,
+    observations, organizations, otel, projects, prompts, score_configs, scores, scores_v3,
+    sessions, traces,
 };
 use crate::state::AppState;
 
@@ -27,7 +28,34 @@ pub fn router(state: AppState) -> Router {
     let public_api = Router::new()
         .route("/health", get(health::get_health))
         .route("/ready", get(health::get_ready))
-        .route("/projects", get(projects::get_projects))
+        .route(
+            "/projects",
+            get(projects::get_projects).post(organizations::post_project),
+        )
+        .route(
+            "/projects/{project_id}",
+            axum::routing::put(organizations::put_project).delete(organizations::delete_project),
+        )
+        .route(
+            "/projects/{project_id}/apiKeys",
+            get(organizations::get_project_keys).post(organizations::post_project_key),
+        )
+        .route(
+            "/projects/{project_id}/apiKeys/{api_key_id}",
+            axum::routing::delete(organizations::delete_project_key),
+        )
+        .route(
+            "/organizations/projects",
+            get(organizations::get_org_projects),
+        )
+        .route(
+            "/organizations/memberships",
+            get(organizations::get_org_memberships).put(organizations::put_org_membership),
+        )
+        .route(
+            "/organizations/apiKeys",
+            get(organizations::get_org_api_keys),
+        )
         .route(
             "/ingestion",
             post(ingestion::post_ingestion)

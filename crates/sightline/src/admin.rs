@@ -112,6 +112,14 @@ async fn dispatch(store: &Store, config: &Config, command: AdminCommand) -> anyh
             retention::enqueue_now(store, &project, now_ms()).await?;
             println!("project {project}: retention job enqueued; the workers apply it");
         }
+        AdminCommand::Org(OrgCommand::CreateKey { org, note }) => {
+            let salt = salt(store, config).await?;
+            let (key, secret) =
+                identity::create_org_api_key(store, &salt, &OrgId::parse(&org)?, note).await?;
+            println!("LANGFUSE_PUBLIC_KEY={}", key.public_key);
+            println!("LANGFUSE_SECRET_KEY={secret}");
+            println!("(an organization key for the admin API; the secret key is shown only now)");
+        }
         AdminCommand::Key(KeyCommand::Create { project, note }) => {
             let salt = salt(store, config).await?;
             let created =

@@ -87,6 +87,14 @@ pub enum OrgCommand {
     },
     /// List organizations.
     List,
+    /// Create an organization API key pair for the admin API (`/api/public/organizations/*`,
+    /// `/api/public/projects*`); the secret key is printed once.
+    CreateKey {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,6 +24,7 @@ pub mod llm_definitions;
 pub mod metrics;
 pub mod models;
 pub mod observations;
+pub mod org_keys;
 pub mod prompts;
 mod roles;
 pub mod score_configs;
@@ -63,6 +64,7 @@ pub use metrics::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 pub use observations::StoredObservation;
 pub use observations::payload::PayloadCodec;
 pub use observations::{ObservationCursor, ObservationQuery};
+pub use org_keys::{OrgApiKey, OrgKeyStore};
 pub use prompts::{
     NewPromptVersion, PromptListQuery, PromptSelector, PromptSummary, PromptVersion,
     PromptVersionUsage, ScoreAverage,

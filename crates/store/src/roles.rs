@@ -21,8 +21,9 @@ use crate::{
     AccountStore, AnnotationQueueStore, Backend, CommentStore, CommentTargetStore, DashboardStore,
     DatasetStore, EvalStore, EventWriteStore, ExperimentEventStore, ExperimentRunStore,
     IdentityStore, JobStore, LlmConnectionStore, LlmDefinitionStore, MetricsStore, ModelStore,
-    ObservationReadStore, PromptStore, PromptUsageStore, ScoreConfigStore, ScoreReadStore,
-    SessionStore, SqlStore, StoreResult, TraceReadStore, TracingStore, UserStatsStore,
+    ObservationReadStore, OrgKeyStore, PromptStore, PromptUsageStore, ScoreConfigStore,
+    ScoreReadStore, SessionStore, SqlStore, StoreResult, TraceReadStore, TracingStore,
+    UserStatsStore,
 };
 
 /// What every store role does besides holding data.
@@ -57,6 +58,7 @@ pub trait MetadataStore:
     + JobStore
     + LlmDefinitionStore
     + EvalStore
+    + OrgKeyStore
     + 'static
 {
 }
@@ -77,6 +79,7 @@ impl<T> MetadataStore for T where
         + JobStore
         + LlmDefinitionStore
         + EvalStore
+        + OrgKeyStore
         + 'static
 {
 }

@@ -17,6 +17,7 @@ pub mod llm_connections;
 pub mod metrics;
 pub mod models;
 pub mod observations;
+pub mod organizations;
 pub mod otel;
 pub mod projects;
 pub mod prompts;

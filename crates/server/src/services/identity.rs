@@ -293,6 +293,33 @@ pub async fn create_api_key(
     })
 }
 
+/// Creates a key pair of the organization for the admin API; the secret is returned once.
+pub async fn create_org_api_key(
+    store: &Store,
+    salt: &str,
+    org: &OrgId,
+    note: Option<String>,
+) -> IdentityResult<(sightline_store::OrgApiKey, String)> {
+    if store.metadata().organization(org).await?.is_none() {
+        return Err(IdentityError::NotFound(format!(
+            "organization {org} not found"
+        )));
+    }
+    let pair = ApiKeyPair::generate();
+    let key = sightline_store::OrgApiKey {
+        id: ApiKeyId::generate().as_str().to_owned(),
+        org_id: org.clone(),
+        public_key: pair.public_key.clone(),
+        secret_hash: SecretHash::compute(salt, &pair.secret_key),
+        display_secret_key: pair.display_secret(),
+        note,
+        created_at: sightline_domain::time::now_ms(),
+        last_used_at: None,
+    };
+    store.metadata().insert_org_api_key(&key).await?;
+    Ok((key, pair.secret_key))
+}
+
 /// Headless initialization, from Langfuse's `LANGFUSE_INIT_*` variables. Validated when the
 /// configuration is loaded, applied idempotently on every start.
 #[derive(Debug, Clone, Default)]

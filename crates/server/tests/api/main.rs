@@ -17,6 +17,7 @@ mod metrics;
 mod metrics_query;
 mod mixed;
 mod observations;
+mod organizations;
 mod otlp;
 mod prompts;
 mod reads;
@@ -42,6 +43,7 @@ fn main() {
         ("metrics_query", metrics_query::tests()),
         ("mixed", mixed::tests()),
         ("observations", observations::tests()),
+        ("organizations", organizations::tests()),
         ("otlp", otlp::tests()),
         ("prompts", prompts::tests()),
         ("reads", reads::tests()),

@@ -77,6 +77,12 @@ fn admin_creates_tenants_and_keys_that_the_server_accepts() {
     let applied = admin(&dir, &["project", "apply-retention", "--project", "p-1"]);
     assert!(applied.contains("retention job enqueued"), "{applied}");
 
+    let org_key = admin(&dir, &["org", "create-key", "--org", "org-1"]);
+    let (org_pk, org_sk) = (
+        printed(&org_key, "LANGFUSE_PUBLIC_KEY="),
+        printed(&org_key, "LANGFUSE_SECRET_KEY="),
+    );
+
     let server = Server::start(dir.path(), &[]);
     assert_eq!(
         server.printed_keys(),
@@ -88,6 +94,12 @@ fn admin_creates_tenants_and_keys_that_the_server_accepts() {
     assert_eq!(body["data"][0]["retentionDays"], 7, "{body}");
     assert_eq!(body["data"][0]["id"], "p-1");
     assert_eq!(body["data"][0]["organization"]["name"], "Org One");
+    let (status, body) = server.get(
+        "/api/public/organizations/projects",
+        Some((&org_pk, &org_sk)),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["projects"][0]["id"], "p-1", "{body}");
 
     // Last use is recorded in the background; give it a moment.
     let mut listed = admin(&dir, &["key", "list", "--project", "p-1"]);
