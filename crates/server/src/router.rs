@@ -45,12 +45,20 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(organizations::delete_project_key),
         )
         .route(
+            "/projects/{project_id}/memberships",
+            get(organizations::get_project_memberships)
+                .put(organizations::put_project_membership)
+                .delete(organizations::delete_project_membership),
+        )
+        .route(
             "/organizations/projects",
             get(organizations::get_org_projects),
         )
         .route(
             "/organizations/memberships",
-            get(organizations::get_org_memberships).put(organizations::put_org_membership),
+            get(organizations::get_org_memberships)
+                .put(organizations::put_org_membership)
+                .delete(organizations::delete_org_membership),
         )
         .route(
             "/organizations/apiKeys",

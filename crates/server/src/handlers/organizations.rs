@@ -265,11 +265,8 @@ pub async fn put_org_membership(
     OrgAuth(caller): OrgAuth,
     JsonBody(body): JsonBody<MembershipBody>,
 ) -> ApiResult<Json<Value>> {
-    let role: Role = body.role.parse().map_err(|_| {
-        ApiError::invalid_field("role", "role must be OWNER, ADMIN, MEMBER or VIEWER")
-    })?;
-    let user_id =
-        UserId::parse(&body.user_id).map_err(|_| ApiError::NotFound("User not found".into()))?;
+    let role = parse_role(&body.role)?;
+    let user_id = user_id(&body.user_id)?;
     let user = state
         .store()
         .metadata()
@@ -285,6 +282,106 @@ pub async fn put_org_membership(
         user.email.as_str(),
         &user.name,
     )))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveMemberBody {
+    user_id: String,
+}
+
+fn user_id(raw: &str) -> ApiResult<UserId> {
+    UserId::parse(raw).map_err(|_| ApiError::NotFound("User not found".into()))
+}
+
+pub async fn delete_org_membership(
+    State(state): State<AppState>,
+    OrgAuth(caller): OrgAuth,
+    JsonBody(body): JsonBody<RemoveMemberBody>,
+) -> ApiResult<Json<Value>> {
+    let user = user_id(&body.user_id)?;
+    if !identity::remove_member(state.store(), &caller.org_id, &user).await? {
+        return Err(ApiError::NotFound("Membership not found".into()));
+    }
+    Ok(Json(
+        json!({"message": "Membership deleted", "userId": body.user_id}),
+    ))
+}
+
+/// The organization's members with their role on the project (its override, else their
+/// organization role).
+pub async fn get_project_memberships(
+    State(state): State<AppState>,
+    OrgAuth(caller): OrgAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let project = own_project(&state, &caller, &id).await?;
+    let metadata = state.store().metadata();
+    let members = metadata.list_org_members(&caller.org_id).await?;
+    let overrides = metadata.project_role_overrides(&caller.org_id).await?;
+    let memberships: Vec<Value> = members
+        .iter()
+        .map(|m| {
+            let role = overrides
+                .iter()
+                .find(|o| o.project_id == project.id && o.user_id == m.user.id)
+                .map_or(m.role, |o| o.role);
+            membership_json(&m.user.id, role, m.user.email.as_str(), &m.user.name)
+        })
+        .collect();
+    Ok(Json(json!({"memberships": memberships})))
+}
+
+pub async fn put_project_membership(
+    State(state): State<AppState>,
+    OrgAuth(caller): OrgAuth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<MembershipBody>,
+) -> ApiResult<Json<Value>> {
+    let project = own_project(&state, &caller, &id).await?;
+    let role = parse_role(&body.role)?;
+    let user = user_id(&body.user_id)?;
+    let metadata = state.store().metadata();
+    let member = metadata
+        .list_org_members(&caller.org_id)
+        .await?
+        .into_iter()
+        .find(|m| m.user.id == user)
+        .ok_or_else(|| {
+            ApiError::NotFound("User is not a member of the project's organization".into())
+        })?;
+    metadata
+        .set_project_role(&project.id, &user, Some(role))
+        .await?;
+    Ok(Json(membership_json(
+        &member.user.id,
+        role,
+        member.user.email.as_str(),
+        &member.user.name,
+    )))
+}
+
+pub async fn delete_project_membership(
+    State(state): State<AppState>,
+    OrgAuth(caller): OrgAuth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RemoveMemberBody>,
+) -> ApiResult<Json<Value>> {
+    let project = own_project(&state, &caller, &id).await?;
+    let user = user_id(&body.user_id)?;
+    state
+        .store()
+        .metadata()
+        .set_project_role(&project.id, &user, None)
+        .await?;
+    Ok(Json(
+        json!({"message": "Project membership deleted", "userId": body.user_id}),
+    ))
+}
+
+fn parse_role(raw: &str) -> ApiResult<Role> {
+    raw.parse()
+        .map_err(|_| ApiError::invalid_field("role", "role must be OWNER, ADMIN, MEMBER or VIEWER"))
 }
 
 pub async fn get_org_api_keys(

@@ -152,6 +152,69 @@ async fn an_organization_key_manages_projects_keys_and_members(db: TestDb) {
         "{}",
         members.body
     );
+    // A project role of its own, listed on the project and removed again.
+    let project_role = call(
+        &app,
+        &admin,
+        Method::PUT,
+        &format!("/projects/{id}/memberships"),
+        Some(json!({"userId": user.id.as_str(), "role": "VIEWER"})),
+    )
+    .await;
+    assert_eq!(project_role.status, StatusCode::OK, "{}", project_role.body);
+    let on_project = call(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/projects/{id}/memberships"),
+        None,
+    )
+    .await;
+    let ada = |body: &Value| {
+        body["memberships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == "ada@example.com")
+            .map(|m| m["role"].clone())
+    };
+    assert_eq!(ada(&on_project.body), Some(json!("VIEWER")));
+    let removed = call(
+        &app,
+        &admin,
+        Method::DELETE,
+        &format!("/projects/{id}/memberships"),
+        Some(json!({"userId": user.id.as_str()})),
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    let on_project = call(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/projects/{id}/memberships"),
+        None,
+    )
+    .await;
+    assert_eq!(ada(&on_project.body), Some(json!("MEMBER")));
+    let left = call(
+        &app,
+        &admin,
+        Method::DELETE,
+        "/organizations/memberships",
+        Some(json!({"userId": user.id.as_str()})),
+    )
+    .await;
+    assert_eq!(left.body["userId"], user.id.as_str());
+    let members = call(
+        &app,
+        &admin,
+        Method::GET,
+        "/organizations/memberships",
+        None,
+    )
+    .await;
+    assert!(ada(&members.body).is_none());
     let bad_role = call(
         &app,
         &admin,
