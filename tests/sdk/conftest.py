@@ -46,6 +46,8 @@ class Project:
 class Server:
     host: str
     projects: list
+    # "public:secret" of an organization key of sdk-org (the admin API).
+    org_key: str = ""
 
     def get(self, project: "Project", path: str):
         """GET a public API path with the project's keys; returns (status, parsed JSON)."""
@@ -125,7 +127,9 @@ def server():
             created = admin("key", "create", "--project", project_id)
             keys = dict(line.split("=", 1) for line in created.splitlines() if line.startswith("LANGFUSE_"))
             projects.append(Project(project_id, keys["LANGFUSE_PUBLIC_KEY"], keys["LANGFUSE_SECRET_KEY"]))
-        yield Server(host, projects)
+        created = admin("org", "create-key", "--org", "sdk-org")
+        keys = dict(line.split("=", 1) for line in created.splitlines() if line.startswith("LANGFUSE_"))
+        yield Server(host, projects, f"{keys['LANGFUSE_PUBLIC_KEY']}:{keys['LANGFUSE_SECRET_KEY']}")
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -227,6 +227,35 @@ def test_projects(server, project, spec):
     check(server, project, spec, "GET", "/projects")
 
 
+def test_admin_api_with_an_organization_key(server, project, spec):
+    """The admin API's answers (organization key) match Langfuse's schemas; a project key is
+    refused with 403."""
+    org = server.org_key
+
+    def admin(method, path, status=200, body=None, schema_path=None):
+        code, payload = call(server, project, method, path, body, auth=org)
+        assert code == status, f"{method} {path}: {code} {payload}"
+        validate(spec, method, schema_path or path, status, payload)
+        return payload
+
+    admin("GET", "/organizations/projects")
+    admin("GET", "/organizations/memberships")
+    admin("GET", "/organizations/apiKeys")
+    made = admin("POST", "/projects", body={"name": f"contract-admin-{RUN}", "retention": 0})
+    pid = made["id"]
+    admin("PUT", f"/projects/{pid}", body={"name": f"contract-renamed-{RUN}", "retention": 7},
+          schema_path="/projects/{projectId}")
+    key = admin("POST", f"/projects/{pid}/apiKeys", body={"note": "contract"},
+                schema_path="/projects/{projectId}/apiKeys")
+    admin("GET", f"/projects/{pid}/apiKeys", schema_path="/projects/{projectId}/apiKeys")
+    admin("GET", f"/projects/{pid}/memberships", schema_path="/projects/{projectId}/memberships")
+    admin("DELETE", f"/projects/{pid}/apiKeys/{key['id']}",
+          schema_path="/projects/{projectId}/apiKeys/{apiKeyId}")
+    admin("DELETE", f"/projects/{pid}", status=202, schema_path="/projects/{projectId}")
+    code, body = call(server, project, "POST", "/projects", {"name": "refused", "retention": 0})
+    assert code == 403 and "Organization-scoped API key required" in body["message"], body
+
+
 def test_ingestion_207(server, project, spec, seeded):
     validate(spec, "POST", "/ingestion", 207, seeded["ingestion"])
     # An event with an invalid body is reported in `errors` of the same 207 shape.
