@@ -54,6 +54,11 @@ pub fn router(state: WebState) -> Router {
             post(orgs::post_organization_delete),
         )
         .route("/ui/org/{org_id}/projects", post(orgs::post_project))
+        .route("/ui/org/{org_id}/api-keys", post(orgs::post_org_api_key))
+        .route(
+            "/ui/org/{org_id}/api-keys/{key_id}/delete",
+            post(orgs::post_org_api_key_delete),
+        )
         .route(
             "/ui/org/{org_id}/members",
             get(members::get_members).post(members::post_invitation),

@@ -112,7 +112,20 @@ struct OrganizationPage {
     can_rename: bool,
     can_delete: bool,
     can_read_members: bool,
+    /// Organization API keys (OWNER: `organization:CRUD_apiKeys`), for the admin API.
+    can_manage_keys: bool,
+    keys: Vec<OrgKeyRow>,
+    /// A key pair just created: its public and secret key, shown once.
+    created_key: Option<(String, String)>,
     error: Option<String>,
+}
+
+pub struct OrgKeyRow {
+    pub public_key: String,
+    pub display_secret_key: String,
+    pub note: String,
+    pub created: crate::views::TimeView,
+    pub delete_url: String,
 }
 
 async fn organization_page(
@@ -123,7 +136,41 @@ async fn organization_page(
     status: StatusCode,
     error: Option<String>,
 ) -> WebResult<Response> {
+    organization_page_with(state, signed_in, csrf, access, status, error, None).await
+}
+
+async fn organization_page_with(
+    state: &WebState,
+    signed_in: &SignedIn,
+    csrf: &CsrfToken,
+    access: OrgAccess,
+    status: StatusCode,
+    error: Option<String>,
+    created_key: Option<(String, String)>,
+) -> WebResult<Response> {
     let store = state.store();
+    let can_manage_keys = access.can(OrgScope::ApiKeysCrud);
+    let keys = if can_manage_keys {
+        store
+            .metadata()
+            .list_org_api_keys(&access.org.id)
+            .await?
+            .into_iter()
+            .map(|key| OrgKeyRow {
+                delete_url: format!(
+                    "{}/api-keys/{}/delete",
+                    urls::organization(&access.org.id),
+                    urls::segment(&key.id)
+                ),
+                public_key: key.public_key,
+                display_secret_key: key.display_secret_key,
+                note: key.note.unwrap_or_default(),
+                created: crate::views::time(key.created_at),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let projects = rbac::readable_projects(store, &signed_in.user, &access.org.id)
         .await?
         .into_iter()
@@ -154,6 +201,9 @@ async fn organization_page(
             can_rename: access.can(OrgScope::Update),
             can_delete: access.can(OrgScope::Delete),
             can_read_members: access.can(OrgScope::MembersRead),
+            can_manage_keys,
+            keys,
+            created_key,
             access,
             error,
         },
@@ -276,4 +326,67 @@ pub async fn post_project(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct KeyForm {
+    #[serde(default)]
+    note: String,
+}
+
+/// Creating an organization API key needs `organization:CRUD_apiKeys` (OWNER); the secret is
+/// shown once, on the page this answers with.
+pub async fn post_org_api_key(
+    State(state): State<WebState>,
+    Path(org_id): Path<String>,
+    signed_in: SignedIn,
+    csrf: CsrfToken,
+    Form(form): Form<KeyForm>,
+) -> WebResult<Response> {
+    let access = rbac::org_access(
+        state.store(),
+        &signed_in.user,
+        &org_id,
+        Need::Org(OrgScope::ApiKeysCrud),
+    )
+    .await?;
+    let note = Some(form.note.trim().to_owned()).filter(|n| !n.is_empty());
+    let (key, secret) =
+        identity::create_org_api_key(state.store(), state.app().salt(), &access.org.id, note)
+            .await?;
+    tracing::info!(org.id = %access.org.id, user.id = %signed_in.user.id, "organization key created");
+    organization_page_with(
+        &state,
+        &signed_in,
+        &csrf,
+        access,
+        StatusCode::OK,
+        None,
+        Some((key.public_key, secret)),
+    )
+    .await
+}
+
+/// Deleting an organization API key needs `organization:CRUD_apiKeys` (OWNER).
+pub async fn post_org_api_key_delete(
+    State(state): State<WebState>,
+    Path((org_id, key_id)): Path<(String, String)>,
+    signed_in: SignedIn,
+) -> WebResult<Response> {
+    let access = rbac::org_access(
+        state.store(),
+        &signed_in.user,
+        &org_id,
+        Need::Org(OrgScope::ApiKeysCrud),
+    )
+    .await?;
+    if !state
+        .store()
+        .metadata()
+        .delete_org_api_key(&access.org.id, &key_id)
+        .await?
+    {
+        return Err(WebError::NotFound);
+    }
+    Ok(see_other(&urls::organization(&access.org.id)))
 }

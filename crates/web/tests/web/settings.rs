@@ -248,8 +248,73 @@ async fn retention_says_what_is_deleted_and_when(db: TestDb) {
 }
 
 /// This file's tests, each run on SQLite and on PostgreSQL.
+/// Organization API keys (the admin API's): an OWNER makes one and sees its secret once, lists
+/// and deletes it; an ADMIN sees no such section and is refused.
+async fn organization_keys_are_made_once_and_deleted_by_owners(db: TestDb) {
+    let ui = TestUi::new(db).await;
+    ui.user("owner@example.com", Some((&ui.default_org, Role::Owner)))
+        .await;
+    ui.user("admin@example.com", Some((&ui.default_org, Role::Admin)))
+        .await;
+    let page = org_url(&ui.default_org, "");
+    let mut owner = ui.signed_in("owner@example.com").await;
+    let made = owner
+        .submit(
+            &page,
+            &org_url(&ui.default_org, "/api-keys"),
+            &[("note", "terraform")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    assert!(made.body.contains("id=\"org-key-created\""));
+    let secret = made
+        .body
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("LANGFUSE_SECRET_KEY="))
+        .unwrap()
+        .to_owned();
+    let again = owner.get(&page).await;
+    assert!(again.body.contains("terraform") && again.body.contains("id=\"org-keys\""));
+    assert!(!again.body.contains(&secret), "the secret is shown once");
+    let keys = ui
+        .store()
+        .metadata()
+        .list_org_api_keys(&ui.default_org)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+
+    let mut admin = ui.signed_in("admin@example.com").await;
+    let seen = admin.get(&page).await;
+    assert!(!seen.body.contains("Organization API keys"));
+    let refused = admin
+        .submit(
+            &page,
+            &org_url(&ui.default_org, "/api-keys"),
+            &[("note", "x")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let delete = org_url(&ui.default_org, &format!("/api-keys/{}/delete", keys[0].id));
+    let deleted = owner.submit(&page, &delete, &[]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(
+        ui.store()
+            .metadata()
+            .list_org_api_keys(&ui.default_org)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 pub(crate) fn tests() -> Vec<BackendTest> {
     vec![
+        backend_test(
+            "organization_keys_are_made_once_and_deleted_by_owners",
+            organization_keys_are_made_once_and_deleted_by_owners,
+        ),
         backend_test(
             "organizations_and_projects_are_created_renamed_and_deleted",
             organizations_and_projects_are_created_renamed_and_deleted,
