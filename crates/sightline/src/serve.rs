@@ -54,7 +54,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let llm = llm_settings(&config);
     let state = AppState::with_settings(store.clone(), salt, INGEST_QUEUE_BYTES, llm);
     if config.workers > 0 {
-        worker::spawn(state.clone(), worker::config(&config));
+        sightline_server::services::worker::spawn(state.clone(), worker::config(&config));
     }
     let (stop, stopping) = watch::channel(false);
     tokio::spawn(async move {

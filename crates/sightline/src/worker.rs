@@ -20,11 +20,6 @@ pub fn config(config: &Config) -> WorkerConfig {
     }
 }
 
-/// Starts the workers of `state`.
-pub fn spawn(state: AppState, config: WorkerConfig) {
-    worker::spawn(state, config);
-}
-
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = open_migrated(&config).await?;
     tracing::info!(database = %redact_url(&config.database_url), "database ready");

@@ -41,21 +41,7 @@ impl From<DashboardError> for UnstableError {
                 message,
                 details: None,
             },
-            DashboardError::Store(error) if error.is_unavailable() => UnstableError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "service_unavailable",
-                message: "Database unavailable, retry later".into(),
-                details: None,
-            },
-            DashboardError::Store(error) => {
-                tracing::error!(error = %error, "dashboard request failed");
-                UnstableError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    code: "internal_error",
-                    message: "An unknown error occurred".into(),
-                    details: None,
-                }
-            }
+            DashboardError::Store(error) => error.into(),
         }
     }
 }

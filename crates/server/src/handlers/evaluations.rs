@@ -10,10 +10,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
-use sightline_domain::ProjectId;
 use sightline_domain::eval::{Mapping, OutputDefinition, Target};
 use sightline_domain::time::to_iso;
-use sightline_store::{EvaluationRule, Evaluator, StoreError};
+use sightline_store::{EvaluationRule, Evaluator};
 
 use super::unstable::{UnstableError, UnstableResult, field, list_json, object, paging};
 use crate::auth::ProjectAuth;
@@ -25,54 +24,29 @@ use crate::state::AppState;
 
 impl From<EvalError> for UnstableError {
     fn from(error: EvalError) -> Self {
-        let coded = |status, code, message: String, details: Value| UnstableError {
-            status,
-            code,
-            message,
-            details: (!details.is_null()).then_some(details),
-        };
+        let details = |details: Value| (!details.is_null()).then_some(details);
         match error {
             EvalError::Invalid {
                 code,
                 message,
-                details,
-            } => coded(StatusCode::BAD_REQUEST, code, message, details),
-            EvalError::NotFound(message) => coded(
-                StatusCode::NOT_FOUND,
-                "resource_not_found",
-                message,
-                Value::Null,
-            ),
-            EvalError::Conflict(message) => {
-                coded(StatusCode::CONFLICT, "name_conflict", message, Value::Null)
+                details: extra,
+            } => UnstableError::new(StatusCode::BAD_REQUEST, code, message, details(extra)),
+            EvalError::NotFound(message) => {
+                UnstableError::new(StatusCode::NOT_FOUND, "resource_not_found", message, None)
             }
-            EvalError::Preflight { message, details } => coded(
+            EvalError::Conflict(message) => {
+                UnstableError::new(StatusCode::CONFLICT, "name_conflict", message, None)
+            }
+            EvalError::Preflight {
+                message,
+                details: extra,
+            } => UnstableError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "evaluator_preflight_failed",
                 message,
-                details,
+                details(extra),
             ),
             EvalError::Store(error) => error.into(),
-        }
-    }
-}
-
-impl From<StoreError> for UnstableError {
-    fn from(error: StoreError) -> Self {
-        if error.is_unavailable() {
-            return UnstableError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "internal_error",
-                message: "Database unavailable, retry later".into(),
-                details: None,
-            };
-        }
-        tracing::error!(%error, "evaluation request failed");
-        UnstableError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal_error",
-            message: "An unknown error occurred".into(),
-            details: None,
         }
     }
 }
@@ -106,48 +80,30 @@ pub fn evaluator_json(evaluator: &Evaluator) -> Value {
     })
 }
 
-/// A rule's effective status and pause, from its evaluators.
-async fn status(
-    state: &AppState,
-    project: &ProjectId,
-    rule: &EvaluationRule,
-) -> UnstableResult<(&'static str, Option<String>, Option<String>)> {
-    if !rule.enabled {
-        return Ok(("inactive", None, None));
-    }
-    for assignment in &rule.evaluators {
-        if let Some(evaluator) = state
-            .store()
-            .metadata()
-            .evaluator(project, &assignment.evaluator_id)
-            .await?
-            && evaluator.blocked_at.is_some()
-        {
-            return Ok(("paused", evaluator.block_reason, evaluator.block_message));
-        }
-    }
-    Ok(("active", None, None))
-}
-
-async fn rule_json(
-    state: &AppState,
-    project: &ProjectId,
-    rule: &EvaluationRule,
-) -> UnstableResult<Value> {
-    let (status, reason, message) = status(state, project, rule).await?;
+/// A rule in the API's shape; `evaluators` are the project's (for pauses and default mappings).
+fn rule_json(rule: &EvaluationRule, evaluators: &[Evaluator]) -> Value {
+    let paused = rules::paused_by(rule, evaluators);
+    let status = match (rule.enabled, paused) {
+        (false, _) => "inactive",
+        (true, Some(_)) => "paused",
+        (true, None) => "active",
+    };
+    let (reason, message) = match paused.filter(|_| rule.enabled) {
+        Some(evaluator) => (
+            evaluator.block_reason.clone(),
+            evaluator.block_message.clone(),
+        ),
+        None => (None, None),
+    };
     let legacy = rule.target == Target::Trace.as_str();
     let mut assignments = Vec::new();
     let mut first_mapping = Value::Array(Vec::new());
     for (index, assignment) in rule.evaluators.iter().enumerate() {
-        let evaluator = state
-            .store()
-            .metadata()
-            .evaluator(project, &assignment.evaluator_id)
-            .await?;
+        let evaluator = evaluators.iter().find(|e| e.id == assignment.evaluator_id);
         let effective = assignment
             .mapping
             .clone()
-            .or_else(|| evaluator.as_ref().and_then(|e| e.latest.mapping.clone()));
+            .or_else(|| evaluator.and_then(|e| e.latest.mapping.clone()));
         let mapping = if legacy {
             effective.as_ref().map(legacy_mapping)
         } else {
@@ -189,7 +145,7 @@ async fn rule_json(
         body["delay"] = json!(rule.delay_ms);
         body["timeScope"] = json!(rule.time_scope);
     }
-    Ok(body)
+    body
 }
 
 /// A trace rule's mapping in the legacy read shape.
@@ -433,14 +389,13 @@ pub async fn list_rules(
     let (page, limit) = paging(&query)?;
     let all = state.store().metadata().rules(&caller.project_id).await?;
     let total = all.len() as u64;
-    let mut data = Vec::new();
-    for rule in all
+    let evaluators = evaluators::all(&state, &caller.project_id).await?;
+    let data = all
         .iter()
         .skip(((page - 1) * limit) as usize)
         .take(limit as usize)
-    {
-        data.push(rule_json(&state, &caller.project_id, rule).await?);
-    }
+        .map(|rule| rule_json(rule, &evaluators))
+        .collect();
     Ok(axum::Json(list_json(data, page, limit, total)))
 }
 
@@ -475,9 +430,10 @@ pub async fn post_rule(
     };
     let input = rule_input(&object, base)?;
     let rule = rules::create_rule(&state, &caller.project_id, input).await?;
-    Ok(axum::Json(
-        rule_json(&state, &caller.project_id, &rule).await?,
-    ))
+    Ok(axum::Json(rule_json(
+        &rule,
+        &evaluators::all(&state, &caller.project_id).await?,
+    )))
 }
 
 pub async fn get_rule(
@@ -486,9 +442,10 @@ pub async fn get_rule(
     Path(id): Path<String>,
 ) -> UnstableResult<axum::Json<Value>> {
     let rule = rules::fetch(&state, &caller.project_id, &id).await?;
-    Ok(axum::Json(
-        rule_json(&state, &caller.project_id, &rule).await?,
-    ))
+    Ok(axum::Json(rule_json(
+        &rule,
+        &evaluators::all(&state, &caller.project_id).await?,
+    )))
 }
 
 pub async fn patch_rule(
@@ -507,9 +464,10 @@ pub async fn patch_rule(
     let stored = rules::fetch(&state, &caller.project_id, &id).await?;
     let input = rule_input(&object, rules::input_of(&stored))?;
     let rule = rules::update_rule(&state, &caller.project_id, &id, input).await?;
-    Ok(axum::Json(
-        rule_json(&state, &caller.project_id, &rule).await?,
-    ))
+    Ok(axum::Json(rule_json(
+        &rule,
+        &evaluators::all(&state, &caller.project_id).await?,
+    )))
 }
 
 pub async fn delete_rule(

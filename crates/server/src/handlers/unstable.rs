@@ -19,6 +19,20 @@ pub struct UnstableError {
 }
 
 impl UnstableError {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+        details: Option<Value>,
+    ) -> UnstableError {
+        UnstableError {
+            status,
+            code,
+            message: message.into(),
+            details,
+        }
+    }
+
     pub(crate) fn body(field: &str, message: impl Into<String>) -> UnstableError {
         let message = message.into();
         UnstableError {
@@ -36,6 +50,27 @@ impl UnstableError {
             message: message.into(),
             details: None,
         }
+    }
+}
+
+/// A store failure: 503 when the database is unreachable or busy, else a logged 500.
+impl From<sightline_store::StoreError> for UnstableError {
+    fn from(error: sightline_store::StoreError) -> Self {
+        if error.is_unavailable() {
+            return UnstableError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "Database unavailable, retry later",
+                None,
+            );
+        }
+        tracing::error!(%error, "unstable API request failed");
+        UnstableError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "An unknown error occurred",
+            None,
+        )
     }
 }
 

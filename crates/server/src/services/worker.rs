@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sightline_domain::ProjectId;
 use sightline_domain::time::now_ms;
 use sightline_store::Job;
 use tokio::sync::Semaphore;
@@ -188,14 +187,7 @@ async fn dispatch(
                 .and_then(|v| v.as_str())
                 .unwrap_or_default()
                 .to_owned();
-            execute::run(
-                state,
-                &ProjectId::from_trusted(project.as_str().to_owned()),
-                &id,
-                job.attempts,
-                &config.retry,
-            )
-            .await
+            execute::run(state, &project, &id, job.attempts, &config.retry).await
         }
         _ => Ok(Outcome::Done),
     }

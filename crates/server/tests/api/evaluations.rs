@@ -552,25 +552,17 @@ async fn an_experiment_rule_scores_sdk_experiment_items(db: TestDb) {
         text("langfuse.environment", "sdk-experiment"),
         text("langfuse.observation.output", "\"forty-two\""),
     ];
-    let body = json!({"resourceSpans": [{"resource": {"attributes": []},
-        "scopeSpans": [{"scope": {"name": "langfuse-sdk", "version": "5.0.4"}, "spans": [
-            {"traceId": "4bf92f3577b34da6a3ce929d0e0e4737", "spanId": "00f067aa0ba902b7",
-             "name": "experiment-item-run", "startTimeUnixNano": "1704067200000000000",
-             "endTimeUnixNano": "1704067201000000000", "attributes": attributes}]}]}]});
-    let auth = judge.tenant.basic();
-    let exported = judge
+    judge
         .app
-        .request(
-            Method::POST,
-            "/api/public/otel/v1/traces",
-            &[
-                ("authorization", auth.as_str()),
-                ("content-type", "application/json"),
+        .export_spans(
+            &judge.tenant,
+            vec![
+                json!({"traceId": "4bf92f3577b34da6a3ce929d0e0e4737", "spanId": "00f067aa0ba902b7",
+                "name": "experiment-item-run", "startTimeUnixNano": "1704067200000000000",
+                "endTimeUnixNano": "1704067201000000000", "attributes": attributes}),
             ],
-            body.to_string().into_bytes(),
         )
         .await;
-    assert_eq!(exported.status, StatusCode::OK, "{}", exported.body);
     let scores = judge.wait_for_scores(1).await;
     assert_eq!(scores.len(), 1, "{scores:?}");
     assert_eq!(scores[0]["traceId"], "4bf92f3577b34da6a3ce929d0e0e4737");

@@ -9,7 +9,7 @@ use sightline_server::services::experiments;
 use sightline_store::testing::TestDb;
 use sightline_store::testing::{BackendTest, backend_test};
 
-use crate::support::{Tenant, TestApp};
+use crate::support::TestApp;
 
 const TRACE_1: &str = "0af7651916cd43dd8448eb211c80319c";
 const TRACE_2: &str = "1af7651916cd43dd8448eb211c80319c";
@@ -42,24 +42,6 @@ fn item_spans(
             "startTimeUnixNano": nanos(start_s), "endTimeUnixNano": nanos(start_s + 1),
             "attributes": task_attributes}),
     ]
-}
-
-async fn export(app: &TestApp, tenant: &Tenant, spans: Vec<Value>) {
-    let body = json!({"resourceSpans": [{"resource": {"attributes": []},
-        "scopeSpans": [{"scope": {"name": "langfuse-sdk", "version": "5.0.4"}, "spans": spans}]}]});
-    let auth = tenant.basic();
-    let response = app
-        .request(
-            axum::http::Method::POST,
-            "/api/public/otel/v1/traces",
-            &[
-                ("authorization", auth.as_str()),
-                ("content-type", "application/json"),
-            ],
-            body.to_string().into_bytes(),
-        )
-        .await;
-    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
 }
 
 async fn experiment_spans_create_runs_and_run_items(db: TestDb) {
@@ -106,7 +88,7 @@ async fn experiment_spans_create_runs_and_run_items(db: TestDb) {
         &experiment("item-2"),
         1_704_067_300,
     ));
-    export(&app, &tenant, spans).await;
+    app.export_spans(&tenant, spans).await;
 
     // Readable right after the 200.
     let run = app
@@ -146,7 +128,7 @@ async fn experiment_spans_create_runs_and_run_items(db: TestDb) {
         &experiment("item-1"),
         1_704_067_200,
     );
-    export(&app, &tenant, again).await;
+    app.export_spans(&tenant, again).await;
     let run = app
         .get("/api/public/datasets/qa/runs/baseline", Some(&auth))
         .await
@@ -159,8 +141,7 @@ async fn experiment_spans_create_runs_and_run_items(db: TestDb) {
         text("langfuse.experiment.name", "local run"),
         text("langfuse.experiment.item.id", "abcdef0123456789"),
     ];
-    export(
-        &app,
+    app.export_spans(
         &tenant,
         item_spans(
             LOCAL_TRACE,
@@ -329,7 +310,7 @@ async fn runs_compare_by_item(db: TestDb) {
         &experiment("item-2"),
         1_704_067_300,
     ));
-    export(&app, &tenant, spans).await;
+    app.export_spans(&tenant, spans).await;
     // Run b ran item-1 only, through the run items API, on a trace of its own.
     let batch = json!({"batch": [{"id": "e1", "type": "trace-create", "timestamp": "2024-01-01T00:00:00Z",
         "body": {"id": "trace-b", "output": {"answer": 7}}}]});
@@ -428,7 +409,7 @@ async fn sdk4_run_items_and_spans_make_one_run_item(db: TestDb) {
         &attributes,
         1_704_067_200,
     );
-    export(&app, &tenant, spans).await;
+    app.export_spans(&tenant, spans).await;
     let run = app
         .get("/api/public/datasets/qa/runs/v4%20run", Some(&auth))
         .await

@@ -139,6 +139,32 @@ impl TestApp {
         self.request(method, path, &headers, bytes).await
     }
 
+    /// Exports `spans` as OTLP/JSON from Python SDK 5.x (scope `langfuse-sdk`) with the tenant's
+    /// keys, and checks the 200.
+    pub async fn export_spans(&self, tenant: &Tenant, spans: Vec<Value>) {
+        let body = serde_json::json!({"resourceSpans": [{"resource": {"attributes": []},
+            "scopeSpans": [{"scope": {"name": "langfuse-sdk", "version": "5.0.4"}, "spans": spans}]}]});
+        let auth = tenant.basic();
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let response = self
+            .request(
+                Method::POST,
+                "/api/public/otel/v1/traces",
+                &headers,
+                body.to_string().into_bytes(),
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            axum::http::StatusCode::OK,
+            "{}",
+            response.body
+        );
+    }
+
     pub async fn post_json(&self, path: &str, auth: &str, body: &Value) -> TestResponse {
         let headers = [
             ("authorization", auth),

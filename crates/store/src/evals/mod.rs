@@ -7,7 +7,6 @@
 
 use async_trait::async_trait;
 use sightline_domain::ProjectId;
-use sightline_domain::eval::ExecutionStatus;
 use sightline_domain::time::Millis;
 
 use crate::StoreResult;
@@ -92,9 +91,4 @@ pub trait EvalStore: Send + Sync {
     ) -> StoreResult<(Vec<JobExecution>, u64)>;
     /// Per rule: executions by status, the cost of those since `since`, and the last five.
     async fn rule_stats(&self, project: &ProjectId, since: Millis) -> StoreResult<Vec<RuleStats>>;
-}
-
-/// Whether an execution in this status will be picked up again.
-pub fn is_open(status: ExecutionStatus) -> bool {
-    !status.is_final()
 }

@@ -14,10 +14,10 @@ use serde_json::Value;
 use sightline_domain::ProjectScope;
 use sightline_domain::eval::{ExecutionStatus, Mapping, Source, Target};
 use sightline_domain::time::now_ms;
-use sightline_server::services::evals::EvalError;
 use sightline_server::services::evals::rules::{
     self as service, AssignmentInput, DEFAULT_DELAY_MS, EXISTING, NEW, RuleInput,
 };
+use sightline_server::services::evals::{EvalError, evaluators};
 use sightline_server::services::worker::JOB_KINDS;
 use sightline_store::{EvaluationRule, Evaluator, ExecutionQuery, JobStatus};
 
@@ -114,9 +114,7 @@ pub async fn get_rules(
     let access = access(&state, &signed_in, &project_id, ProjectScope::EvalJobRead).await?;
     let metadata = state.store().metadata();
     let rules = metadata.rules(&access.project.id).await?;
-    let (evaluators, _) = metadata
-        .list_evaluators(&access.project.id, 10_000, 0)
-        .await?;
+    let evaluators = evaluators::all(state.app(), &access.project.id).await?;
     let stats = metadata
         .rule_stats(&access.project.id, now_ms() - WEEK_MS)
         .await?;
@@ -128,12 +126,8 @@ pub async fn get_rules(
                 .find(|s| s.rule_id == rule.id)
                 .cloned()
                 .unwrap_or_default();
-            let paused = rule.evaluators.iter().find_map(|a| {
-                evaluators
-                    .iter()
-                    .find(|e| e.id == a.evaluator_id)
-                    .and_then(|e| e.block_message.clone())
-            });
+            let paused =
+                service::paused_by(rule, &evaluators).and_then(|e| e.block_message.clone());
             let status = match (rule.enabled, &paused) {
                 (false, _) => "inactive",
                 (true, Some(_)) => "paused",
@@ -251,11 +245,7 @@ async fn rule_page(
     editing: Option<&str>,
     error: Option<String>,
 ) -> WebResult<Response> {
-    let (evaluators, _) = state
-        .store()
-        .metadata()
-        .list_evaluators(&access.project.id, 10_000, 0)
-        .await?;
+    let evaluators = evaluators::all(state.app(), &access.project.id).await?;
     let layout =
         Layout::for_project(state.store(), signed_in, csrf, &access.project, "evals").await?;
     let (form_url, save_url) = match editing {
@@ -518,18 +508,25 @@ pub async fn post_rule_update(
     save(&state, &signed_in, &csrf, &project_id, Some(&id), &body).await
 }
 
+/// What the rules table's buttons do to a rule.
+enum Action {
+    Toggle,
+    Backfill,
+    Delete,
+}
+
 async fn act(
     state: &WebState,
     signed_in: &SignedIn,
     project_id: &str,
     id: &str,
-    action: &str,
+    action: Action,
 ) -> WebResult<Response> {
     let access = access(state, signed_in, project_id, ProjectScope::EvalJobCud).await?;
     let app = state.app();
     let project = &access.project.id;
     let result = match action {
-        "toggle" => match service::fetch(app, project, id).await {
+        Action::Toggle => match service::fetch(app, project, id).await {
             Ok(rule) => {
                 let mut input = service::input_of(&rule);
                 input.enabled = !rule.enabled;
@@ -539,8 +536,8 @@ async fn act(
             }
             Err(error) => Err(error),
         },
-        "backfill" => service::run_backfill(app, project, id).await,
-        _ => service::delete_rule(app, project, id).await,
+        Action::Backfill => service::run_backfill(app, project, id).await,
+        Action::Delete => service::delete_rule(app, project, id).await,
     };
     match result {
         Ok(()) => Ok(see_other(&rules_url(&access))),
@@ -556,7 +553,7 @@ pub async fn post_toggle(
     Path((project_id, id)): Path<(String, String)>,
     signed_in: SignedIn,
 ) -> WebResult<Response> {
-    act(&state, &signed_in, &project_id, &id, "toggle").await
+    act(&state, &signed_in, &project_id, &id, Action::Toggle).await
 }
 
 /// `POST …/evals/rules/{id}/backfill`: evaluates existing data now; targets already evaluated
@@ -566,7 +563,7 @@ pub async fn post_backfill(
     Path((project_id, id)): Path<(String, String)>,
     signed_in: SignedIn,
 ) -> WebResult<Response> {
-    act(&state, &signed_in, &project_id, &id, "backfill").await
+    act(&state, &signed_in, &project_id, &id, Action::Backfill).await
 }
 
 /// `POST …/evals/rules/{id}/delete`.
@@ -575,7 +572,7 @@ pub async fn post_delete(
     Path((project_id, id)): Path<(String, String)>,
     signed_in: SignedIn,
 ) -> WebResult<Response> {
-    act(&state, &signed_in, &project_id, &id, "delete").await
+    act(&state, &signed_in, &project_id, &id, Action::Delete).await
 }
 
 pub struct ExecutionRow {
@@ -666,9 +663,7 @@ pub async fn get_executions(
         )
         .await?;
     let rules = metadata.rules(&access.project.id).await?;
-    let (evaluators, _) = metadata
-        .list_evaluators(&access.project.id, 10_000, 0)
-        .await?;
+    let evaluators = evaluators::all(state.app(), &access.project.id).await?;
     let rows = executions
         .iter()
         .map(|e| {

@@ -25,6 +25,22 @@ pub struct EvaluatorInput {
     pub mapping: Option<Vec<Mapping>>,
 }
 
+/// Most evaluators one project is expected to hold; listings that need them all read this many.
+const MAX_EVALUATORS: u64 = 10_000;
+
+/// Every evaluator of the project (for pauses, names and default mappings of its rules).
+pub async fn all(
+    state: &AppState,
+    project: &ProjectId,
+) -> sightline_store::StoreResult<Vec<Evaluator>> {
+    let (evaluators, _) = state
+        .store()
+        .metadata()
+        .list_evaluators(project, MAX_EVALUATORS, 0)
+        .await?;
+    Ok(evaluators)
+}
+
 /// The model an evaluator runs with.
 #[derive(Debug, Clone)]
 pub struct ResolvedModel {

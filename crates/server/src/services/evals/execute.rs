@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 use sightline_domain::ProjectId;
 use sightline_domain::eval::{
-    BlockReason, ExecutionStatus, JUDGE_ENVIRONMENT, Mapping, OutputDefinition, Source, Target,
-    compile_prompt, execution_trace_id, score_id, stringify,
+    BlockReason, ExecutionStatus, JUDGE_ENVIRONMENT, Mapping, Source, Target, compile_prompt,
+    execution_trace_id, score_id, stringify,
 };
 use sightline_domain::ingest::environment::HIDDEN_BY_DEFAULT;
 use sightline_domain::ingest::{
@@ -290,7 +290,7 @@ pub async fn judge(
         ))
     })?;
     let verdict = Verdict {
-        scores: scores(evaluator, &output, &judgement, target, execution),
+        scores: scores(evaluator, &judgement, target, execution),
         reasoning: judgement.reasoning,
         prompt,
         model: model.model.clone(),
@@ -305,12 +305,10 @@ pub async fn judge(
 
 fn scores(
     evaluator: &Evaluator,
-    output: &OutputDefinition,
     judgement: &sightline_domain::eval::Judgement,
     target: &TargetData,
     execution: &str,
 ) -> Vec<ScorePatch> {
-    let _ = output;
     let now = now_ms();
     judgement
         .scores

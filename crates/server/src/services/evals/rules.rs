@@ -9,7 +9,7 @@ use sightline_domain::ProjectId;
 use sightline_domain::eval::{Mapping, Target, check_mappings};
 use sightline_domain::filter::{FilterCondition, OptionsOperator, Test, parse_filter};
 use sightline_domain::time::{Millis, now_ms};
-use sightline_store::{EvaluationRule, FilterList, NewJob, RuleEvaluator, check_filter};
+use sightline_store::{EvaluationRule, Evaluator, FilterList, NewJob, RuleEvaluator, check_filter};
 
 use super::{BACKFILL_JOB, EvalError, evaluators, invalid, invalid_field};
 use crate::state::AppState;
@@ -195,6 +195,15 @@ async fn checked(
         });
     }
     Ok(assignments)
+}
+
+/// The first of the rule's evaluators that is paused, if any: the rule is paused then.
+pub fn paused_by<'a>(rule: &EvaluationRule, evaluators: &'a [Evaluator]) -> Option<&'a Evaluator> {
+    rule.evaluators.iter().find_map(|assignment| {
+        evaluators
+            .iter()
+            .find(|e| e.id == assignment.evaluator_id && e.blocked_at.is_some())
+    })
 }
 
 /// A backfill of the rule over existing data up to `to`.
