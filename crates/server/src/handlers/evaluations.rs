@@ -389,7 +389,7 @@ pub async fn list_rules(
     let (page, limit) = paging(&query)?;
     let all = state.store().metadata().rules(&caller.project_id).await?;
     let total = all.len() as u64;
-    let evaluators = evaluators::all(&state, &caller.project_id).await?;
+    let evaluators = evaluators::all(state.store(), &caller.project_id).await?;
     let data = all
         .iter()
         .skip(((page - 1) * limit) as usize)
@@ -432,7 +432,7 @@ pub async fn post_rule(
     let rule = rules::create_rule(&state, &caller.project_id, input).await?;
     Ok(axum::Json(rule_json(
         &rule,
-        &evaluators::all(&state, &caller.project_id).await?,
+        &evaluators::all(state.store(), &caller.project_id).await?,
     )))
 }
 
@@ -444,7 +444,7 @@ pub async fn get_rule(
     let rule = rules::fetch(&state, &caller.project_id, &id).await?;
     Ok(axum::Json(rule_json(
         &rule,
-        &evaluators::all(&state, &caller.project_id).await?,
+        &evaluators::all(state.store(), &caller.project_id).await?,
     )))
 }
 
@@ -466,7 +466,7 @@ pub async fn patch_rule(
     let rule = rules::update_rule(&state, &caller.project_id, &id, input).await?;
     Ok(axum::Json(rule_json(
         &rule,
-        &evaluators::all(&state, &caller.project_id).await?,
+        &evaluators::all(state.store(), &caller.project_id).await?,
     )))
 }
 

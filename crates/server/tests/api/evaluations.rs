@@ -110,12 +110,17 @@ impl Judge {
         call(&self.app, &self.tenant, method, path, body).await
     }
 
-    async fn evaluator(&self, name: &str) -> Value {
+    /// Creates an evaluator through the API; returns it.
+    async fn create_evaluator(&self, body: Value) -> Value {
         let created = self
-            .call(
-                Method::POST,
-                "/unstable/evaluators",
-                Some(json!({
+            .call(Method::POST, "/unstable/evaluators", Some(body))
+            .await;
+        assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+        created.body
+    }
+
+    async fn evaluator(&self, name: &str) -> Value {
+        self.create_evaluator(json!({
                     "name": name,
                     "type": "llm_as_judge",
                     "prompt": PROMPT,
@@ -128,11 +133,8 @@ impl Judge {
                         {"variable": "input", "source": "input"},
                         {"variable": "output", "source": "output"}
                     ]
-                })),
-            )
-            .await;
-        assert_eq!(created.status, StatusCode::OK, "{}", created.body);
-        created.body
+        }))
+        .await
     }
 
     async fn rule(&self, body: Value) -> Value {
@@ -423,19 +425,14 @@ async fn an_auth_error_pauses_the_evaluator_until_reactivated(db: TestDb) {
 async fn an_experiment_rule_scores_run_items_with_expected_output(db: TestDb) {
     let judge = judge(db).await;
     let created = judge
-        .call(
-            Method::POST,
-            "/unstable/evaluators",
-            Some(json!({
-                "name": "matches-expected",
-                "prompt": "Does {{output}} match {{expected}}?",
-                "outputDefinition": {"dataType": "BOOLEAN", "reasoning": {"description": "why"},
-                    "score": {"description": "true when it matches"}},
-            })),
-        )
+        .create_evaluator(json!({
+            "name": "matches-expected",
+            "prompt": "Does {{output}} match {{expected}}?",
+            "outputDefinition": {"dataType": "BOOLEAN", "reasoning": {"description": "why"},
+                "score": {"description": "true when it matches"}},
+        }))
         .await;
-    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
-    assert_eq!(created.body["variables"], json!(["output", "expected"]));
+    assert_eq!(created["variables"], json!(["output", "expected"]));
     let dataset = judge
         .call(
             Method::POST,
@@ -497,19 +494,14 @@ async fn an_experiment_rule_scores_run_items_with_expected_output(db: TestDb) {
 /// experiment rule evaluates on the root observation with the dataset item's expected output.
 async fn an_experiment_rule_scores_sdk_experiment_items(db: TestDb) {
     let judge = judge(db).await;
-    let created = judge
-        .call(
-            Method::POST,
-            "/unstable/evaluators",
-            Some(json!({
-                "name": "sdk-check",
-                "prompt": "Is {{output}} what {{expected}} asks for?",
-                "outputDefinition": {"dataType": "NUMERIC", "reasoning": {"description": "why"},
-                    "score": {"description": "0..1"}},
-            })),
-        )
+    judge
+        .create_evaluator(json!({
+            "name": "sdk-check",
+            "prompt": "Is {{output}} what {{expected}} asks for?",
+            "outputDefinition": {"dataType": "NUMERIC", "reasoning": {"description": "why"},
+                "score": {"description": "0..1"}},
+        }))
         .await;
-    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let dataset = judge
         .call(
             Method::POST,
@@ -613,15 +605,8 @@ async fn bad_definitions_are_refused_and_nothing_runs_half_configured(db: TestDb
     assert_eq!(bad_default.body["details"]["variables"], json!(["output"]));
 
     // An evaluator without a default mapping: every rule must map its variables.
-    let created = judge
-        .call(
-            Method::POST,
-            "/unstable/evaluators",
-            Some(json!({"name": "plain", "prompt": "{{input}} {{output}}",
-                "outputDefinition": {"dataType": "NUMERIC", "reasoning": {"description": "why"}, "score": {"description": "0..1"}}})),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    judge.create_evaluator(json!({"name": "plain", "prompt": "{{input}} {{output}}",
+                "outputDefinition": {"dataType": "NUMERIC", "reasoning": {"description": "why"}, "score": {"description": "0..1"}}})).await;
     let rule = |mapping: Value, sampling: f64| {
         json!({"name": "r", "target": "observation", "enabled": true, "sampling": sampling,
             "evaluator": {"name": "plain"}, "mapping": mapping})

@@ -114,7 +114,7 @@ pub async fn get_rules(
     let access = access(&state, &signed_in, &project_id, ProjectScope::EvalJobRead).await?;
     let metadata = state.store().metadata();
     let rules = metadata.rules(&access.project.id).await?;
-    let evaluators = evaluators::all(state.app(), &access.project.id).await?;
+    let evaluators = evaluators::all(state.store(), &access.project.id).await?;
     let stats = metadata
         .rule_stats(&access.project.id, now_ms() - WEEK_MS)
         .await?;
@@ -245,7 +245,7 @@ async fn rule_page(
     editing: Option<&str>,
     error: Option<String>,
 ) -> WebResult<Response> {
-    let evaluators = evaluators::all(state.app(), &access.project.id).await?;
+    let evaluators = evaluators::all(state.store(), &access.project.id).await?;
     let layout =
         Layout::for_project(state.store(), signed_in, csrf, &access.project, "evals").await?;
     let (form_url, save_url) = match editing {
@@ -663,7 +663,7 @@ pub async fn get_executions(
         )
         .await?;
     let rules = metadata.rules(&access.project.id).await?;
-    let evaluators = evaluators::all(state.app(), &access.project.id).await?;
+    let evaluators = evaluators::all(state.store(), &access.project.id).await?;
     let rows = executions
         .iter()
         .map(|e| {

@@ -30,11 +30,10 @@ const MAX_EVALUATORS: u64 = 10_000;
 
 /// Every evaluator of the project (for pauses, names and default mappings of its rules).
 pub async fn all(
-    state: &AppState,
+    store: &sightline_store::Store,
     project: &ProjectId,
 ) -> sightline_store::StoreResult<Vec<Evaluator>> {
-    let (evaluators, _) = state
-        .store()
+    let (evaluators, _) = store
         .metadata()
         .list_evaluators(project, MAX_EVALUATORS, 0)
         .await?;

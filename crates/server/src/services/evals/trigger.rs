@@ -104,7 +104,7 @@ impl EvalTriggers {
         let rules = metadata.rules(project).await?;
         let mut live = Vec::new();
         if rules.iter().any(|r| r.enabled) {
-            let (evaluators, _) = metadata.list_evaluators(project, 10_000, 0).await?;
+            let evaluators = super::evaluators::all(store, project).await?;
             for rule in rules {
                 let runnable = rule.evaluators.iter().any(|a| {
                     evaluators
