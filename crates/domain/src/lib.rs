@@ -10,6 +10,7 @@ pub mod eval;
 pub mod filter;
 pub mod ids;
 pub mod ingest;
+pub mod media;
 pub mod metrics;
 pub mod otel;
 pub mod password;

@@ -17,6 +17,17 @@ pub fn to_iso(ms: Millis) -> String {
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// An ISO-8601 timestamp with an offset, or without one read as UTC.
+pub fn parse_iso(raw: &str) -> Option<Millis> {
+    let raw = raw.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(raw) {
+        return Some(time.timestamp_millis());
+    }
+    chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|time| time.and_utc().timestamp_millis())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

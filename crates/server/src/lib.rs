@@ -15,7 +15,7 @@ pub mod views;
 use std::future::Future;
 
 pub use router::router;
-pub use state::{AppState, INGEST_QUEUE_BYTES};
+pub use state::{AppState, INGEST_QUEUE_BYTES, Settings};
 
 /// Serves the router on `listener` until `shutdown` resolves, then lets in-flight requests finish.
 pub async fn serve(

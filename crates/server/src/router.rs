@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{HeaderName, Method, Request, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
@@ -13,8 +13,8 @@ use tracing::Span;
 
 use crate::handlers::{
     annotation_queues, comments, dashboards, dataset_items, dataset_runs, datasets, evaluations,
-    experiments, fallback, health, ingestion, legacy_ingestion, llm_connections, metrics, models,
-    observations, organizations, otel, projects, prompts, score_configs, scores, scores_v3,
+    experiments, fallback, health, ingestion, legacy_ingestion, llm_connections, media, metrics,
+    models, observations, organizations, otel, projects, prompts, score_configs, scores, scores_v3,
     sessions, traces,
 };
 use crate::state::AppState;
@@ -259,6 +259,18 @@ pub fn router(state: AppState) -> Router {
             "/dataset-run-items",
             get(dataset_runs::get_dataset_run_items).post(dataset_runs::post_dataset_run_item),
         )
+        .route("/media", post(media::post_media))
+        .route(
+            "/media/{media_id}",
+            get(media::get_media).patch(media::patch_media),
+        )
+        // Signed URLs of media in a local directory; the upload streams past the JSON limit
+        // (its length is checked against the declared one).
+        .route(
+            "/media/{media_id}/upload",
+            put(media::put_upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/media/{media_id}/download", get(media::get_download))
         .route("/experiments", get(experiments::get_experiments))
         .route("/experiment-items", get(experiments::get_experiment_items))
         .method_not_allowed_fallback(fallback::method_not_allowed)

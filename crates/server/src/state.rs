@@ -5,11 +5,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sightline_store::{Store, StoreResult};
 
+use crate::services::blobs::Blobs;
 use crate::services::evals::trigger::EvalTriggers;
 use crate::services::ingest::ParseTurns;
 use crate::services::ingest::rules::Rules;
 use crate::services::ingest::writer::IngestWriter;
 use crate::services::llm_connections::LlmSettings;
+use crate::services::media::UrlSigner;
 use crate::services::prompts::PromptCache;
 
 use crate::auth::KeyCache;
@@ -29,7 +31,35 @@ struct Inner {
     prompts: PromptCache,
     llm: LlmSettings,
     eval_triggers: Arc<EvalTriggers>,
+    blobs: Blobs,
+    url_signer: UrlSigner,
+    public_url: Option<String>,
     shutting_down: AtomicBool,
+}
+
+/// The server's settings besides the store and salt.
+#[derive(Clone)]
+pub struct Settings {
+    /// Payload that may wait for the ingestion writer ([`INGEST_QUEUE_BYTES`]).
+    pub queue_bytes: usize,
+    /// `ENCRYPTION_KEY`'s cipher and the provider client's SSRF allow-list.
+    pub llm: LlmSettings,
+    /// Where media and exports are kept.
+    pub blobs: Blobs,
+    /// `NEXTAUTH_URL`: where clients reach this server, for the URLs it hands out; without
+    /// it, the request's `Host`.
+    pub public_url: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            queue_bytes: INGEST_QUEUE_BYTES,
+            llm: LlmSettings::default(),
+            blobs: Blobs::default(),
+            public_url: None,
+        }
+    }
 }
 
 /// Payload that may wait for the ingestion writer before requests are turned away (429/503).
@@ -39,25 +69,32 @@ impl AppState {
     /// `salt` is the server-wide salt API key secrets are hashed with. Starts the ingestion
     /// writer, so it must be called inside a Tokio runtime.
     pub fn new(store: Store, salt: String) -> Self {
-        Self::with_queue(store, salt, INGEST_QUEUE_BYTES)
+        Self::with_settings(store, salt, Settings::default())
     }
 
     /// Like [`AppState::new`] with an explicit ingestion queue budget in bytes.
     pub fn with_queue(store: Store, salt: String, queue_bytes: usize) -> Self {
-        Self::with_settings(store, salt, queue_bytes, LlmSettings::default())
+        Self::with_settings(
+            store,
+            salt,
+            Settings {
+                queue_bytes,
+                ..Settings::default()
+            },
+        )
     }
 
-    /// Like [`AppState::with_queue`], with the LLM features' settings (`ENCRYPTION_KEY`'s
-    /// cipher and the provider client's SSRF allow-list).
-    pub fn with_settings(store: Store, salt: String, queue_bytes: usize, llm: LlmSettings) -> Self {
+    /// Like [`AppState::new`], with the server's [`Settings`].
+    pub fn with_settings(store: Store, salt: String, settings: Settings) -> Self {
         let rules = Arc::new(Rules::new());
         let eval_triggers = Arc::new(EvalTriggers::default());
         let writer = IngestWriter::spawn(
             store.clone(),
             rules.clone(),
             eval_triggers.clone(),
-            queue_bytes,
+            settings.queue_bytes,
         );
+        let url_signer = UrlSigner::new(&salt);
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -67,8 +104,13 @@ impl AppState {
                 writer,
                 parse_turns: ParseTurns::default(),
                 prompts: PromptCache::default(),
-                llm,
+                llm: settings.llm,
                 eval_triggers,
+                blobs: settings.blobs,
+                url_signer,
+                public_url: settings
+                    .public_url
+                    .map(|url| url.trim_end_matches('/').to_owned()),
                 shutting_down: AtomicBool::new(false),
             }),
         }
@@ -100,6 +142,21 @@ impl AppState {
     /// The evaluation rules' triggers and the workers' wake-up (`services/evals/trigger.rs`).
     pub fn eval_triggers(&self) -> &EvalTriggers {
         &self.inner.eval_triggers
+    }
+
+    /// Where media and exports are kept.
+    pub fn blobs(&self) -> &Blobs {
+        &self.inner.blobs
+    }
+
+    /// Signs URLs of media kept in a local directory.
+    pub fn url_signer(&self) -> &UrlSigner {
+        &self.inner.url_signer
+    }
+
+    /// `NEXTAUTH_URL` without a trailing slash, when set.
+    pub fn public_url(&self) -> Option<&str> {
+        self.inner.public_url.as_deref()
     }
 
     pub fn store(&self) -> &Store {

@@ -13,6 +13,7 @@ use std::str::FromStr;
 
 use anyhow::{Context, anyhow, bail};
 use sightline_domain::{ApiKeyPair, Email, OrgId, ProjectId};
+use sightline_server::services::blobs::S3Settings;
 use sightline_server::services::identity::{HeadlessInit, InitProject, InitUser};
 use sightline_store::{StoreOptions, Synchronous};
 
@@ -48,6 +49,26 @@ pub const VARIABLES: &[Variable] = &[
     var(
         "LANGFUSE_LLM_AS_JUDGE_QUEUE_RETRY_MAX_AGE_SECONDS",
         Some("7200"),
+    ),
+    var("SIGHTLINE_BLOB_DIR", Some("data/blobs")),
+    var("LANGFUSE_S3_MEDIA_UPLOAD_BUCKET", None),
+    var("LANGFUSE_S3_MEDIA_UPLOAD_REGION", None),
+    var("LANGFUSE_S3_MEDIA_UPLOAD_ENDPOINT", None),
+    var("LANGFUSE_S3_MEDIA_UPLOAD_ACCESS_KEY_ID", None),
+    var("LANGFUSE_S3_MEDIA_UPLOAD_SECRET_ACCESS_KEY", None),
+    var("LANGFUSE_S3_MEDIA_UPLOAD_FORCE_PATH_STYLE", Some("false")),
+    var("LANGFUSE_S3_MEDIA_UPLOAD_PREFIX", None),
+    var("LANGFUSE_S3_BATCH_EXPORT_BUCKET", None),
+    var("LANGFUSE_S3_BATCH_EXPORT_REGION", None),
+    var("LANGFUSE_S3_BATCH_EXPORT_ENDPOINT", None),
+    var("LANGFUSE_S3_BATCH_EXPORT_ACCESS_KEY_ID", None),
+    var("LANGFUSE_S3_BATCH_EXPORT_SECRET_ACCESS_KEY", None),
+    var("LANGFUSE_S3_BATCH_EXPORT_FORCE_PATH_STYLE", Some("false")),
+    var("LANGFUSE_S3_BATCH_EXPORT_PREFIX", None),
+    var("LANGFUSE_S3_MEDIA_MAX_CONTENT_LENGTH", Some("1000000000")),
+    var(
+        "LANGFUSE_S3_MEDIA_DOWNLOAD_URL_EXPIRY_SECONDS",
+        Some("3600"),
     ),
     var("LOG_LEVEL", Some("info")),
     var("LOG_FORMAT", Some("text")),
@@ -137,6 +158,16 @@ pub struct Config {
     pub job_lease: std::time::Duration,
     /// Retries of retryable LLM errors of evaluations.
     pub eval_retry: sightline_server::services::evals::execute::RetryPolicy,
+    /// `SIGHTLINE_BLOB_DIR`: where media and exports are kept when no bucket is set.
+    pub blob_dir: std::path::PathBuf,
+    /// `LANGFUSE_S3_MEDIA_UPLOAD_*`: the media bucket, and the key prefix (also in a directory).
+    pub media_s3: Option<S3Settings>,
+    pub media_prefix: String,
+    /// `LANGFUSE_S3_BATCH_EXPORT_*`: the exports' bucket and key prefix.
+    pub export_s3: Option<S3Settings>,
+    pub export_prefix: String,
+    pub media_max_bytes: u64,
+    pub media_url_ttl: std::time::Duration,
     pub log_level: String,
     pub log_format: LogFormat,
     pub init: HeadlessInit,
@@ -240,6 +271,17 @@ impl Config {
                     .parsed::<f64>("LANGFUSE_LLM_AS_JUDGE_QUEUE_RETRY_MAX_AGE_SECONDS")?
                     * 1000.0) as i64,
             },
+            blob_dir: source.string("SIGHTLINE_BLOB_DIR").into(),
+            media_s3: s3_settings(&source, "MEDIA_UPLOAD")?,
+            media_prefix: source.string("LANGFUSE_S3_MEDIA_UPLOAD_PREFIX"),
+            export_s3: s3_settings(&source, "BATCH_EXPORT")?,
+            export_prefix: source.string("LANGFUSE_S3_BATCH_EXPORT_PREFIX"),
+            media_max_bytes: source.parsed("LANGFUSE_S3_MEDIA_MAX_CONTENT_LENGTH")?,
+            media_url_ttl: std::time::Duration::from_secs(
+                source
+                    .parsed::<u64>("LANGFUSE_S3_MEDIA_DOWNLOAD_URL_EXPIRY_SECONDS")?
+                    .clamp(1, 7 * 24 * 3600),
+            ),
             log_level,
             log_format: source.parsed("LOG_FORMAT")?,
             init: headless_init(&source)?,
@@ -265,6 +307,23 @@ fn read_file(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
         .with_context(|| format!("cannot read configuration file {}", path.display()))?
         .map(|item| item.with_context(|| format!("in configuration file {}", path.display())))
         .collect()
+}
+
+/// `LANGFUSE_S3_<purpose>_*`: a bucket when `_BUCKET` is set.
+fn s3_settings(source: &Source, purpose: &str) -> anyhow::Result<Option<S3Settings>> {
+    let name = |field: &str| format!("LANGFUSE_S3_{purpose}_{field}");
+    let Some(bucket) = source.raw(&name("BUCKET")) else {
+        return Ok(None);
+    };
+    let owned = |field: &str| source.raw(&name(field)).map(str::to_owned);
+    Ok(Some(S3Settings {
+        bucket: bucket.to_owned(),
+        region: owned("REGION"),
+        endpoint: owned("ENDPOINT"),
+        access_key_id: owned("ACCESS_KEY_ID"),
+        secret_access_key: owned("SECRET_ACCESS_KEY"),
+        force_path_style: source.parsed(&name("FORCE_PATH_STYLE"))?,
+    }))
 }
 
 struct Source {

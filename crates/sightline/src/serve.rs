@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, anyhow};
 use sightline_domain::secret::Cipher;
+use sightline_server::services::blobs::{BlobStorage, Blobs, S3Settings};
 use sightline_server::services::identity::{self, DefaultSetup};
 use sightline_server::services::llm_connections::LlmSettings;
-use sightline_server::{AppState, INGEST_QUEUE_BYTES};
+use sightline_server::{AppState, INGEST_QUEUE_BYTES, Settings};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -51,8 +52,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         None => None,
     };
 
-    let llm = llm_settings(&config);
-    let state = AppState::with_settings(store.clone(), salt, INGEST_QUEUE_BYTES, llm);
+    let state = AppState::with_settings(store.clone(), salt, settings(&config)?);
     if config.workers > 0 {
         sightline_server::services::worker::spawn(state.clone(), worker::config(&config));
     }
@@ -90,7 +90,32 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 }
 
 /// The LLM features' settings: `ENCRYPTION_KEY`'s cipher and the SSRF allow-list.
-pub fn llm_settings(config: &Config) -> LlmSettings {
+/// The server's settings from the configuration; fails when a blob storage cannot be opened.
+pub fn settings(config: &Config) -> anyhow::Result<Settings> {
+    let storage = |s3: &Option<S3Settings>, prefix: &str, what: &str| match s3 {
+        Some(s3) => BlobStorage::s3(s3, prefix)
+            .with_context(|| format!("LANGFUSE_S3_{what}_*: cannot use bucket '{}'", s3.bucket)),
+        None => BlobStorage::local(&config.blob_dir, prefix).with_context(|| {
+            format!(
+                "SIGHTLINE_BLOB_DIR: cannot use '{}'",
+                config.blob_dir.display()
+            )
+        }),
+    };
+    Ok(Settings {
+        queue_bytes: INGEST_QUEUE_BYTES,
+        llm: llm_settings(config),
+        blobs: Blobs {
+            media: storage(&config.media_s3, &config.media_prefix, "MEDIA_UPLOAD")?,
+            exports: storage(&config.export_s3, &config.export_prefix, "BATCH_EXPORT")?,
+            media_max_bytes: config.media_max_bytes,
+            media_url_ttl: config.media_url_ttl,
+        },
+        public_url: config.public_url.clone(),
+    })
+}
+
+fn llm_settings(config: &Config) -> LlmSettings {
     LlmSettings {
         cipher: config
             .encryption_key

@@ -2,13 +2,13 @@
 //! SIGINT; `serve` runs the same workers unless `SIGHTLINE_WORKERS=0`.
 
 use anyhow::Context;
+use sightline_server::AppState;
 use sightline_server::services::identity;
 use sightline_server::services::worker::{self, WorkerConfig};
-use sightline_server::{AppState, INGEST_QUEUE_BYTES};
 
 use crate::config::Config;
 use crate::migrate::{open_migrated, redact_url};
-use crate::serve::{llm_settings, shutdown_signal};
+use crate::serve::shutdown_signal;
 
 /// The workers' settings from the configuration.
 pub fn config(config: &Config) -> WorkerConfig {
@@ -26,12 +26,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let salt = identity::resolve_salt(&store, config.salt.as_ref().map(|s| s.expose().as_str()))
         .await
         .context("cannot resolve the API key salt")?;
-    let state = AppState::with_settings(
-        store.clone(),
-        salt,
-        INGEST_QUEUE_BYTES,
-        llm_settings(&config),
-    );
+    let state = AppState::with_settings(store.clone(), salt, crate::serve::settings(&config)?);
     let workers = worker::spawn(state.clone(), self::config(&config));
     shutdown_signal().await;
     state.begin_shutdown();

@@ -21,6 +21,7 @@ pub mod identity;
 pub mod jobs;
 pub mod llm_connections;
 pub mod llm_definitions;
+pub mod media;
 pub mod metrics;
 pub mod models;
 pub mod observations;
@@ -60,6 +61,7 @@ pub use identity::{
 pub use jobs::{Job, JobStatus, JobStore, NewJob};
 pub use llm_connections::{DefaultLlmModel, LlmConnection, LlmConnectionStore};
 pub use llm_definitions::{DefinitionKind, LlmDefinition, LlmDefinitionStore};
+pub use media::{Media, MediaStore, MediaTarget, UploadReport};
 pub use metrics::{DAY_MS, DailyMetrics, DailyModelUsage, MetricsQuery};
 pub use observations::StoredObservation;
 pub use observations::payload::PayloadCodec;

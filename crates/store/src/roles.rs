@@ -20,8 +20,8 @@ use async_trait::async_trait;
 use crate::{
     AccountStore, AnnotationQueueStore, Backend, CommentStore, CommentTargetStore, DashboardStore,
     DatasetStore, EvalStore, EventWriteStore, ExperimentEventStore, ExperimentRunStore,
-    IdentityStore, JobStore, LlmConnectionStore, LlmDefinitionStore, MetricsStore, ModelStore,
-    ObservationReadStore, OrgKeyStore, PromptStore, PromptUsageStore, ScoreConfigStore,
+    IdentityStore, JobStore, LlmConnectionStore, LlmDefinitionStore, MediaStore, MetricsStore,
+    ModelStore, ObservationReadStore, OrgKeyStore, PromptStore, PromptUsageStore, ScoreConfigStore,
     ScoreReadStore, SessionStore, SqlStore, StoreResult, TraceReadStore, TracingStore,
     UserStatsStore,
 };
@@ -59,6 +59,7 @@ pub trait MetadataStore:
     + LlmDefinitionStore
     + EvalStore
     + OrgKeyStore
+    + MediaStore
     + 'static
 {
 }
@@ -80,6 +81,7 @@ impl<T> MetadataStore for T where
         + LlmDefinitionStore
         + EvalStore
         + OrgKeyStore
+        + MediaStore
         + 'static
 {
 }

@@ -1,6 +1,5 @@
 //! OTLP attribute values as JSON (wire-spec §3.3) and the small lookups every mapper shares.
 
-use chrono::{DateTime, NaiveDateTime};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use serde_json::{Map, Value};
 
@@ -131,11 +130,8 @@ pub(super) fn flag(attributes: &Attributes, key: &str) -> bool {
 /// An ISO-8601 timestamp (with offset, or naive and read as UTC), possibly JSON-quoted.
 pub(super) fn parse_iso(raw: &str) -> Option<Millis> {
     let raw = raw.trim();
-    if let Ok(time) = DateTime::parse_from_rfc3339(raw) {
-        return Some(time.timestamp_millis());
-    }
-    if let Ok(time) = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f") {
-        return Some(time.and_utc().timestamp_millis());
+    if let Some(time) = crate::time::parse_iso(raw) {
+        return Some(time);
     }
     match serde_json::from_str::<Value>(raw) {
         Ok(Value::String(inner)) if inner != raw => parse_iso(&inner),

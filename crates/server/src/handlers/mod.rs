@@ -14,6 +14,7 @@ pub mod health;
 pub mod ingestion;
 pub mod legacy_ingestion;
 pub mod llm_connections;
+pub mod media;
 pub mod metrics;
 pub mod models;
 pub mod observations;

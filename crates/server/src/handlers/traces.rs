@@ -263,11 +263,7 @@ pub async fn delete_trace(
     ProjectAuth(caller): ProjectAuth,
     Path(trace_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    state
-        .store()
-        .events()
-        .delete_traces(&caller.project_id, &[trace_id])
-        .await?;
+    crate::services::traces::delete_traces(&state, &caller.project_id, &[trace_id]).await?;
     Ok(Json(json!({"message": "Trace deleted successfully"})))
 }
 
@@ -287,10 +283,6 @@ pub async fn delete_traces(
             "traceIds: expected 1 to 1000 trace ids".into(),
         ));
     }
-    state
-        .store()
-        .events()
-        .delete_traces(&caller.project_id, &body.trace_ids)
-        .await?;
+    crate::services::traces::delete_traces(&state, &caller.project_id, &body.trace_ids).await?;
     Ok(Json(json!({"message": "Traces deleted successfully"})))
 }

@@ -3,7 +3,8 @@
 //! is set (deduplicated by project and day, so replicas enqueue it once) and one
 //! `jobs.prune` job. A retention job re-reads the project's setting and deletes what is older
 //! than it — traces by timestamp, observations by start time, scores by timestamp, with their
-//! payloads and logged events; rollups and counters follow by trigger — in batches of
+//! payloads and logged events; rollups and counters follow by trigger; then media created
+//! before the cutoff, objects and records — in batches of
 //! [`BATCH`] per kind, each its own short transaction, followed by a pause of three times the
 //! batch's own duration and at least [`MIN_PAUSE`]: ingestion keeps the database at least
 //! three quarters of the time, and on SQLite the event writer, whose busy handler retries
@@ -17,6 +18,7 @@ use sightline_domain::ProjectId;
 use sightline_domain::time::Millis;
 use sightline_store::{NewJob, Store, StoreResult};
 
+use crate::services::media::{self, MediaError};
 use crate::state::AppState;
 
 pub const RETENTION_JOB: &str = "retention";
@@ -100,6 +102,22 @@ pub async fn run(state: &AppState, project: &ProjectId, now: Millis) -> StoreRes
             .events()
             .delete_older_than(project, cutoff, BATCH)
             .await?;
+        deleted += batch;
+        if batch == 0 {
+            break;
+        }
+        tokio::time::sleep(pause(started.elapsed())).await;
+    }
+    loop {
+        let started = std::time::Instant::now();
+        let batch = match media::delete_older_than(state, project, cutoff, BATCH).await {
+            Ok(batch) => batch,
+            Err(MediaError::Store(error)) => return Err(error),
+            Err(error) => {
+                tracing::warn!(project = %project, %error, "retention kept media it could not delete");
+                break;
+            }
+        };
         deleted += batch;
         if batch == 0 {
             break;

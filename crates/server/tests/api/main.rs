@@ -13,6 +13,7 @@ mod grpc;
 mod identity;
 mod ingestion;
 mod llm_connections;
+mod media;
 mod metrics;
 mod metrics_query;
 mod mixed;
@@ -39,6 +40,7 @@ fn main() {
         ("identity", identity::tests()),
         ("ingestion", ingestion::tests()),
         ("llm_connections", llm_connections::tests()),
+        ("media", media::tests()),
         ("metrics", metrics::tests()),
         ("metrics_query", metrics_query::tests()),
         ("mixed", mixed::tests()),

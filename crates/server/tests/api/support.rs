@@ -14,7 +14,7 @@ use tower::ServiceExt;
 
 pub struct TestApp {
     pub state: AppState,
-    router: Router,
+    pub router: Router,
     _db: TestDb,
 }
 
@@ -71,8 +71,13 @@ impl TestApp {
         let state = AppState::with_settings(
             db.store.clone(),
             salt,
-            sightline_server::INGEST_QUEUE_BYTES,
-            llm,
+            sightline_server::Settings {
+                llm,
+                blobs: sightline_server::services::blobs::Blobs::one(
+                    sightline_server::services::blobs::BlobStorage::in_memory(),
+                ),
+                ..sightline_server::Settings::default()
+            },
         );
         TestApp {
             router: sightline_server::router(state.clone()),

@@ -416,11 +416,9 @@ pub async fn post_delete_traces(
             "Select 1 to 1000 traces to delete.".to_owned(),
         ));
     }
-    let deleted = state
-        .store()
-        .events()
-        .delete_traces(&access.project.id, &ids)
-        .await?;
+    let deleted =
+        sightline_server::services::traces::delete_traces(state.app(), &access.project.id, &ids)
+            .await?;
     tracing::info!(project = %access.project.id, traces = deleted, user = %signed_in.user.id, "traces deleted from the UI");
     Ok(crate::pages::see_other(&urls::project_section(
         &access.project.id,

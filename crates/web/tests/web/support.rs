@@ -53,8 +53,13 @@ impl TestUi {
         let app = AppState::with_settings(
             db.store.clone(),
             salt,
-            sightline_server::INGEST_QUEUE_BYTES,
-            llm,
+            sightline_server::Settings {
+                llm,
+                blobs: sightline_server::services::blobs::Blobs::one(
+                    sightline_server::services::blobs::BlobStorage::in_memory(),
+                ),
+                ..sightline_server::Settings::default()
+            },
         );
         let router = sightline_web::router(WebState::new(app.clone(), WebConfig::default()));
         TestUi {
