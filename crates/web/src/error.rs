@@ -54,6 +54,22 @@ impl From<IdentityError> for WebError {
     }
 }
 
+impl From<sightline_server::services::media::MediaError> for WebError {
+    fn from(error: sightline_server::services::media::MediaError) -> Self {
+        use sightline_server::services::blobs::BlobError;
+        use sightline_server::services::media::MediaError;
+        match error {
+            MediaError::NotFound(_) | MediaError::Blob(BlobError::NotFound { .. }) => {
+                WebError::NotFound
+            }
+            MediaError::InvalidRequest(message) => WebError::BadRequest(message),
+            MediaError::Forbidden(_) => WebError::Forbidden("This media is not yours to see."),
+            MediaError::Store(error) => error.into(),
+            MediaError::Blob(error) => WebError::internal(error),
+        }
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(error: askama::Error) -> Self {
         WebError::internal(error)

@@ -301,6 +301,10 @@ pub fn router(state: WebState) -> Router {
             get(protected_labels::get_protected_labels)
                 .post(protected_labels::post_protected_labels),
         )
+        .route(
+            "/ui/project/{project_id}/media/{media_id}",
+            get(trace_detail::get_media),
+        )
         .route("/ui/project/{project_id}/traces", get(traces::get_traces))
         .route(
             "/ui/project/{project_id}/traces/{trace_id}",

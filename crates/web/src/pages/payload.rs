@@ -3,7 +3,9 @@
 //! escaped. Nothing of it is ever marked safe: every string in a trace is attacker-controlled.
 
 use serde_json::{Map, Value};
+use sightline_domain::ProjectId;
 use sightline_domain::ingest::merge::metadata_for_read;
+use sightline_domain::media::{MediaKind, MediaReference, TextPart, split_references};
 
 /// Longest preview in a table cell, in characters.
 pub const PREVIEW_CHARS: usize = 120;
@@ -15,6 +17,19 @@ pub struct Payload {
     pub kind: &'static str,
     pub text: String,
     pub messages: Vec<ChatMessage>,
+    /// The media its strings reference, shown inline below it.
+    pub media: Vec<MediaTag>,
+}
+
+/// A `@@@langfuseMedia:…@@@` reference found in a payload, served by the project's media
+/// route (the bytes come from blob storage with a sandboxing CSP).
+#[derive(Debug, Clone)]
+pub struct MediaTag {
+    pub url: String,
+    /// `image`, `audio`, `video`, `pdf` or `file`: how the view shows it.
+    pub kind: &'static str,
+    pub content_type: String,
+    pub media_id: String,
 }
 
 /// One message of a conversation (`[{role, content}]`).
@@ -45,18 +60,18 @@ pub fn payload(value: Option<&Value>) -> Payload {
         Some(Value::String(text)) => Payload {
             kind: "text",
             text: text.clone(),
-            messages: Vec::new(),
+            ..Payload::default()
         },
         Some(value) => match chat_messages(value) {
             Some(messages) => Payload {
                 kind: "chat",
-                text: String::new(),
                 messages,
+                ..Payload::default()
             },
             None => Payload {
                 kind: "json",
                 text: pretty(value),
-                messages: Vec::new(),
+                ..Payload::default()
             },
         },
     }
@@ -72,8 +87,67 @@ pub fn metadata(map: &Map<String, Value>) -> Payload {
     Payload {
         kind: "json",
         text: pretty(&Value::Object(metadata_for_read(map))),
-        messages: Vec::new(),
+        ..Payload::default()
     }
+}
+
+/// A trace's or observation's input or output: [`payload`] with the media it references.
+pub fn io(value: Option<&Value>, project: &ProjectId) -> Payload {
+    let mut shown = payload(value);
+    if let Some(value) = value {
+        shown.media = media_tags(value, project);
+    }
+    shown
+}
+
+/// [`metadata`] with the media it references.
+pub fn metadata_io(map: &Map<String, Value>, project: &ProjectId) -> Payload {
+    let mut shown = metadata(map);
+    shown.media = map
+        .values()
+        .flat_map(|value| media_tags(value, project))
+        .collect();
+    shown
+}
+
+/// The media referenced anywhere in `value`'s strings, each once, in order.
+fn media_tags(value: &Value, project: &ProjectId) -> Vec<MediaTag> {
+    fn walk(value: &Value, found: &mut Vec<MediaReference>) {
+        match value {
+            Value::String(text) if text.contains("@@@langfuseMedia:") => {
+                for part in split_references(text) {
+                    if let TextPart::Media(reference) = part
+                        && !found.iter().any(|r| r.media_id == reference.media_id)
+                    {
+                        found.push(reference);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| walk(item, found)),
+            Value::Object(map) => map.values().for_each(|item| walk(item, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(value, &mut found);
+    found
+        .into_iter()
+        .map(|reference| MediaTag {
+            url: crate::urls::project_section(
+                project,
+                &format!("media/{}", crate::urls::segment(&reference.media_id)),
+            ),
+            kind: match MediaKind::of(&reference.content_type) {
+                MediaKind::Image => "image",
+                MediaKind::Audio => "audio",
+                MediaKind::Video => "video",
+                MediaKind::Pdf => "pdf",
+                MediaKind::Other => "file",
+            },
+            content_type: reference.content_type,
+            media_id: reference.media_id,
+        })
+        .collect()
 }
 
 pub fn pretty(value: &Value) -> String {

@@ -335,9 +335,9 @@ async fn node_detail(
         total_cost: row.total_cost.map(dollars).unwrap_or_default(),
         level: row.level.as_str(),
         status_message: row.status_message.clone().unwrap_or_default(),
-        input: payload::payload(row.input.as_ref()),
-        output: payload::payload(row.output.as_ref()),
-        metadata: payload::metadata(&row.metadata),
+        input: payload::io(row.input.as_ref(), &access.project.id),
+        output: payload::io(row.output.as_ref(), &access.project.id),
+        metadata: payload::metadata_io(&row.metadata, &access.project.id),
         scores: score_views(&own),
         comments: comment_views(state, access, CommentObjectType::Observation, &row.id).await?,
         forms: forms(state, access, csrf, &row.trace_id, Some(&row.id)).await?,
@@ -408,9 +408,9 @@ async fn summary(
             version: row.version.clone().unwrap_or_default(),
             tags: row.tags.clone(),
             totals: totals(outlines.iter()),
-            input: payload::payload(row.input.as_ref()),
-            output: payload::payload(row.output.as_ref()),
-            metadata: payload::metadata(&row.metadata),
+            input: payload::io(row.input.as_ref(), &access.project.id),
+            output: payload::io(row.output.as_ref(), &access.project.id),
+            metadata: payload::metadata_io(&row.metadata, &access.project.id),
         },
         scores: score_views(&trace_scores),
         comments: comment_views(state, access, CommentObjectType::Trace, &row.id).await?,
@@ -577,4 +577,30 @@ pub(crate) fn back_to(
         Some(id) => format!("{url}?observation={}", urls::segment(id)),
         None => url,
     }
+}
+
+/// `GET /ui/project/{project}/media/{media}`: the bytes of a media the project's traces
+/// reference, for the detail views (read from blob storage whatever it is, with the API's
+/// sandboxing headers).
+pub async fn get_media(
+    State(state): State<WebState>,
+    Path((project_id, media_id)): Path<(String, String)>,
+    signed_in: SignedIn,
+) -> WebResult<Response> {
+    let access = rbac::project_access(
+        state.store(),
+        &signed_in.user,
+        &project_id,
+        ProjectScope::ProjectRead,
+    )
+    .await?;
+    let app = state.app();
+    let media =
+        sightline_server::services::media::uploaded(app, &access.project.id, &media_id).await?;
+    let body = sightline_server::services::media::open(app, &media).await?;
+    Ok(sightline_server::handlers::media::media_response(
+        &media.content_type,
+        media.content_length,
+        body,
+    ))
 }

@@ -513,8 +513,109 @@ async fn a_trace_of_20000_observations_opens_quickly(db: TestDb) {
 }
 
 /// This file's tests, each run on SQLite and on PostgreSQL.
+/// Media referenced by a trace's input (`@@@langfuseMedia:…@@@`) shows inline, served by the
+/// project's media route with the bytes uploaded; hostile references stay inert, and another
+/// organization's member cannot read the media.
+async fn media_references_render_inline(db: TestDb) {
+    use sightline_server::services::media::{self, UploadRequest};
+    use sightline_store::{MediaTarget, UploadReport};
+
+    let ui = TestUi::new(db).await;
+    let project = ui.project().clone();
+    let png: &[u8] = b"PNG fake bytes for the trace view";
+    let hash = {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(png))
+    };
+    let request = UploadRequest {
+        content_type: "image/png".into(),
+        content_length: png.len() as i64,
+        sha256_hash: hash,
+        target: MediaTarget::Trace {
+            trace_id: "t-media".into(),
+            observation_id: None,
+        },
+        field: sightline_domain::media::MediaField::Input,
+    };
+    let created = media::create_upload(ui.app(), &project, &request, "http://localhost")
+        .await
+        .unwrap();
+    let stored = ui
+        .store()
+        .metadata()
+        .media(&project, &created.media_id)
+        .await
+        .unwrap()
+        .unwrap();
+    ui.app()
+        .blobs()
+        .media
+        .put(&stored.bucket_path, png.to_vec().into())
+        .await
+        .unwrap();
+    let report = UploadReport {
+        uploaded_at: now_ms(),
+        http_status: 200,
+        http_error: None,
+        time_ms: None,
+    };
+    media::report_upload(ui.app(), &project, &created.media_id, report)
+        .await
+        .unwrap();
+    let reference = format!(
+        "@@@langfuseMedia:type=image/png|id={}|source=base64_data_uri@@@",
+        created.media_id
+    );
+    let hostile =
+        "@@@langfuseMedia:type=image/png\"><script>alert(1)</script>|id=\"><img src=x>|source=x@@@";
+    write(ui.store(), &project, |w| {
+        let mut with_media = trace("t-media", "vision", now_ms() - 1_000);
+        with_media.input =
+            Some(json!({"question": "What is this?", "image": reference, "other": hostile}));
+        w.trace_patches = vec![with_media];
+    })
+    .await;
+
+    ui.user("owner@example.com", Some((&ui.default_org, Role::Owner)))
+        .await;
+    let mut owner = ui.signed_in("owner@example.com").await;
+    let page = owner.get(&project_url(&project, "/traces/t-media")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let media_url = project_url(&project, &format!("/media/{}", created.media_id));
+    assert!(
+        page.body.contains(&format!("<img src=\"{media_url}\"")),
+        "the image is shown inline"
+    );
+    assert_inert(&page.body);
+    let image = owner.get(&media_url).await;
+    assert_eq!(image.status, StatusCode::OK);
+    assert_eq!(image.headers["content-type"], "image/png");
+    assert_eq!(image.headers["x-content-type-options"], "nosniff");
+    assert_eq!(image.body.as_bytes(), png);
+    assert_eq!(
+        owner
+            .get(&project_url(&project, "/media/no-such-media"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let other_org = identity::create_organization(ui.store(), None, "Other")
+        .await
+        .unwrap();
+    ui.user("stranger@example.com", Some((&other_org.id, Role::Owner)))
+        .await;
+    let mut stranger = ui.signed_in("stranger@example.com").await;
+    assert_eq!(stranger.get(&media_url).await.status, StatusCode::NOT_FOUND);
+}
+
 pub(crate) fn tests() -> Vec<BackendTest> {
     vec![
+        backend_test(
+            "media_references_render_inline",
+            media_references_render_inline,
+        ),
         backend_test(
             "a_trace_of_20000_observations_opens_quickly",
             a_trace_of_20000_observations_opens_quickly,
