@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::time::Millis;
 
 /// One condition of a filter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FilterCondition {
     /// The column id as the client sent it (`userId`, `metadata`, `scores_avg`, …).
     pub column: String,
@@ -19,7 +19,7 @@ pub struct FilterCondition {
 
 /// What a condition asks of its column: Langfuse's condition types with their operators, each
 /// carrying a value of its own type.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Test {
     /// `datetime`.
     Datetime(Comparison, Millis),
@@ -36,7 +36,7 @@ pub enum Test {
 }
 
 /// `>`, `<`, `>=`, `<=` and `=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Comparison {
     Equal,
     Greater,
@@ -58,7 +58,7 @@ impl Comparison {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TextOperator {
     Equal,
     Contains,
@@ -67,7 +67,7 @@ pub enum TextOperator {
     EndsWith,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OptionsOperator {
     AnyOf,
     NoneOf,

@@ -16,6 +16,7 @@ pub mod datasets;
 mod error;
 pub mod evals;
 pub mod experiments;
+pub mod exports;
 mod filter;
 pub mod identity;
 pub mod jobs;
@@ -53,6 +54,7 @@ pub use experiments::{
     ExperimentTrace, RunItemFilter, RunItemRef, RunItemResult, RunSummary, SpanPayload, TraceScore,
     TraceTotals,
 };
+pub use exports::{BatchExport, ExportStatus, ExportStore};
 pub use filter::{FilterList, MAX_LIST_VALUES, check_filter};
 pub use identity::{
     ApiKey, ApiKeyCredentials, IdentityStore, InitialSetup, NewApiKey, NewProject, NewUser,

@@ -20,10 +20,10 @@ use async_trait::async_trait;
 use crate::{
     AccountStore, AnnotationQueueStore, Backend, CommentStore, CommentTargetStore, DashboardStore,
     DatasetStore, EvalStore, EventWriteStore, ExperimentEventStore, ExperimentRunStore,
-    IdentityStore, JobStore, LlmConnectionStore, LlmDefinitionStore, MediaStore, MetricsStore,
-    ModelStore, ObservationReadStore, OrgKeyStore, PromptStore, PromptUsageStore, ScoreConfigStore,
-    ScoreReadStore, SessionStore, SqlStore, StoreResult, TraceReadStore, TracingStore,
-    UserStatsStore,
+    ExportStore, IdentityStore, JobStore, LlmConnectionStore, LlmDefinitionStore, MediaStore,
+    MetricsStore, ModelStore, ObservationReadStore, OrgKeyStore, PromptStore, PromptUsageStore,
+    ScoreConfigStore, ScoreReadStore, SessionStore, SqlStore, StoreResult, TraceReadStore,
+    TracingStore, UserStatsStore,
 };
 
 /// What every store role does besides holding data.
@@ -60,6 +60,7 @@ pub trait MetadataStore:
     + EvalStore
     + OrgKeyStore
     + MediaStore
+    + ExportStore
     + 'static
 {
 }
@@ -82,6 +83,7 @@ impl<T> MetadataStore for T where
         + EvalStore
         + OrgKeyStore
         + MediaStore
+        + ExportStore
         + 'static
 {
 }

@@ -133,8 +133,15 @@ pub async fn create_upload(
         created_at: now,
         updated_at: now,
     };
+    // Langfuse signs the content type, length and checksum: the URL uploads this content only.
+    let length = request.content_length.to_string();
+    let signed_headers = [
+        ("content-type", request.content_type.as_str()),
+        ("content-length", length.as_str()),
+        ("x-amz-checksum-sha256", request.sha256_hash.as_str()),
+    ];
     let upload_url = match storage
-        .presigned_url(Method::PUT, &bucket_path, UPLOAD_URL_TTL)
+        .presigned_put(&bucket_path, UPLOAD_URL_TTL, &signed_headers)
         .await?
     {
         Some(url) => url,

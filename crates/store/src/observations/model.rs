@@ -6,7 +6,7 @@ use sightline_domain::ingest::{Level, ObservationType};
 use sightline_domain::time::Millis;
 
 /// Filters of an observation list; every one given must hold.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ObservationQuery {
     pub r#type: Option<ObservationType>,
     pub name: Option<String>,
@@ -34,7 +34,7 @@ pub struct ObservationQuery {
 
 /// The last observation of a cursor page: the next page starts strictly after it in
 /// `start_time DESC, trace_id DESC, id DESC` order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ObservationCursor {
     pub start_time: Millis,
     pub trace_id: String,

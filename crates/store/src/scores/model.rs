@@ -9,7 +9,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::scores::stored::ScoreSqlRow;
 
 /// The comparison of the `value` filter (`operator=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ValueOperator {
     Lt,
     Gt,
@@ -47,7 +47,7 @@ impl ValueOperator {
 
 /// A page of scores, newest first, filtered by the named query parameters of `GET /scores`.
 /// Empty lists and `None` do not filter.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ScoreQuery {
     /// Only scores of a trace (`GET /scores`, v1).
     pub trace_scores_only: bool,
@@ -96,7 +96,7 @@ pub struct ScoreQuery {
 }
 
 /// A position in the `timestamp DESC, id DESC` order of score lists: the last score of a page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ScoreCursor {
     pub timestamp: Millis,
     pub id: String,

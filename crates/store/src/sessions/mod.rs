@@ -19,7 +19,7 @@ pub struct SessionRow {
 }
 
 /// A page of sessions (`GET /sessions`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SessionQuery {
     /// One session by id.
     pub id: Option<String>,

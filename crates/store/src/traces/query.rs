@@ -6,7 +6,7 @@ use sightline_domain::ingest::{Level, ObservationType, UsageMap};
 use sightline_domain::time::Millis;
 
 /// Columns `GET /traces` can order by (Langfuse's `orderBy=<field>.<asc|desc>`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TraceOrderColumn {
     Id,
     Timestamp,
@@ -52,7 +52,7 @@ impl TraceOrderColumn {
 }
 
 /// A page of traces, filtered by the named query parameters of `GET /traces`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TraceQuery {
     pub user_id: Option<String>,
     pub name: Option<String>,

@@ -3,6 +3,8 @@
 //! addressed by keys under the storage's prefix. On S3 clients are handed presigned URLs; a
 //! local directory has no URLs of its own, so the media service signs URLs to its own routes.
 
+mod sigv4;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +48,8 @@ pub struct BlobStorage {
     store: Arc<dyn ObjectStore>,
     /// Presigns URLs on S3; `None` where clients cannot reach the storage themselves.
     signer: Option<Arc<dyn Signer>>,
+    /// Presigns URLs that sign headers too, when the settings hold the keys.
+    presigner: Option<sigv4::Presigner>,
     /// The bucket's name, or `local` / `memory`.
     bucket: String,
     prefix: String,
@@ -70,6 +74,7 @@ impl BlobStorage {
         Ok(BlobStorage {
             store: Arc::new(LocalFileSystem::new_with_prefix(dir)?),
             signer: None,
+            presigner: None,
             bucket: "local".into(),
             prefix: prefix.to_owned(),
         })
@@ -93,9 +98,34 @@ impl BlobStorage {
             builder = builder.with_secret_access_key(secret);
         }
         let s3 = Arc::new(builder.build()?);
+        let region = settings
+            .region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".into());
+        let origin = settings.endpoint.as_deref().map_or_else(
+            || format!("https://s3.{region}.amazonaws.com"),
+            |endpoint| endpoint.trim_end_matches('/').to_owned(),
+        );
+        let presigner = settings
+            .access_key_id
+            .clone()
+            .zip(settings.secret_access_key.clone())
+            .map(|(access_key_id, secret_access_key)| sigv4::Presigner {
+                host: origin
+                    .split_once("://")
+                    .map_or(origin.as_str(), |(_, host)| host)
+                    .to_owned(),
+                origin,
+                bucket: settings.bucket.clone(),
+                region,
+                path_style: settings.force_path_style,
+                access_key_id,
+                secret_access_key,
+            });
         Ok(BlobStorage {
             store: s3.clone(),
             signer: Some(s3),
+            presigner,
             bucket: settings.bucket.clone(),
             prefix: prefix.to_owned(),
         })
@@ -106,6 +136,7 @@ impl BlobStorage {
         BlobStorage {
             store: Arc::new(InMemory::new()),
             signer: None,
+            presigner: None,
             bucket: "memory".into(),
             prefix: String::new(),
         }
@@ -149,6 +180,27 @@ impl BlobStorage {
     pub async fn writer(&self, key: &str) -> Result<WriteMultipart, BlobError> {
         let upload = self.store.put_multipart(&ObjectPath::from(key)).await?;
         Ok(WriteMultipart::new(upload))
+    }
+
+    /// A presigned PUT URL for the object that signs `headers` as well (the upload must send
+    /// them as given); `None` when this storage does not presign. Without keys in the settings
+    /// (credentials from the environment) only `host` is signed.
+    pub async fn presigned_put(
+        &self,
+        key: &str,
+        ttl: Duration,
+        headers: &[(&str, &str)],
+    ) -> Result<Option<String>, BlobError> {
+        match &self.presigner {
+            Some(presigner) => Ok(Some(presigner.url(
+                "PUT",
+                key,
+                headers,
+                ttl,
+                chrono::Utc::now(),
+            ))),
+            None => self.presigned_url(axum::http::Method::PUT, key, ttl).await,
+        }
     }
 
     /// A presigned URL for `method` on the object, valid for `ttl`; `None` when this storage
