@@ -16,9 +16,9 @@ use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
     account, annotation_queues, api_keys, auth, dashboard, dashboards, datasets, evaluation_rules,
-    evaluators, home, llm_connections, members, models, observations, orgs, playground, projects,
-    prompt_diff, prompt_editor, prompts, protected_labels, score_analytics, score_configs, scores,
-    sessions, trace_annotations, trace_detail, traces, users,
+    evaluators, exports, home, llm_connections, members, models, observations, orgs, playground,
+    projects, prompt_diff, prompt_editor, prompts, protected_labels, score_analytics,
+    score_configs, scores, sessions, trace_annotations, trace_detail, traces, users,
 };
 use crate::session;
 use crate::state::WebState;
@@ -300,6 +300,18 @@ pub fn router(state: WebState) -> Router {
             "/ui/project/{project_id}/settings/protected-labels",
             get(protected_labels::get_protected_labels)
                 .post(protected_labels::post_protected_labels),
+        )
+        .route(
+            "/ui/project/{project_id}/exports",
+            post(exports::post_export),
+        )
+        .route(
+            "/ui/project/{project_id}/settings/exports",
+            get(exports::get_exports),
+        )
+        .route(
+            "/ui/project/{project_id}/exports/{export_id}/download",
+            get(exports::get_export_download),
         )
         .route(
             "/ui/project/{project_id}/media/{media_id}",

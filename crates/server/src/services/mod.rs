@@ -8,6 +8,7 @@ pub mod dataset_import;
 pub mod datasets;
 pub mod evals;
 pub mod experiments;
+pub mod exports;
 pub mod identity;
 pub mod ingest;
 pub mod llm_connections;

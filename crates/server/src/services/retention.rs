@@ -128,8 +128,10 @@ pub async fn run(state: &AppState, project: &ProjectId, now: Millis) -> StoreRes
     Ok(deleted)
 }
 
-/// Deletes old finished jobs, batch by batch; returns how many went.
+/// Deletes old finished jobs, batch by batch, and the files of expired exports; returns how
+/// many jobs went.
 pub async fn prune(state: &AppState, now: Millis) -> StoreResult<u64> {
+    crate::services::exports::delete_expired(state, now).await?;
     let mut pruned = 0;
     loop {
         let batch = state

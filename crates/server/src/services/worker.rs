@@ -15,16 +15,18 @@ use tokio::sync::Semaphore;
 use crate::services::evals::execute::{self, Outcome, RetryPolicy};
 use crate::services::evals::trigger::{self, BackfillPayload, TriggerPayload};
 use crate::services::evals::{BACKFILL_JOB, EXECUTE_JOB, EvalError, TRIGGER_JOB};
+use crate::services::exports::{self, EXPORT_JOB};
 use crate::services::retention::{self, PRUNE_JOB, RETENTION_JOB};
 use crate::state::AppState;
 
 /// Every kind of job the workers run.
-pub const JOB_KINDS: [&str; 5] = [
+pub const JOB_KINDS: [&str; 6] = [
     TRIGGER_JOB,
     BACKFILL_JOB,
     EXECUTE_JOB,
     RETENTION_JOB,
     PRUNE_JOB,
+    EXPORT_JOB,
 ];
 
 /// How often a worker loop enqueues the day's scheduled jobs (deduplicated per day).
@@ -178,6 +180,16 @@ async fn dispatch(
         }
         RETENTION_JOB => {
             retention::run(state, &project, now_ms()).await?;
+            Ok(Outcome::Done)
+        }
+        EXPORT_JOB => {
+            let id = job
+                .payload
+                .get("exportId")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            exports::run(state, &project, &id).await?;
             Ok(Outcome::Done)
         }
         EXECUTE_JOB => {

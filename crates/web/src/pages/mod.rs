@@ -11,6 +11,7 @@ pub mod dashboards;
 pub mod datasets;
 pub mod evaluation_rules;
 pub mod evaluators;
+pub mod exports;
 pub mod home;
 pub mod listing;
 pub mod llm_connections;

@@ -43,7 +43,7 @@ pub struct Filters {
 }
 
 /// The observation query `params` ask for, and the filters to show back.
-fn query(params: &ListParams) -> (ObservationQuery, Filters) {
+pub fn query(params: &ListParams) -> (ObservationQuery, Filters) {
     let mut query = ObservationQuery::default();
     let r#type = params.text("type").unwrap_or_else(|| "GENERATION".into());
     query.r#type = ObservationType::from_str(&r#type).ok();
@@ -164,6 +164,8 @@ fn row(access: &ProjectAccess, observation: StoredObservation) -> ObservationRow
 #[template(path = "observations.html")]
 struct ObservationsPage {
     layout: Layout,
+    /// The "Export" form with the table's filters.
+    export: Option<crate::pages::exports::ExportButton>,
     access: ProjectAccess,
     list_url: String,
     filters: Filters,
@@ -229,6 +231,11 @@ pub async fn get_observations(
         Layout::for_project(store, &signed_in, &csrf, &access.project, "observations").await?;
     page(&ObservationsPage {
         layout,
+        export: crate::pages::exports::button(
+            &access,
+            "observations",
+            &crate::pages::exports::query_string(&params),
+        ),
         selection,
         access,
         list_url,

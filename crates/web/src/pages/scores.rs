@@ -40,6 +40,8 @@ pub struct ScoreRowView {
 #[template(path = "scores.html")]
 struct ScoresPage {
     layout: Layout,
+    /// The "Export" form with the table's filters.
+    export: Option<crate::pages::exports::ExportButton>,
     access: ProjectAccess,
     action: String,
     analytics_url: String,
@@ -60,6 +62,31 @@ fn choices(all: &'static [&'static str], chosen: &Option<String>) -> Vec<(&'stat
     all.iter()
         .map(|value| (*value, chosen.as_deref() == Some(*value)))
         .collect()
+}
+
+/// The score query of the table's parameters (also what its export reads).
+pub fn score_query(params: &ListParams) -> ScoreQuery {
+    let range = params.range();
+    ScoreQuery {
+        name: params.text("name"),
+        source: params
+            .text("source")
+            .filter(|s| SOURCES.contains(&s.as_str())),
+        data_type: params
+            .text("data_type")
+            .filter(|s| DATA_TYPES.contains(&s.as_str())),
+        value: params
+            .text("op")
+            .as_deref()
+            .filter(|s| OPERATORS.contains(s))
+            .and_then(ValueOperator::parse)
+            .zip(params.number("value")),
+        from_timestamp: range.from(),
+        to_timestamp: range.to(),
+        limit: PAGE_SIZE,
+        offset: params.offset(),
+        ..ScoreQuery::default()
+    }
 }
 
 /// `GET /ui/project/{project}/scores/all`: `?name=`, `source`, `data_type`, `op` with `value`,
@@ -93,23 +120,7 @@ pub async fn get_scores(
     let value = params.number("value");
     let (scores, total) = store
         .events()
-        .list_scores(
-            &access.project.id,
-            &ScoreQuery {
-                name: name.clone(),
-                source: source.clone(),
-                data_type: data_type.clone(),
-                value: operator
-                    .as_deref()
-                    .and_then(ValueOperator::parse)
-                    .zip(value),
-                from_timestamp: range.from(),
-                to_timestamp: range.to(),
-                limit: PAGE_SIZE,
-                offset: params.offset(),
-                ..ScoreQuery::default()
-            },
-        )
+        .list_scores(&access.project.id, &score_query(&params))
         .await?;
     let rows = scores
         .iter()
@@ -149,6 +160,11 @@ pub async fn get_scores(
     let layout = Layout::for_project(store, &signed_in, &csrf, &access.project, "scores").await?;
     page(&ScoresPage {
         layout,
+        export: crate::pages::exports::button(
+            &access,
+            "scores",
+            &crate::pages::exports::query_string(&params),
+        ),
         analytics_url: urls::project_section(&access.project.id, "scores"),
         name: name.unwrap_or_default(),
         sources: choices(SOURCES, &source),

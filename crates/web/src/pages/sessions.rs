@@ -46,6 +46,8 @@ pub struct SessionRow {
 #[template(path = "sessions.html")]
 struct SessionsPage {
     layout: Layout,
+    /// The "Export" form with the table's filters.
+    export: Option<crate::pages::exports::ExportButton>,
     access: ProjectAccess,
     list_url: String,
     search: String,
@@ -82,6 +84,19 @@ fn totals_by_key(totals: Vec<UsageTotals>) -> HashMap<String, UsageTotals> {
         .collect()
 }
 
+/// The session query of the table's parameters (also what its export reads).
+pub fn session_query(params: &ListParams) -> SessionQuery {
+    let range = params.range();
+    SessionQuery {
+        id: params.text("id"),
+        from_timestamp: range.from(),
+        to_timestamp: range.to(),
+        limit: PAGE_SIZE,
+        offset: params.offset(),
+        ..SessionQuery::default()
+    }
+}
+
 pub async fn get_sessions(
     State(state): State<WebState>,
     Path(project_id): Path<String>,
@@ -102,17 +117,7 @@ pub async fn get_sessions(
     let search = params.text("id");
     let (sessions, total) = store
         .events()
-        .list_sessions(
-            &access.project.id,
-            &SessionQuery {
-                id: search.clone(),
-                from_timestamp: range.from(),
-                to_timestamp: range.to(),
-                limit: PAGE_SIZE,
-                offset: params.offset(),
-                ..SessionQuery::default()
-            },
-        )
+        .list_sessions(&access.project.id, &session_query(&params))
         .await?;
     let keys = sessions.iter().map(|session| session.id.clone()).collect();
     let mut totals = totals_by_key(
@@ -170,6 +175,11 @@ pub async fn get_sessions(
     let layout = Layout::for_project(store, &signed_in, &csrf, &access.project, "sessions").await?;
     page(&SessionsPage {
         layout,
+        export: crate::pages::exports::button(
+            &access,
+            "sessions",
+            &crate::pages::exports::query_string(&params),
+        ),
         selection,
         access,
         list_url,

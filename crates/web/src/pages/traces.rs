@@ -213,6 +213,8 @@ pub struct SortLink {
 #[template(path = "traces.html")]
 struct TracesPage {
     layout: Layout,
+    /// The "Export" form with the table's filters.
+    export: Option<crate::pages::exports::ExportButton>,
     access: ProjectAccess,
     table: TracesTable,
     filters: Filters,
@@ -376,6 +378,11 @@ pub async fn get_traces(
             Layout::for_project(store, &signed_in, &csrf, &access.project, "traces").await?;
         page(&TracesPage {
             layout,
+            export: crate::pages::exports::button(
+                &access,
+                "traces",
+                raw.as_deref().unwrap_or_default(),
+            ),
             empty_project: total == 0 && !table.filtered,
             table,
             filters,

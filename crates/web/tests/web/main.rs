@@ -7,6 +7,7 @@ mod annotation_queues;
 mod dashboard;
 mod datasets;
 mod evaluators;
+mod exports;
 mod llm_connections;
 mod models;
 mod observations;
@@ -33,6 +34,7 @@ fn main() {
         ("dashboard", dashboard::tests()),
         ("datasets", datasets::tests()),
         ("evaluators", evaluators::tests()),
+        ("exports", exports::tests()),
         ("models", models::tests()),
         ("observations", observations::tests()),
         ("llm_connections", llm_connections::tests()),
