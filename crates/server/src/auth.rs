@@ -172,6 +172,23 @@ pub async fn authenticate(
     Ok(caller)
 }
 
+/// The public key an `Authorization` value names (Basic or Bearer), without checking it.
+pub fn basic_public_key(header: &str) -> Option<String> {
+    if let Some(encoded) = header.strip_prefix("Basic ") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()?;
+        let decoded = String::from_utf8(decoded).ok()?;
+        decoded
+            .split_once(':')
+            .map(|(public_key, _)| public_key.to_owned())
+    } else {
+        header
+            .strip_prefix("Bearer ")
+            .map(|key| key.trim().to_owned())
+    }
+}
+
 fn invalid_credentials() -> ApiError {
     ApiError::Unauthorized(format!("Invalid credentials{HOST_HINT}"))
 }

@@ -273,6 +273,10 @@ pub fn router(state: AppState) -> Router {
         .route("/media/{media_id}/download", get(media::get_download))
         .route("/experiments", get(experiments::get_experiments))
         .route("/experiment-items", get(experiments::get_experiment_items))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::services::audit::api_audit,
+        ))
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .fallback(fallback::not_found)
         .layer(cors());

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use sightline_domain::time::{now_ms, to_iso};
 use sightline_domain::{Email, OrgId, ProjectId, Role, password};
-use sightline_server::services::{identity, retention};
+use sightline_server::services::{exports, identity, retention};
 use sightline_store::Store;
 
 use crate::cli::{
@@ -18,6 +18,60 @@ pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     let result = dispatch(&store, config, command).await;
     store.close().await;
     result
+}
+
+/// `admin project export`: one export run here, not by a worker.
+async fn export(
+    store: &Store,
+    config: &Config,
+    project: &ProjectId,
+    table: &str,
+    format: &str,
+) -> anyhow::Result<()> {
+    let format = exports::Format::parse(format)
+        .with_context(|| format!("--format: '{format}' is not csv, json or jsonl"))?;
+    let query = match table {
+        "traces" => exports::ExportQuery::Traces(Default::default()),
+        "observations" => exports::ExportQuery::Observations(Default::default()),
+        "scores" => exports::ExportQuery::Scores(Default::default()),
+        "sessions" => exports::ExportQuery::Sessions(Default::default()),
+        other => {
+            anyhow::bail!("--table: '{other}' is not traces, observations, scores or sessions")
+        }
+    };
+    if store.metadata().project(project).await?.is_none() {
+        anyhow::bail!("--project: no project {project}");
+    }
+    let salt = salt(store, config).await?;
+    let state = sightline_server::AppState::with_settings(
+        store.clone(),
+        salt,
+        crate::serve::settings(config)?,
+    );
+    let export = exports::create(&state, project, None, &query, format).await?;
+    exports::run(&state, project, &export.id).await?;
+    let done = store
+        .metadata()
+        .export(project, &export.id)
+        .await?
+        .context("the export vanished")?;
+    match (&done.object_key, done.status) {
+        (Some(key), sightline_store::ExportStatus::Completed) => {
+            let storage = &state.blobs().exports;
+            let place = if storage.bucket() == "local" {
+                config.blob_dir.join(key).display().to_string()
+            } else {
+                format!("s3://{}/{key}", storage.bucket())
+            };
+            println!("export {}: {} rows in {place}", done.id, done.rows_written);
+            Ok(())
+        }
+        _ => anyhow::bail!(
+            "export {} failed: {}",
+            done.id,
+            done.log.unwrap_or_default()
+        ),
+    }
 }
 
 async fn dispatch(store: &Store, config: &Config, command: AdminCommand) -> anyhow::Result<()> {
@@ -112,6 +166,11 @@ async fn dispatch(store: &Store, config: &Config, command: AdminCommand) -> anyh
             retention::enqueue_now(store, &project, now_ms()).await?;
             println!("project {project}: retention job enqueued; the workers apply it");
         }
+        AdminCommand::Project(ProjectCommand::Export {
+            project,
+            table,
+            format,
+        }) => export(store, config, &ProjectId::parse(&project)?, &table, &format).await?,
         AdminCommand::Org(OrgCommand::CreateKey { org, note }) => {
             let salt = salt(store, config).await?;
             let (key, secret) =

@@ -161,6 +161,19 @@ pub enum ProjectCommand {
         #[arg(long)]
         project: String,
     },
+    /// Export all of a project's traces, observations, scores or sessions now, in this process,
+    /// to the exports' blob storage (as the UI's Export does, without filters); prints where
+    /// the file is.
+    Export {
+        #[arg(long)]
+        project: String,
+        /// traces, observations, scores or sessions.
+        #[arg(long)]
+        table: String,
+        /// csv, json or jsonl.
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod annotation_queues;
+pub mod audit;
 pub mod comments;
 pub mod dashboards;
 pub mod datasets;
@@ -39,6 +40,7 @@ pub mod traces;
 pub mod users;
 
 pub use accounts::{Invitation, ProjectRoleOverride, WebSession};
+pub use audit::{AuditEntry, AuditQuery, AuditStore};
 pub use comments::{Comment, CommentObjectType, CommentQuery, CommentTarget};
 pub use datasets::{
     Dataset, DatasetItem, DatasetItemQuery, DatasetItemStatus, DatasetRun, DatasetRunItem,

@@ -18,12 +18,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    AccountStore, AnnotationQueueStore, Backend, CommentStore, CommentTargetStore, DashboardStore,
-    DatasetStore, EvalStore, EventWriteStore, ExperimentEventStore, ExperimentRunStore,
-    ExportStore, IdentityStore, JobStore, LlmConnectionStore, LlmDefinitionStore, MediaStore,
-    MetricsStore, ModelStore, ObservationReadStore, OrgKeyStore, PromptStore, PromptUsageStore,
-    ScoreConfigStore, ScoreReadStore, SessionStore, SqlStore, StoreResult, TraceReadStore,
-    TracingStore, UserStatsStore,
+    AccountStore, AnnotationQueueStore, AuditStore, Backend, CommentStore, CommentTargetStore,
+    DashboardStore, DatasetStore, EvalStore, EventWriteStore, ExperimentEventStore,
+    ExperimentRunStore, ExportStore, IdentityStore, JobStore, LlmConnectionStore,
+    LlmDefinitionStore, MediaStore, MetricsStore, ModelStore, ObservationReadStore, OrgKeyStore,
+    PromptStore, PromptUsageStore, ScoreConfigStore, ScoreReadStore, SessionStore, SqlStore,
+    StoreResult, TraceReadStore, TracingStore, UserStatsStore,
 };
 
 /// What every store role does besides holding data.
@@ -61,6 +61,7 @@ pub trait MetadataStore:
     + OrgKeyStore
     + MediaStore
     + ExportStore
+    + AuditStore
     + 'static
 {
 }
@@ -84,6 +85,7 @@ impl<T> MetadataStore for T where
         + OrgKeyStore
         + MediaStore
         + ExportStore
+        + AuditStore
         + 'static
 {
 }

@@ -15,10 +15,11 @@ use tracing::Span;
 use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
-    account, annotation_queues, api_keys, auth, dashboard, dashboards, datasets, evaluation_rules,
-    evaluators, exports, home, llm_connections, members, models, observations, orgs, playground,
-    projects, prompt_diff, prompt_editor, prompts, protected_labels, score_analytics,
-    score_configs, scores, sessions, trace_annotations, trace_detail, traces, users,
+    account, annotation_queues, api_keys, audit_logs, auth, dashboard, dashboards, datasets,
+    evaluation_rules, evaluators, exports, home, llm_connections, members, models, observations,
+    orgs, playground, projects, prompt_diff, prompt_editor, prompts, protected_labels,
+    score_analytics, score_configs, scores, sessions, trace_annotations, trace_detail, traces,
+    users,
 };
 use crate::session;
 use crate::state::WebState;
@@ -302,6 +303,10 @@ pub fn router(state: WebState) -> Router {
                 .post(protected_labels::post_protected_labels),
         )
         .route(
+            "/ui/org/{org_id}/audit-logs",
+            get(audit_logs::get_audit_logs),
+        )
+        .route(
             "/ui/project/{project_id}/exports",
             post(exports::post_export),
         )
@@ -432,6 +437,10 @@ pub fn router(state: WebState) -> Router {
             get(observations::get_observations),
         )
         .route("/ui/{*rest}", any(|| async { WebError::NotFound }))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            audit_logs::web_audit,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::session_layer,

@@ -127,9 +127,16 @@ impl Layout {
 }
 
 impl Layout {
-    /// The organization's navigation (its pages outside any project); `current` is `projects`
-    /// or `members`, and the members link shows only when the role may read them.
-    pub fn with_org_sections(mut self, org: &OrgId, current: &str, members: bool) -> Layout {
+    /// The organization's navigation (its pages outside any project); `current` is `projects`,
+    /// `members` or `audit-logs`; the members and audit log links show only when the role may
+    /// read them.
+    pub fn with_org_sections(
+        mut self,
+        org: &OrgId,
+        current: &str,
+        members: bool,
+        audit: bool,
+    ) -> Layout {
         self.sections = vec![Link {
             name: "Projects".into(),
             href: urls::organization(org),
@@ -140,6 +147,13 @@ impl Layout {
                 name: "Members".into(),
                 href: urls::org_members(org),
                 current: current == "members",
+            });
+        }
+        if audit {
+            self.sections.push(Link {
+                name: "Audit log".into(),
+                href: format!("{}/audit-logs", urls::organization(org)),
+                current: current == "audit-logs",
             });
         }
         self

@@ -1,6 +1,7 @@
 //! Plain service functions (no HTTP types) shared by the API handlers, the UI and the CLI.
 
 pub mod annotation_queues;
+pub mod audit;
 pub mod blobs;
 pub mod comments;
 pub mod dashboards;

@@ -4,7 +4,7 @@
 //! `jobs.prune` job. A retention job re-reads the project's setting and deletes what is older
 //! than it — traces by timestamp, observations by start time, scores by timestamp, with their
 //! payloads and logged events; rollups and counters follow by trigger; then media created
-//! before the cutoff, objects and records — in batches of
+//! before the cutoff, objects and records, and the project's audit entries — in batches of
 //! [`BATCH`] per kind, each its own short transaction, followed by a pause of three times the
 //! batch's own duration and at least [`MIN_PAUSE`]: ingestion keeps the database at least
 //! three quarters of the time, and on SQLite the event writer, whose busy handler retries
@@ -123,6 +123,18 @@ pub async fn run(state: &AppState, project: &ProjectId, now: Millis) -> StoreRes
             break;
         }
         tokio::time::sleep(pause(started.elapsed())).await;
+    }
+    loop {
+        let batch = state
+            .store()
+            .metadata()
+            .delete_audit_entries_before(project, cutoff, BATCH)
+            .await?;
+        deleted += batch;
+        if batch < BATCH {
+            break;
+        }
+        tokio::time::sleep(MIN_PAUSE).await;
     }
     tracing::info!(project = %project, days, deleted, "retention applied");
     Ok(deleted)

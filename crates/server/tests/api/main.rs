@@ -3,6 +3,7 @@
 mod support;
 
 mod annotation_queues;
+mod audit;
 mod comments;
 mod dashboards;
 mod datasets;
@@ -30,6 +31,7 @@ mod unavailable;
 fn main() {
     sightline_store::testing::run_backend_tests(vec![
         ("annotation_queues", annotation_queues::tests()),
+        ("audit", audit::tests()),
         ("comments", comments::tests()),
         ("dashboards", dashboards::tests()),
         ("datasets", datasets::tests()),

@@ -112,7 +112,12 @@ async fn members_page(
         .collect();
     let layout = Layout::signed_in(store, signed_in, csrf, Some(&access.org.id), None)
         .await?
-        .with_org_sections(&access.org.id, "members", true);
+        .with_org_sections(
+            &access.org.id,
+            "members",
+            true,
+            access.can(OrgScope::AuditLogsRead),
+        );
     render(
         status,
         &MembersPage {

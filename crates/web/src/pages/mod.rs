@@ -5,6 +5,7 @@
 pub mod account;
 pub mod annotation_queues;
 pub mod api_keys;
+pub mod audit_logs;
 pub mod auth;
 pub mod dashboard;
 pub mod dashboards;

@@ -189,6 +189,7 @@ async fn organization_page_with(
             &access.org.id,
             "projects",
             access.can(OrgScope::MembersRead),
+            access.can(OrgScope::AuditLogsRead),
         );
     render(
         status,

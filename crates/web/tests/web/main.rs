@@ -4,6 +4,7 @@
 mod access;
 mod accounts;
 mod annotation_queues;
+mod audit_logs;
 mod dashboard;
 mod datasets;
 mod evaluators;
@@ -30,6 +31,7 @@ fn main() {
     sightline_store::testing::run_backend_tests(vec![
         ("access", access::tests()),
         ("annotation_queues", annotation_queues::tests()),
+        ("audit_logs", audit_logs::tests()),
         ("accounts", accounts::tests()),
         ("dashboard", dashboard::tests()),
         ("datasets", datasets::tests()),
