@@ -9,7 +9,8 @@ observations (its load time is printed); add the trace to an annotation
 queue from the traces table and review it; make a prompt and a second version, compare them, move
 `production` and fetch it with the SDK, and see a MEMBER refused a protected label; copy an
 evaluator from a managed template, test it on a trace, and see a rule give a new SDK trace its
-EVAL score. Screenshots go to
+EVAL score; see an image the SDK uploaded inline in the trace view and export the traces table.
+Screenshots go to
 $SIGHTLINE_ARTIFACTS (default artifacts/browser).
 
 Run by scripts/browser-test, which installs the browser and starts a fresh server; SIGHTLINE_URL
@@ -739,6 +740,56 @@ def test_dataset_csv_import_and_run_comparison(driver, project_url, public_key, 
     client.flush()
 
 
+def png_image(size=24) -> bytes:
+    """A valid size×size RGB PNG (a red square with a random tint), so it renders."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    tint = os.urandom(2)
+    row = b"\x00" + (b"\xff" + tint) * size
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * size))
+            + chunk(b"IEND", b""))
+
+
+def test_media_in_the_trace_view_and_an_export(driver, project_url, public_key, secret_key):
+    """The SDK uploads a data-URI image in a span's input; the trace view shows it inline.
+    Then the traces table is exported as CSV and the file is downloadable."""
+    image = png_image()
+    uri = "data:image/png;base64," + base64.b64encode(image).decode()
+    trace_id = send_sdk_trace(public_key, secret_key, "vision-trace",
+                              {"question": "What is in this image?", "image": uri}, "A red square.")
+    driver.get(f"{project_url}/traces/{trace_id}")
+
+    def shown(d):
+        images = d.find_elements(By.CSS_SELECTOR, ".media-strip img")
+        return images and d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", images[0])
+
+    settled(driver, 30).until(shown)
+    width = driver.execute_script("return document.querySelector('.media-strip img').naturalWidth")
+    assert width == 24, width
+    shot(driver, "20-trace-media")
+
+    driver.get(f"{project_url}/traces?name=vision-trace")
+    form = driver.find_element(By.CSS_SELECTOR, "form.export-form")
+    Select(form.find_element(By.NAME, "format")).select_by_value("CSV")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    settled(driver).until(lambda d: d.current_url.endswith("/settings/exports"))
+    settled(driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#exports a.download"))
+    row = driver.find_element(By.CSS_SELECTOR, "#exports tbody tr").text
+    assert "COMPLETED" in row and "traces as CSV" in row, row
+    shot(driver, "21-exports")
+    link = driver.find_element(By.CSS_SELECTOR, "#exports a.download").get_attribute("href")
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    with urllib.request.urlopen(urllib.request.Request(link, headers={"Cookie": cookies}), timeout=10) as response:
+        body = response.read().decode()
+    assert body.splitlines()[0].startswith("id,"), body[:200]
+    assert "vision-trace" in body and len(body.splitlines()) == 2, body[:500]
+
+
 def test_viewer_cannot_create_keys(driver, project_url):
     # The owner invites a VIEWER on the organization's members page.
     driver.get(project_url)
@@ -856,6 +907,8 @@ def main():
         test_evaluator_from_template_scores_new_traces(driver, project_url, public_key, secret_key)
         print("a CSV uploaded into a dataset, two SDK experiment runs over it, compared")
         test_dataset_csv_import_and_run_comparison(driver, project_url, public_key, secret_key)
+        print("an SDK-uploaded image shown in the trace view; the traces table exported as CSV")
+        test_media_in_the_trace_view_and_an_export(driver, project_url, public_key, secret_key)
         print("a VIEWER cannot create keys")
         test_viewer_cannot_create_keys(driver, project_url)
     finally:

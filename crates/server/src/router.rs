@@ -12,10 +12,10 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use crate::handlers::{
-    annotation_queues, comments, dashboards, dataset_items, dataset_runs, datasets, evaluations,
-    experiments, fallback, health, ingestion, legacy_ingestion, llm_connections, media, metrics,
-    models, observations, organizations, otel, projects, prompts, score_configs, scores, scores_v3,
-    sessions, traces,
+    annotation_queues, blob_integrations, comments, dashboards, dataset_items, dataset_runs,
+    datasets, evaluations, experiments, fallback, health, ingestion, legacy_ingestion,
+    llm_connections, media, metrics, models, observations, organizations, otel, projects, prompts,
+    score_configs, scores, scores_v3, sessions, traces,
 };
 use crate::state::AppState;
 
@@ -258,6 +258,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/dataset-run-items",
             get(dataset_runs::get_dataset_run_items).post(dataset_runs::post_dataset_run_item),
+        )
+        .route(
+            "/integrations/blob-storage",
+            get(blob_integrations::get_integrations).put(blob_integrations::put_integration),
+        )
+        .route(
+            "/integrations/blob-storage/{id}",
+            get(blob_integrations::get_integration_status)
+                .delete(blob_integrations::delete_integration),
         )
         .route("/media", post(media::post_media))
         .route(

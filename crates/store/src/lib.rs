@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod annotation_queues;
 pub mod audit;
+pub mod blob_integrations;
 pub mod comments;
 pub mod dashboards;
 pub mod datasets;
@@ -41,6 +42,7 @@ pub mod users;
 
 pub use accounts::{Invitation, ProjectRoleOverride, WebSession};
 pub use audit::{AuditEntry, AuditQuery, AuditStore};
+pub use blob_integrations::{BlobIntegration, BlobIntegrationStore};
 pub use comments::{Comment, CommentObjectType, CommentQuery, CommentTarget};
 pub use datasets::{
     Dataset, DatasetItem, DatasetItemQuery, DatasetItemStatus, DatasetRun, DatasetRunItem,

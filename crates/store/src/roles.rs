@@ -18,12 +18,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    AccountStore, AnnotationQueueStore, AuditStore, Backend, CommentStore, CommentTargetStore,
-    DashboardStore, DatasetStore, EvalStore, EventWriteStore, ExperimentEventStore,
-    ExperimentRunStore, ExportStore, IdentityStore, JobStore, LlmConnectionStore,
-    LlmDefinitionStore, MediaStore, MetricsStore, ModelStore, ObservationReadStore, OrgKeyStore,
-    PromptStore, PromptUsageStore, ScoreConfigStore, ScoreReadStore, SessionStore, SqlStore,
-    StoreResult, TraceReadStore, TracingStore, UserStatsStore,
+    AccountStore, AnnotationQueueStore, AuditStore, Backend, BlobIntegrationStore, CommentStore,
+    CommentTargetStore, DashboardStore, DatasetStore, EvalStore, EventWriteStore,
+    ExperimentEventStore, ExperimentRunStore, ExportStore, IdentityStore, JobStore,
+    LlmConnectionStore, LlmDefinitionStore, MediaStore, MetricsStore, ModelStore,
+    ObservationReadStore, OrgKeyStore, PromptStore, PromptUsageStore, ScoreConfigStore,
+    ScoreReadStore, SessionStore, SqlStore, StoreResult, TraceReadStore, TracingStore,
+    UserStatsStore,
 };
 
 /// What every store role does besides holding data.
@@ -62,6 +63,7 @@ pub trait MetadataStore:
     + MediaStore
     + ExportStore
     + AuditStore
+    + BlobIntegrationStore
     + 'static
 {
 }
@@ -86,6 +88,7 @@ impl<T> MetadataStore for T where
         + MediaStore
         + ExportStore
         + AuditStore
+        + BlobIntegrationStore
         + 'static
 {
 }

@@ -2,6 +2,7 @@
 //! answers in Langfuse's shapes.
 
 pub mod annotation_queues;
+pub mod blob_integrations;
 pub mod comments;
 pub mod dashboards;
 pub mod dataset_items;

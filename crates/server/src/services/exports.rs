@@ -256,7 +256,7 @@ async fn write(state: &AppState, export: &mut BatchExport) -> Result<String, Exp
 }
 
 /// The pages of an export's table, in the table's order.
-struct Pages {
+pub(crate) struct Pages {
     query: ExportQuery,
     offset: u64,
     observation_cursor: Option<ObservationCursor>,
@@ -264,7 +264,7 @@ struct Pages {
 }
 
 impl Pages {
-    fn new(query: ExportQuery) -> Pages {
+    pub(crate) fn new(query: ExportQuery) -> Pages {
         Pages {
             query,
             offset: 0,
@@ -273,7 +273,11 @@ impl Pages {
         }
     }
 
-    async fn next(&mut self, state: &AppState, project: &ProjectId) -> StoreResult<Vec<Value>> {
+    pub(crate) async fn next(
+        &mut self,
+        state: &AppState,
+        project: &ProjectId,
+    ) -> StoreResult<Vec<Value>> {
         if self.done {
             return Ok(Vec::new());
         }
@@ -340,7 +344,7 @@ impl Pages {
 }
 
 /// Turns rows into a file's bytes, a page at a time.
-struct Encoder {
+pub(crate) struct Encoder {
     format: Format,
     buffer: Vec<u8>,
     rows: u64,
@@ -349,7 +353,7 @@ struct Encoder {
 }
 
 impl Encoder {
-    fn new(format: Format) -> Encoder {
+    pub(crate) fn new(format: Format) -> Encoder {
         let mut buffer = Vec::new();
         if format == Format::Json {
             buffer.push(b'[');
@@ -362,7 +366,7 @@ impl Encoder {
         }
     }
 
-    fn row(&mut self, row: &Value) -> Result<(), ExportError> {
+    pub(crate) fn row(&mut self, row: &Value) -> Result<(), ExportError> {
         let encode = |e: serde_json::Error| ExportError::Encode(e.to_string());
         match self.format {
             Format::Jsonl => {
@@ -394,13 +398,13 @@ impl Encoder {
         Ok(())
     }
 
-    fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         if self.format == Format::Json {
             self.buffer.push(b']');
         }
     }
 
-    fn take(&mut self) -> Vec<u8> {
+    pub(crate) fn take(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.buffer)
     }
 }

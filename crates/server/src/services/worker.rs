@@ -12,6 +12,7 @@ use sightline_domain::time::now_ms;
 use sightline_store::Job;
 use tokio::sync::Semaphore;
 
+use crate::services::blob_integrations::{self, BLOB_EXPORT_JOB};
 use crate::services::evals::execute::{self, Outcome, RetryPolicy};
 use crate::services::evals::trigger::{self, BackfillPayload, TriggerPayload};
 use crate::services::evals::{BACKFILL_JOB, EXECUTE_JOB, EvalError, TRIGGER_JOB};
@@ -20,13 +21,14 @@ use crate::services::retention::{self, PRUNE_JOB, RETENTION_JOB};
 use crate::state::AppState;
 
 /// Every kind of job the workers run.
-pub const JOB_KINDS: [&str; 6] = [
+pub const JOB_KINDS: [&str; 7] = [
     TRIGGER_JOB,
     BACKFILL_JOB,
     EXECUTE_JOB,
     RETENTION_JOB,
     PRUNE_JOB,
     EXPORT_JOB,
+    BLOB_EXPORT_JOB,
 ];
 
 /// How often a worker loop enqueues the day's scheduled jobs (deduplicated per day).
@@ -66,7 +68,15 @@ async fn run(state: AppState, config: WorkerConfig) {
     let lease_ms = i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX);
     tracing::info!(owner = %owner, concurrency = config.concurrency, "job workers started");
     let mut scheduled: Option<std::time::Instant> = None;
+    let mut integrations_scheduled: Option<std::time::Instant> = None;
     while !state.is_shutting_down() {
+        if integrations_scheduled.is_none_or(|at| at.elapsed() >= blob_integrations::SCHEDULE_EVERY)
+        {
+            if let Err(error) = blob_integrations::schedule(&state, now_ms()).await {
+                tracing::warn!(%error, "cannot enqueue blob storage exports");
+            }
+            integrations_scheduled = Some(std::time::Instant::now());
+        }
         if scheduled.is_none_or(|at| at.elapsed() >= SCHEDULE_EVERY) {
             if let Err(error) = retention::schedule(&state, now_ms()).await {
                 tracing::warn!(%error, "cannot enqueue the day's scheduled jobs");
@@ -180,6 +190,10 @@ async fn dispatch(
         }
         RETENTION_JOB => {
             retention::run(state, &project, now_ms()).await?;
+            Ok(Outcome::Done)
+        }
+        BLOB_EXPORT_JOB => {
+            blob_integrations::run(state, &project).await?;
             Ok(Outcome::Done)
         }
         EXPORT_JOB => {

@@ -4,6 +4,7 @@ mod support;
 
 mod annotation_queues;
 mod audit;
+mod blob_integrations;
 mod comments;
 mod dashboards;
 mod datasets;
@@ -32,6 +33,7 @@ fn main() {
     sightline_store::testing::run_backend_tests(vec![
         ("annotation_queues", annotation_queues::tests()),
         ("audit", audit::tests()),
+        ("blob_integrations", blob_integrations::tests()),
         ("comments", comments::tests()),
         ("dashboards", dashboards::tests()),
         ("datasets", datasets::tests()),
