@@ -256,6 +256,52 @@ def test_admin_api_with_an_organization_key(server, project, spec):
     assert code == 403 and "Organization-scoped API key required" in body["message"], body
 
 
+def test_media(server, project, spec):
+    """An upload URL, the upload to it, the SDK's report and the media's download answer match
+    Langfuse's schemas."""
+    import hashlib
+
+    content = f"contract media {RUN}".encode()
+    digest = base64.b64encode(hashlib.sha256(content).digest()).decode()
+    code, made = call(server, project, "POST", "/media", {
+        "traceId": f"contract-media-{RUN}", "contentType": "text/plain",
+        "contentLength": len(content), "sha256Hash": digest, "field": "input"})
+    # Langfuse answers 201 (web/src/pages/api/public/media/index.ts); the document says 200.
+    assert code == 201, made
+    validate(spec, "POST", "/media", 200, made)
+    upload = urllib.request.Request(made["uploadUrl"], data=content, method="PUT",
+                                    headers={"Content-Type": "text/plain"})
+    with urllib.request.urlopen(upload, timeout=10) as response:
+        assert response.status == 200
+    code, _ = call(server, project, "PATCH", f"/media/{made['mediaId']}", {
+        "uploadedAt": datetime.now(timezone.utc).isoformat(), "uploadHttpStatus": 200})
+    assert code == 200
+    media = check(server, project, spec, "GET", f"/media/{made['mediaId']}", schema_path="/media/{mediaId}")
+    with urllib.request.urlopen(media["url"], timeout=10) as response:
+        assert response.read() == content
+
+
+def test_blob_storage_integrations(server, project, spec):
+    """The integration API's answers (organization key) match Langfuse's schemas."""
+    org = server.org_key
+
+    def admin(method, path, body=None, schema_path=None):
+        code, payload = call(server, project, method, path, body, auth=org)
+        assert code == 200, f"{method} {path}: {code} {payload}"
+        validate(spec, method, schema_path or path, 200, payload)
+        return payload
+
+    made = admin("PUT", "/integrations/blob-storage", {
+        "projectId": project.id, "type": "S3", "bucketName": f"contract-{RUN}", "region": "eu-west-1",
+        "exportFrequency": "daily", "enabled": False, "forcePathStyle": False, "fileType": "CSV",
+        "exportMode": "FROM_TODAY"})
+    admin("GET", "/integrations/blob-storage")
+    status = admin("GET", f"/integrations/blob-storage/{made['id']}",
+                   schema_path="/integrations/blob-storage/{id}")
+    assert status["syncStatus"] == "disabled", status
+    admin("DELETE", f"/integrations/blob-storage/{made['id']}", schema_path="/integrations/blob-storage/{id}")
+
+
 def test_ingestion_207(server, project, spec, seeded):
     validate(spec, "POST", "/ingestion", 207, seeded["ingestion"])
     # An event with an invalid body is reported in `errors` of the same 207 shape.
