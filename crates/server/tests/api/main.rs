@@ -8,6 +8,7 @@ mod blob_integrations;
 mod comments;
 mod dashboards;
 mod datasets;
+mod deletion;
 mod evaluations;
 mod experiments;
 mod filters;
@@ -37,6 +38,7 @@ fn main() {
         ("comments", comments::tests()),
         ("dashboards", dashboards::tests()),
         ("datasets", datasets::tests()),
+        ("deletion", deletion::tests()),
         ("evaluations", evaluations::tests()),
         ("experiments", experiments::tests()),
         ("filters", filters::tests()),

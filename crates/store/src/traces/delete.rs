@@ -62,6 +62,18 @@ pub(super) async fn delete_traces(
             deleted = done;
         }
     }
+    // Tombstones: late events of these traces (timestamped up to now) are not folded again.
+    let now = sightline_domain::time::now_ms();
+    for id in ids {
+        let tombstone = Sql::text(
+            "INSERT INTO trace_tombstones (project_id, trace_id, deleted_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (project_id, trace_id) DO UPDATE SET deleted_at = excluded.deleted_at",
+        )
+        .bind(project.as_str())
+        .bind(id.as_str())
+        .bind(now);
+        tx.execute(&tombstone).await?;
+    }
     tx.commit().await?;
     Ok(deleted)
 }
@@ -126,6 +138,7 @@ const PROJECT_EVENT_TABLES: &[&str] = &[
     "traces",
     "sessions",
     "ingestion_events",
+    "trace_tombstones",
     "trace_tags",
     "trace_counts",
     "observation_rollups",

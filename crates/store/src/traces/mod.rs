@@ -120,6 +120,12 @@ pub trait EventWrite: Send {
     ) -> StoreResult<()>;
     /// The latest versions of these traces (those that exist).
     async fn traces(&mut self, project: &ProjectId, ids: &[&str]) -> StoreResult<Vec<TraceRow>>;
+    /// When each of these traces was deleted, for those that were (`trace_tombstones`).
+    async fn tombstones(
+        &mut self,
+        project: &ProjectId,
+        ids: &[&str],
+    ) -> StoreResult<HashMap<String, Millis>>;
     /// Stores the rows as this write's version.
     async fn put(&mut self, project: &ProjectId, rows: &EventRows) -> StoreResult<()>;
     /// Makes everything visible at once.

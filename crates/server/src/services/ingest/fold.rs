@@ -44,6 +44,10 @@ pub async fn commit(
     let mut write = store.begin_event_write(version).await?;
     write.lock(&entity_keys(writes)).await?;
     for request in writes.iter_mut() {
+        let dropped = super::tombstones::drop_deleted(write.as_mut(), request).await?;
+        if dropped > 0 {
+            tracing::debug!(project = %request.project_id, dropped, "late events of deleted traces dropped");
+        }
         let mut rows = fold(write.as_mut(), rules, request, version).await?;
         // The request's spans and scores are stored as they are: moved into the rows for the
         // put and back afterwards (the writer retries a failed group one request at a time),

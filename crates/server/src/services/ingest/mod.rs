@@ -12,6 +12,7 @@ pub mod batch;
 pub mod fold;
 pub mod otlp;
 pub mod rules;
+mod tombstones;
 pub mod writer;
 
 /// Ingestion requests read, decoded, validated and priced at once; more wait, unread, for a

@@ -111,6 +111,25 @@ impl EventWrite for SqlEventWrite {
         Ok(traces)
     }
 
+    async fn tombstones(
+        &mut self,
+        project: &ProjectId,
+        ids: &[&str],
+    ) -> StoreResult<HashMap<String, Millis>> {
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(rows_per_statement(self.tx.dialect(), 2)) {
+            let mut sql = Sql::new();
+            sql.push(
+                "SELECT trace_id, deleted_at FROM trace_tombstones WHERE project_id = {} AND ",
+                [Arg::from(project.as_str())],
+            )
+            .push_in("trace_id", chunk.iter().copied());
+            let rows: Vec<(String, i64)> = self.tx.fetch_all(&sql).await?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
     async fn put(&mut self, project: &ProjectId, rows: &EventRows) -> StoreResult<()> {
         let tx = &mut self.tx;
         insert_placeholder_traces(tx, project, &rows.placeholder_traces, self.version).await?;

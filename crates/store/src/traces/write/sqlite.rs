@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use sightline_domain::ProjectId;
 use sightline_domain::ingest::{ScorePatch, TraceRow};
 use sightline_domain::time::Millis;
@@ -333,6 +333,34 @@ impl EventWrite for SqliteEventWrite {
         rows.into_iter()
             .map(|row| StoredTrace::try_from(row).map(|stored| stored.row))
             .collect()
+    }
+
+    async fn tombstones(
+        &mut self,
+        project: &ProjectId,
+        ids: &[&str],
+    ) -> StoreResult<HashMap<String, Millis>> {
+        let project = project.to_string();
+        let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+        self.step(move |connection, _| {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT deleted_at FROM trace_tombstones WHERE project_id = ?1 AND trace_id = ?2",
+                )
+                .map_err(sqlite_error)?;
+            let mut found = HashMap::new();
+            for id in ids {
+                let deleted_at: Option<i64> = statement
+                    .query_row((&project, &id), |row| row.get(0))
+                    .optional()
+                    .map_err(sqlite_error)?;
+                if let Some(at) = deleted_at {
+                    found.insert(id, at);
+                }
+            }
+            Ok(found)
+        })
+        .await
     }
 
     async fn put(&mut self, project: &ProjectId, rows: &EventRows) -> StoreResult<()> {

@@ -153,6 +153,7 @@ pub struct EncodedObservation(Arc<Encoded>);
 struct Encoded {
     id: String,
     trace_id: String,
+    start_time: Millis,
     values: Vec<Arg>,
     input: Option<Vec<u8>>,
     output: Option<Vec<u8>>,
@@ -163,6 +164,7 @@ impl EncodedObservation {
         EncodedObservation(Arc::new(Encoded {
             id: row.id.clone(),
             trace_id: row.trace_id.clone(),
+            start_time: row.start_time,
             values: observation_values(project, row),
             input: payload::encode(&row.input, codec),
             output: payload::encode(&row.output, codec),
@@ -175,6 +177,10 @@ impl EncodedObservation {
 
     pub fn trace_id(&self) -> &str {
         &self.0.trace_id
+    }
+
+    pub fn start_time(&self) -> Millis {
+        self.0.start_time
     }
 
     /// The values of [`OBSERVATION_INSERT`] but its last two, the write's version.
