@@ -147,7 +147,7 @@ pub async fn create_upload(
         Some(url) => url,
         None => {
             let expires = now + UPLOAD_URL_TTL.as_millis() as i64;
-            let signature = state.url_signer().upload(&media, expires);
+            let signature = state.url_signer().sign(Purpose::Upload, &media, expires);
             format!(
                 "{base_url}/api/public/media/{media_id}/upload?projectId={}&expires={expires}&signature={signature}",
                 project.as_str()
@@ -235,7 +235,7 @@ pub async fn download(
         None => format!(
             "{base_url}/api/public/media/{media_id}/download?projectId={}&expires={expires}&signature={}",
             project.as_str(),
-            state.url_signer().download(&media, expires)
+            state.url_signer().sign(Purpose::Download, &media, expires)
         ),
     };
     Ok(Download {
@@ -288,6 +288,16 @@ pub async fn signed_download(
     media_id: &str,
     query: &SignedQuery,
 ) -> MediaResult<Media> {
+    signed_media(state, media_id, query, Purpose::Download).await
+}
+
+/// The media a signed URL names, if its signature for `purpose` holds and has not expired.
+async fn signed_media(
+    state: &AppState,
+    media_id: &str,
+    query: &SignedQuery,
+    purpose: Purpose,
+) -> MediaResult<Media> {
     let project = ProjectId::from_trusted(query.project_id.clone());
     let media = state
         .store()
@@ -295,26 +305,8 @@ pub async fn signed_download(
         .media(&project, media_id)
         .await?
         .ok_or_else(|| MediaError::NotFound("Media asset not found".into()))?;
-    let expected = state.url_signer().download(&media, query.expires);
-    check_signature(&expected, query)?;
+    state.url_signer().check(purpose, &media, query)?;
     Ok(media)
-}
-
-fn check_signature(expected: &str, query: &SignedQuery) -> MediaResult<()> {
-    // Both are hex of the same length; compare without an early exit.
-    let matches = expected.len() == query.signature.len()
-        && expected
-            .bytes()
-            .zip(query.signature.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !matches {
-        return Err(MediaError::Forbidden("Invalid signature".into()));
-    }
-    if query.expires < now_ms() {
-        return Err(MediaError::Forbidden("This URL has expired".into()));
-    }
-    Ok(())
 }
 
 /// Receives an upload to a signed URL of a local directory: the body must have the declared
@@ -328,15 +320,7 @@ pub async fn receive_upload(
 ) -> MediaResult<()> {
     use futures_util::StreamExt;
 
-    let project = ProjectId::from_trusted(query.project_id.clone());
-    let media = state
-        .store()
-        .metadata()
-        .media(&project, media_id)
-        .await?
-        .ok_or_else(|| MediaError::NotFound("Media asset not found".into()))?;
-    let expected = state.url_signer().upload(&media, query.expires);
-    check_signature(&expected, query)?;
+    let media = signed_media(state, media_id, query, Purpose::Upload).await?;
     if content_type != Some(media.content_type.as_str()) {
         return Err(MediaError::InvalidRequest(format!(
             "Content-Type must be {}, as declared",
@@ -451,40 +435,64 @@ impl UrlSigner {
         }
     }
 
-    fn sign(&self, parts: &[&str]) -> String {
+    /// The MAC of a URL for `purpose` on `media`, valid until `expires`: an upload is bound to
+    /// the declared content type, length and hash, a download to the stored object.
+    fn mac(&self, purpose: Purpose, media: &Media, expires: Millis) -> Hmac<Sha256> {
+        let length = media.content_length.to_string();
+        let expires = expires.to_string();
+        let parts: [&str; 6] = match purpose {
+            Purpose::Upload => [
+                "PUT",
+                media.project_id.as_str(),
+                &media.id,
+                &media.content_type,
+                &length,
+                &media.sha256_hash,
+            ],
+            Purpose::Download => [
+                "GET",
+                media.project_id.as_str(),
+                &media.id,
+                &media.bucket_path,
+                "",
+                "",
+            ],
+        };
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("any key length");
-        for part in parts {
+        for part in parts.iter().chain([&expires.as_str()]) {
             mac.update(part.as_bytes());
             mac.update(b"\n");
         }
-        hex_lower(&mac.finalize().into_bytes())
+        mac
     }
 
-    fn upload(&self, media: &Media, expires: Millis) -> String {
-        self.sign(&[
-            "PUT",
-            media.project_id.as_str(),
-            &media.id,
-            &media.content_type,
-            &media.content_length.to_string(),
-            &media.sha256_hash,
-            &expires.to_string(),
-        ])
+    /// The signature (hex) of a URL for `purpose` on `media`, valid until `expires`.
+    fn sign(&self, purpose: Purpose, media: &Media, expires: Millis) -> String {
+        hex::encode(self.mac(purpose, media, expires).finalize().into_bytes())
     }
 
-    fn download(&self, media: &Media, expires: Millis) -> String {
-        self.sign(&[
-            "GET",
-            media.project_id.as_str(),
-            &media.id,
-            &media.bucket_path,
-            &expires.to_string(),
-        ])
+    /// Checks a signed URL's signature (in constant time) and expiry.
+    fn check(&self, purpose: Purpose, media: &Media, query: &SignedQuery) -> MediaResult<()> {
+        let valid = hex::decode(&query.signature).is_ok_and(|signature| {
+            self.mac(purpose, media, query.expires)
+                .verify_slice(&signature)
+                .is_ok()
+        });
+        if !valid {
+            return Err(MediaError::Forbidden("Invalid signature".into()));
+        }
+        if query.expires < now_ms() {
+            return Err(MediaError::Forbidden("This URL has expired".into()));
+        }
+        Ok(())
     }
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// What a signed URL allows.
+#[derive(Debug, Clone, Copy)]
+enum Purpose {
+    Upload,
+    Download,
 }
 
 #[cfg(test)]
@@ -537,23 +545,34 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         };
-        let signature = signer.upload(&media, 5);
+        let signature = signer.sign(Purpose::Upload, &media, 5);
         assert_eq!(signature.len(), 64);
-        assert_ne!(signature, signer.upload(&media, 6));
-        assert_ne!(signature, signer.download(&media, 5));
-        assert_ne!(signature, UrlSigner::new("other").upload(&media, 5));
+        assert_ne!(signature, signer.sign(Purpose::Upload, &media, 6));
+        assert_ne!(signature, signer.sign(Purpose::Download, &media, 5));
+        assert_ne!(
+            signature,
+            UrlSigner::new("other").sign(Purpose::Upload, &media, 5)
+        );
         let query = |signature: &str, expires| SignedQuery {
             project_id: "p".into(),
             expires,
             signature: signature.into(),
         };
         let future = now_ms() + 60_000;
-        let good = signer.upload(&media, future);
-        assert!(check_signature(&good, &query(&good, future)).is_ok());
-        assert!(check_signature(&good, &query(&signature, future)).is_err());
-        let past = signer.upload(&media, 1);
+        let good = signer.sign(Purpose::Upload, &media, future);
+        let upload = |q: &SignedQuery| signer.check(Purpose::Upload, &media, q);
+        assert!(upload(&query(&good, future)).is_ok());
+        assert!(upload(&query(&signature, future)).is_err());
+        assert!(upload(&query("not hex", future)).is_err());
+        assert!(
+            signer
+                .check(Purpose::Download, &media, &query(&good, future))
+                .is_err(),
+            "an upload URL does not download"
+        );
+        let past = signer.sign(Purpose::Upload, &media, 1);
         assert!(matches!(
-            check_signature(&past, &query(&past, 1)),
+            upload(&query(&past, 1)),
             Err(MediaError::Forbidden(m)) if m.contains("expired")
         ));
     }

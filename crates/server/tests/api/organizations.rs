@@ -11,23 +11,7 @@ use sightline_server::auth::ORG_KEY_REQUIRED;
 use sightline_server::services::identity;
 use sightline_store::testing::{BackendTest, TestDb, backend_test};
 
-use crate::support::{TestApp, TestResponse, basic};
-
-async fn call(
-    app: &TestApp,
-    auth: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> TestResponse {
-    let mut headers = vec![("authorization", auth)];
-    if body.is_some() {
-        headers.push(("content-type", "application/json"));
-    }
-    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    app.request(method, &format!("/api/public{path}"), &headers, bytes)
-        .await
-}
+use crate::support::{TestApp, basic, call};
 
 async fn an_organization_key_manages_projects_keys_and_members(db: TestDb) {
     let app = TestApp::new(db).await;

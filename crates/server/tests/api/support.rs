@@ -229,3 +229,20 @@ pub const LLM_SECRETS: &[&str] = &[
     "sk-ant-22",
     "header-secret-value",
 ];
+
+/// `method /api/public{path}` with the `authorization` value, and `body` as JSON when given.
+pub async fn call(
+    app: &TestApp,
+    auth: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> TestResponse {
+    let mut headers = vec![("authorization", auth)];
+    if body.is_some() {
+        headers.push(("content-type", "application/json"));
+    }
+    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    app.request(method, &format!("/api/public{path}"), &headers, bytes)
+        .await
+}
