@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod annotation_queues;
 pub mod audit;
+pub mod batch_actions;
 pub mod blob_integrations;
 pub mod comments;
 pub mod dashboards;
@@ -42,6 +43,7 @@ pub mod users;
 
 pub use accounts::{Invitation, ProjectRoleOverride, WebSession};
 pub use audit::{AuditEntry, AuditQuery, AuditStore};
+pub use batch_actions::{BatchAction, BatchActionStore};
 pub use blob_integrations::{BlobIntegration, BlobIntegrationStore};
 pub use comments::{Comment, CommentObjectType, CommentQuery, CommentTarget};
 pub use datasets::{

@@ -18,11 +18,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::{
-    AccountStore, AnnotationQueueStore, AuditStore, Backend, BlobIntegrationStore, CommentStore,
-    CommentTargetStore, DashboardStore, DatasetStore, EvalStore, EventWriteStore,
-    ExperimentEventStore, ExperimentRunStore, ExportStore, IdentityStore, JobStore,
-    LlmConnectionStore, LlmDefinitionStore, MediaStore, MetricsStore, ModelStore,
-    ObservationReadStore, OrgKeyStore, PromptStore, PromptUsageStore, ScoreConfigStore,
+    AccountStore, AnnotationQueueStore, AuditStore, Backend, BatchActionStore,
+    BlobIntegrationStore, CommentStore, CommentTargetStore, DashboardStore, DatasetStore,
+    EvalStore, EventWriteStore, ExperimentEventStore, ExperimentRunStore, ExportStore,
+    IdentityStore, JobStore, LlmConnectionStore, LlmDefinitionStore, MediaStore, MetricsStore,
+    ModelStore, ObservationReadStore, OrgKeyStore, PromptStore, PromptUsageStore, ScoreConfigStore,
     ScoreReadStore, SessionStore, SqlStore, StoreResult, TraceReadStore, TracingStore,
     UserStatsStore,
 };
@@ -64,6 +64,7 @@ pub trait MetadataStore:
     + ExportStore
     + AuditStore
     + BlobIntegrationStore
+    + BatchActionStore
     + 'static
 {
 }
@@ -89,6 +90,7 @@ impl<T> MetadataStore for T where
         + ExportStore
         + AuditStore
         + BlobIntegrationStore
+        + BatchActionStore
         + 'static
 {
 }

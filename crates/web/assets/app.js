@@ -39,9 +39,10 @@
     var button = event.submitter && event.submitter.closest("[data-ask]");
     var asker = button || event.target.closest("form[data-ask]");
     if (asker && !window.confirm(asker.getAttribute("data-ask"))) event.preventDefault();
-    // An export takes the filters the table shows now (htmx pushes them into the URL).
-    var exporting = event.target.closest("form.export-form");
-    if (exporting) exporting.elements.query.value = window.location.search.replace(/^\?/, "");
+    // Exports and batch deletes take the filters the table shows now (htmx pushes them into
+    // the URL).
+    var current = event.target.closest("form[data-current-query]");
+    if (current && !event.defaultPrevented) current.elements.query.value = window.location.search.replace(/^\?/, "");
   });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-copy]");

@@ -15,11 +15,11 @@ use tracing::Span;
 use crate::assets;
 use crate::error::WebError;
 use crate::pages::{
-    account, annotation_queues, api_keys, audit_logs, auth, dashboard, dashboards, datasets,
-    evaluation_rules, evaluators, exports, home, llm_connections, members, models, observations,
-    orgs, playground, projects, prompt_diff, prompt_editor, prompts, protected_labels,
-    score_analytics, score_configs, scores, sessions, trace_annotations, trace_detail, traces,
-    users,
+    account, annotation_queues, api_keys, audit_logs, auth, batch_actions, dashboard, dashboards,
+    datasets, evaluation_rules, evaluators, exports, home, llm_connections, members, models,
+    observations, orgs, playground, projects, prompt_diff, prompt_editor, prompts,
+    protected_labels, score_analytics, score_configs, scores, sessions, trace_annotations,
+    trace_detail, traces, users,
 };
 use crate::session;
 use crate::state::WebState;
@@ -305,6 +305,14 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/ui/org/{org_id}/audit-logs",
             get(audit_logs::get_audit_logs),
+        )
+        .route(
+            "/ui/project/{project_id}/traces/delete-all",
+            post(batch_actions::post_delete_all_traces),
+        )
+        .route(
+            "/ui/project/{project_id}/settings/batch-actions",
+            get(batch_actions::get_batch_actions),
         )
         .route(
             "/ui/project/{project_id}/exports",

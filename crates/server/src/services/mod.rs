@@ -2,6 +2,7 @@
 
 pub mod annotation_queues;
 pub mod audit;
+pub mod batch_actions;
 pub mod blob_integrations;
 pub mod blobs;
 pub mod comments;

@@ -12,6 +12,7 @@ use sightline_domain::time::now_ms;
 use sightline_store::Job;
 use tokio::sync::Semaphore;
 
+use crate::services::batch_actions::{self, BATCH_ACTION_JOB};
 use crate::services::blob_integrations::{self, BLOB_EXPORT_JOB};
 use crate::services::evals::execute::{self, Outcome, RetryPolicy};
 use crate::services::evals::trigger::{self, BackfillPayload, TriggerPayload};
@@ -21,7 +22,7 @@ use crate::services::retention::{self, PRUNE_JOB, RETENTION_JOB};
 use crate::state::AppState;
 
 /// Every kind of job the workers run.
-pub const JOB_KINDS: [&str; 7] = [
+pub const JOB_KINDS: [&str; 8] = [
     TRIGGER_JOB,
     BACKFILL_JOB,
     EXECUTE_JOB,
@@ -29,6 +30,7 @@ pub const JOB_KINDS: [&str; 7] = [
     PRUNE_JOB,
     EXPORT_JOB,
     BLOB_EXPORT_JOB,
+    BATCH_ACTION_JOB,
 ];
 
 /// How often a worker loop enqueues the day's scheduled jobs (deduplicated per day).
@@ -190,6 +192,16 @@ async fn dispatch(
         }
         RETENTION_JOB => {
             retention::run(state, &project, now_ms()).await?;
+            Ok(Outcome::Done)
+        }
+        BATCH_ACTION_JOB => {
+            let id = job
+                .payload
+                .get("actionId")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            batch_actions::run(state, &project, &id).await?;
             Ok(Outcome::Done)
         }
         BLOB_EXPORT_JOB => {

@@ -8,7 +8,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use sightline_domain::ProjectScope;
-use sightline_domain::filter::{FilterCondition, Test, TextOperator};
 use sightline_domain::time::{now_ms, to_iso};
 use sightline_server::services::exports::{self, ExportError, ExportQuery, Format};
 use sightline_store::{BatchExport, ExportStatus};
@@ -59,21 +58,9 @@ fn export_query(table: &str, raw: &str) -> Result<ExportQuery, String> {
             .collect(),
     );
     match table {
-        "traces" => {
-            let filters = crate::pages::trace_filters::Filters::parse(Some(raw));
-            let (mut query, problems) = filters.query(now_ms());
-            if !problems.is_empty() {
-                return Err(problems.join(" "));
-            }
-            if !filters.search.is_empty() {
-                query.filter.push(FilterCondition {
-                    column: "name".into(),
-                    key: None,
-                    test: Test::Text(TextOperator::Contains, filters.search.clone()),
-                });
-            }
-            Ok(ExportQuery::Traces(query))
-        }
+        "traces" => Ok(ExportQuery::Traces(
+            crate::pages::trace_filters::table_query(raw, now_ms())?,
+        )),
         "observations" => Ok(ExportQuery::Observations(
             crate::pages::observations::query(&params).0,
         )),

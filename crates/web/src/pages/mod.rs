@@ -7,6 +7,7 @@ pub mod annotation_queues;
 pub mod api_keys;
 pub mod audit_logs;
 pub mod auth;
+pub mod batch_actions;
 pub mod dashboard;
 pub mod dashboards;
 pub mod datasets;

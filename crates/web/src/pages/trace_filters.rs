@@ -349,6 +349,25 @@ pub fn columns(filters: &Filters, headers: &HeaderMap, signed_in: &SignedIn) -> 
     Columns(remembered.unwrap_or_else(|| known_columns(DEFAULT_COLUMNS.iter().copied())))
 }
 
+/// The store query of a traces table's query string, as the table reads it (its search as a
+/// name filter); the table's own complaints when a filter cannot be used. For what acts on
+/// the whole filtered table: exports and batch deletes.
+pub fn table_query(raw: &str, now: Millis) -> Result<TraceQuery, String> {
+    let filters = Filters::parse(Some(raw));
+    let (mut query, problems) = filters.query(now);
+    if !problems.is_empty() {
+        return Err(problems.join(" "));
+    }
+    if !filters.search.is_empty() {
+        query.filter.push(FilterCondition {
+            column: "name".into(),
+            key: None,
+            test: Test::Text(TextOperator::Contains, filters.search.clone()),
+        });
+    }
+    Ok(query)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -215,6 +215,8 @@ struct TracesPage {
     layout: Layout,
     /// The "Export" form with the table's filters.
     export: Option<crate::pages::exports::ExportButton>,
+    /// The "Delete all matching" form (ADMIN, OWNER).
+    delete_all: Option<crate::pages::batch_actions::DeleteAllButton>,
     access: ProjectAccess,
     table: TracesTable,
     filters: Filters,
@@ -381,6 +383,10 @@ pub async fn get_traces(
             export: crate::pages::exports::button(
                 &access,
                 "traces",
+                raw.as_deref().unwrap_or_default(),
+            ),
+            delete_all: crate::pages::batch_actions::delete_all_button(
+                &access,
                 raw.as_deref().unwrap_or_default(),
             ),
             empty_project: total == 0 && !table.filtered,

@@ -5,6 +5,7 @@ mod access;
 mod accounts;
 mod annotation_queues;
 mod audit_logs;
+mod batch_actions;
 mod dashboard;
 mod datasets;
 mod evaluators;
@@ -32,6 +33,7 @@ fn main() {
         ("access", access::tests()),
         ("annotation_queues", annotation_queues::tests()),
         ("audit_logs", audit_logs::tests()),
+        ("batch_actions", batch_actions::tests()),
         ("accounts", accounts::tests()),
         ("dashboard", dashboard::tests()),
         ("datasets", datasets::tests()),
