@@ -21,6 +21,7 @@ use sightline_domain::time::now_ms;
 use sightline_domain::{ApiKeyId, OrgId, ProjectId, SecretHash};
 
 use crate::error::ApiError;
+use crate::services::audit;
 use crate::state::AppState;
 
 pub const CACHE_TTL: Duration = Duration::from_secs(10);
@@ -58,7 +59,7 @@ impl FromRequestParts<AppState> for ProjectAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let caller = authenticate_project(state, parts.headers.get(AUTHORIZATION)).await?;
-        record_caller(&caller);
+        note_caller(parts, &caller);
         Ok(ProjectAuth(caller))
     }
 }
@@ -68,7 +69,7 @@ impl FromRequestParts<AppState> for ScoresAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let caller = authenticate(state, parts.headers.get(AUTHORIZATION)).await?;
-        record_caller(&caller);
+        note_caller(parts, &caller);
         Ok(ScoresAuth(caller))
     }
 }
@@ -76,6 +77,19 @@ impl FromRequestParts<AppState> for ScoresAuth {
 /// Records the caller's project on the current request span.
 pub fn record_caller(caller: &ApiCaller) {
     tracing::Span::current().record("project.id", caller.project_id.as_str());
+}
+
+/// [`record_caller`], and hands the caller to the audit middleware.
+fn note_caller(parts: &Parts, caller: &ApiCaller) {
+    record_caller(caller);
+    audit::note_caller(
+        &parts.extensions,
+        audit::Caller {
+            api_key_id: caller.api_key_id.as_str().to_owned(),
+            org_id: caller.org_id.clone(),
+            project_id: Some(caller.project_id.clone()),
+        },
+    );
 }
 
 /// The caller of an organization (admin API) route: an organization key pair.
@@ -121,6 +135,14 @@ impl FromRequestParts<AppState> for OrgAuth {
                 {
                     return Err(invalid_credentials());
                 }
+                audit::note_caller(
+                    &parts.extensions,
+                    audit::Caller {
+                        api_key_id: key.id.clone(),
+                        org_id: key.org_id.clone(),
+                        project_id: None,
+                    },
+                );
                 return Ok(OrgAuth(OrgCaller {
                     org_id: key.org_id,
                     key_id: key.id,
@@ -170,23 +192,6 @@ pub async fn authenticate(
     };
     state.keys().insert(header, caller.clone());
     Ok(caller)
-}
-
-/// The public key an `Authorization` value names (Basic or Bearer), without checking it.
-pub fn basic_public_key(header: &str) -> Option<String> {
-    if let Some(encoded) = header.strip_prefix("Basic ") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
-            .ok()?;
-        let decoded = String::from_utf8(decoded).ok()?;
-        decoded
-            .split_once(':')
-            .map(|(public_key, _)| public_key.to_owned())
-    } else {
-        header
-            .strip_prefix("Bearer ")
-            .map(|key| key.trim().to_owned())
-    }
 }
 
 fn invalid_credentials() -> ApiError {

@@ -160,6 +160,25 @@ impl Layout {
     }
 }
 
+/// The project settings' tabs (`_settings_tabs.html`): where they lead, and whether the API
+/// keys tab shows.
+#[derive(Debug, Clone)]
+pub struct SettingsTabs {
+    pub settings_url: String,
+    pub keys_url: String,
+    pub can_read_keys: bool,
+}
+
+impl SettingsTabs {
+    pub fn of(access: &crate::rbac::ProjectAccess) -> SettingsTabs {
+        SettingsTabs {
+            settings_url: urls::project_section(&access.project.id, "settings"),
+            keys_url: urls::project_section(&access.project.id, "settings/api-keys"),
+            can_read_keys: access.can(sightline_domain::ProjectScope::ApiKeysRead),
+        }
+    }
+}
+
 pub fn project_sections(project: &ProjectId, current: &str) -> Vec<Link> {
     PROJECT_SECTIONS
         .iter()

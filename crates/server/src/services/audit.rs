@@ -9,9 +9,11 @@
 //! What is not recorded: the state before an update or delete (`before` stays empty), and
 //! changes made from the command line (`sightline admin`).
 
+use std::sync::{Arc, Mutex};
+
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, header};
+use axum::http::{Extensions, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use http_body_util::BodyExt;
@@ -159,6 +161,13 @@ pub fn resource_name(segment: &str) -> String {
     }
 }
 
+/// A path parameter's value as the route's handler reads it (percent-decoded).
+pub fn path_value(raw: &str) -> String {
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 /// The action of a method: `create`, `update` or `delete`.
 pub fn action_of(method: &Method) -> &'static str {
     match *method {
@@ -186,8 +195,33 @@ const NOT_AUDITED: &[&str] = &[
     "/dataset-run-items",
 ];
 
+/// Who a route's auth extractor verified, handed back to the audit middleware: the
+/// middleware puts an empty slot into the request's extensions, the extractor fills it
+/// ([`note_caller`]), so the entry names the caller without authenticating it again.
+#[derive(Clone, Default)]
+pub struct CallerSlot(Arc<Mutex<Option<Caller>>>);
+
+/// A verified API caller: its key, organization and (for project keys) project.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub api_key_id: String,
+    pub org_id: OrgId,
+    pub project_id: Option<ProjectId>,
+}
+
+/// Fills the request's caller slot, when the audit middleware put one there.
+pub fn note_caller(extensions: &Extensions, caller: Caller) {
+    if let Some(slot) = extensions.get::<CallerSlot>() {
+        *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(caller);
+    }
+}
+
 /// The public API's audit middleware: records successful changes made with a key.
-pub async fn api_audit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn api_audit(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().clone();
     if matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
@@ -201,63 +235,48 @@ pub async fn api_audit(State(state): State<AppState>, request: Request, next: Ne
     }) else {
         return next.run(request).await;
     };
-    let public_key = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(crate::auth::basic_public_key);
+    let slot = CallerSlot::default();
+    request.extensions_mut().insert(slot.clone());
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
-    let Some(public_key) = public_key.filter(|_| response.status().is_success()) else {
+    let caller = slot.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let Some(caller) = caller.filter(|_| response.status().is_success()) else {
         return response;
     };
-    let (parts, body) = response.into_parts();
-    let bytes = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) => {
-            tracing::warn!(%error, "cannot read an audited response");
-            Bytes::new()
-        }
+    // The answer is kept as `after` when it is small; a larger one passes through untouched.
+    let small = axum::body::HttpBody::size_hint(response.body())
+        .upper()
+        .is_some_and(|size| size <= MAX_RECORDED_BYTES as u64);
+    let (response, after) = if small {
+        let (parts, body) = response.into_parts();
+        let bytes = match body.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read an audited response");
+                Bytes::new()
+            }
+        };
+        let after = serde_json::from_slice(&bytes).ok();
+        (Response::from_parts(parts, Body::from(bytes)), after)
+    } else {
+        (response, None)
     };
-    let after: Option<Value> = (bytes.len() <= MAX_RECORDED_BYTES)
-        .then(|| serde_json::from_slice(&bytes).ok())
-        .flatten();
-    if let Some(change) = api_change(&state, &public_key, &method, &route, &path, after).await {
-        record(state.store(), change).await;
-    }
-    Response::from_parts(parts, Body::from(bytes))
+    record(
+        state.store(),
+        api_change(caller, &method, &route, &path, after),
+    )
+    .await;
+    response
 }
 
-/// The change a successful API request made: its actor, organization and project, and the
-/// resource named by its route.
-async fn api_change(
-    state: &AppState,
-    public_key: &str,
+/// The change a successful API request made: its caller, and the resource named by its route.
+fn api_change(
+    caller: Caller,
     method: &Method,
     route: &str,
     path: &str,
     after: Option<Value>,
-) -> Option<Change> {
-    let metadata = state.store().metadata();
-    let (actor, org_id, project_id) = match metadata.api_key_credentials(public_key).await {
-        Ok(Some(key)) => {
-            let org = metadata
-                .project(&key.project_id)
-                .await
-                .ok()??
-                .organization
-                .id;
-            (
-                Actor::ApiKey(key.id.as_str().to_owned()),
-                org,
-                Some(key.project_id),
-            )
-        }
-        _ => {
-            let key = metadata.org_api_key(public_key).await.ok()??;
-            (Actor::ApiKey(key.id), key.org_id, None)
-        }
-    };
+) -> Change {
     let segments: Vec<&str> = route.split('/').filter(|s| !s.is_empty()).collect();
     let values: Vec<&str> = path
         .trim_start_matches("/api/public")
@@ -273,7 +292,7 @@ async fn api_change(
     let param = |at: usize| {
         segments[at]
             .starts_with('{')
-            .then(|| values.get(at).map(|value| percent_decode(value)))
+            .then(|| values.get(at).map(|value| path_value(value)))
             .flatten()
     };
     let after_resource = position.and_then(|at| (at + 1..segments.len()).find_map(param));
@@ -283,10 +302,10 @@ async fn api_change(
             .iter()
             .find_map(|key| body.get(*key).and_then(Value::as_str).map(str::to_owned))
     });
-    Some(Change {
-        actor,
-        org_id,
-        project_id,
+    Change {
+        actor: Actor::ApiKey(caller.api_key_id),
+        org_id: caller.org_id,
+        project_id: caller.project_id,
         resource_type: resource_name(resource),
         resource_id: after_resource
             .or(id_from_body)
@@ -294,14 +313,7 @@ async fn api_change(
             .unwrap_or_default(),
         action: action_of(method).to_owned(),
         after,
-    })
-}
-
-fn percent_decode(segment: &str) -> String {
-    form_urlencoded::parse(format!("v={}", segment.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_else(|| segment.to_owned())
+    }
 }
 
 #[cfg(test)]

@@ -84,7 +84,11 @@ pub async fn run(state: &AppState, project: &ProjectId, id: &str) -> StoreResult
     metadata.update_batch_action(&action).await?;
     loop {
         let outcome = async {
-            let (traces, _) = state.store().events().list_traces(project, &query).await?;
+            let traces = state
+                .store()
+                .events()
+                .select_traces(project, &query)
+                .await?;
             let ids: Vec<String> = traces.into_iter().map(|t| t.row.id).collect();
             crate::services::traces::delete_traces(state, project, &ids).await?;
             Ok::<usize, StoreError>(ids.len())

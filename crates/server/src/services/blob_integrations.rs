@@ -208,19 +208,15 @@ pub async fn upsert(
         ),
         None => None,
     };
-    let existing = state.store().metadata().blob_integration(&project).await?;
     let integration = BlobIntegration {
-        project_id: project,
-        id: existing
-            .as_ref()
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), |e| e.id.clone()),
+        project_id: project.clone(),
+        id: uuid::Uuid::new_v4().to_string(),
         kind: request.kind,
         bucket_name: request.bucket_name,
         endpoint: request.endpoint,
         region: request.region,
         access_key_id: request.access_key_id,
-        secret_access_key: secret
-            .or_else(|| existing.as_ref().and_then(|e| e.secret_access_key.clone())),
+        secret_access_key: secret,
         prefix,
         export_frequency: request.export_frequency,
         enabled: request.enabled,
@@ -230,26 +226,23 @@ pub async fn upsert(
         export_start_date: start,
         compressed: request.compressed.unwrap_or(true),
         export_source: SOURCE.to_owned(),
-        export_field_groups: match request.export_field_groups {
-            Some(groups) => Some(json!(groups).to_string()),
-            None => existing
-                .as_ref()
-                .and_then(|e| e.export_field_groups.clone()),
-        },
-        next_sync_at: existing.as_ref().and_then(|e| e.next_sync_at),
-        last_sync_at: existing.as_ref().and_then(|e| e.last_sync_at),
-        last_error: existing.as_ref().and_then(|e| e.last_error.clone()),
-        last_error_at: existing.as_ref().and_then(|e| e.last_error_at),
-        run_started_at: existing.as_ref().and_then(|e| e.run_started_at),
-        created_at: existing.as_ref().map_or(now, |e| e.created_at),
+        export_field_groups: request
+            .export_field_groups
+            .map(|groups| json!(groups).to_string()),
+        next_sync_at: None,
+        last_sync_at: None,
+        last_error: None,
+        last_error_at: None,
+        run_started_at: None,
+        created_at: now,
         updated_at: now,
     };
-    state
-        .store()
-        .metadata()
-        .upsert_blob_integration(&integration)
-        .await?;
-    Ok(integration)
+    let metadata = state.store().metadata();
+    metadata.upsert_blob_integration(&integration).await?;
+    metadata
+        .blob_integration(&project)
+        .await?
+        .ok_or_else(|| IntegrationError::NotFound("Blob storage integration not found".into()))
 }
 
 /// An integration as the API shows it (without its secret).
@@ -394,10 +387,10 @@ async fn window_start(
         limit: 1,
         ..TraceQuery::default()
     };
-    let (traces, _) = state
+    let traces = state
         .store()
         .events()
-        .list_traces(&integration.project_id, &oldest)
+        .select_traces(&integration.project_id, &oldest)
         .await?;
     Ok(traces.first().map(|t| t.row.timestamp))
 }
@@ -418,16 +411,16 @@ pub async fn run(state: &AppState, project: &ProjectId) -> StoreResult<()> {
         // Nothing to export yet: look again after a period.
         integration.next_sync_at = Some(now + period);
         integration.updated_at = now;
-        return metadata.upsert_blob_integration(&integration).await;
+        return metadata.record_blob_sync(&integration).await;
     };
     let end = (start + period).min(horizon);
     if end <= start {
         integration.next_sync_at = Some(now + period.min(LAG_MS));
         integration.updated_at = now;
-        return metadata.upsert_blob_integration(&integration).await;
+        return metadata.record_blob_sync(&integration).await;
     }
     integration.run_started_at = Some(now);
-    metadata.upsert_blob_integration(&integration).await?;
+    metadata.record_blob_sync(&integration).await?;
     let outcome = export_window(state, &integration, start, end).await;
     let now = now_ms();
     integration.run_started_at = None;
@@ -451,7 +444,7 @@ pub async fn run(state: &AppState, project: &ProjectId) -> StoreResult<()> {
             integration.next_sync_at = Some(now + RETRY_MS);
         }
     }
-    metadata.upsert_blob_integration(&integration).await
+    metadata.record_blob_sync(&integration).await
 }
 
 /// The bucket of an integration.

@@ -102,6 +102,9 @@ pub enum ExportError {
     Blob(#[from] BlobError),
     #[error("{0}")]
     Encode(String),
+    /// The export has no file to download (not finished, failed, or expired).
+    #[error("{0}")]
+    NotDownloadable(String),
 }
 
 /// Queues an export of `query` in `format` for the project; the job starts at once.
@@ -286,7 +289,7 @@ impl Pages {
             ExportQuery::Traces(query) => {
                 query.limit = PAGE;
                 query.offset = self.offset;
-                let (traces, _) = events.list_traces(project, query).await?;
+                let traces = events.select_traces(project, query).await?;
                 traces.iter().map(views::trace).collect()
             }
             ExportQuery::Observations(query) => {
@@ -443,12 +446,16 @@ fn downloadable(export: &BatchExport) -> Result<&str, ExportError> {
     match (&export.object_key, export.expires_at) {
         (Some(key), Some(expires)) if export.status == ExportStatus::Completed => {
             if expires < now_ms() {
-                Err(ExportError::Encode("This export has expired.".into()))
+                Err(ExportError::NotDownloadable(
+                    "This export has expired.".into(),
+                ))
             } else {
                 Ok(key)
             }
         }
-        _ => Err(ExportError::Encode("This export is not ready.".into())),
+        _ => Err(ExportError::NotDownloadable(
+            "This export is not ready.".into(),
+        )),
     }
 }
 

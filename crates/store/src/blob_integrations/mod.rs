@@ -42,8 +42,12 @@ pub struct BlobIntegration {
 
 #[async_trait]
 pub trait BlobIntegrationStore: Send + Sync {
-    /// Inserts the project's integration or replaces every field of it.
+    /// Inserts the project's integration, or replaces its settings: its id, creation time and
+    /// sync state stay, and so do its secret key and field groups when `integration` has none.
     async fn upsert_blob_integration(&self, integration: &BlobIntegration) -> StoreResult<()>;
+    /// Records the sync state of `integration` (next and last sync, last error, run start),
+    /// leaving its settings as they are.
+    async fn record_blob_sync(&self, integration: &BlobIntegration) -> StoreResult<()>;
     async fn blob_integration(&self, project: &ProjectId) -> StoreResult<Option<BlobIntegration>>;
     async fn blob_integration_by_id(&self, id: &str) -> StoreResult<Option<BlobIntegration>>;
     /// The integrations of an organization's projects.
@@ -58,6 +62,15 @@ const COLUMNS: &str = "project_id, id, kind, bucket_name, endpoint, region, acce
      export_mode, export_start_date, compressed, export_source, export_field_groups, \
      next_sync_at, last_sync_at, last_error, last_error_at, run_started_at, created_at, \
      updated_at";
+
+/// The columns a sync run writes; a change of settings leaves them.
+const SYNC_COLUMNS: [&str; 5] = [
+    "next_sync_at",
+    "last_sync_at",
+    "last_error",
+    "last_error_at",
+    "run_started_at",
+];
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -130,8 +143,14 @@ impl BlobIntegrationStore for SqlStore {
         let updates = COLUMNS
             .split(", ")
             .map(str::trim)
+            .filter(|column| !SYNC_COLUMNS.contains(column))
             .filter(|column| !matches!(*column, "project_id" | "id" | "created_at"))
-            .map(|column| format!("{column} = excluded.{column}"))
+            .map(|column| match column {
+                "secret_access_key" | "export_field_groups" => format!(
+                    "{column} = COALESCE(excluded.{column}, blob_storage_integrations.{column})"
+                ),
+                _ => format!("{column} = excluded.{column}"),
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = Sql::text(format!(
@@ -168,6 +187,23 @@ impl BlobIntegrationStore for SqlStore {
             .execute(&sql)
             .await
             .map_err(|e| crate::error::constraint(e, "a blob storage integration"))?;
+        Ok(())
+    }
+
+    async fn record_blob_sync(&self, i: &BlobIntegration) -> StoreResult<()> {
+        let sql = Sql::text(
+            "UPDATE blob_storage_integrations SET next_sync_at = $1, last_sync_at = $2, \
+             last_error = $3, last_error_at = $4, run_started_at = $5, updated_at = $6 \
+             WHERE project_id = $7",
+        )
+        .bind(i.next_sync_at)
+        .bind(i.last_sync_at)
+        .bind(&i.last_error)
+        .bind(i.last_error_at)
+        .bind(i.run_started_at)
+        .bind(i.updated_at)
+        .bind(i.project_id.as_str());
+        self.db.execute(&sql).await?;
         Ok(())
     }
 

@@ -183,6 +183,13 @@ pub trait TraceReadStore: Send + Sync {
         project: &ProjectId,
         query: &TraceQuery,
     ) -> StoreResult<(Vec<StoredTrace>, u64)>;
+    /// The page of traces [`TraceReadStore::list_traces`] gives, without counting all that
+    /// match (jobs that page through every match).
+    async fn select_traces(
+        &self,
+        project: &ProjectId,
+        query: &TraceQuery,
+    ) -> StoreResult<Vec<StoredTrace>>;
     /// Id, times and cost of every observation of the given traces.
     async fn observation_summaries(
         &self,

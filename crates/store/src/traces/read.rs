@@ -206,6 +206,26 @@ impl TraceReadStore for SqlStore {
         project: &ProjectId,
         query: &TraceQuery,
     ) -> StoreResult<(Vec<StoredTrace>, u64)> {
+        let traces = self.select_traces(project, query).await?;
+        let dialect = self.db.dialect();
+        let count = match trace_count(dialect, project, query) {
+            Some(count) => count,
+            None => {
+                let mut sql = Sql::new();
+                sql.sql("SELECT COUNT(*) FROM traces WHERE ")
+                    .append(trace_filter(dialect, project, query)?.to_sql());
+                sql
+            }
+        };
+        let (total,): (i64,) = self.db.fetch_one(&count).await?;
+        Ok((traces, u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn select_traces(
+        &self,
+        project: &ProjectId,
+        query: &TraceQuery,
+    ) -> StoreResult<Vec<StoredTrace>> {
         let dialect = self.db.dialect();
         let conditions = trace_filter(dialect, project, query)?.to_sql();
         let tag_page = tag_page(dialect, project, query);
@@ -226,14 +246,7 @@ impl TraceReadStore for SqlStore {
                 }
             });
         }
-        let count = trace_count(dialect, project, query).unwrap_or_else(|| {
-            let mut sql = Sql::new();
-            sql.sql("SELECT COUNT(*) FROM traces WHERE ")
-                .append(conditions);
-            sql
-        });
-        let (total,): (i64,) = self.db.fetch_one(&count).await?;
-        Ok((traces, u64::try_from(total).unwrap_or(0)))
+        Ok(traces)
     }
 
     async fn observation_summaries(

@@ -18,7 +18,7 @@ use crate::rbac::{self, ProjectAccess};
 use crate::session::{CsrfToken, SignedIn, is_htmx};
 use crate::state::WebState;
 use crate::urls;
-use crate::views::{Layout, TimeView, time};
+use crate::views::{Layout, SettingsTabs, TimeView, time};
 
 /// A key as the list shows it.
 pub struct KeyRow {
@@ -42,9 +42,7 @@ pub struct CreatedKey {
 struct ApiKeysPage {
     layout: Layout,
     access: ProjectAccess,
-    settings_url: String,
-    keys_url: String,
-    can_read_keys: bool,
+    tabs: SettingsTabs,
     can_manage: bool,
     keys: Vec<KeyRow>,
     created: Option<CreatedKey>,
@@ -114,9 +112,7 @@ async fn keys_page(
         Layout::for_project(state.store(), signed_in, csrf, &access.project, "settings").await?;
     page(&ApiKeysPage {
         layout,
-        settings_url: urls::project_section(&access.project.id, "settings"),
-        keys_url: urls::project_section(&access.project.id, "settings/api-keys"),
-        can_read_keys: true,
+        tabs: SettingsTabs::of(&access),
         can_manage: access.can(ProjectScope::ApiKeysCud),
         access,
         keys,

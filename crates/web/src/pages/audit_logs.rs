@@ -91,11 +91,11 @@ async fn web_change(
     }
     let (org_id, project_id) = match segments[1] {
         "project" => {
-            let project = ProjectId::from_trusted(values[2].to_owned());
+            let project = ProjectId::from_trusted(audit::path_value(values[2]));
             let found = state.store().metadata().project(&project).await.ok()??;
             (found.organization.id, Some(project))
         }
-        "org" => (OrgId::from_trusted(values[2].to_owned()), None),
+        "org" => (OrgId::from_trusted(audit::path_value(values[2])), None),
         _ => return None,
     };
     let rest: Vec<(&str, &str)> = segments[3..]
@@ -119,7 +119,7 @@ async fn web_change(
         .iter()
         .rev()
         .find(|(segment, _)| segment.starts_with('{'))
-        .map(|(_, value)| (*value).to_owned())
+        .map(|(_, value)| audit::path_value(value))
         .unwrap_or_else(|| {
             project_id
                 .as_ref()

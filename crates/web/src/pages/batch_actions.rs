@@ -17,7 +17,7 @@ use crate::rbac::{self, ProjectAccess};
 use crate::session::{CsrfToken, SignedIn};
 use crate::state::WebState;
 use crate::urls;
-use crate::views::{Layout, TimeView, time};
+use crate::views::{Layout, SettingsTabs, TimeView, time};
 
 /// The "Delete all matching" form of the traces table, when the user may delete traces.
 #[derive(Debug, Clone)]
@@ -83,9 +83,7 @@ struct BatchActionsPage {
     access: ProjectAccess,
     actions: Vec<ActionRow>,
     pending: bool,
-    settings_url: String,
-    keys_url: String,
-    can_read_keys: bool,
+    tabs: SettingsTabs,
 }
 
 /// `GET /ui/project/{project}/settings/batch-actions`: the project's batch actions.
@@ -135,9 +133,7 @@ pub async fn get_batch_actions(
             layout,
             actions,
             pending,
-            settings_url: urls::project_section(&access.project.id, "settings"),
-            keys_url: urls::project_section(&access.project.id, "settings/api-keys"),
-            can_read_keys: access.can(ProjectScope::ApiKeysRead),
+            tabs: SettingsTabs::of(&access),
             access,
         },
     )

@@ -19,7 +19,7 @@ use crate::rbac::{self, ProjectAccess};
 use crate::session::{CsrfToken, SignedIn};
 use crate::state::WebState;
 use crate::urls;
-use crate::views::Layout;
+use crate::views::{Layout, SettingsTabs};
 
 /// The "Export" form of a table: its current query string is exported.
 #[derive(Debug, Clone)]
@@ -132,9 +132,7 @@ struct ExportsPage {
     exports: Vec<ExportRow>,
     /// Some export is still running: the page reloads itself.
     pending: bool,
-    settings_url: String,
-    keys_url: String,
-    can_read_keys: bool,
+    tabs: SettingsTabs,
 }
 
 /// `GET /ui/project/{project}/settings/exports`: the project's exports, newest first.
@@ -189,9 +187,7 @@ pub async fn get_exports(
             layout,
             exports,
             pending,
-            settings_url: urls::project_section(&access.project.id, "settings"),
-            keys_url: urls::project_section(&access.project.id, "settings/api-keys"),
-            can_read_keys: access.can(ProjectScope::ApiKeysRead),
+            tabs: SettingsTabs::of(&access),
             access,
         },
     )
@@ -256,6 +252,7 @@ fn export_error(error: ExportError) -> WebError {
             WebError::NotFound
         }
         ExportError::Blob(error) => WebError::internal(error),
-        ExportError::Encode(message) => WebError::BadRequest(message),
+        ExportError::NotDownloadable(message) => WebError::BadRequest(message),
+        ExportError::Encode(message) => WebError::internal(std::io::Error::other(message)),
     }
 }

@@ -26,7 +26,7 @@ use crate::rbac::{self, ProjectAccess};
 use crate::session::{CsrfToken, SignedIn};
 use crate::state::WebState;
 use crate::urls;
-use crate::views::Layout;
+use crate::views::{Layout, SettingsTabs};
 
 /// Adapters the form offers: the ones this server can call.
 const FORM_ADAPTERS: [Adapter; 4] = [
@@ -79,9 +79,7 @@ struct ConnectionsPage {
     encryption_ready: bool,
     notice: Option<String>,
     error: Option<String>,
-    settings_url: String,
-    keys_url: String,
-    can_read_keys: bool,
+    tabs: SettingsTabs,
 }
 
 fn page_url(access: &ProjectAccess) -> String {
@@ -207,9 +205,7 @@ async fn connections_page(
             encryption_ready: state.app().llm().cipher.is_some(),
             notice: outcome.notice,
             error: outcome.error,
-            settings_url: urls::project_section(&access.project.id, "settings"),
-            keys_url: urls::project_section(&access.project.id, "settings/api-keys"),
-            can_read_keys: access.can(ProjectScope::ApiKeysRead),
+            tabs: SettingsTabs::of(&access),
             access,
         },
     )

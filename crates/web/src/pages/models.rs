@@ -20,7 +20,7 @@ use crate::rbac::{self, ProjectAccess};
 use crate::session::{CsrfToken, SignedIn};
 use crate::state::WebState;
 use crate::urls;
-use crate::views::Layout;
+use crate::views::{Layout, SettingsTabs};
 
 const UNITS: &[&str] = &[
     "TOKENS",
@@ -69,9 +69,7 @@ pub struct ModelForm {
 struct ModelsPage {
     layout: Layout,
     access: ProjectAccess,
-    settings_url: String,
-    keys_url: String,
-    can_read_keys: bool,
+    tabs: SettingsTabs,
     can_manage: bool,
     project_models: Vec<ModelView>,
     builtin_models: Vec<ModelView>,
@@ -241,9 +239,7 @@ async fn models_page(
     };
     let page = ModelsPage {
         layout,
-        settings_url: urls::project_section(&access.project.id, "settings"),
-        keys_url: urls::project_section(&access.project.id, "settings/api-keys"),
-        can_read_keys: access.can(ProjectScope::ApiKeysRead),
+        tabs: SettingsTabs::of(&access),
         can_manage: access.can(ProjectScope::ModelsCud),
         project_models: own.iter().map(|model| view(&access, model)).collect(),
         builtin_models: builtin.iter().map(|model| view(&access, model)).collect(),

@@ -15,19 +15,17 @@ use crate::rbac::{self, ProjectAccess};
 use crate::session::{CsrfToken, SignedIn};
 use crate::state::WebState;
 use crate::urls;
-use crate::views::Layout;
+use crate::views::{Layout, SettingsTabs};
 
 #[derive(Template)]
 #[template(path = "project_settings.html")]
 struct ProjectSettingsPage {
     layout: Layout,
     access: ProjectAccess,
-    settings_url: String,
-    keys_url: String,
+    tabs: SettingsTabs,
     retention: String,
     can_update: bool,
     can_delete: bool,
-    can_read_keys: bool,
     error: Option<String>,
     saved: bool,
 }
@@ -47,8 +45,7 @@ async fn settings_page(
         status,
         &ProjectSettingsPage {
             layout,
-            settings_url: urls::project_section(&access.project.id, "settings"),
-            keys_url: urls::project_section(&access.project.id, "settings/api-keys"),
+            tabs: SettingsTabs::of(&access),
             retention: access
                 .project
                 .retention_days
@@ -56,7 +53,6 @@ async fn settings_page(
                 .unwrap_or_default(),
             can_update: access.can(ProjectScope::ProjectUpdate),
             can_delete: access.can(ProjectScope::ProjectDelete),
-            can_read_keys: access.can(ProjectScope::ApiKeysRead),
             access,
             error,
             saved,

@@ -16,7 +16,7 @@ use crate::rbac::{self, ProjectAccess};
 use crate::session::{CsrfToken, SignedIn};
 use crate::state::WebState;
 use crate::urls;
-use crate::views::Layout;
+use crate::views::{Layout, SettingsTabs};
 
 #[derive(Template)]
 #[template(path = "protected_labels.html")]
@@ -27,9 +27,7 @@ struct ProtectedLabelsPage {
     can_edit: bool,
     page_url: String,
     error: Option<String>,
-    settings_url: String,
-    keys_url: String,
-    can_read_keys: bool,
+    tabs: SettingsTabs,
 }
 
 fn page_url(access: &ProjectAccess) -> String {
@@ -63,9 +61,7 @@ async fn labels_page(
             can_edit: access.can(ProjectScope::PromptProtectedLabelsCud),
             page_url: page_url(&access),
             error,
-            settings_url: urls::project_section(&access.project.id, "settings"),
-            keys_url: urls::project_section(&access.project.id, "settings/api-keys"),
-            can_read_keys: access.can(ProjectScope::ApiKeysRead),
+            tabs: SettingsTabs::of(&access),
             access,
         },
     )

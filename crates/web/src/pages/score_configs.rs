@@ -19,7 +19,7 @@ use crate::rbac::{self, ProjectAccess};
 use crate::session::{CsrfToken, SignedIn};
 use crate::state::WebState;
 use crate::urls;
-use crate::views::Layout;
+use crate::views::{Layout, SettingsTabs};
 
 /// A config as the list shows it.
 pub struct ConfigRow {
@@ -42,9 +42,7 @@ struct ConfigsPage {
     can_edit: bool,
     create_url: String,
     error: Option<String>,
-    settings_url: String,
-    keys_url: String,
-    can_read_keys: bool,
+    tabs: SettingsTabs,
 }
 
 fn configs_url(access: &ProjectAccess) -> String {
@@ -105,9 +103,7 @@ async fn configs_page(
         can_edit: access.can(ProjectScope::ScoreConfigsCud),
         create_url: configs_url(&access),
         error,
-        settings_url: urls::project_section(&access.project.id, "settings"),
-        keys_url: urls::project_section(&access.project.id, "settings/api-keys"),
-        can_read_keys: access.can(ProjectScope::ApiKeysRead),
+        tabs: SettingsTabs::of(&access),
         access,
     })
 }
