@@ -97,7 +97,24 @@ pub struct Server {
 
 impl Server {
     /// Starts `sightline serve` in `dir` and waits until it answers `/api/public/health`.
+    ///
+    /// A port found free can be taken by another process before the server binds it (tests run
+    /// in parallel, and every client connection takes an ephemeral port), so a start that fails
+    /// with "Address already in use" is tried again on other ports.
     pub fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut server = Server::spawn(dir, env);
+            match server.wait_until_healthy() {
+                Ok(()) => return server,
+                Err(message) if attempts < 5 && message.contains("Address already in use") => {}
+                Err(message) => panic!("{message}"),
+            }
+        }
+    }
+
+    fn spawn(dir: &Path, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let grpc_port = loop {
             let candidate = free_port();
@@ -116,35 +133,35 @@ impl Server {
             .unwrap();
         let stdout = collect(child.stdout.take().unwrap());
         let stderr = collect(child.stderr.take().unwrap());
-        let mut server = Server {
+        Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
             grpc_port,
             stdout,
             stderr,
-        };
-        server.wait_until_healthy();
-        server
+        }
     }
 
-    fn wait_until_healthy(&mut self) {
+    fn wait_until_healthy(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
-                panic!(
+                // The stderr reader may still be copying the last lines.
+                std::thread::sleep(Duration::from_millis(100));
+                return Err(format!(
                     "server exited with {status} before it was healthy:\n{}",
                     self.stderr()
-                );
+                ));
             }
             if let Ok((200, _)) = self.try_get("/api/public/health", None) {
                 // Both listeners are bound before either serves.
                 std::net::TcpStream::connect(("127.0.0.1", self.grpc_port))
                     .expect("the OTLP/gRPC port accepts connections");
-                return;
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("server did not become healthy:\n{}", self.stderr());
+        Err(format!("server did not become healthy:\n{}", self.stderr()))
     }
 
     pub fn stdout(&self) -> String {
