@@ -9,7 +9,9 @@ use sightline_domain::ingest::merge::metadata_for_read;
 use sightline_domain::ingest::{Level, ObservationType, ScoreDataType, UsageMap};
 use sightline_domain::metrics::json_number;
 use sightline_domain::time::to_iso;
-use sightline_store::{ScoreConfig, ScoreRow, ScoreTrace, StoredObservation, StoredTrace};
+use sightline_store::{
+    DatasetItem, ScoreConfig, ScoreRow, ScoreTrace, StoredObservation, StoredTrace,
+};
 
 use crate::services::ingest::rules::Rules;
 
@@ -514,5 +516,23 @@ pub fn prompt_summary(summary: &sightline_store::PromptSummary) -> Value {
         "tags": summary.tags,
         "lastUpdatedAt": to_iso(summary.last_updated_at),
         "lastConfig": summary.last_config,
+    })
+}
+
+/// A dataset item; `mediaReferences` stays empty until media uploads exist.
+pub fn dataset_item(item: &DatasetItem) -> Value {
+    json!({
+        "id": item.id,
+        "status": item.status.as_str(),
+        "input": item.input,
+        "expectedOutput": item.expected_output,
+        "metadata": item.metadata,
+        "sourceTraceId": item.source_trace_id,
+        "sourceObservationId": item.source_observation_id,
+        "datasetId": item.dataset_id,
+        "datasetName": item.dataset_name,
+        "createdAt": to_iso(item.created_at),
+        "updatedAt": to_iso(item.updated_at),
+        "mediaReferences": [],
     })
 }

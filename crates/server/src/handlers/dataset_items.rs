@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sightline_store::{DatasetItemQuery, DatasetItemStatus};
 
-use super::datasets::item_view;
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json as JsonBody, QueryPairs};
 use crate::services::datasets::{self, ItemInput};
 use crate::state::AppState;
+use crate::views;
 
 /// Langfuse's body limit for dataset items.
 pub const DATASET_ITEMS_BODY_LIMIT: usize = 4_500_000;
@@ -66,7 +66,7 @@ pub async fn post_dataset_item(
         status,
     };
     let item = datasets::upsert_item(state.store(), &caller.project_id, input).await?;
-    Ok(Json(item_view(&item)))
+    Ok(Json(views::dataset_item(&item)))
 }
 
 pub async fn get_dataset_items(
@@ -106,7 +106,7 @@ pub async fn get_dataset_items(
         .metadata()
         .list_dataset_items(&caller.project_id, &items_query)
         .await?;
-    let data: Vec<Value> = items.iter().map(item_view).collect();
+    let data: Vec<Value> = items.iter().map(views::dataset_item).collect();
     Ok(Json(json!({"data": data, "meta": page.meta(total)})))
 }
 
@@ -121,7 +121,7 @@ pub async fn get_dataset_item(
         .dataset_item(&caller.project_id, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Dataset item not found".into()))?;
-    Ok(Json(item_view(&item)))
+    Ok(Json(views::dataset_item(&item)))
 }
 
 pub async fn delete_dataset_item(

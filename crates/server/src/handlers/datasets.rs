@@ -8,13 +8,14 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 use sightline_domain::time::to_iso;
-use sightline_store::{Dataset, DatasetItem, DatasetItemQuery, DatasetRun, DatasetRunItem};
+use sightline_store::{Dataset, DatasetItemQuery, DatasetRun, DatasetRunItem};
 
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json as JsonBody, QueryPairs};
 use crate::services::datasets::{self, DatasetError, DatasetInput};
 use crate::state::AppState;
+use crate::views;
 
 impl From<DatasetError> for ApiError {
     fn from(error: DatasetError) -> Self {
@@ -71,24 +72,6 @@ pub(crate) fn dataset_view(dataset: &Dataset) -> Value {
         "projectId": dataset.project_id.as_str(),
         "createdAt": to_iso(dataset.created_at),
         "updatedAt": to_iso(dataset.updated_at),
-    })
-}
-
-/// A dataset item; `mediaReferences` stays empty until media uploads exist.
-pub(crate) fn item_view(item: &DatasetItem) -> Value {
-    json!({
-        "id": item.id,
-        "status": item.status.as_str(),
-        "input": item.input,
-        "expectedOutput": item.expected_output,
-        "metadata": item.metadata,
-        "sourceTraceId": item.source_trace_id,
-        "sourceObservationId": item.source_observation_id,
-        "datasetId": item.dataset_id,
-        "datasetName": item.dataset_name,
-        "createdAt": to_iso(item.created_at),
-        "updatedAt": to_iso(item.updated_at),
-        "mediaReferences": [],
     })
 }
 
@@ -227,7 +210,7 @@ pub async fn get_legacy_dataset(
         .dataset_run_names(&caller.project_id, std::slice::from_ref(&dataset.id))
         .await?;
     let mut view = dataset_view(&dataset);
-    view["items"] = Value::Array(items.iter().map(item_view).collect());
+    view["items"] = Value::Array(items.iter().map(views::dataset_item).collect());
     view["runs"] = json!(runs.into_iter().map(|(_, name)| name).collect::<Vec<_>>());
     Ok(Json(view))
 }

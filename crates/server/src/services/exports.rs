@@ -1,7 +1,7 @@
 //! Batch exports (`features.md` §6.1): a table view's rows, with the filters it shows, written
 //! by an `export.run` job to blob storage as CSV, JSON or JSON Lines, then downloadable until
 //! the link expires. The job pages through the store (observations and scores by keyset
-//! cursor, traces and sessions by page) and streams each page to a multipart upload, so memory
+//! cursor, traces, sessions and dataset items by page) and streams each page to a multipart upload, so memory
 //! stays bounded whatever the size; progress (rows written) is recorded after every page.
 //! Rows have the public API's shapes.
 
@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 use sightline_domain::ProjectId;
 use sightline_domain::time::{Millis, now_ms, to_iso};
 use sightline_store::{
-    BatchExport, ExportStatus, NewJob, ObservationCursor, ObservationQuery, ScoreCursor,
-    ScoreQuery, SessionQuery, StoreError, StoreResult, TraceQuery,
+    BatchExport, DatasetItemQuery, ExportStatus, NewJob, ObservationCursor, ObservationQuery,
+    ScoreCursor, ScoreQuery, SessionQuery, StoreError, StoreResult, TraceQuery,
 };
 
 use crate::services::blobs::BlobError;
@@ -38,6 +38,13 @@ pub enum ExportQuery {
     Observations(ObservationQuery),
     Scores(Box<ScoreQuery>),
     Sessions(SessionQuery),
+    DatasetItems(DatasetItemsExport),
+}
+
+/// The items of one dataset, as its page lists them (newest first, archived ones included).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatasetItemsExport {
+    pub dataset_id: String,
 }
 
 impl ExportQuery {
@@ -47,6 +54,7 @@ impl ExportQuery {
             ExportQuery::Observations(_) => "observations",
             ExportQuery::Scores(_) => "scores",
             ExportQuery::Sessions(_) => "sessions",
+            ExportQuery::DatasetItems(_) => "dataset_items",
         }
     }
 }
@@ -320,6 +328,20 @@ impl Pages {
                         body
                     })
                     .collect()
+            }
+            ExportQuery::DatasetItems(export) => {
+                let query = DatasetItemQuery {
+                    dataset_id: Some(export.dataset_id.clone()),
+                    limit: PAGE,
+                    offset: self.offset,
+                    ..DatasetItemQuery::default()
+                };
+                let (items, _) = state
+                    .store()
+                    .metadata()
+                    .list_dataset_items(project, &query)
+                    .await?;
+                items.iter().map(views::dataset_item).collect()
             }
             ExportQuery::Sessions(query) => {
                 query.limit = PAGE;

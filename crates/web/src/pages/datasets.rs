@@ -407,6 +407,8 @@ struct DatasetPage {
     compare_url: String,
     list_url: String,
     error: Option<String>,
+    /// The "Export" form of the items.
+    export: Option<crate::pages::exports::ExportButton>,
 }
 
 fn latency_text(ms: Option<f64>) -> String {
@@ -505,6 +507,7 @@ async fn dataset_page(
             import_url: format!("{page_url}/import"),
             compare_url: format!("{page_url}/compare"),
             list_url: list_url(&access),
+            export: crate::pages::exports::dataset_items_button(&access, &dataset.id),
             page_url,
             error: view.error,
             access,

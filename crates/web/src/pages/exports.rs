@@ -1,5 +1,5 @@
 //! Batch exports in the UI (`features.md` §6.1): the "Export" form on the traces,
-//! observations, scores and sessions tables (the table's current filters, as CSV, JSON or
+//! observations, scores and sessions tables and on a dataset's items (the table's current filters, as CSV, JSON or
 //! JSONL), the project's exports with their progress and download links, and the download.
 //! Creating is `batchExports:create`, reading and downloading `batchExports:read` (MEMBER).
 
@@ -9,7 +9,9 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use sightline_domain::ProjectScope;
 use sightline_domain::time::{now_ms, to_iso};
-use sightline_server::services::exports::{self, ExportError, ExportQuery, Format};
+use sightline_server::services::exports::{
+    self, DatasetItemsExport, ExportError, ExportQuery, Format,
+};
 use sightline_store::{BatchExport, ExportStatus};
 
 use crate::error::{WebError, WebResult};
@@ -27,6 +29,9 @@ pub struct ExportButton {
     pub action: String,
     pub table: &'static str,
     pub query: String,
+    /// The browser replaces `query` with the page's query string on submit (tables whose
+    /// filters htmx pushes into the URL); otherwise `query` is sent as rendered.
+    pub current_query: bool,
 }
 
 /// The form for `table` with the page's query string, when the user may export.
@@ -37,7 +42,19 @@ pub fn button(access: &ProjectAccess, table: &'static str, query: &str) -> Optio
             action: urls::project_section(&access.project.id, "exports"),
             table,
             query: query.to_owned(),
+            current_query: true,
         })
+}
+
+/// The form that exports a dataset's items, when the user may export.
+pub fn dataset_items_button(access: &ProjectAccess, dataset_id: &str) -> Option<ExportButton> {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("datasetId", dataset_id)
+        .finish();
+    button(access, "dataset_items", &query).map(|button| ExportButton {
+        current_query: false,
+        ..button
+    })
 }
 
 /// The query string of a table's parameters.
@@ -70,8 +87,15 @@ fn export_query(table: &str, raw: &str) -> Result<ExportQuery, String> {
         "sessions" => Ok(ExportQuery::Sessions(
             crate::pages::sessions::session_query(&params),
         )),
+        "dataset_items" => {
+            let dataset_id = params
+                .text("datasetId")
+                .ok_or("Choose the dataset whose items to export.")?;
+            Ok(ExportQuery::DatasetItems(DatasetItemsExport { dataset_id }))
+        }
         other => Err(format!(
-            "'{other}' cannot be exported: choose traces, observations, scores or sessions."
+            "'{other}' cannot be exported: choose traces, observations, scores, sessions or \
+             dataset items."
         )),
     }
 }
@@ -99,6 +123,14 @@ pub async fn post_export(
     let table = fields.one("table").unwrap_or_default();
     let query = export_query(table, fields.one("query").unwrap_or_default())
         .map_err(WebError::BadRequest)?;
+    if let ExportQuery::DatasetItems(export) = &query {
+        state
+            .store()
+            .metadata()
+            .dataset_by_id(&access.project.id, &export.dataset_id)
+            .await?
+            .ok_or_else(|| WebError::BadRequest("This project has no such dataset.".into()))?;
+    }
     let export = exports::create(
         state.app(),
         &access.project.id,

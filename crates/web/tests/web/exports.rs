@@ -230,8 +230,112 @@ async fn bad_exports_are_refused_and_write_nothing(db: TestDb) {
     assert!(!page.body.contains(&download));
 }
 
+async fn dataset_items_export_from_the_dataset_page(db: TestDb) {
+    use serde_json::json;
+    use sightline_server::services::datasets::{self, DatasetInput, ItemInput};
+    let ui = TestUi::new(db).await;
+    let project = ui.project().clone();
+    let dataset = datasets::upsert_dataset(
+        ui.store(),
+        &project,
+        DatasetInput {
+            name: "qa".into(),
+            ..DatasetInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    for (id, question, answer) in [("q-1", "2+2?", "4"), ("q-2", "Capital, France?", "Paris")] {
+        datasets::upsert_item(
+            ui.store(),
+            &project,
+            ItemInput {
+                dataset_name: "qa".into(),
+                id: Some(id.into()),
+                input: Some(json!({ "question": question })),
+                expected_output: Some(json!(answer)),
+                metadata: Some(json!({ "topic": "quiz" })),
+                ..ItemInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    ui.user("mia@example.com", Some((&ui.default_org, Role::Member)))
+        .await;
+    let mut mia = ui.signed_in("mia@example.com").await;
+    let page_url = project_url(&project, &format!("/datasets/{}", dataset.id));
+    let page = mia.get(&page_url).await;
+    assert!(
+        page.body.contains("name=\"table\" value=\"dataset_items\"")
+            && page
+                .body
+                .contains(&format!("value=\"datasetId={}\"", dataset.id)),
+        "the dataset's items have an Export form"
+    );
+    let good = format!("datasetId={}", dataset.id);
+    for (query, status) in [
+        ("", StatusCode::BAD_REQUEST),
+        ("datasetId=no-such-dataset", StatusCode::BAD_REQUEST),
+        (good.as_str(), StatusCode::SEE_OTHER),
+    ] {
+        let fields = [
+            ("table", "dataset_items"),
+            ("query", query),
+            ("format", "CSV"),
+        ];
+        let answer = mia
+            .submit(&page_url, &project_url(&project, "/exports"), &fields)
+            .await;
+        assert_eq!(answer.status, status, "{query:?}");
+    }
+
+    let finished = run_all(&ui).await;
+    assert_eq!(finished.len(), 1, "only the good request was queued");
+    assert_eq!(finished[0].table_name, "dataset_items");
+    assert_eq!(finished[0].status, ExportStatus::Completed);
+    assert_eq!(finished[0].rows_written, 2);
+    let file = mia
+        .get(&project_url(
+            &project,
+            &format!("/exports/{}/download", finished[0].id),
+        ))
+        .await;
+    assert_eq!(file.status, StatusCode::OK);
+    let mut reader = csv::Reader::from_reader(file.body.as_bytes());
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let mut rows: Vec<(String, String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[column("id")].to_owned(),
+                r[column("input")].to_owned(),
+                r[column("datasetName")].to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            ("q-1".into(), r#"{"question":"2+2?"}"#.into(), "qa".into()),
+            (
+                "q-2".into(),
+                r#"{"question":"Capital, France?"}"#.into(),
+                "qa".into()
+            ),
+        ]
+    );
+}
+
 pub(crate) fn tests() -> Vec<BackendTest> {
     vec![
+        backend_test(
+            "dataset_items_export_from_the_dataset_page",
+            dataset_items_export_from_the_dataset_page,
+        ),
         backend_test(
             "tables_export_with_their_filters",
             tables_export_with_their_filters,
