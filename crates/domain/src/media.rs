@@ -254,9 +254,85 @@ pub fn split_references(text: &str) -> Vec<TextPart<'_>> {
     parts
 }
 
+/// A reference that is a whole string value of a JSON document, with the JSONPath of that
+/// string in bracket notation (`$`, `$['image']`, `$['messages'][0]['content']`), as Langfuse
+/// returns a dataset item's `mediaReferences`. References inside longer text are not counted
+/// (wire-spec §9: a reference must be the entire string value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedReference {
+    pub json_path: String,
+    pub reference_string: String,
+    pub reference: MediaReference,
+}
+
+/// The whole-string references in `value`, in document order.
+pub fn placed_references(value: &serde_json::Value) -> Vec<PlacedReference> {
+    fn walk(value: &serde_json::Value, path: &mut String, found: &mut Vec<PlacedReference>) {
+        let depth = path.len();
+        match value {
+            serde_json::Value::String(text) => {
+                if let Some(reference) = MediaReference::parse(text) {
+                    found.push(PlacedReference {
+                        json_path: path.clone(),
+                        reference_string: text.clone(),
+                        reference,
+                    });
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    path.push_str(&format!("[{index}]"));
+                    walk(item, path, found);
+                    path.truncate(depth);
+                }
+            }
+            serde_json::Value::Object(fields) => {
+                for (key, item) in fields {
+                    let key = key.replace('\\', "\\\\").replace('\'', "\\'");
+                    path.push_str(&format!("['{key}']"));
+                    walk(item, path, found);
+                    path.truncate(depth);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(value, &mut "$".to_owned(), &mut found);
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_string_references_are_placed_by_json_path() {
+        let image = "@@@langfuseMedia:type=image/png|id=img|source=bytes@@@";
+        let value = serde_json::json!({
+            "image": image,
+            "messages": [{"content": "text"}, {"content": image}],
+            "caption": format!("see {image}"),
+            "it's": "@@@langfuseMedia:type=audio/wav|id=snd|source=file@@@",
+        });
+        let placed: Vec<(String, String)> = placed_references(&value)
+            .into_iter()
+            .map(|p| (p.json_path, p.reference.media_id))
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                ("$['image']".to_owned(), "img".to_owned()),
+                ("$['messages'][1]['content']".to_owned(), "img".to_owned()),
+                ("$['it\\'s']".to_owned(), "snd".to_owned()),
+            ]
+        );
+        assert_eq!(placed_references(&serde_json::json!(image)).len(), 1);
+        assert_eq!(
+            placed_references(&serde_json::json!(image))[0].json_path,
+            "$"
+        );
+    }
 
     #[test]
     fn media_id_is_the_url_safe_hash_prefix() {

@@ -519,7 +519,8 @@ pub fn prompt_summary(summary: &sightline_store::PromptSummary) -> Value {
     })
 }
 
-/// A dataset item; `mediaReferences` stays empty until media uploads exist.
+/// A dataset item; the API fills `mediaReferences` (`handlers/datasets.rs` `item_view`), exports
+/// leave it empty.
 pub fn dataset_item(item: &DatasetItem) -> Value {
     json!({
         "id": item.id,

@@ -5,16 +5,18 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sightline_store::{DatasetItemQuery, DatasetItemStatus};
 
+use super::datasets::{item_view, item_views};
+use super::media::base_url;
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json as JsonBody, QueryPairs};
 use crate::services::datasets::{self, ItemInput};
 use crate::state::AppState;
-use crate::views;
 
 /// Langfuse's body limit for dataset items.
 pub const DATASET_ITEMS_BODY_LIMIT: usize = 4_500_000;
@@ -42,6 +44,7 @@ pub struct CreateDatasetItem {
 pub async fn post_dataset_item(
     State(state): State<AppState>,
     ProjectAuth(caller): ProjectAuth,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<CreateDatasetItem>,
 ) -> ApiResult<Json<Value>> {
     let status = body
@@ -66,12 +69,16 @@ pub async fn post_dataset_item(
         status,
     };
     let item = datasets::upsert_item(state.store(), &caller.project_id, input).await?;
-    Ok(Json(views::dataset_item(&item)))
+    let base = base_url(&state, &headers);
+    Ok(Json(
+        item_view(&state, &caller.project_id, &item, &base).await?,
+    ))
 }
 
 pub async fn get_dataset_items(
     State(state): State<AppState>,
     ProjectAuth(caller): ProjectAuth,
+    headers: HeaderMap,
     query: QueryPairs,
 ) -> ApiResult<Json<Value>> {
     let page = query.page()?;
@@ -106,7 +113,8 @@ pub async fn get_dataset_items(
         .metadata()
         .list_dataset_items(&caller.project_id, &items_query)
         .await?;
-    let data: Vec<Value> = items.iter().map(views::dataset_item).collect();
+    let base = base_url(&state, &headers);
+    let data = item_views(&state, &caller.project_id, &items, &base).await?;
     Ok(Json(json!({"data": data, "meta": page.meta(total)})))
 }
 
@@ -114,6 +122,7 @@ pub async fn get_dataset_item(
     State(state): State<AppState>,
     ProjectAuth(caller): ProjectAuth,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let item = state
         .store()
@@ -121,7 +130,10 @@ pub async fn get_dataset_item(
         .dataset_item(&caller.project_id, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound("Dataset item not found".into()))?;
-    Ok(Json(views::dataset_item(&item)))
+    let base = base_url(&state, &headers);
+    Ok(Json(
+        item_view(&state, &caller.project_id, &item, &base).await?,
+    ))
 }
 
 pub async fn delete_dataset_item(

@@ -5,15 +5,17 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 use sightline_domain::time::to_iso;
-use sightline_store::{Dataset, DatasetItemQuery, DatasetRun, DatasetRunItem};
+use sightline_store::{Dataset, DatasetItem, DatasetItemQuery, DatasetRun, DatasetRunItem};
 
 use crate::auth::ProjectAuth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json as JsonBody, QueryPairs};
 use crate::services::datasets::{self, DatasetError, DatasetInput};
+use crate::services::media;
 use crate::state::AppState;
 use crate::views;
 
@@ -73,6 +75,33 @@ pub(crate) fn dataset_view(dataset: &Dataset) -> Value {
         "createdAt": to_iso(dataset.created_at),
         "updatedAt": to_iso(dataset.updated_at),
     })
+}
+
+/// A dataset item in the API's shape, its `mediaReferences` resolved to download URLs.
+pub(crate) async fn item_view(
+    state: &AppState,
+    project: &sightline_domain::ProjectId,
+    item: &DatasetItem,
+    base_url: &str,
+) -> ApiResult<Value> {
+    let mut view = views::dataset_item(item);
+    view["mediaReferences"] =
+        Value::Array(media::dataset_item_references(state, project, item, base_url).await?);
+    Ok(view)
+}
+
+/// [`item_view`] of each item.
+pub(crate) async fn item_views(
+    state: &AppState,
+    project: &sightline_domain::ProjectId,
+    items: &[DatasetItem],
+    base_url: &str,
+) -> ApiResult<Vec<Value>> {
+    let mut views = Vec::with_capacity(items.len());
+    for item in items {
+        views.push(item_view(state, project, item, base_url).await?);
+    }
+    Ok(views)
 }
 
 pub(crate) fn run_view(run: &DatasetRun) -> Value {
@@ -192,6 +221,7 @@ pub async fn get_legacy_dataset(
     State(state): State<AppState>,
     ProjectAuth(caller): ProjectAuth,
     Path(name): Path<String>,
+    headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let store = state.store();
     let dataset = datasets::dataset_by_name(store, &caller.project_id, &name).await?;
@@ -210,7 +240,15 @@ pub async fn get_legacy_dataset(
         .dataset_run_names(&caller.project_id, std::slice::from_ref(&dataset.id))
         .await?;
     let mut view = dataset_view(&dataset);
-    view["items"] = Value::Array(items.iter().map(views::dataset_item).collect());
+    view["items"] = Value::Array(
+        item_views(
+            &state,
+            &caller.project_id,
+            &items,
+            &super::media::base_url(&state, &headers),
+        )
+        .await?,
+    );
     view["runs"] = json!(runs.into_iter().map(|(_, name)| name).collect::<Vec<_>>());
     Ok(Json(view))
 }

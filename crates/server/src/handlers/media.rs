@@ -36,7 +36,7 @@ impl From<MediaError> for ApiError {
 }
 
 /// Where clients reach this server: `NEXTAUTH_URL`, else the request's host.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = state.public_url() {
         return url.to_owned();
     }

@@ -7,16 +7,18 @@
 //! signed with an HMAC of the instance salt and checked against the declared content type,
 //! length and hash before the object is kept; downloads are signed the same way.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::Method;
 use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sightline_domain::ProjectId;
 use sightline_domain::media::{self as domain, MediaField};
 use sightline_domain::time::{Millis, now_ms, to_iso};
-use sightline_store::{Media, MediaTarget, StoreError, UploadReport};
+use sightline_store::{DatasetItem, Media, MediaTarget, StoreError, UploadReport};
 
 use crate::services::blobs::{BlobError, BlobStorage};
 use crate::state::AppState;
@@ -243,6 +245,56 @@ pub async fn download(
         url,
         url_expiry: to_iso(expires),
     })
+}
+
+/// A dataset item's `mediaReferences`: the references that are whole string values of its
+/// input, expected output or metadata, each with its media resolved to a download URL. A
+/// reference to media that is unknown, not uploaded or failed is left out.
+pub async fn dataset_item_references(
+    state: &AppState,
+    project: &ProjectId,
+    item: &DatasetItem,
+    base_url: &str,
+) -> MediaResult<Vec<Value>> {
+    let fields = [
+        (MediaField::Input, &item.input),
+        (MediaField::ExpectedOutput, &item.expected_output),
+        (MediaField::Metadata, &item.metadata),
+    ];
+    let mut references = Vec::new();
+    let mut resolved: HashMap<String, Option<Download>> = HashMap::new();
+    for (field, value) in fields {
+        let Some(value) = value else { continue };
+        for placed in domain::placed_references(value) {
+            let media_id = placed.reference.media_id;
+            let download = match resolved.get(&media_id) {
+                Some(download) => download.clone(),
+                None => {
+                    let download = match download(state, project, &media_id, base_url).await {
+                        Ok(download) => Some(download),
+                        Err(MediaError::NotFound(_)) => None,
+                        Err(error) => return Err(error),
+                    };
+                    resolved.insert(media_id, download.clone());
+                    download
+                }
+            };
+            let Some(download) = download else { continue };
+            references.push(json!({
+                "field": field.as_str(),
+                "referenceString": placed.reference_string,
+                "jsonPath": placed.json_path,
+                "media": {
+                    "mediaId": download.media.id,
+                    "contentType": download.media.content_type,
+                    "contentLength": download.media.content_length,
+                    "url": download.url,
+                    "urlExpiry": download.url_expiry,
+                },
+            }));
+        }
+    }
+    Ok(references)
 }
 
 /// The media if its upload succeeded, else Langfuse's 404 messages.

@@ -287,8 +287,115 @@ async fn media_goes_with_the_last_trace_that_references_it(db: TestDb) {
     assert_eq!((status, &bytes[..]), (StatusCode::OK, &b"in t1 and t2"[..]));
 }
 
+/// A dataset item's `mediaReferences`: every whole-string reference of its input, expected
+/// output and metadata whose media was uploaded, with a download URL that gives the bytes.
+async fn dataset_items_resolve_their_media_references(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let tenant = app.tenant("Acme", "media").await;
+    let response = post_media(&app, &tenant, upload_body(PNG, "image/png", "t1")).await;
+    let media_id = response.body["mediaId"].as_str().unwrap().to_owned();
+    let upload_url = response.body["uploadUrl"].as_str().unwrap().to_owned();
+    assert_eq!(
+        put(&app, &upload_url, "image/png", PNG).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        report(&app, &tenant, &media_id, 200).await.status,
+        StatusCode::OK
+    );
+    let reference = format!("@@@langfuseMedia:type=image/png|id={media_id}|source=bytes@@@");
+    let unknown = "@@@langfuseMedia:type=image/png|id=AAAAAAAAAAAAAAAAAAAAAA|source=bytes@@@";
+
+    let created = app
+        .post_json(
+            "/api/public/v2/datasets",
+            &tenant.basic(),
+            &json!({"name": "pictures"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let item = app
+        .post_json(
+            "/api/public/dataset-items",
+            &tenant.basic(),
+            &json!({
+                "datasetName": "pictures",
+                "id": "pic-1",
+                "input": {"image": reference, "caption": format!("see {reference}")},
+                "expectedOutput": unknown,
+                "metadata": {"files": [reference]},
+            }),
+        )
+        .await;
+    assert_eq!(item.status, StatusCode::OK, "{}", item.body);
+    assert_eq!(item.body["mediaReferences"].as_array().unwrap().len(), 2);
+
+    let read = app
+        .tenant_request(
+            &tenant,
+            Method::GET,
+            "/api/public/dataset-items/pic-1",
+            None,
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    let references = read.body["mediaReferences"].as_array().unwrap();
+    let placed: Vec<(&str, &str)> = references
+        .iter()
+        .map(|r| {
+            (
+                r["field"].as_str().unwrap(),
+                r["jsonPath"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        placed,
+        [("input", "$['image']"), ("metadata", "$['files'][0]")],
+        "whole strings only; media never uploaded is left out"
+    );
+    let first = &references[0];
+    assert_eq!(first["referenceString"], reference.as_str());
+    assert_eq!(first["media"]["mediaId"], media_id.as_str());
+    assert_eq!(first["media"]["contentType"], "image/png");
+    assert_eq!(first["media"]["contentLength"], PNG.len());
+    assert!(first["media"]["urlExpiry"].as_str().unwrap().ends_with('Z'));
+    let (status, _, bytes) = download(&app, first["media"]["url"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, PNG);
+
+    let listed = app
+        .tenant_request(
+            &tenant,
+            Method::GET,
+            "/api/public/dataset-items?datasetName=pictures",
+            None,
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(
+        listed.body["data"][0]["mediaReferences"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let legacy = app
+        .tenant_request(&tenant, Method::GET, "/api/public/datasets/pictures", None)
+        .await;
+    assert_eq!(legacy.status, StatusCode::OK);
+    assert_eq!(
+        legacy.body["items"][0]["mediaReferences"][1]["jsonPath"],
+        "$['files'][0]"
+    );
+}
+
 pub(crate) fn tests() -> Vec<BackendTest> {
     vec![
+        backend_test(
+            "dataset_items_resolve_their_media_references",
+            dataset_items_resolve_their_media_references,
+        ),
         backend_test(
             "media_round_trip_through_signed_urls",
             media_round_trip_through_signed_urls,
