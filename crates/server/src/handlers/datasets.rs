@@ -84,24 +84,27 @@ pub(crate) async fn item_view(
     item: &DatasetItem,
     base_url: &str,
 ) -> ApiResult<Value> {
-    let mut view = views::dataset_item(item);
-    view["mediaReferences"] =
-        Value::Array(media::dataset_item_references(state, project, item, base_url).await?);
-    Ok(view)
+    let mut views = item_views(state, project, std::slice::from_ref(item), base_url).await?;
+    Ok(views.remove(0))
 }
 
-/// [`item_view`] of each item.
+/// [`item_view`] of each item, each referenced media read once.
 pub(crate) async fn item_views(
     state: &AppState,
     project: &sightline_domain::ProjectId,
     items: &[DatasetItem],
     base_url: &str,
 ) -> ApiResult<Vec<Value>> {
-    let mut views = Vec::with_capacity(items.len());
-    for item in items {
-        views.push(item_view(state, project, item, base_url).await?);
-    }
-    Ok(views)
+    let references = media::dataset_item_references(state, project, items, base_url).await?;
+    Ok(items
+        .iter()
+        .zip(references)
+        .map(|(item, references)| {
+            let mut view = views::dataset_item(item);
+            view["mediaReferences"] = Value::Array(references);
+            view
+        })
+        .collect())
 }
 
 pub(crate) fn run_view(run: &DatasetRun) -> Value {

@@ -247,54 +247,57 @@ pub async fn download(
     })
 }
 
-/// A dataset item's `mediaReferences`: the references that are whole string values of its
-/// input, expected output or metadata, each with its media resolved to a download URL. A
-/// reference to media that is unknown, not uploaded or failed is left out.
+/// The `mediaReferences` of each item: the references that are whole string values of its
+/// input, expected output or metadata, each with its media resolved to a download URL (each
+/// media read once for all the items). A reference to media that is unknown, not uploaded or
+/// failed is left out.
 pub async fn dataset_item_references(
     state: &AppState,
     project: &ProjectId,
-    item: &DatasetItem,
+    items: &[DatasetItem],
     base_url: &str,
-) -> MediaResult<Vec<Value>> {
-    let fields = [
-        (MediaField::Input, &item.input),
-        (MediaField::ExpectedOutput, &item.expected_output),
-        (MediaField::Metadata, &item.metadata),
-    ];
-    let mut references = Vec::new();
+) -> MediaResult<Vec<Vec<Value>>> {
     let mut resolved: HashMap<String, Option<Download>> = HashMap::new();
-    for (field, value) in fields {
-        let Some(value) = value else { continue };
-        for placed in domain::placed_references(value) {
-            let media_id = placed.reference.media_id;
-            let download = match resolved.get(&media_id) {
-                Some(download) => download.clone(),
-                None => {
-                    let download = match download(state, project, &media_id, base_url).await {
+    let mut all = Vec::with_capacity(items.len());
+    for item in items {
+        let fields = [
+            (MediaField::Input, &item.input),
+            (MediaField::ExpectedOutput, &item.expected_output),
+            (MediaField::Metadata, &item.metadata),
+        ];
+        let mut references = Vec::new();
+        for (field, value) in fields {
+            let Some(value) = value else { continue };
+            for placed in domain::placed_references(value) {
+                let media_id = placed.reference.media_id;
+                if !resolved.contains_key(&media_id) {
+                    let found = match download(state, project, &media_id, base_url).await {
                         Ok(download) => Some(download),
                         Err(MediaError::NotFound(_)) => None,
                         Err(error) => return Err(error),
                     };
-                    resolved.insert(media_id, download.clone());
-                    download
+                    resolved.insert(media_id.clone(), found);
                 }
-            };
-            let Some(download) = download else { continue };
-            references.push(json!({
-                "field": field.as_str(),
-                "referenceString": placed.reference_string,
-                "jsonPath": placed.json_path,
-                "media": {
-                    "mediaId": download.media.id,
-                    "contentType": download.media.content_type,
-                    "contentLength": download.media.content_length,
-                    "url": download.url,
-                    "urlExpiry": download.url_expiry,
-                },
-            }));
+                let Some(Some(download)) = resolved.get(&media_id) else {
+                    continue;
+                };
+                references.push(json!({
+                    "field": field.as_str(),
+                    "referenceString": placed.reference_string,
+                    "jsonPath": placed.json_path,
+                    "media": {
+                        "mediaId": download.media.id,
+                        "contentType": download.media.content_type,
+                        "contentLength": download.media.content_length,
+                        "url": download.url,
+                        "urlExpiry": download.url_expiry,
+                    },
+                }));
+            }
         }
+        all.push(references);
     }
-    Ok(references)
+    Ok(all)
 }
 
 /// The media if its upload succeeded, else Langfuse's 404 messages.

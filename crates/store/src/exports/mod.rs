@@ -29,6 +29,11 @@ impl ExportStatus {
         }
     }
 
+    /// Queued or processing: not finished yet.
+    pub fn is_running(self) -> bool {
+        matches!(self, ExportStatus::Queued | ExportStatus::Processing)
+    }
+
     pub fn parse(raw: &str) -> Option<ExportStatus> {
         [
             ExportStatus::Queued,

@@ -9,7 +9,6 @@ use axum::response::Response;
 use sightline_domain::ProjectScope;
 use sightline_domain::time::now_ms;
 use sightline_server::services::batch_actions;
-use sightline_store::ExportStatus;
 
 use crate::error::{WebError, WebResult};
 use crate::pages::{Fields, render, see_other};
@@ -105,9 +104,7 @@ pub async fn get_batch_actions(
         .metadata()
         .list_batch_actions(&access.project.id, 100)
         .await?;
-    let pending = listed
-        .iter()
-        .any(|a| matches!(a.status, ExportStatus::Queued | ExportStatus::Processing));
+    let pending = listed.iter().any(|a| a.status.is_running());
     let actions = listed
         .into_iter()
         .map(|action| ActionRow {

@@ -187,9 +187,7 @@ pub async fn get_exports(
         .list_exports(&access.project.id, 100)
         .await?;
     let now = now_ms();
-    let pending = listed
-        .iter()
-        .any(|e| matches!(e.status, ExportStatus::Queued | ExportStatus::Processing));
+    let pending = listed.iter().any(|e| e.status.is_running());
     let exports = listed
         .iter()
         .map(|export| ExportRow {
