@@ -1,7 +1,8 @@
 //! Upgrades of a SQLite file written by an earlier version: migration 0012 moved observation
 //! input and output out of the observation row (`observation_payloads`), and what was stored
-//! before reads back whole afterwards, by trace, by id and in lists; and migration 0014 rolls up
-//! what was stored before.
+//! before reads back whole afterwards, by trace, by id and in lists; migration 0014 rolls up
+//! what was stored before; and the tags that migration 0007 kept by trace are found by tag after
+//! migration 0027, and follow deletes.
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -9,7 +10,7 @@ use std::str::FromStr;
 use serde_json::json;
 use sightline_domain::ProjectId;
 use sightline_domain::metrics::{Aggregation, Metric, MetricsQuery, MetricsVersion};
-use sightline_store::{ObservationQuery, StoreOptions};
+use sightline_store::{ObservationQuery, StoreOptions, TraceQuery};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 /// The last migration before the payloads moved.
@@ -41,6 +42,8 @@ async fn write_before_the_upgrade(url: &str) {
          VALUES ('p', 'o', 'p', 0, 0)",
         "INSERT INTO traces (project_id, id, timestamp, environment, created_at, updated_at) \
          VALUES ('p', 't', 0, 'default', 0, 0)",
+        "INSERT INTO traces (project_id, id, timestamp, environment, tags, created_at, \
+         updated_at) VALUES ('p', 'tagged', 5, 'default', '[\"x\",\"y\"]', 0, 0)",
         "INSERT INTO observations (project_id, id, trace_id, type, start_time, environment, \
          level, input, output, created_at, updated_at) \
          VALUES ('p', 'o1', 't', 'SPAN', 0, 'default', 'DEFAULT', '{\"q\":\"old text\"}', \
@@ -103,7 +106,7 @@ async fn observations_stored_in_the_row_read_back_after_payloads_moved_out() {
     let listed = listed.iter().find(|o| o.row.id == "o1").expect("o1 listed");
     assert_eq!(listed.row.output, Some(json!("an answer")));
     // Migration 0014 rolled up what was there: the rollups answer as the raw rows do.
-    for (view, count) in [("observations", 2.0), ("traces", 1.0)] {
+    for (view, count) in [("observations", 2.0), ("traces", 2.0)] {
         let query = MetricsQuery {
             version: MetricsVersion::V1,
             view: view.into(),
@@ -128,6 +131,35 @@ async fn observations_stored_in_the_row_read_back_after_payloads_moved_out() {
             .expect("metrics");
         assert_eq!(rows[0].metrics, vec![Some(count)], "{view}");
     }
+    // Migration 0027 moved the tags into one table keyed by tag: lists by one tag and by both
+    // still find the trace, counted, and a delete takes its tags with it.
+    let tagged = |tags: &[&str]| TraceQuery {
+        tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
+        limit: 10,
+        ..TraceQuery::default()
+    };
+    for tags in [&["x"][..], &["x", "y"], &["y"]] {
+        let (traces, total) = store
+            .events()
+            .list_traces(&project, &tagged(tags))
+            .await
+            .expect("list by tags");
+        let ids: Vec<&str> = traces.iter().map(|t| t.row.id.as_str()).collect();
+        assert_eq!((ids, total), (vec!["tagged"], 1), "{tags:?}");
+    }
+    let deleted = store
+        .events()
+        .delete_traces(&project, &["tagged".to_owned()])
+        .await
+        .expect("delete");
+    assert_eq!(deleted, 1);
+    let (traces, total) = store
+        .events()
+        .list_traces(&project, &tagged(&["x"]))
+        .await
+        .expect("list by tag");
+    assert!(traces.is_empty());
+    assert_eq!(total, 0);
     store.close().await;
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

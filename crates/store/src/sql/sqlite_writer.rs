@@ -6,7 +6,8 @@
 //! latency is the ingestion rate.
 //!
 //! The WAL is kept small without stalling the writer: a second thread checkpoints (`PASSIVE`,
-//! which never blocks writers or readers) every [`CHECKPOINT_PAUSE`], and once the WAL has grown
+//! which never blocks writers or readers) every [`CHECKPOINT_PAUSE`], back to back once the WAL
+//! is half of [`WAL_RESTART_FRAMES`] long, and once the WAL has grown
 //! past [`WAL_RESTART_FRAMES`] the writer finishes the copy of the last frames itself between
 //! two writes, so that its next write starts the WAL over from the beginning and SQLite cuts the
 //! file back to `journal_size_limit`. After about half a second without writes the checkpoint
@@ -213,6 +214,8 @@ fn checkpoint_loop(connection: Connection, writer: Weak<Shared>) {
     let mut idle = 0;
     loop {
         let checkpoint = passive_checkpoint(&connection);
+        let nearing_restart =
+            matches!(checkpoint, Ok((frames, _)) if frames > WAL_RESTART_FRAMES / 2);
         match writer.upgrade() {
             Some(shared) if !shared.closed.load(Ordering::Acquire) => {
                 if let Ok((frames, _)) = checkpoint {
@@ -238,8 +241,12 @@ fn checkpoint_loop(connection: Connection, writer: Weak<Shared>) {
             Err(error) => tracing::warn!(%error, "WAL checkpoint failed"),
         }
         // Each pass ends with an fsync of the database file: passes are spaced so that they do
-        // not queue the writer's own fsyncs behind them.
-        std::thread::sleep(CHECKPOINT_PAUSE);
+        // not queue the writer's own fsyncs behind them, unless the WAL is nearing the length
+        // at which the writer would finish the copy itself (`restart_wal_when_long`): then the
+        // next pass starts at once, so that the writer finds nothing left to copy.
+        if !nearing_restart {
+            std::thread::sleep(CHECKPOINT_PAUSE);
+        }
     }
 }
 

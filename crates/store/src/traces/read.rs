@@ -39,7 +39,7 @@ fn trace_filter(dialect: Dialect, project: &ProjectId, query: &TraceQuery) -> St
     if let [tag] = tags.as_slice() {
         conditions.push(
             "EXISTS (SELECT 1 FROM trace_tags tt WHERE tt.project_id = traces.project_id \
-             AND tt.trace_id = traces.id AND tt.tag = {})",
+             AND tt.tag = {} AND tt.timestamp = traces.timestamp AND tt.trace_id = traces.id)",
             *tag,
         );
     } else if !tags.is_empty() {
@@ -49,7 +49,8 @@ fn trace_filter(dialect: Dialect, project: &ProjectId, query: &TraceQuery) -> St
         condition
             .sql(
                 "(SELECT COUNT(DISTINCT tt.tag) FROM trace_tags tt \
-                 WHERE tt.project_id = traces.project_id AND tt.trace_id = traces.id AND ",
+                 WHERE tt.project_id = traces.project_id AND tt.timestamp = traces.timestamp \
+                 AND tt.trace_id = traces.id AND ",
             )
             .push_in("tt.tag", tags.iter().copied())
             .push(") = {}", [Arg::from(tags.len() as i64)]);
@@ -120,7 +121,8 @@ fn tag_conditions(dialect: Dialect, project: &ProjectId, query: &TraceQuery) -> 
         condition
             .sql(
                 "(SELECT COUNT(DISTINCT b.tag) FROM trace_tags b \
-                 WHERE b.project_id = a.project_id AND b.trace_id = a.trace_id AND ",
+                 WHERE b.project_id = a.project_id AND b.timestamp = a.timestamp \
+                 AND b.trace_id = a.trace_id AND ",
             )
             .push_in("b.tag", others.iter().copied())
             .push(") = {}", [Arg::from(others.len() as i64)]);
@@ -416,7 +418,8 @@ mod tests {
                 "SELECT {TRACE_COLUMNS} FROM traces WHERE project_id = $1 AND id IN \
                  (SELECT a.trace_id FROM trace_tags a WHERE a.project_id = $2 AND a.tag = $3 \
                  AND a.timestamp >= $4 AND (SELECT COUNT(DISTINCT b.tag) FROM trace_tags b \
-                 WHERE b.project_id = a.project_id AND b.trace_id = a.trace_id AND b.tag IN ($5)) \
+                 WHERE b.project_id = a.project_id AND b.timestamp = a.timestamp \
+                 AND b.trace_id = a.trace_id AND b.tag IN ($5)) \
                  = $6 ORDER BY a.timestamp DESC, a.trace_id DESC LIMIT 50 OFFSET 100)"
             )
         );
@@ -425,7 +428,8 @@ mod tests {
             count.render(Dialect::Sqlite),
             "SELECT COUNT(*) FROM trace_tags a WHERE a.project_id = ? AND a.tag = ? \
              AND a.timestamp >= ? AND (SELECT COUNT(DISTINCT b.tag) FROM trace_tags b \
-             WHERE b.project_id = a.project_id AND b.trace_id = a.trace_id AND b.tag IN (?)) = ?"
+             WHERE b.project_id = a.project_id AND b.timestamp = a.timestamp \
+             AND b.trace_id = a.trace_id AND b.tag IN (?)) = ?"
         );
     }
 
@@ -447,7 +451,7 @@ mod tests {
             format!(
                 "SELECT {TRACE_COLUMNS} FROM traces WHERE project_id = ? AND timestamp >= ? \
                  AND EXISTS (SELECT 1 FROM trace_tags tt WHERE tt.project_id = traces.project_id \
-                 AND tt.trace_id = traces.id AND tt.tag = ?) \
+                 AND tt.tag = ? AND tt.timestamp = traces.timestamp AND tt.trace_id = traces.id) \
                  ORDER BY name DESC, id DESC LIMIT 50 OFFSET 100"
             )
         );
