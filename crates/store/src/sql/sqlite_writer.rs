@@ -11,7 +11,10 @@
 //! past [`WAL_RESTART_FRAMES`] the writer finishes the copy of the last frames itself between
 //! two writes, so that its next write starts the WAL over from the beginning and SQLite cuts the
 //! file back to `journal_size_limit`. After about half a second without writes the checkpoint
-//! thread truncates the WAL file.
+//! thread truncates the WAL file. Nothing can be copied while a pass waits for the fsync of the
+//! database file, which takes seconds when the disk falls behind; should the WAL file pass
+//! [`WAL_CAP_BYTES`] meanwhile, the writer waits for a whole checkpoint before it writes on, so
+//! that the WAL on disk stays bounded under sustained ingestion.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -33,6 +36,13 @@ const WRITER_CACHE_KIB: u32 = 64 * 1024;
 const STATEMENT_CACHE: usize = 64;
 /// WAL frames (pages) after which the writer completes a checkpoint itself.
 const WAL_RESTART_FRAMES: i64 = 16 * 1024;
+/// The WAL file's length past which the writer waits for a whole checkpoint before it writes
+/// on ([`wait_for_restart`]): the bound of the WAL on disk under sustained ingestion.
+const WAL_CAP_BYTES: u64 = 4 * WAL_SIZE_LIMIT_BYTES;
+/// The longest the writer waits for that checkpoint.
+const WAL_CAP_WAIT: Duration = Duration::from_secs(30);
+/// The pause between its attempts (another checkpoint holds the lock).
+const WAL_CAP_RETRY: Duration = Duration::from_millis(20);
 /// The pause after each checkpoint pass.
 const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
 /// Idle checkpoints (nothing new in the WAL) after which the WAL file is cut to nothing: about
@@ -259,8 +269,14 @@ fn passive_checkpoint(connection: &Connection) -> rusqlite::Result<(i64, i64)> {
 
 /// After a commit: when the WAL has grown long (the checkpoint thread cannot catch up while
 /// writes keep coming), copies what it has not yet copied, so that the next write restarts the
-/// WAL.
+/// WAL. When the WAL file has grown past [`WAL_CAP_BYTES`] anyway, waits for a whole checkpoint
+/// first ([`wait_for_restart`]).
 pub(crate) fn restart_wal_when_long(connection: &Connection, wal: &WalLength) {
+    if wal_file_bytes(connection) > WAL_CAP_BYTES {
+        wait_for_restart(connection);
+        wal.0.store(0, Ordering::Relaxed);
+        return;
+    }
     if wal.0.load(Ordering::Relaxed) <= WAL_RESTART_FRAMES {
         return;
     }
@@ -268,6 +284,48 @@ pub(crate) fn restart_wal_when_long(connection: &Connection, wal: &WalLength) {
         Ok(_) => wal.0.store(0, Ordering::Relaxed),
         Err(error) => tracing::warn!(%error, "WAL checkpoint by the writer failed"),
     }
+}
+
+/// The length of the connection's WAL file (0 when there is none).
+fn wal_file_bytes(connection: &Connection) -> u64 {
+    connection
+        .path()
+        .and_then(|path| std::fs::metadata(format!("{path}-wal")).ok())
+        .map_or(0, |metadata| metadata.len())
+}
+
+/// Blocks the writer until a `RESTART` checkpoint has copied every frame and no reader is left
+/// on the WAL, so that the next write starts the WAL over and cuts the file back. A checkpoint
+/// pass holds its lock through the fsync of the database file, which takes seconds when the
+/// disk is behind; meanwhile nothing can be copied and the WAL only grows (to 830 MB in the
+/// bench before this bound). Waiting here holds ingestion back to the disk's pace instead:
+/// requests queue, then get 429 or 503 once the queue's budget is spent.
+fn wait_for_restart(connection: &Connection) {
+    let started = std::time::Instant::now();
+    loop {
+        let busy = connection.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| {
+            row.get::<_, i64>(0)
+        });
+        match busy {
+            Ok(0) => break,
+            Ok(_) if started.elapsed() < WAL_CAP_WAIT => std::thread::sleep(WAL_CAP_RETRY),
+            Ok(_) => {
+                tracing::warn!(
+                    waited_ms = started.elapsed().as_millis() as u64,
+                    "the WAL is past its cap and could not be restarted; writing on"
+                );
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "WAL restart by the writer failed");
+                return;
+            }
+        }
+    }
+    tracing::debug!(
+        waited_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "the writer waited for the WAL to restart"
+    );
 }
 
 fn open_connection(
@@ -334,5 +392,68 @@ impl ToSql for Arg {
             | Arg::Bool(None)
             | Arg::Bytes(None) => ToSqlOutput::Owned(SqliteValue::Null),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    use super::*;
+
+    fn insert_rows(connection: &Connection, rows: usize) {
+        let mut insert = connection
+            .prepare("INSERT INTO t (v) VALUES (zeroblob(4000))")
+            .unwrap();
+        for _ in 0..rows {
+            insert.execute([]).unwrap();
+        }
+    }
+
+    /// A reader on an old snapshot keeps the WAL from being copied whole and restarted: the
+    /// writer's wait past the cap outlasts that reader, and the write after it starts the WAL
+    /// over.
+    #[test]
+    fn the_wait_past_the_cap_ends_with_a_wal_that_restarts() {
+        let dir = std::env::temp_dir().join(format!(
+            "sightline-wal-cap-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("wal.db");
+        let writer = open_connection(&path, Synchronous::Normal, 1024).unwrap();
+        writer.execute_batch("CREATE TABLE t (v BLOB)").unwrap();
+        insert_rows(&writer, 100);
+        assert!(wal_file_bytes(&writer) > 100 * 4000);
+
+        let reader = open_connection(&path, Synchronous::Normal, 1024).unwrap();
+        let (reading, read) = mpsc::channel();
+        let held = std::thread::spawn(move || {
+            reader.execute_batch("BEGIN").unwrap();
+            let rows: i64 = reader
+                .query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0))
+                .unwrap();
+            reading.send(rows).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            reader.execute_batch("COMMIT").unwrap();
+        });
+        assert_eq!(read.recv().unwrap(), 100);
+        insert_rows(&writer, 100);
+
+        let started = Instant::now();
+        wait_for_restart(&writer);
+        assert!(
+            started.elapsed() >= Duration::from_millis(200),
+            "returned after {:?}, while the reader still held the WAL",
+            started.elapsed()
+        );
+        held.join().unwrap();
+        insert_rows(&writer, 1);
+        let (frames, _) = passive_checkpoint(&writer).unwrap();
+        assert!(frames < 10, "the WAL did not restart: {frames} frames");
+        drop(writer);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
