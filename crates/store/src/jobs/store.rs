@@ -1,6 +1,7 @@
 //! [`JobStore`] on the relational store. Claims are one `UPDATE … WHERE id IN (SELECT …)
-//! RETURNING` statement: on PostgreSQL the inner select takes `FOR UPDATE SKIP LOCKED`, so
-//! concurrent claimers (replicas) skip each other's rows; SQLite runs writes one at a time.
+//! RETURNING` statement, after a read that finds the queue not empty: on PostgreSQL the inner
+//! select takes `FOR UPDATE SKIP LOCKED`, so concurrent claimers (replicas) skip each other's
+//! rows; SQLite runs writes one at a time.
 
 use async_trait::async_trait;
 use sightline_domain::ProjectId;
@@ -38,6 +39,23 @@ pub(crate) async fn enqueue(tx: &mut Tx, jobs: &[NewJob]) -> StoreResult<u64> {
     Ok(added)
 }
 
+/// The condition on `jobs` of a job of one of `kinds` that can be claimed at `now`: queued and
+/// due, or running on a lease that has run out.
+fn claimable(sql: &mut Sql, kinds: &[&str], now: Millis) {
+    sql.sql("kind IN (");
+    for (i, kind) in kinds.iter().enumerate() {
+        if i > 0 {
+            sql.sql(", ");
+        }
+        sql.arg(*kind);
+    }
+    sql.sql(") AND ((status = 'queued' AND run_after <= ")
+        .arg(now)
+        .sql(") OR (status = 'running' AND lease_until < ")
+        .arg(now)
+        .sql("))");
+}
+
 fn rows(rows: Vec<JobSqlRow>) -> StoreResult<Vec<Job>> {
     rows.into_iter().map(Job::try_from).collect()
 }
@@ -62,6 +80,16 @@ impl JobStore for SqlStore {
         if kinds.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
+        // A poll of an empty queue is answered by a read. The claim's UPDATE takes SQLite's
+        // write lock even when it changes nothing, so every poll would queue behind the
+        // ingestion writer (for seconds under sustained ingestion) and make it wait in turn.
+        let mut probe = Sql::new();
+        probe.sql("SELECT id FROM jobs WHERE ");
+        claimable(&mut probe, kinds, now);
+        probe.sql(" LIMIT 1");
+        if self.db.fetch_optional::<(String,)>(&probe).await?.is_none() {
+            return Ok(Vec::new());
+        }
         let mut sql = Sql::new();
         sql.sql("UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ")
             .arg(owner)
@@ -69,18 +97,9 @@ impl JobStore for SqlStore {
             .arg(now + lease_ms)
             .sql(", updated_at = ")
             .arg(now)
-            .sql(" WHERE id IN (SELECT id FROM jobs WHERE kind IN (");
-        for (i, kind) in kinds.iter().enumerate() {
-            if i > 0 {
-                sql.sql(", ");
-            }
-            sql.arg(*kind);
-        }
-        sql.sql(") AND ((status = 'queued' AND run_after <= ")
-            .arg(now)
-            .sql(") OR (status = 'running' AND lease_until < ")
-            .arg(now)
-            .sql(&format!(")) ORDER BY run_after, id LIMIT {limit}"));
+            .sql(" WHERE id IN (SELECT id FROM jobs WHERE ");
+        claimable(&mut sql, kinds, now);
+        sql.sql(&format!(" ORDER BY run_after, id LIMIT {limit}"));
         if self.db.dialect() == Dialect::Postgres {
             sql.sql(" FOR UPDATE SKIP LOCKED");
         }

@@ -219,6 +219,51 @@ async fn jobs_go_with_their_project(db: TestDb) {
     assert!(store.metadata().job("global").await.unwrap().is_some());
 }
 
+/// Holds the database's write lock on a connection of its own (SQLite: a write transaction;
+/// PostgreSQL: an `EXCLUSIVE` lock on `jobs`, which lets plain reads through), as the ingestion
+/// writer does almost without pause under load. Dropping the connection lets go.
+async fn hold_the_write_lock(url: &str) -> Box<dyn std::any::Any> {
+    use sqlx::{Connection, Executor};
+    if url.starts_with("sqlite:") {
+        let mut connection = sqlx::SqliteConnection::connect(url).await.unwrap();
+        connection.execute("BEGIN IMMEDIATE").await.unwrap();
+        Box::new(connection)
+    } else {
+        let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
+        connection
+            .execute("BEGIN; LOCK TABLE jobs IN EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        Box::new(connection)
+    }
+}
+
+/// A poll of an empty (or not yet due) queue does not wait for the write lock: the workers poll
+/// all the time, and each poll would otherwise queue behind the ingestion writer for seconds.
+async fn an_empty_queue_is_polled_without_the_write_lock(db: TestDb) {
+    let store = &db.store;
+    let (_, project) = org_and_project(store).await;
+    let jobs = store.metadata();
+    jobs.enqueue_jobs(&[job(&project, "later", "evaluation", 50_000)])
+        .await
+        .unwrap();
+    let held = hold_the_write_lock(&db.url).await;
+    let polled = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        jobs.claim_jobs(&["evaluation", "export"], "w1", 2_000, 1_000, 10),
+    )
+    .await
+    .expect("the poll waited for the write lock");
+    assert!(polled.unwrap().is_empty());
+    drop(held);
+    let claimed = jobs
+        .claim_jobs(&["evaluation"], "w1", 60_000, 1_000, 10)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = claimed.iter().map(|job| job.id.as_str()).collect();
+    assert_eq!(ids, ["later"]);
+}
+
 pub(crate) fn tests() -> Vec<BackendTest> {
     vec![
         backend_test(
@@ -230,5 +275,9 @@ pub(crate) fn tests() -> Vec<BackendTest> {
             concurrent_claimers_never_share_a_job,
         ),
         backend_test("jobs_go_with_their_project", jobs_go_with_their_project),
+        backend_test(
+            "an_empty_queue_is_polled_without_the_write_lock",
+            an_empty_queue_is_polled_without_the_write_lock,
+        ),
     ]
 }
