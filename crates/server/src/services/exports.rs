@@ -1,9 +1,9 @@
 //! Batch exports (`features.md` §6.1): a table view's rows, with the filters it shows, written
 //! by an `export.run` job to blob storage as CSV, JSON or JSON Lines, then downloadable until
 //! the link expires. The job pages through the store (observations and scores by keyset
-//! cursor, traces, sessions and dataset items by page) and streams each page to a multipart upload, so memory
-//! stays bounded whatever the size; progress (rows written) is recorded after every page.
-//! Rows have the public API's shapes.
+//! cursor, traces, sessions and dataset items by page) and streams each page to a multipart
+//! upload, so memory stays bounded whatever the size; progress (rows written) is recorded after
+//! every page. Rows have the public API's shapes.
 
 use std::time::Duration;
 

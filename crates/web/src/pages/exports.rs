@@ -1,6 +1,7 @@
 //! Batch exports in the UI (`features.md` §6.1): the "Export" form on the traces,
-//! observations, scores and sessions tables and on a dataset's items (the table's current filters, as CSV, JSON or
-//! JSONL), the project's exports with their progress and download links, and the download.
+//! observations, scores and sessions tables and on a dataset's items (the table's current
+//! filters, as CSV, JSON or JSONL), the project's exports with their progress and download
+//! links, and the download.
 //! Creating is `batchExports:create`, reading and downloading `batchExports:read` (MEMBER).
 
 use askama::Template;
