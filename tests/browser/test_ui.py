@@ -630,6 +630,9 @@ def test_evaluator_from_template_scores_new_traces(driver, project_url, public_k
     model.clear()
     model.send_keys("fake-model")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    # The form is on the page before and after the save: wait for the old page to go, else the
+    # next navigation can race the save's redirect and lose to it.
+    WebDriverWait(driver, 10).until(ec.staleness_of(form))
     WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "default-model-form")))
 
     driver.get(f"{project_url}/evals")
