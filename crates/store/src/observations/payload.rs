@@ -1,5 +1,6 @@
 //! Observation input and output: the wide part of an observation, stored apart from its row in
-//! `observation_payloads` (migration 0012), so that lists and aggregates over observations read
+//! `observation_payloads` (migration 0012; since 0028 keyed by an integer that the observation's
+//! row holds, `payload_id`), so that lists and aggregates over observations read
 //! narrow rows and only the reads that return input and output touch them.
 //!
 //! A stored payload is the JSON text, zstd-compressed where the store asks for it
@@ -194,7 +195,7 @@ pub(crate) fn decode(stored: Option<Vec<u8>>) -> StoreResult<Option<Value>> {
 pub(crate) fn column_sql(column: &str) -> String {
     format!(
         "(SELECT p.{column} FROM observation_payloads p \
-         WHERE p.project_id = observations.project_id AND p.id = observations.id)"
+         WHERE p.payload_id = observations.payload_id)"
     )
 }
 

@@ -1,7 +1,7 @@
 //! Deleting traces on the relational store ([`super::TraceReadStore::delete_traces`]): the
 //! traces with their observations, scores and logged events, in one transaction. Only event
 //! tables are touched; the trace tags and the project's trace counter follow by trigger
-//! (migration 0007).
+//! (migration 0007), and so do the observations' payloads (migration 0028).
 
 use sightline_domain::ProjectId;
 
@@ -41,10 +41,6 @@ pub(super) async fn delete_traces(
         .push_in("trace_id", ids.iter().map(String::as_str));
     let observation_ids: Vec<(String,)> = tx.fetch_all(&observations).await?;
     let observation_ids: Vec<String> = observation_ids.into_iter().map(|(id,)| id).collect();
-    for chunk in observation_ids.chunks(MAX_IDS) {
-        tx.execute(&delete_in("observation_payloads", "id", project, chunk))
-            .await?;
-    }
     let mut logged: Vec<String> = ids.to_vec();
     logged.extend(observation_ids);
     for chunk in logged.chunks(MAX_IDS) {
@@ -103,8 +99,6 @@ pub(super) async fn delete_older_than(
     let observations = ids(tx.fetch_all(&oldest("observations", "start_time")).await?);
     let scores = ids(tx.fetch_all(&oldest("scores", "timestamp")).await?);
     for chunk in observations.chunks(MAX_IDS) {
-        tx.execute(&delete_in("observation_payloads", "id", project, chunk))
-            .await?;
         tx.execute(&delete_in("ingestion_events", "entity_id", project, chunk))
             .await?;
         deleted += tx
@@ -129,11 +123,11 @@ pub(super) async fn delete_older_than(
 
 /// The event tables of a project, in an order that leaves no row referring to a deleted one.
 /// Deleting `traces` also empties `trace_tags` and moves `trace_counts` (migration 0007
-/// triggers), and the rows' triggers take them out of the rollups (migration 0014); the
-/// counter and the emptied rollup rows go last.
+/// triggers), and the rows' triggers take them out of the rollups (migration 0014); deleting
+/// `observations` takes their payloads (migration 0028). The counter and the emptied rollup rows
+/// go last.
 const PROJECT_EVENT_TABLES: &[&str] = &[
     "scores",
-    "observation_payloads",
     "observations",
     "traces",
     "sessions",

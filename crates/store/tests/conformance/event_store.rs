@@ -54,6 +54,10 @@ pub(crate) fn tests() -> Vec<BackendTest> {
             "deleted_traces_take_their_observations_scores_and_events",
             deleted_traces_take_their_observations_scores_and_events,
         ),
+        backend_test(
+            "an_observations_payload_follows_its_row",
+            an_observations_payload_follows_its_row,
+        ),
         backend_test("sessions_derive_from_traces", sessions_derive_from_traces),
         backend_test(
             "a_project_delete_empties_its_events_only",
@@ -575,6 +579,83 @@ async fn deleted_traces_take_their_observations_scores_and_events(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(total, 2);
+}
+
+/// Rows of `observation_payloads`, read on a connection of its own.
+async fn payload_rows(url: &str) -> i64 {
+    use sqlx::Connection;
+    let sql = "SELECT COUNT(*) FROM observation_payloads";
+    if url.starts_with("sqlite:") {
+        let mut connection = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .fetch_one(&mut connection)
+            .await
+            .unwrap()
+    } else {
+        let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .fetch_one(&mut connection)
+            .await
+            .unwrap()
+    }
+}
+
+/// An observation's input and output live in a payload row of their own (migration 0028): a
+/// later version replaces it, a version without input or output drops it, and a deleted trace
+/// takes its observations' payloads with it; no row is left behind.
+async fn an_observations_payload_follows_its_row(db: TestDb) {
+    let store: &Store = &db.store;
+    let (_, project) = org_and_project(store).await;
+    let put = |observations| {
+        put_rows(
+            store,
+            &project,
+            EventRows {
+                traces: vec![trace_row("t", 1_000)],
+                observations,
+                ..EventRows::default()
+            },
+        )
+    };
+    put(vec![
+        observation_row("t", "o1", 1),
+        observation_row("t", "o2", 2),
+    ])
+    .await;
+    assert_eq!(payload_rows(&db.url).await, 2);
+
+    let mut second = observation_row("t", "o1", 1);
+    second.input = Some(json!({"question": "second"}));
+    let mut bare = observation_row("t", "o2", 2);
+    bare.input = None;
+    bare.output = None;
+    put(vec![second, bare]).await;
+    let project = &project;
+    let read = |id: &'static str| async move {
+        let stored = store.events().observation(project, id).await.unwrap();
+        let row = stored.expect("stored").row;
+        (row.input, row.output)
+    };
+    assert_eq!(
+        read("o1").await,
+        (
+            Some(json!({"question": "second"})),
+            Some(json!({"answer": 42}))
+        )
+    );
+    assert_eq!(read("o2").await, (None, None));
+    assert_eq!(payload_rows(&db.url).await, 1, "the replaced rows are gone");
+
+    store
+        .events()
+        .delete_traces(project, &["t".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        payload_rows(&db.url).await,
+        0,
+        "a deleted trace's payloads go too"
+    );
 }
 
 async fn sessions_derive_from_traces(db: TestDb) {

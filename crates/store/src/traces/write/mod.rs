@@ -31,7 +31,7 @@ use statements::*;
 /// Most bound values in one statement (SQLite allows 32766, PostgreSQL 65535).
 const MAX_PARAMS: usize = 8_000;
 /// Columns of [`OBSERVATION_INSERT`].
-const OBSERVATION_WIDTH: usize = 28;
+const OBSERVATION_WIDTH: usize = 29;
 
 /// A write of the PostgreSQL event store: one transaction.
 struct SqlEventWrite {
@@ -374,40 +374,57 @@ async fn upsert_observations(
     version: Millis,
 ) -> StoreResult<()> {
     let observations = encoded_observations(project, rows, PayloadCodec::Plain);
-    let refs: Vec<&EncodedObservation> = observations.iter().collect();
-    for chunk in refs.chunks(rows_per_statement(tx.dialect(), OBSERVATION_WIDTH)) {
-        let sql = multi_row_insert(
-            tx.dialect(),
-            OBSERVATION_INSERT,
-            chunk,
-            |observation: &EncodedObservation| observation.row_args(version),
-            OBSERVATION_CONFLICT,
-        )?;
-        tx.execute(&sql).await?;
-    }
-    let (payloads, deletes): (Vec<_>, Vec<_>) = observations
+    let with_payload = observations
         .iter()
-        .map(|observation| observation.payload_args(project))
-        .partition(|(stored, _)| *stored);
-    let payloads: Vec<&Vec<Arg>> = payloads.iter().map(|(_, args)| args).collect();
-    for chunk in payloads.chunks(rows_per_statement(tx.dialect(), 4)) {
+        .filter(|o| o.payload().is_some())
+        .count();
+    let mut keys = payload_keys(tx, with_payload).await?.into_iter();
+    let keyed: Vec<(Option<i64>, &EncodedObservation)> = observations
+        .iter()
+        .map(|observation| (observation.payload().and_then(|_| keys.next()), observation))
+        .collect();
+    let payloads: Vec<Vec<Arg>> = keyed
+        .iter()
+        .filter_map(|(key, observation)| observation.payload_args((*key)?))
+        .collect();
+    let payloads: Vec<&Vec<Arg>> = payloads.iter().collect();
+    for chunk in payloads.chunks(rows_per_statement(tx.dialect(), 3)) {
         let sql = multi_row_insert(
             tx.dialect(),
             PAYLOAD_INSERT,
             chunk,
             |args: &Vec<Arg>| args.clone(),
-            PAYLOAD_CONFLICT,
+            "",
         )?;
         tx.execute(&sql).await?;
     }
-    for (_, key) in deletes {
-        let mut sql = Sql::text(PAYLOAD_DELETE);
-        for arg in key {
-            sql = sql.bind(arg);
-        }
+    let refs: Vec<&(Option<i64>, &EncodedObservation)> = keyed.iter().collect();
+    for chunk in refs.chunks(rows_per_statement(tx.dialect(), OBSERVATION_WIDTH)) {
+        let sql = multi_row_insert(
+            tx.dialect(),
+            OBSERVATION_INSERT,
+            chunk,
+            |(key, observation): &(Option<i64>, &EncodedObservation)| {
+                observation.row_args(version, *key)
+            },
+            OBSERVATION_CONFLICT,
+        )?;
         tx.execute(&sql).await?;
     }
     Ok(())
+}
+
+/// `count` new payload keys from PostgreSQL's sequence, in one statement (migration 0028).
+async fn payload_keys(tx: &mut Tx, count: usize) -> StoreResult<Vec<i64>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let sql = Sql::text(
+        "SELECT nextval('observation_payloads_payload_id_seq') FROM generate_series(1, $1)",
+    )
+    .bind(count as i64);
+    let keys: Vec<(i64,)> = tx.fetch_all(&sql).await?;
+    Ok(keys.into_iter().map(|(key,)| key).collect())
 }
 
 /// The observations of `rows` to store, encoded with `codec` where the request has not encoded

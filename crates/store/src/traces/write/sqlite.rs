@@ -151,7 +151,6 @@ fn upsert_each(
 
 /// The values of every row a put writes, in statement order.
 struct PutValues {
-    project: String,
     version: Millis,
     placeholder_traces: Vec<Vec<Arg>>,
     observations: Vec<EncodedObservation>,
@@ -172,7 +171,6 @@ impl PutValues {
             row.session_id.as_deref().unwrap_or_default()
         });
         PutValues {
-            project: project.to_string(),
             version,
             observations: encoded_observations(project, rows, PayloadCodec::Zstd),
             placeholder_traces: last_per_key(&rows.placeholder_traces, |row: &TraceRow| {
@@ -211,7 +209,8 @@ impl PutValues {
 }
 
 impl PutValues {
-    /// The observations and their payloads, bound from the encoded values without copies.
+    /// The observations and their payloads (each payload first, so that its row points at
+    /// it), bound from the encoded values without copies.
     fn write_observations(&self, connection: &Connection) -> StoreResult<()> {
         let Some(first) = self.observations.first() else {
             return Ok(());
@@ -220,27 +219,31 @@ impl PutValues {
         let mut rows = connection
             .prepare_cached(&single_row(
                 OBSERVATION_INSERT,
-                first.values().len() + 2,
+                first.values().len() + 3,
                 OBSERVATION_CONFLICT,
             ))
             .map_err(sqlite_error)?;
         let mut payloads = connection
-            .prepare_cached(&single_row(PAYLOAD_INSERT, 4, PAYLOAD_CONFLICT))
-            .map_err(sqlite_error)?;
-        let mut deletes = connection
-            .prepare_cached(PAYLOAD_DELETE)
+            .prepare_cached(&single_row(PAYLOAD_INSERT, 3, ""))
             .map_err(sqlite_error)?;
         for observation in &self.observations {
-            let values = observation.values().iter().chain([&version, &version]);
+            // A NULL key takes the next integer.
+            let payload_id = match observation.payload() {
+                Some((input, output)) => {
+                    payloads
+                        .execute((None::<i64>, input, output))
+                        .map_err(sqlite_error)?;
+                    Some(connection.last_insert_rowid())
+                }
+                None => None,
+            };
+            let payload_id = Arg::from(payload_id);
+            let values = observation
+                .values()
+                .iter()
+                .chain([&version, &version, &payload_id]);
             rows.execute(params_from_iter(values))
                 .map_err(sqlite_error)?;
-            match observation.payload() {
-                Some((input, output)) => {
-                    payloads.execute((&self.project, observation.id(), input, output))
-                }
-                None => deletes.execute((&self.project, observation.id())),
-            }
-            .map_err(sqlite_error)?;
         }
         Ok(())
     }

@@ -90,7 +90,7 @@ pub(super) const OBSERVATION_INSERT: &str = "INSERT INTO observations (project_i
     parent_observation_id, level, status_message, version, model, model_parameters, metadata, \
     provided_usage_details, provided_cost_details, usage_details, cost_details, total_cost, \
     internal_model_id, usage_pricing_tier_id, usage_pricing_tier_name, prompt_name, \
-    prompt_version, created_at, updated_at)";
+    prompt_version, created_at, updated_at, payload_id)";
 pub(super) const OBSERVATION_CONFLICT: &str = "ON CONFLICT (project_id, id) DO UPDATE SET \
     trace_id = excluded.trace_id, type = excluded.type, start_time = excluded.start_time, \
     end_time = excluded.end_time, completion_start_time = excluded.completion_start_time, \
@@ -105,10 +105,10 @@ pub(super) const OBSERVATION_CONFLICT: &str = "ON CONFLICT (project_id, id) DO U
     usage_pricing_tier_id = excluded.usage_pricing_tier_id, \
     usage_pricing_tier_name = excluded.usage_pricing_tier_name, \
     prompt_name = excluded.prompt_name, prompt_version = excluded.prompt_version, \
-    updated_at = excluded.updated_at";
+    updated_at = excluded.updated_at, payload_id = excluded.payload_id";
 
-/// The observation's values in [`OBSERVATION_INSERT`] order, but the last two (`created_at`,
-/// `updated_at`: the write's version, which the writer adds).
+/// The observation's values in [`OBSERVATION_INSERT`] order, but the last three (`created_at`,
+/// `updated_at`: the write's version, and `payload_id`, which the writer adds).
 fn observation_values(project: &ProjectId, row: &ObservationRow) -> Vec<Arg> {
     vec![
         Arg::from(project.as_str()),
@@ -183,46 +183,47 @@ impl EncodedObservation {
         self.0.start_time
     }
 
-    /// The values of [`OBSERVATION_INSERT`] but its last two, the write's version.
+    /// The values of [`OBSERVATION_INSERT`] but its last three: the write's version (twice)
+    /// and the key of the payload row written with it.
     pub(super) fn values(&self) -> &[Arg] {
         &self.0.values
     }
 
-    /// The stored input and output; an observation without either keeps no payload row
-    /// ([`PAYLOAD_DELETE`]).
+    /// The stored input and output; an observation without either keeps no payload row (its
+    /// `payload_id` is NULL).
     pub(super) fn payload(&self) -> Option<StoredPayload<'_>> {
         let (input, output) = (self.0.input.as_deref(), self.0.output.as_deref());
         (input.is_some() || output.is_some()).then_some((input, output))
     }
 
-    /// The values of [`OBSERVATION_INSERT`] at `version`.
-    pub(super) fn row_args(&self, version: Millis) -> Vec<Arg> {
+    /// The values of [`OBSERVATION_INSERT`] at `version`, pointing at payload row `payload_id`.
+    pub(super) fn row_args(&self, version: Millis, payload_id: Option<i64>) -> Vec<Arg> {
         let mut args = self.0.values.clone();
-        args.extend([Arg::from(version), Arg::from(version)]);
+        args.extend([
+            Arg::from(version),
+            Arg::from(version),
+            Arg::from(payload_id),
+        ]);
         args
     }
 
-    /// The values of [`PAYLOAD_INSERT`], or of [`PAYLOAD_DELETE`] when it has none.
-    pub(super) fn payload_args(&self, project: &ProjectId) -> (bool, Vec<Arg>) {
-        let mut args = vec![Arg::from(project.as_str()), Arg::from(&self.0.id)];
-        if self.payload().is_none() {
-            return (false, args);
-        }
-        args.extend([
+    /// The values of [`PAYLOAD_INSERT`] for payload row `payload_id`, when it has a payload.
+    pub(super) fn payload_args(&self, payload_id: i64) -> Option<Vec<Arg>> {
+        self.payload()?;
+        Some(vec![
+            Arg::from(payload_id),
             Arg::from(self.0.input.clone()),
             Arg::from(self.0.output.clone()),
-        ]);
-        (true, args)
+        ])
     }
 }
 
+/// Every write of an observation with input or output adds a payload row, keyed by the next
+/// integer (migration 0028: it goes at the end of the table, and no other index is kept), and
+/// points the observation at it; the row it pointed at before goes by trigger, as it does when
+/// the observation is deleted or written without a payload.
 pub(super) const PAYLOAD_INSERT: &str =
-    "INSERT INTO observation_payloads (project_id, id, input, output)";
-pub(super) const PAYLOAD_CONFLICT: &str = "ON CONFLICT (project_id, id) DO UPDATE SET \
-    input = excluded.input, output = excluded.output";
-/// An observation whose final version has neither input nor output keeps no payload row.
-pub(super) const PAYLOAD_DELETE: &str =
-    "DELETE FROM observation_payloads WHERE project_id = $1 AND id = $2";
+    "INSERT INTO observation_payloads (payload_id, input, output)";
 
 pub(super) const SCORE_INSERT: &str = "INSERT INTO scores (project_id, id, name, timestamp, \
     environment, data_type, value, string_value, source, trace_id, observation_id, session_id, \
