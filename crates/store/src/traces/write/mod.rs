@@ -383,17 +383,17 @@ async fn upsert_observations(
         .iter()
         .map(|observation| (observation.payload().and_then(|_| keys.next()), observation))
         .collect();
-    let payloads: Vec<Vec<Arg>> = keyed
+    let payloads: Vec<(i64, &EncodedObservation)> = keyed
         .iter()
-        .filter_map(|(key, observation)| observation.payload_args((*key)?))
+        .filter_map(|(key, observation)| Some(((*key)?, *observation)))
         .collect();
-    let payloads: Vec<&Vec<Arg>> = payloads.iter().collect();
+    let payloads: Vec<&(i64, &EncodedObservation)> = payloads.iter().collect();
     for chunk in payloads.chunks(rows_per_statement(tx.dialect(), 3)) {
         let sql = multi_row_insert(
             tx.dialect(),
             PAYLOAD_INSERT,
             chunk,
-            |args: &Vec<Arg>| args.clone(),
+            |(key, observation): &(i64, &EncodedObservation)| observation.payload_args(*key),
             "",
         )?;
         tx.execute(&sql).await?;

@@ -207,14 +207,13 @@ impl EncodedObservation {
         args
     }
 
-    /// The values of [`PAYLOAD_INSERT`] for payload row `payload_id`, when it has a payload.
-    pub(super) fn payload_args(&self, payload_id: i64) -> Option<Vec<Arg>> {
-        self.payload()?;
-        Some(vec![
+    /// The values of [`PAYLOAD_INSERT`] for payload row `payload_id`.
+    pub(super) fn payload_args(&self, payload_id: i64) -> Vec<Arg> {
+        vec![
             Arg::from(payload_id),
             Arg::from(self.0.input.clone()),
             Arg::from(self.0.output.clone()),
-        ])
+        ]
     }
 }
 
